@@ -1,0 +1,37 @@
+import type { GenerateEvent, GenerateParams, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
+
+/** A stream of one generation's events: `token`s then exactly one `done`. */
+export interface GenerationStream extends AsyncIterable<GenerateEvent> {
+  readonly requestId: number;
+}
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: import('./protocol.js').ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+/**
+ * What the UI and the session layer need from an engine. The real one runs the model
+ * in a worker thread (WorkerEngineClient); tests use a scripted fake.
+ */
+export interface EngineClient {
+  /** Loads a model (hub id, alias or local folder). Rejects with EngineError. */
+  load(modelRef: string, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
+  /** The loaded model, or null. */
+  readonly model: ModelInfo | null;
+  /** Token counts of each text, with the loaded model's tokenizer, in one round trip. */
+  countTokens(texts: string[]): Promise<number[]>;
+  tokenize(texts: string[]): Promise<number[][]>;
+  /** Starts a generation. Errors are reported as a `done` event with reason 'error'. */
+  generate(prompt: string, params: GenerateParams): GenerationStream;
+  /** Stops the running generation within one token; its stream ends with reason 'cancelled'. */
+  cancel(): void;
+  /** Called when the worker dies unexpectedly; the client restarts it and reloads the model. */
+  onCrash(listener: (message: string) => void): () => void;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,99 @@
+// The one message protocol shared by the UI thread (EngineClient) and the engine worker.
+// Every message carries the request id it belongs to, so late events of a cancelled
+// or superseded request can be recognised and dropped.
+
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16';
+export const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16'];
+
+export interface LoadOptions {
+  dtype: Dtype;
+  /** Forbid any remote access: only local folders and the transformers.js cache. */
+  offline: boolean;
+}
+
+export interface ModelInfo {
+  /** The hub id or the absolute folder the model was loaded from. */
+  modelId: string;
+  /** n_positions: the most positions (prompt + reply) the model can see. */
+  contextLength: number;
+  vocabSize: number;
+  eosTokenIds: number[];
+  dtype: Dtype;
+  /** True when the tokenizer ships a chat template (instruct models). */
+  hasChatTemplate: boolean;
+  /** True for a folder Parley generated with random weights: its output is noise. */
+  randomWeights: boolean;
+}
+
+export interface SamplingParams {
+  /** 0 means greedy. */
+  temperature: number;
+  /** 0 disables top-k. */
+  topK: number;
+  topP: number;
+  repetitionPenalty: number;
+  maxNewTokens: number;
+  /** A fixed seed makes sampling reproducible; null draws a fresh one. */
+  seed: number | null;
+}
+
+export interface GenerateParams extends SamplingParams {
+  /** The reply ends when the model starts writing one of these; the sequence is cut. */
+  stop?: string[];
+  /** Force at least this many tokens (benchmarks on random weights). */
+  minNewTokens?: number;
+}
+
+export type LoadProgress =
+  | { kind: 'download'; file: string; loaded: number; total: number }
+  | { kind: 'loading'; file?: string };
+
+export type DoneReason = 'eos' | 'length' | 'stop' | 'cancelled' | 'error';
+
+export interface GenerationStats {
+  reason: DoneReason;
+  promptTokens: number;
+  generatedTokens: number;
+  ttftMs: number;
+  tokensPerSecond: number;
+  /** Set when reason is 'error'. */
+  error?: string;
+}
+
+export type GenerateEvent =
+  | { type: 'token'; text: string; tokenId: number }
+  | ({ type: 'done' } & GenerationStats);
+
+export type ErrorCode =
+  | 'model-not-found'
+  | 'model-file-missing'
+  | 'model-corrupt'
+  | 'network'
+  | 'over-limit'
+  | 'no-model'
+  | 'busy'
+  | 'crashed'
+  | 'internal';
+
+// ---- UI thread -> worker -------------------------------------------------------
+export type ToWorker =
+  | { type: 'load'; id: number; modelRef: string; options: LoadOptions }
+  | { type: 'tokenize'; id: number; texts: string[] }
+  | { type: 'generate'; id: number; prompt: string; params: GenerateParams }
+  | { type: 'dispose'; id: number };
+
+// ---- worker -> UI thread -------------------------------------------------------
+export type FromWorker =
+  | { type: 'progress'; id: number; progress: LoadProgress }
+  | { type: 'ready'; id: number; info: ModelInfo }
+  | { type: 'tokens'; id: number; ids: number[][] }
+  | { type: 'token'; id: number; text: string; tokenId: number }
+  | ({ type: 'done'; id: number } & GenerationStats)
+  | { type: 'error'; id: number; code: ErrorCode; message: string }
+  | { type: 'disposed'; id: number };
+
+/** Data handed to the worker at start-up. */
+export interface WorkerData {
+  /** Int32Array view target: slot 0 holds the id of the generation to cancel. */
+  cancelFlag: SharedArrayBuffer;
+}
