@@ -1,0 +1,43 @@
+// Input history on disk: one JSON string per line, so entries with newlines survive and a
+// line can be appended without rewriting the file. Failures never reach the user as
+// errors: history is a convenience, and the chat must go on without it.
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { HISTORY_LIMIT } from './history.js';
+
+export function parseHistory(content: string): string[] {
+  const entries: string[] = [];
+  for (const line of content.split('\n')) {
+    if (!line) continue;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (typeof value === 'string') entries.push(value);
+    } catch {
+      // A torn last line from a crash mid-append: skip it.
+    }
+  }
+  return entries.slice(-HISTORY_LIMIT);
+}
+
+export async function loadHistory(file: string): Promise<string[]> {
+  try {
+    const content = await readFile(file, 'utf8');
+    const entries = parseHistory(content);
+    // Keep the file from growing without bound: rewrite it when well past the limit.
+    if (content.split('\n').length > HISTORY_LIMIT * 2) {
+      await writeFile(file, entries.map((e) => JSON.stringify(e) + '\n').join(''));
+    }
+    return entries;
+  } catch {
+    return [];
+  }
+}
+
+export async function appendHistory(file: string, entry: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await appendFile(file, JSON.stringify(entry) + '\n');
+  } catch {
+    // See the note at the top.
+  }
+}
