@@ -60,9 +60,14 @@ export interface GenerationStats {
   error?: string;
 }
 
+/**
+ * `text` of a token event is the new visible text (possibly empty while a possible stop
+ * sequence or a split UTF-8 character is held back). A last event with tokenId -1 releases
+ * held-back text when the reply ends for another reason. All `text`s concatenate to `done.text`.
+ */
 export type GenerateEvent =
   | { type: 'token'; text: string; tokenId: number }
-  | ({ type: 'done' } & GenerationStats);
+  | ({ type: 'done'; text: string } & GenerationStats);
 
 export type ErrorCode =
   | 'model-not-found'
@@ -79,6 +84,7 @@ export type ErrorCode =
 export type ToWorker =
   | { type: 'load'; id: number; modelRef: string; options: LoadOptions }
   | { type: 'tokenize'; id: number; texts: string[] }
+  | { type: 'count'; id: number; texts: string[] }
   | { type: 'generate'; id: number; prompt: string; params: GenerateParams }
   | { type: 'dispose'; id: number };
 
@@ -87,8 +93,9 @@ export type FromWorker =
   | { type: 'progress'; id: number; progress: LoadProgress }
   | { type: 'ready'; id: number; info: ModelInfo }
   | { type: 'tokens'; id: number; ids: number[][] }
+  | { type: 'counts'; id: number; counts: number[] }
   | { type: 'token'; id: number; text: string; tokenId: number }
-  | ({ type: 'done'; id: number } & GenerationStats)
+  | ({ type: 'done'; id: number; text: string } & GenerationStats)
   | { type: 'error'; id: number; code: ErrorCode; message: string }
   | { type: 'disposed'; id: number };
 
@@ -96,4 +103,6 @@ export type FromWorker =
 export interface WorkerData {
   /** Int32Array view target: slot 0 holds the id of the generation to cancel. */
   cancelFlag: SharedArrayBuffer;
+  /** Where hub downloads and the generated demo model are cached. */
+  cacheDir: string;
 }

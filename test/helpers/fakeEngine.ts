@@ -129,6 +129,7 @@ export class FakeEngine implements EngineClient {
         yield {
           type: 'done',
           reason,
+          text,
           promptTokens: roughCount(prompt),
           generatedTokens: generated,
           ttftMs: delayMs,
@@ -143,6 +144,7 @@ export class FakeEngine implements EngineClient {
       return {
         type: 'done',
         reason,
+        text: '',
         promptTokens: 0,
         generatedTokens: generated,
         ttftMs: 0,

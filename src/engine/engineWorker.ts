@@ -1,0 +1,149 @@
+// EngineWorker: the thread that owns the model. onnxruntime's run blocks its calling thread,
+// so no forward pass may ever run on the UI thread; everything model-related lives here.
+import { parentPort, workerData } from 'node:worker_threads';
+import path from 'node:path';
+import type { FromWorker, GenerateParams, LoadOptions, ToWorker, WorkerData } from './protocol.js';
+import { resolveModelRef } from './modelRefs.js';
+import { LoadError, loadModel, type LoadedModel } from './modelLoader.js';
+import { createRng, sampleNextToken } from './sampling.js';
+import { ReplyText } from './replyText.js';
+import { ensureDemoModel } from './demoModel.js';
+import { checkLimit } from './contextLimit.js';
+
+const port = parentPort;
+if (!port) throw new Error('engineWorker must run in a worker thread');
+const data = workerData as WorkerData;
+const cancelFlag = new Int32Array(data.cancelFlag);
+
+let current: LoadedModel | null = null;
+// Requests run one at a time, in arrival order, so a tokenize never interleaves with a load.
+let queue: Promise<void> = Promise.resolve();
+
+const send = (msg: FromWorker): void => port.postMessage(msg);
+
+port.on('message', (msg: ToWorker) => {
+  queue = queue.then(() => handle(msg)).catch((err: unknown) => {
+    send({ type: 'error', id: msg.id, code: 'internal', message: err instanceof Error ? err.message : String(err) });
+  });
+});
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'load':
+      return load(msg.id, msg.modelRef, msg.options);
+    case 'tokenize':
+    case 'count': {
+      if (!current) return send({ type: 'error', id: msg.id, code: 'no-model', message: 'no model is loaded' });
+      const tokenizer = current.tokenizer;
+      const ids = msg.texts.map((t) => tokenizer.encode(t, { add_special_tokens: false }));
+      if (msg.type === 'count') return send({ type: 'counts', id: msg.id, counts: ids.map((x) => x.length) });
+      return send({ type: 'tokens', id: msg.id, ids });
+    }
+    case 'generate':
+      return generate(msg.id, msg.prompt, msg.params);
+    case 'dispose':
+      await current?.release();
+      current = null;
+      send({ type: 'disposed', id: msg.id });
+      port!.close();
+      return;
+  }
+}
+
+async function load(id: number, modelRef: string, options: LoadOptions): Promise<void> {
+  try {
+    let source = resolveModelRef(modelRef, process.cwd(), process.env['HOME'] ?? process.cwd());
+    let label = modelRef;
+    if (source.kind === 'demo') {
+      send({ type: 'progress', id, progress: { kind: 'loading', file: 'generating the demo model' } });
+      const folder = await ensureDemoModel(path.join(data.cacheDir, 'demo-gpt2'));
+      source = { kind: 'folder', path: folder };
+      label = 'demo';
+    }
+    const loaded = await loadModel(source, { ...options, cacheDir: data.cacheDir, label }, (progress) =>
+      send({ type: 'progress', id, progress }),
+    );
+    // Only replace the old model once the new one works: a failed switch keeps the old one.
+    const previous = current;
+    current = loaded;
+    if (label === 'demo') current.info.modelId = 'demo';
+    await previous?.release();
+    send({ type: 'ready', id, info: current.info });
+  } catch (err) {
+    const e = err instanceof LoadError ? err : new LoadError('internal', err instanceof Error ? err.message : String(err));
+    send({ type: 'error', id, code: e.code, message: e.message });
+  }
+}
+
+async function generate(id: number, prompt: string, params: GenerateParams): Promise<void> {
+  const started = performance.now();
+  const base = { promptTokens: 0, generatedTokens: 0, ttftMs: 0, tokensPerSecond: 0 };
+  if (!current) {
+    return send({ type: 'done', id, reason: 'error', ...base, text: '', error: 'no model is loaded' });
+  }
+  const { tokenizer, decoder, info } = current;
+  let promptIds = tokenizer.encode(prompt, { add_special_tokens: false });
+  // GPT-2 conditions an empty prompt on <|endoftext|>, as it was trained.
+  if (promptIds.length === 0 && info.eosTokenIds.length > 0) promptIds = [info.eosTokenIds[0]!];
+  const limitError = checkLimit(promptIds.length, params.maxNewTokens, info.contextLength);
+  if (limitError) {
+    return send({ type: 'done', id, reason: 'error', ...base, promptTokens: promptIds.length, text: '', error: limitError });
+  }
+
+  const rng = createRng(params.seed ?? (Math.random() * 2 ** 31) | 0);
+  const eos = new Set(info.eosTokenIds);
+  const seen = new Set(promptIds);
+  const generated: number[] = [];
+  const reply = new ReplyText(params.stop ?? []);
+  let reason: 'eos' | 'length' | 'stop' | 'cancelled' | 'error' = 'length';
+  let firstTokenAt = 0;
+  let lastTokenAt = 0;
+  let error: string | undefined;
+  const decode = (): string => tokenizer.decode(generated, { skip_special_tokens: true, clean_up_tokenization_spaces: false });
+  try {
+    let step = await decoder.forward(promptIds, decoder.emptyCache());
+    for (;;) {
+      if (Atomics.load(cancelFlag, 0) === id) {
+        reason = 'cancelled';
+        break;
+      }
+      if (generated.length < (params.minNewTokens ?? 0)) for (const e of eos) step.logits[e] = -Infinity;
+      const token = sampleNextToken(step.logits, params, seen, rng);
+      if (eos.has(token)) {
+        reason = 'eos';
+        break;
+      }
+      generated.push(token);
+      seen.add(token);
+      lastTokenAt = performance.now();
+      if (generated.length === 1) firstTokenAt = lastTokenAt;
+      send({ type: 'token', id, text: reply.update(decode()), tokenId: token });
+      if (reply.hitStop) {
+        reason = 'stop';
+        break;
+      }
+      if (generated.length >= params.maxNewTokens) break;
+      step = await decoder.forward([token], step.cache);
+    }
+  } catch (err) {
+    reason = 'error';
+    error = `generation failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
+  if (reason !== 'stop') {
+    const rest = reply.finish(decode());
+    if (rest) send({ type: 'token', id, text: rest, tokenId: -1 });
+  }
+  const n = generated.length;
+  const decodeSeconds = (lastTokenAt - firstTokenAt) / 1000;
+  send({
+    type: 'done',
+    id,
+    reason,
+    promptTokens: promptIds.length,
+    generatedTokens: n,
+    ttftMs: n > 0 ? firstTokenAt - started : 0,
+    tokensPerSecond: n > 1 && decodeSeconds > 0 ? (n - 1) / decodeSeconds : 0,
+    text: reply.text,
+    ...(error ? { error } : {}),
+  });
+}

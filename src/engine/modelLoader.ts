@@ -1,0 +1,140 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type * as ort from 'onnxruntime-node';
+import type { PreTrainedTokenizer, ProgressInfo } from '@huggingface/transformers';
+import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
+import type { ModelSource } from './modelRefs.js';
+import { DecoderSession, inspectDecoderGraph } from './decoderSession.js';
+
+/** A failure the user can act on; `message` is one clear sentence. */
+export class LoadError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface LoadedModel {
+  info: ModelInfo;
+  tokenizer: PreTrainedTokenizer;
+  decoder: DecoderSession;
+  release(): Promise<void>;
+}
+
+/** transformers.js's file suffix for each dtype (see its dtypes.js). */
+const DTYPE_SUFFIX: Record<Dtype, string> = {
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  q4f16: '_q4f16',
+};
+
+export function onnxFileFor(dtype: Dtype): string {
+  return `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
+}
+
+/**
+ * Loads tokenizer and model with transformers.js (lazily imported: only the worker ever pulls
+ * in transformers.js and onnxruntime). Local folders are checked first so the common mistakes
+ * get a sentence that names the folder and the missing file.
+ */
+export async function loadModel(
+  source: Exclude<ModelSource, { kind: 'demo' }>,
+  options: LoadOptions & { cacheDir: string; label?: string },
+  onProgress: (p: LoadProgress) => void,
+): Promise<LoadedModel> {
+  const { AutoModelForCausalLM, AutoTokenizer, env, LogLevel } = await import('@huggingface/transformers');
+  env.cacheDir = options.cacheDir;
+  env.allowRemoteModels = !options.offline;
+  env.allowLocalModels = true;
+  env.logLevel = LogLevel.ERROR;
+
+  const ref = source.kind === 'folder' ? source.path : source.id;
+  const label = options.label ?? ref;
+  if (source.kind === 'folder') checkFolder(source.path, options.dtype);
+
+  const progress_callback = (p: ProgressInfo): void => {
+    if (p.status === 'progress' && source.kind === 'hub') {
+      onProgress({ kind: 'download', file: p.file, loaded: p.loaded, total: p.total });
+    } else if (p.status === 'initiate') {
+      onProgress({ kind: 'loading', file: p.file });
+    }
+  };
+  const hubOptions = { progress_callback, local_files_only: options.offline };
+  onProgress({ kind: 'loading' });
+  try {
+    const tokenizer = await AutoTokenizer.from_pretrained(ref, hubOptions);
+    const model = await AutoModelForCausalLM.from_pretrained(ref, { ...hubOptions, dtype: options.dtype, device: 'cpu' });
+    const config = model.config as unknown as Record<string, unknown>;
+    const num = (key: string, fallback: number): number => (typeof config[key] === 'number' ? (config[key] as number) : fallback);
+    const sessions = (model as unknown as { sessions: Record<string, ort.InferenceSession> }).sessions;
+    const session = sessions['model'] ?? sessions['decoder_model_merged'];
+    if (!session) throw new LoadError('model-corrupt', `${label} has no decoder model that Parley can drive`);
+    const graph = inspectDecoderGraph(session, {
+      layers: num('n_layer', num('num_hidden_layers', 12)),
+      heads: num('n_head', num('num_attention_heads', 12)),
+      embd: num('n_embd', num('hidden_size', 768)),
+    });
+    const eos = config['eos_token_id'];
+    const info: ModelInfo = {
+      modelId: ref,
+      contextLength: num('n_positions', num('max_position_embeddings', 1024)),
+      vocabSize: num('vocab_size', 50257),
+      eosTokenIds: Array.isArray(eos) ? eos.filter((x): x is number => typeof x === 'number') : typeof eos === 'number' ? [eos] : [],
+      dtype: options.dtype,
+      hasChatTemplate: typeof (tokenizer as unknown as { chat_template?: unknown }).chat_template === 'string',
+      randomWeights: config['parley_random_weights'] === true,
+    };
+    return {
+      info,
+      tokenizer,
+      decoder: new DecoderSession(session, graph),
+      release: async () => {
+        await model.dispose();
+      },
+    };
+  } catch (err) {
+    throw toLoadError(err, source, options.dtype, label);
+  }
+}
+
+function checkFolder(folder: string, dtype: Dtype): void {
+  if (!existsSync(folder)) throw new LoadError('model-not-found', `model folder not found: ${folder}`);
+  if (!statSync(folder).isDirectory()) throw new LoadError('model-not-found', `not a model folder: ${folder}`);
+  for (const file of ['config.json', 'tokenizer.json']) {
+    if (!existsSync(path.join(folder, file))) {
+      throw new LoadError('model-file-missing', `model folder ${folder} has no ${file}`);
+    }
+  }
+  const onnx = onnxFileFor(dtype);
+  if (!existsSync(path.join(folder, onnx))) {
+    throw new LoadError('model-file-missing', `model folder ${folder} has no ${onnx} (needed for --dtype ${dtype})`);
+  }
+}
+
+function toLoadError(err: unknown, source: Exclude<ModelSource, { kind: 'demo' }>, dtype: Dtype, label: string): LoadError {
+  if (err instanceof LoadError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const firstLine = message.split('\n')[0]!.slice(0, 300);
+  if (/protobuf|parsing|Load model .* failed|invalid model|ONNX format/i.test(message)) {
+    return new LoadError('model-corrupt', `${label}: ${onnxFileFor(dtype)} is not a valid ONNX model (${firstLine})`);
+  }
+  if (source.kind === 'hub') {
+    if (/not found locally|local_files_only|allowRemoteModels|fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network/i.test(message)) {
+      return new LoadError(
+        'network',
+        `cannot download ${source.id}: the Hugging Face hub is unreachable and the model is not in the cache`,
+      );
+    }
+    if (/404|not found/i.test(message)) {
+      return new LoadError('model-not-found', `${source.id} was not found on the hub or has no ${onnxFileFor(dtype)}`);
+    }
+  }
+  if (/not found/i.test(message)) return new LoadError('model-file-missing', `${label}: ${firstLine}`);
+  return new LoadError('internal', `could not load ${label}: ${firstLine}`);
+}

@@ -1,0 +1,74 @@
+/**
+ * Turns the growing decoded text of a reply into deltas that are safe to show:
+ * - a stop sequence ends the reply and is never shown, not even its first characters
+ *   (a suffix that could still become a stop sequence is held back);
+ * - an incomplete UTF-8 character (decoded as U+FFFD at the end) is held back;
+ * - the deltas always concatenate to the final text.
+ */
+export class ReplyText {
+  private emitted = '';
+  private stopped = false;
+
+  constructor(private readonly stops: readonly string[]) {}
+
+  get text(): string {
+    return this.emitted;
+  }
+
+  get hitStop(): boolean {
+    return this.stopped;
+  }
+
+  /** `decoded` is the whole reply decoded so far. Returns the new visible text. */
+  update(decoded: string): string {
+    if (this.stopped) return '';
+    const cut = earliestStop(decoded, this.stops);
+    if (cut !== -1) {
+      this.stopped = true;
+      return this.advanceTo(decoded.slice(0, cut));
+    }
+    let safeEnd = decoded.length;
+    while (safeEnd > 0 && decoded.charCodeAt(safeEnd - 1) === 0xfffd) safeEnd--;
+    safeEnd -= heldBackSuffix(decoded.slice(0, safeEnd), this.stops);
+    return this.advanceTo(decoded.slice(0, safeEnd));
+  }
+
+  /** The reply ended for another reason: release what was held back. */
+  finish(decoded: string): string {
+    if (this.stopped) return '';
+    return this.advanceTo(decoded);
+  }
+
+  private advanceTo(visible: string): string {
+    // Decoding is append-only for byte-level BPE without clean-up, so this only fails if a
+    // tokenizer rewrites earlier text; then we keep what was shown rather than contradict it.
+    if (visible.length <= this.emitted.length || !visible.startsWith(this.emitted)) return '';
+    const delta = visible.slice(this.emitted.length);
+    this.emitted = visible;
+    return delta;
+  }
+}
+
+function earliestStop(text: string, stops: readonly string[]): number {
+  let best = -1;
+  for (const stop of stops) {
+    if (!stop) continue;
+    const at = text.indexOf(stop);
+    if (at !== -1 && (best === -1 || at < best)) best = at;
+  }
+  return best;
+}
+
+/** Length of the longest suffix of `text` that is a proper prefix of some stop sequence. */
+function heldBackSuffix(text: string, stops: readonly string[]): number {
+  let hold = 0;
+  for (const stop of stops) {
+    for (let n = Math.min(stop.length - 1, text.length); n > hold; n--) {
+      if (text.endsWith(stop.slice(0, n))) {
+        hold = n;
+        break;
+      }
+    }
+  }
+  return hold;
+}

@@ -1,0 +1,233 @@
+import { Worker } from 'node:worker_threads';
+import { EngineError, type EngineClient, type GenerationStream } from './engineClient.js';
+import type {
+  FromWorker,
+  GenerateEvent,
+  GenerateParams,
+  LoadOptions,
+  LoadProgress,
+  ModelInfo,
+  ToWorker,
+  WorkerData,
+} from './protocol.js';
+
+export interface WorkerEngineOptions {
+  /** Hub downloads and the generated demo model go here. */
+  cacheDir: string;
+}
+
+type Reply = Extract<FromWorker, { type: 'ready' | 'tokens' | 'counts' | 'disposed' }>;
+
+interface Pending {
+  resolve(msg: Reply): void;
+  reject(err: EngineError): void;
+  onProgress?: (p: LoadProgress) => void;
+}
+
+/** Events of one generation, buffered until its consumer pulls them. */
+class EventQueue implements AsyncIterable<GenerateEvent> {
+  private events: GenerateEvent[] = [];
+  private waiting: ((r: IteratorResult<GenerateEvent>) => void) | null = null;
+  private ended = false;
+
+  constructor(private readonly onClose: () => void) {}
+
+  push(event: GenerateEvent): void {
+    if (this.ended) return;
+    if (event.type === 'done') this.ended = true;
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w({ value: event, done: false });
+    } else this.events.push(event);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<GenerateEvent> {
+    let finished = false;
+    return {
+      next: () => {
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        const event = this.events.shift();
+        if (event) {
+          if (event.type === 'done') {
+            finished = true;
+            this.onClose();
+          }
+          return Promise.resolve({ value: event, done: false });
+        }
+        return new Promise((resolve) => {
+          this.waiting = (r) => {
+            if (!r.done && r.value.type === 'done') {
+              finished = true;
+              this.onClose();
+            }
+            resolve(r);
+          };
+        });
+      },
+      return: () => {
+        // The consumer stopped listening: drop whatever this request still sends.
+        finished = true;
+        this.onClose();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
+
+/**
+ * The real engine: one long-lived worker thread that owns the model. Requests carry ids;
+ * events for a request nobody listens to any more are dropped. If the worker dies, every
+ * open request fails with one sentence, crash listeners hear about it, and a new worker is
+ * started with the last model reloaded, so the conversation (kept on this side) goes on.
+ */
+export class WorkerEngineClient implements EngineClient {
+  private worker!: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly streams = new Map<number, EventQueue>();
+  private readonly cancelBuffer = new SharedArrayBuffer(4);
+  private readonly cancelFlag = new Int32Array(this.cancelBuffer);
+  private readonly crashListeners = new Set<(message: string) => void>();
+  private lastLoad: { modelRef: string; options: LoadOptions } | null = null;
+  private lastGenerationId = 0;
+  private disposing = false;
+  private stderrTail = '';
+  model: ModelInfo | null = null;
+
+  constructor(private readonly options: WorkerEngineOptions) {
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const data: WorkerData = { cancelFlag: this.cancelBuffer, cacheDir: this.options.cacheDir };
+    // stdout/stderr are captured: a library printing from the worker must not tear the UI.
+    this.worker = new Worker(new URL('./engineWorker.js', import.meta.url), { workerData: data, stdout: true, stderr: true });
+    this.worker.stdout.resume();
+    this.worker.stderr.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000);
+    });
+    this.worker.on('message', (msg: FromWorker) => this.onMessage(msg));
+    const worker = this.worker;
+    this.worker.on('error', (err) => this.handleCrash(worker, err.message));
+    this.worker.on('exit', (code) => {
+      if (!this.disposing) this.handleCrash(worker, `the engine worker exited with code ${code}`);
+    });
+  }
+
+  private onMessage(msg: FromWorker): void {
+    switch (msg.type) {
+      case 'token':
+        this.streams.get(msg.id)?.push({ type: 'token', text: msg.text, tokenId: msg.tokenId });
+        return;
+      case 'done': {
+        const { id: _id, type: _type, ...stats } = msg;
+        this.streams.get(msg.id)?.push({ type: 'done', ...stats });
+        return;
+      }
+      case 'progress':
+        this.pending.get(msg.id)?.onProgress?.(msg.progress);
+        return;
+      case 'error': {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        p?.reject(new EngineError(msg.code, msg.message));
+        return;
+      }
+      default: {
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        p?.resolve(msg);
+      }
+    }
+  }
+
+  private crashedWorker: Worker | null = null;
+
+  private handleCrash(worker: Worker, reason: string): void {
+    if (this.crashedWorker === worker || worker !== this.worker) return; // 'error' then 'exit'
+    this.crashedWorker = worker;
+    const detail = this.stderrTail.trim().split('\n').pop();
+    const message = `the engine crashed (${reason}${detail ? `: ${detail}` : ''}); restarting it`;
+    for (const p of this.pending.values()) p.reject(new EngineError('crashed', message));
+    this.pending.clear();
+    for (const s of this.streams.values()) {
+      s.push({ type: 'done', reason: 'error', error: message, text: '', promptTokens: 0, generatedTokens: 0, ttftMs: 0, tokensPerSecond: 0 });
+    }
+    this.streams.clear();
+    this.model = null;
+    this.stderrTail = '';
+    for (const l of this.crashListeners) l(message);
+    this.spawn();
+    if (this.lastLoad) {
+      const { modelRef, options } = this.lastLoad;
+      this.load(modelRef, options).catch(() => undefined);
+    }
+  }
+
+  private request(msg: ToWorker, onProgress?: (p: LoadProgress) => void): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.id, { resolve, reject, ...(onProgress ? { onProgress } : {}) });
+      this.worker.postMessage(msg);
+    });
+  }
+
+  async load(modelRef: string, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
+    const reply = await this.request({ type: 'load', id: this.nextId++, modelRef, options }, onProgress);
+    if (reply.type !== 'ready') throw new EngineError('internal', `unexpected reply ${reply.type} to load`);
+    this.model = reply.info;
+    this.lastLoad = { modelRef, options };
+    return reply.info;
+  }
+
+  async countTokens(texts: string[]): Promise<number[]> {
+    if (texts.length === 0) return [];
+    const reply = await this.request({ type: 'count', id: this.nextId++, texts });
+    if (reply.type !== 'counts') throw new EngineError('internal', `unexpected reply ${reply.type} to count`);
+    return reply.counts;
+  }
+
+  async tokenize(texts: string[]): Promise<number[][]> {
+    if (texts.length === 0) return [];
+    const reply = await this.request({ type: 'tokenize', id: this.nextId++, texts });
+    if (reply.type !== 'tokens') throw new EngineError('internal', `unexpected reply ${reply.type} to tokenize`);
+    return reply.ids;
+  }
+
+  generate(prompt: string, params: GenerateParams): GenerationStream {
+    const id = this.nextId++;
+    this.lastGenerationId = id;
+    const queue = new EventQueue(() => this.streams.delete(id));
+    this.streams.set(id, queue);
+    this.worker.postMessage({ type: 'generate', id, prompt, params } satisfies ToWorker);
+    return Object.assign(queue, { requestId: id });
+  }
+
+  cancel(): void {
+    Atomics.store(this.cancelFlag, 0, this.lastGenerationId);
+  }
+
+  onCrash(listener: (message: string) => void): () => void {
+    this.crashListeners.add(listener);
+    return () => this.crashListeners.delete(listener);
+  }
+
+  /** Ends the worker abruptly, exactly as a crash would (tests use it to prove recovery). */
+  async kill(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposing) return;
+    this.disposing = true;
+    const done = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ type: 'dispose', id: this.nextId++ } satisfies ToWorker);
+    const timer = setTimeout(() => void this.worker.terminate(), 2000);
+    await done;
+    clearTimeout(timer);
+  }
+}
+
+export function createEngine(options: WorkerEngineOptions): WorkerEngineClient {
+  return new WorkerEngineClient(options);
+}
