@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+
+export const HELP = `Usage: parley [options]            chat in the terminal
+       parley -p "text" [options]   one reply to stdout (or pipe text on stdin)
+
+Model:
+  -m, --model <ref>         alias (gpt2, distilgpt2, demo), hub id (owner/name) or folder
+      --dtype <type>        fp32 | fp16 | q8 | int8 | uint8 | q4 | q4f16
+      --offline             never contact the Hugging Face hub
+
+Sampling:
+      --max-tokens <n>      most new tokens per reply
+  -t, --temperature <x>     0 (greedy) to 2
+      --top-k <n>           0 disables
+      --top-p <x>           0 to 1
+      --repeat-penalty <x>  1 disables
+      --seed <n>            reproducible sampling
+
+Sessions:
+  -s, --session <name>      continue or create this saved session
+      --resume              continue the most recent session
+      --sessions-dir <dir>  where sessions are saved
+      --list-sessions       list saved sessions and exit
+      --export <name>       write a session as Markdown (to --out or stdout) and exit
+  -o, --out <file>          file for --export
+      --system <text>       persona for this session (or a preset: translate, qa, summarise)
+
+  -p, --prompt <text>       one-shot: print one reply and exit
+  -v, --version             print the version
+  -h, --help                print this help
+`;
+
+export interface CliArgs {
+  model?: string;
+  dtype?: string;
+  offline: boolean;
+  /** Raw sampling flags, validated by the settings schema (one message per bad value). */
+  sampling: Partial<Record<'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'seed', string>>;
+  session?: string;
+  resume: boolean;
+  sessionsDir?: string;
+  listSessions: boolean;
+  export?: string;
+  out?: string;
+  system?: string;
+  prompt?: string;
+  version: boolean;
+  help: boolean;
+}
+
+/** Parses argv (without node and script). Throws an Error with a one-line message. */
+export function parseCliArgs(argv: string[]): CliArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      model: { type: 'string', short: 'm' },
+      dtype: { type: 'string' },
+      offline: { type: 'boolean', default: false },
+      'max-tokens': { type: 'string' },
+      temperature: { type: 'string', short: 't' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      'repeat-penalty': { type: 'string' },
+      seed: { type: 'string' },
+      session: { type: 'string', short: 's' },
+      resume: { type: 'boolean', default: false },
+      'sessions-dir': { type: 'string' },
+      'list-sessions': { type: 'boolean', default: false },
+      export: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      system: { type: 'string' },
+      prompt: { type: 'string', short: 'p' },
+      version: { type: 'boolean', short: 'v', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (positionals.length > 0) {
+    throw new Error(`unexpected argument "${positionals[0]}" (did you mean -p "${positionals.join(' ')}"?)`);
+  }
+  const sampling: CliArgs['sampling'] = {};
+  if (values['max-tokens'] !== undefined) sampling.maxNewTokens = values['max-tokens'];
+  if (values.temperature !== undefined) sampling.temperature = values.temperature;
+  if (values['top-k'] !== undefined) sampling.topK = values['top-k'];
+  if (values['top-p'] !== undefined) sampling.topP = values['top-p'];
+  if (values['repeat-penalty'] !== undefined) sampling.repetitionPenalty = values['repeat-penalty'];
+  if (values.seed !== undefined) sampling.seed = values.seed;
+  const opt = <T>(key: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [key]: v });
+  return {
+    ...opt('model', values.model),
+    ...opt('dtype', values.dtype),
+    offline: values.offline,
+    sampling,
+    ...opt('session', values.session),
+    resume: values.resume,
+    ...opt('sessionsDir', values['sessions-dir']),
+    listSessions: values['list-sessions'],
+    ...opt('export', values.export),
+    ...opt('out', values.out),
+    ...opt('system', values.system),
+    ...opt('prompt', values.prompt),
+    version: values.version,
+    help: values.help,
+  };
+}
