@@ -1,0 +1,218 @@
+// The chat screen: transcript, live reply, loading panel, input box and status bar, and
+// the keyboard. What the keys do to the input text is inputEditing's business; what a
+// sent line does is the controller's.
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { Box, Text, useApp, useStdout } from 'ink';
+import { completeInput } from './completion.js';
+import type { CompletableCommand } from './completion.js';
+import { historyNewer, historyOlder, startHistory, withEntry, type HistoryCursor } from './history.js';
+import type { InputEvent, KeyName } from './inputDecoder.js';
+import { InputBox } from './InputBox.js';
+import { applyEdit, editorWith, EMPTY_EDITOR, moveVertically, type EditAction, type EditorState } from './inputEditing.js';
+import { LiveReply } from './LiveReply.js';
+import { ModelLoading } from './ModelLoading.js';
+import { sanitizeForTerminal } from './sanitize.js';
+import { StatusBar } from './StatusBar.js';
+import { useTheme } from './theme.js';
+import { Transcript } from './Transcript.js';
+import { useTerminalInput } from './useTerminalInput.js';
+import type { ViewState } from './viewState.js';
+
+/** What the screen needs from the chat controller. */
+export interface ChatModel {
+  subscribe(listener: () => void): () => void;
+  getState(): ViewState;
+  /** A line sent with Enter: a message or a slash command. */
+  submit(text: string): void;
+  /** Stops the reply being generated, or a message waiting for the model. */
+  stop(): void;
+  answer(yes: boolean): void;
+  draftChanged(text: string): void;
+  clearScreen(): void;
+  /** Autosaves; resolves when the app may close. */
+  exit(): Promise<void>;
+}
+
+export interface AppProps {
+  chat: ChatModel;
+  commands: readonly CompletableCommand[];
+  history: readonly string[];
+  onHistoryEntry: (text: string) => void;
+}
+
+const CLEAR_SCREEN = '\u001b[2J\u001b[3J\u001b[H';
+
+const KEY_EDITS: Partial<Record<KeyName, EditAction>> = {
+  left: { type: 'left' },
+  right: { type: 'right' },
+  wordLeft: { type: 'wordLeft' },
+  wordRight: { type: 'wordRight' },
+  home: { type: 'lineStart' },
+  end: { type: 'lineEnd' },
+  backspace: { type: 'backspace' },
+  delete: { type: 'delete' },
+  deleteWordBefore: { type: 'deleteWordBefore' },
+  deleteToLineStart: { type: 'deleteToLineStart' },
+  newline: { type: 'insert', text: '\n' },
+};
+
+export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
+  const view = useSyncExternalStore(chat.subscribe, chat.getState);
+  const theme = useTheme();
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  // Refs hold the truth and state mirrors it for rendering: several keys can arrive in
+  // one chunk, before React re-renders, and each must see the previous one's result.
+  const [editor, setEditor] = useState<EditorState>(EMPTY_EDITOR);
+  const editorRef = useRef<EditorState>(EMPTY_EDITOR);
+  const historyRef = useRef<HistoryCursor>(startHistory(history));
+  const [candidates, setCandidates] = useState<string[]>([]);
+  const [ctrlCPending, setCtrlCPendingState] = useState(false);
+  const ctrlCPendingRef = useRef(false);
+  const setCtrlCPending = (pending: boolean): void => {
+    ctrlCPendingRef.current = pending;
+    setCtrlCPendingState(pending);
+  };
+  const exiting = useRef(false);
+
+  const quit = useCallback(() => {
+    if (exiting.current) return;
+    exiting.current = true;
+    void chat.exit().then(() => exit());
+  }, [chat, exit]);
+
+  const edit = useCallback(
+    (next: EditorState) => {
+      editorRef.current = next;
+      setEditor(next);
+      chat.draftChanged(next.text);
+    },
+    [chat],
+  );
+
+  // /edit and the like hand text to the input box.
+  const inputRequest = view.inputRequest;
+  useEffect(() => {
+    if (inputRequest) edit(editorWith(inputRequest.text));
+  }, [inputRequest, edit]);
+
+  const epoch = useRef(view.transcriptEpoch);
+  useEffect(() => {
+    if (epoch.current === view.transcriptEpoch) return;
+    epoch.current = view.transcriptEpoch;
+    if (stdout.isTTY) stdout.write(CLEAR_SCREEN);
+  }, [view.transcriptEpoch, stdout]);
+
+  const send = (): void => {
+    const editor = editorRef.current;
+    const text = editor.text;
+    // A line ending in a backslash continues on the next line instead of being sent.
+    if (text.endsWith('\\') && editor.cursor === text.length) {
+      edit(editorWith(text.slice(0, -1) + '\n'));
+      return;
+    }
+    if (view.confirm !== null) {
+      chat.answer(/^\s*y(es)?\s*$/i.test(text));
+      edit(EMPTY_EDITOR);
+      return;
+    }
+    if (!text.trim()) return;
+    if (view.live && !view.live.waitingForModel) return;
+    historyRef.current = startHistory(withEntry(historyRef.current.entries, text));
+    onHistoryEntry(text);
+    edit(EMPTY_EDITOR);
+    chat.submit(text);
+  };
+
+  const complete = (): void => {
+    const completion = completeInput(editorRef.current.text, commands, view.completionSources);
+    if (!completion) return;
+    edit(editorWith(completion.text));
+    setCandidates(completion.candidates);
+  };
+
+  const walkHistory = (direction: -1 | 1): void => {
+    const moved = moveVertically(editorRef.current, direction);
+    if (moved) {
+      edit(moved);
+      return;
+    }
+    const cursor = historyRef.current;
+    const step = direction === -1 ? historyOlder(cursor, editorRef.current.text) : historyNewer(cursor);
+    if (!step) return;
+    historyRef.current = step.cursor;
+    edit(editorWith(step.text));
+  };
+
+  const onKey = (key: KeyName): void => {
+    const editor = editorRef.current;
+    const generating = view.live !== null;
+    switch (key) {
+      case 'ctrlC':
+        if (generating) chat.stop();
+        else if (editor.text) edit(EMPTY_EDITOR);
+        else if (ctrlCPendingRef.current) quit();
+        else setCtrlCPending(true);
+        return;
+      case 'escape':
+        if (generating) chat.stop();
+        else if (view.confirm !== null) chat.answer(false);
+        return;
+      case 'ctrlD':
+        if (editor.text) edit(applyEdit(editor, { type: 'delete' }));
+        else quit();
+        return;
+      case 'ctrlL':
+        chat.clearScreen();
+        return;
+      case 'enter':
+        send();
+        return;
+      case 'tab':
+        complete();
+        return;
+      case 'up':
+        walkHistory(-1);
+        return;
+      case 'down':
+        walkHistory(1);
+        return;
+      default: {
+        const action = KEY_EDITS[key];
+        if (action) edit(applyEdit(editor, action));
+      }
+    }
+  };
+
+  useTerminalInput((event: InputEvent) => {
+    if (exiting.current) return;
+    if (!(event.kind === 'key' && event.key === 'ctrlC')) setCtrlCPending(false);
+    if (!(event.kind === 'key' && event.key === 'tab')) setCandidates([]);
+    if (event.kind === 'key') onKey(event.key);
+    else edit(applyEdit(editorRef.current, { type: 'insert', text: sanitizeForTerminal(event.text) }));
+  });
+
+  // /exit and the like end the app through the controller.
+  useEffect(() => {
+    if (view.exitRequested) quit();
+  }, [view.exitRequested, quit]);
+
+  const columns = stdout.columns || 80;
+  const busy = view.live !== null;
+  return (
+    <Box flexDirection="column">
+      <Transcript key={view.transcriptEpoch} items={view.transcript} />
+      {view.loading ? <ModelLoading state={view.loading} columns={columns} /> : null}
+      {view.live ? <LiveReply text={view.live.text} waitingForModel={view.live.waitingForModel} /> : null}
+      {view.confirm !== null ? <Text color={theme.warning}>{sanitizeForTerminal(view.confirm)} (y/N)</Text> : null}
+      {ctrlCPending ? <Text color={theme.warning}>Press Ctrl+C again to exit</Text> : null}
+      <InputBox
+        editor={editor}
+        dimmed={busy}
+        placeholder={busy ? '' : columns < 40 ? '/help' : 'Message, or /help for commands'}
+      />
+      {candidates.length > 0 ? <Text color={theme.muted}>{candidates.join('  ')}</Text> : null}
+      <StatusBar info={view.status} />
+    </Box>
+  );
+}

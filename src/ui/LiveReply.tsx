@@ -1,0 +1,21 @@
+import { Box, Text } from 'ink';
+import { Spinner } from './Spinner.js';
+import { AssistantText } from './Transcript.js';
+import { useTheme } from './theme.js';
+
+/** The reply being generated, under the transcript; `text` grows once per frame. */
+export function LiveReply({ text, waitingForModel }: { text: string; waitingForModel: boolean }) {
+  const theme = useTheme();
+  return (
+    <Box flexDirection="column">
+      {text ? <AssistantText text={text} interrupted={false} /> : null}
+      <Box paddingLeft={2}>
+        {text ? (
+          <Text color={theme.muted}>Esc stops the reply</Text>
+        ) : (
+          <Spinner label={waitingForModel ? 'waiting for the model to load… (Esc cancels)' : 'thinking… (Esc stops)'} />
+        )}
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,56 @@
+import { Box, Text } from 'ink';
+import type { Dtype, SamplingParams } from '../engine/protocol.js';
+import { formatNumber } from './format.js';
+import { sanitizeForTerminal } from './sanitize.js';
+import { useTheme } from './theme.js';
+
+export interface StatusInfo {
+  /** Short model label, or null before any model is loaded. */
+  model: string | null;
+  dtype: Dtype | null;
+  randomWeights: boolean;
+  tokensUsed: number | null;
+  contextLength: number | null;
+  params: SamplingParams;
+  sessionName: string;
+  tokensPerSecond: number | null;
+  turnsOutOfContext: number;
+}
+
+export interface StatusSegment {
+  text: string;
+  tone?: 'warning';
+}
+
+export function statusSegments(info: StatusInfo): StatusSegment[] {
+  const segments: StatusSegment[] = [];
+  segments.push({ text: info.model === null ? 'no model' : `${info.model} ${info.dtype ?? ''}`.trim() });
+  if (info.randomWeights) segments.push({ text: 'random weights: output is noise', tone: 'warning' });
+  if (info.tokensUsed !== null && info.contextLength !== null) {
+    segments.push({ text: `${info.tokensUsed}/${info.contextLength} tokens` });
+  }
+  const { temperature, topK, topP } = info.params;
+  segments.push({ text: `temp ${formatNumber(temperature, 2)} top-k ${topK} top-p ${formatNumber(topP, 2)}` });
+  segments.push({ text: `session ${info.sessionName}` });
+  if (info.tokensPerSecond !== null) segments.push({ text: `${info.tokensPerSecond.toFixed(1)} tok/s` });
+  if (info.turnsOutOfContext > 0) {
+    const n = info.turnsOutOfContext;
+    segments.push({ text: `${n} earlier turn${n === 1 ? '' : 's'} out of context`, tone: 'warning' });
+  }
+  return segments;
+}
+
+export function StatusBar({ info }: { info: StatusInfo }) {
+  const theme = useTheme();
+  const segments = statusSegments(info);
+  return (
+    <Box flexWrap="wrap" columnGap={1}>
+      {segments.map((segment, i) => (
+        <Text key={segment.text} color={segment.tone === 'warning' ? theme.warning : theme.muted} wrap="truncate-end">
+          {sanitizeForTerminal(segment.text)}
+          {i < segments.length - 1 ? ' ·' : ''}
+        </Text>
+      ))}
+    </Box>
+  );
+}

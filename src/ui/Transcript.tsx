@@ -1,0 +1,69 @@
+import { memo } from 'react';
+import { Box, Static, Text } from 'ink';
+import type { Turn } from '../session/types.js';
+import { sanitizeForTerminal } from './sanitize.js';
+import { useTheme } from './theme.js';
+import type { TranscriptItem } from './transcriptItems.js';
+
+export function UserTurn({ text }: { text: string }) {
+  const theme = useTheme();
+  return (
+    <Box>
+      <Text color={theme.user} bold>
+        {'› '}
+      </Text>
+      <Text>{sanitizeForTerminal(text)}</Text>
+    </Box>
+  );
+}
+
+export function AssistantText({ text, interrupted }: { text: string; interrupted: boolean }) {
+  const theme = useTheme();
+  return (
+    <Box paddingLeft={2} flexDirection="column">
+      <Text>
+        {sanitizeForTerminal(text)}
+        {interrupted ? (
+          <Text color={theme.warning} italic>
+            {text ? ' ' : ''}(interrupted)
+          </Text>
+        ) : null}
+      </Text>
+    </Box>
+  );
+}
+
+function TurnView({ turn }: { turn: Turn }) {
+  const theme = useTheme();
+  if (turn.role === 'user') return <UserTurn text={turn.text} />;
+  if (turn.role === 'system') {
+    return (
+      <Text color={theme.muted} italic>
+        {`[system] ${sanitizeForTerminal(turn.text)}`}
+      </Text>
+    );
+  }
+  return <AssistantText text={turn.text} interrupted={turn.meta?.interrupted ?? false} />;
+}
+
+function ItemView({ item }: { item: TranscriptItem }) {
+  const theme = useTheme();
+  if (item.kind === 'turn') {
+    return (
+      <Box marginBottom={item.turn.role === 'assistant' ? 1 : 0}>
+        <TurnView turn={item.turn} />
+      </Box>
+    );
+  }
+  const color = item.tone === 'error' ? theme.error : item.tone === 'warning' ? theme.warning : theme.muted;
+  return (
+    <Box marginBottom={1}>
+      <Text color={color}>{sanitizeForTerminal(item.text)}</Text>
+    </Box>
+  );
+}
+
+/** Finished items, printed once: a long conversation costs nothing to redraw. */
+export const Transcript = memo(function Transcript({ items }: { items: readonly TranscriptItem[] }) {
+  return <Static items={[...items]}>{(item) => <ItemView key={item.id} item={item} />}</Static>;
+});
