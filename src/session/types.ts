@@ -42,4 +42,10 @@ export interface Session {
   conversation: Conversation;
   /** Bumped on every save; a save whose base revision is stale is refused. */
   revision: number;
+  /**
+   * Id of the first turn of the last context window (see contextWindow.ts). Saved so a
+   * resumed session keeps the same prompt prefix instead of sliding anew; null or absent
+   * when the window started at the beginning.
+   */
+  windowStart?: string | null;
 }
