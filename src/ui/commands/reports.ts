@@ -1,0 +1,89 @@
+// The text of the inspection commands (/stats, /context, /sessions, /model, /help),
+// as pure functions of the data, so each can be tested without a screen.
+import type { Conversation, ReplyMeta, Session } from '../../session/types.js';
+import { formatAge, formatDuration, formatNumber } from '../format.js';
+
+export function formatStats(conversation: Conversation): string {
+  const replies = conversation.turns.flatMap((t) => (t.role === 'assistant' && t.meta ? [t.meta] : []));
+  const last: ReplyMeta | undefined = replies.at(-1);
+  if (!last) return 'No replies yet.';
+  const generated = replies.reduce((sum, m) => sum + m.generatedTokens, 0);
+  const prompt = replies.reduce((sum, m) => sum + m.promptTokens, 0);
+  return [
+    `Last reply: TTFT ${formatDuration(last.ttftMs)}, ${last.tokensPerSecond.toFixed(1)} tok/s, ` +
+      `${last.promptTokens} prompt + ${last.generatedTokens} generated tokens (${last.reason}${last.interrupted ? ', interrupted' : ''}).`,
+    `Session: ${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}, ${prompt} prompt + ${generated} generated tokens.`,
+  ].join('\n');
+}
+
+export interface ContextReport {
+  contextLength: number;
+  maxNewTokens: number;
+  promptTokens: number;
+  turnsIn: number;
+  turnsOut: number;
+  persona: 'none' | 'included' | 'dropped';
+  personaTokens: number;
+  earlierTurnTokens: number;
+  newestTokens: number;
+  truncated: boolean;
+}
+
+export function formatContext(r: ContextReport): string {
+  const persona =
+    r.persona === 'none' ? 'no persona' : r.persona === 'included' ? `persona ${r.personaTokens} tokens` : 'persona dropped (too long)';
+  const lines = [
+    `Window: ${r.promptTokens}/${r.contextLength} tokens, ${r.maxNewTokens} reserved for the reply.`,
+    `Turns: ${r.turnsIn} in context, ${r.turnsOut} out of context.`,
+    `Parts: ${persona}; earlier turns ${r.earlierTurnTokens} tokens; your message ${r.newestTokens} tokens.`,
+  ];
+  if (r.truncated) lines.push('Your message is too long for the window: its start is cut.');
+  return lines.join('\n');
+}
+
+export function formatSessionList(sessions: readonly Session[], current: string, dir: string, now: Date): string {
+  if (sessions.length === 0) return `No saved sessions yet (they are kept in ${dir}).`;
+  const rows = sessions.map((s) => {
+    const turns = s.conversation.turns.length;
+    const marker = s.name === current ? '*' : ' ';
+    return `${marker} ${s.name}  ${formatAge(s.updatedAt, now)}  ${turns} turn${turns === 1 ? '' : 's'}  ${s.model ?? 'no model'}`;
+  });
+  return [`Sessions in ${dir}:`, ...rows].join('\n');
+}
+
+export function formatModelList(aliases: Readonly<Record<string, string>>, current: string | null): string {
+  const rows = Object.entries(aliases).map(([alias, id]) => `  ${alias}  ${id}`);
+  return [
+    `Current model: ${current ?? 'none'}`,
+    'Aliases:',
+    ...rows,
+    '  demo  random-weights GPT-2 generated on the spot (writes noise)',
+    'Or a hub id (owner/name) or a folder (./path).',
+  ].join('\n');
+}
+
+export interface HelpEntry {
+  name: string;
+  aliases: readonly string[];
+  args: string;
+  description: string;
+}
+
+export function formatHelp(commands: readonly HelpEntry[]): string {
+  const usage = (c: HelpEntry): string => `/${c.name}${c.args ? ` ${c.args}` : ''}`;
+  const width = Math.max(...commands.map((c) => usage(c).length));
+  const rows = commands.map((c) => {
+    const aliases = c.aliases.length ? ` (also ${c.aliases.map((a) => `/${a}`).join(', ')})` : '';
+    return `${usage(c).padEnd(width)}  ${c.description}${aliases}`;
+  });
+  return [
+    ...rows,
+    '',
+    'Keys: Enter send · Alt+Enter or \\ at line end: new line · ↑/↓ history · Tab complete',
+    'Esc or Ctrl+C stop a reply · Ctrl+C twice or Ctrl+D exit · Ctrl+W/Ctrl+U delete word/line',
+  ].join('\n');
+}
+
+export function formatNumberSetting(value: number | null): string {
+  return value === null ? 'random' : formatNumber(value, 3);
+}
