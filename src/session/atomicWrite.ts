@@ -1,0 +1,85 @@
+// Writes a file so that a crash or kill -9 at any moment leaves either the old file or the
+// new one, complete: write a temporary file in the same directory, fsync it, rename it over
+// the target (atomic within one file system), then fsync the directory so the rename
+// itself survives a power loss.
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** File mode of a newly created file; default 0o600 (chats are private). */
+  mode?: number;
+}
+
+export async function writeFileAtomic(path: string, data: string, options: AtomicWriteOptions = {}): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, tempName(basename(path)));
+  let created = false;
+  try {
+    const handle = await open(temp, 'wx', options.mode ?? 0o600);
+    created = true;
+    try {
+      await handle.writeFile(data, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    created = false;
+  } finally {
+    if (created) await unlink(temp).catch(() => undefined);
+  }
+  await syncDirectory(dir);
+}
+
+/**
+ * Removes temporary files of `target` left by writers that were killed mid-write. Only files
+ * of processes that no longer run are removed, so a concurrent writer is never disturbed.
+ */
+export async function removeStaleTempFiles(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !processRuns(pid)) {
+      await unlink(join(dirname(path), name)).catch(() => undefined);
+    }
+  }
+}
+
+export function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Hidden, and named after the target and the writer's pid so stale ones can be found.
+function tempName(target: string): string {
+  return `.${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+// Best effort: some platforms (Windows) and file systems cannot fsync a directory. The
+// rename is atomic regardless; only its durability across a power loss is weaker there.
+// Failing here would report a save that did happen as failed.
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // See above.
+  }
+}

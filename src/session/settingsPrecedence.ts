@@ -1,0 +1,51 @@
+// Which value of each setting is in effect, and why: CLI flags > the session's own saved
+// parameters > the settings file > defaults. One pure function, so `/settings` can show
+// the source of every value and nothing else decides precedence on its own.
+import type { SamplingParams } from '../engine/protocol.js';
+import { DEFAULT_SETTINGS, SAMPLING_KEYS, SETTING_KEYS, type SettingKey, type Settings } from './settingsSchema.js';
+import type { Session } from './types.js';
+
+export type SettingSource = 'flag' | 'session' | 'settings' | 'default';
+
+export interface SettingLayers {
+  flags?: Partial<Settings>;
+  session?: Partial<Settings>;
+  settings?: Partial<Settings>;
+  defaults?: Readonly<Settings>;
+}
+
+export interface EffectiveSettings {
+  values: Settings;
+  sources: { [K in SettingKey]: SettingSource };
+}
+
+const ORDER = ['flags', 'session', 'settings'] as const;
+const SOURCE_OF: Record<(typeof ORDER)[number], SettingSource> = { flags: 'flag', session: 'session', settings: 'settings' };
+
+/** `undefined` means "not set in this layer"; null is a value (e.g. seed: null = random). */
+export function effectiveSettings(layers: SettingLayers): EffectiveSettings {
+  const values: Record<string, unknown> = {};
+  const sources: Record<string, SettingSource> = {};
+  for (const key of SETTING_KEYS) {
+    const layer = ORDER.find((name) => layers[name]?.[key] !== undefined);
+    values[key] = layer === undefined ? (layers.defaults ?? DEFAULT_SETTINGS)[key] : layers[layer]?.[key];
+    sources[key] = layer === undefined ? 'default' : SOURCE_OF[layer];
+  }
+  return { values: values as unknown as Settings, sources: sources as EffectiveSettings['sources'] };
+}
+
+/**
+ * What a session contributes: the model and dtype it last used and the parameters set in
+ * it. Its persona is part of its conversation, not a setting, so it is not a layer here.
+ */
+export function sessionLayer(session: Session | null): Partial<Settings> {
+  if (session === null) return {};
+  const layer: Partial<Settings> = { ...session.params };
+  if (session.model !== null) layer.model = session.model;
+  if (session.dtype !== null) layer.dtype = session.dtype;
+  return layer;
+}
+
+export function samplingParams(values: Settings): SamplingParams {
+  return Object.fromEntries(SAMPLING_KEYS.map((k) => [k, values[k]])) as unknown as SamplingParams;
+}
