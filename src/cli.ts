@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// parley: argument handling and dispatch. Kept light on purpose: --version and --help never
+// load the UI, transformers.js or onnxruntime (those load lazily, the model code only in
+// the engine worker).
+import { readFileSync } from 'node:fs';
+import { HELP, parseCliArgs, type CliArgs } from './cli/args.js';
+
+async function main(argv: string[]): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (err) {
+    process.stderr.write(`parley: ${err instanceof Error ? err.message : String(err)}\nTry 'parley --help'.\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`parley ${pkg.version}\n`);
+    return 0;
+  }
+  const { runCommand } = await import('./cli/runCommand.js');
+  return runCommand(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`parley: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,28 @@
+import { DTYPES, type Dtype } from '../engine/protocol.js';
+import { validateSetting, type Settings } from '../session/settingsSchema.js';
+import type { CliArgs } from './args.js';
+
+/** The settings layer the command line contributes, or the one-line errors of its bad values. */
+export function flagSettings(args: CliArgs): { values: Partial<Settings>; errors: string[] } {
+  const values: Record<string, unknown> = {};
+  const errors: string[] = [];
+  const FLAG_NAMES: Record<keyof CliArgs['sampling'], string> = {
+    maxNewTokens: '--max-tokens',
+    temperature: '--temperature',
+    topK: '--top-k',
+    topP: '--top-p',
+    repetitionPenalty: '--repeat-penalty',
+    seed: '--seed',
+  };
+  for (const [key, raw] of Object.entries(args.sampling) as [keyof CliArgs['sampling'], string][]) {
+    const result = validateSetting(key, raw);
+    if (result.ok) values[result.key] = result.value;
+    else errors.push(`${FLAG_NAMES[key]}: ${result.error}`);
+  }
+  if (args.model !== undefined) values['model'] = args.model;
+  if (args.dtype !== undefined) {
+    if ((DTYPES as readonly string[]).includes(args.dtype)) values['dtype'] = args.dtype as Dtype;
+    else errors.push(`--dtype must be one of ${DTYPES.join(', ')} (got "${args.dtype}")`);
+  }
+  return { values: values as Partial<Settings>, errors };
+}

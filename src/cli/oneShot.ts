@@ -1,0 +1,91 @@
+import type { EngineClient } from '../engine/engineClient.js';
+import type { SamplingParams } from '../engine/protocol.js';
+import { EngineError } from '../engine/engineClient.js';
+import { addUser, setPersona } from '../session/conversation.js';
+import { chatTurn, type ChatTurnResult } from '../session/chatTurn.js';
+import { formatFor } from '../session/promptFormat.js';
+import { resolvePersona } from '../session/personas.js';
+import { effectiveSettings, sessionLayer, samplingParams } from '../session/settingsPrecedence.js';
+import { checkMaxNewTokens, type Settings } from '../session/settingsSchema.js';
+import { newSession, type SessionStore } from '../session/sessionStore.js';
+import { loadProgressLine } from './loadProgressLine.js';
+
+export interface OneShotInput {
+  engine: EngineClient;
+  prompt: string;
+  flags: Partial<Settings>;
+  stored: Partial<Settings>;
+  offline: boolean;
+  /** Continue (or create) this saved session; without it nothing is saved. */
+  session?: { name: string; store: SessionStore };
+  system?: string;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  signal: AbortSignal;
+}
+
+/** `parley -p`: one reply streamed to stdout. Returns the exit code; errors go to stderr as one line. */
+export async function runOneShot(input: OneShotInput): Promise<number> {
+  const { engine, stdout, stderr } = input;
+  const fail = (message: string): number => {
+    stderr.write(`parley: ${message}\n`);
+    return 1;
+  };
+
+  let session = input.session ? await input.session.store.loadOrCreate(input.session.name) : newSession('one-shot');
+  const { values } = effectiveSettings({ flags: input.flags, session: sessionLayer(session), settings: input.stored });
+  const persona = input.system !== undefined ? resolvePersona(input.system) : session.revision === 0 ? resolvePersona(values.persona) : undefined;
+  if (persona !== undefined) session = { ...session, conversation: setPersona(session.conversation, persona) };
+
+  const showProgress = stderr.isTTY === true;
+  try {
+    await engine.load(values.model, { dtype: values.dtype, offline: input.offline }, (p) => {
+      if (showProgress) stderr.write(`\r\x1b[2K${loadProgressLine(values.model, p)}`);
+    });
+  } catch (err) {
+    if (showProgress) stderr.write('\r\x1b[2K');
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = err instanceof EngineError && err.code === 'network' ? ' (try --model ./folder, or --model demo)' : '';
+    return fail(message + hint);
+  }
+  if (showProgress) stderr.write('\r\x1b[2K');
+  const model = engine.model!;
+  const limitError = checkMaxNewTokens(values.maxNewTokens, model.contextLength);
+  if (limitError) return fail(limitError);
+
+  session = {
+    ...session,
+    model: values.model,
+    dtype: values.dtype,
+    params: { ...session.params, ...pickSampling(input.flags) },
+    conversation: addUser(session.conversation, input.prompt),
+  };
+  const format = formatFor(model, { user: values.userName, assistant: values.assistantName });
+  let result: ChatTurnResult | null = null;
+  for await (const event of chatTurn({ engine, session, params: samplingParams(values), format, signal: input.signal })) {
+    if (event.type === 'delta') stdout.write(event.text);
+    else if (event.type === 'done') result = event.result;
+  }
+  stdout.write('\n');
+  if (!result) return fail('the reply ended without a result');
+  if (result.window && result.window.droppedCount > 0) {
+    stderr.write(`parley: ${result.window.droppedCount} earlier turns out of context\n`);
+  }
+  if (input.session) {
+    try {
+      await input.session.store.save(result.session);
+    } catch (err) {
+      return fail(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (result.reason === 'error') return fail(result.error ?? 'generation failed');
+  return result.interrupted ? 130 : 0;
+}
+
+/** Sampling values given as flags are remembered by the session they were used in. */
+function pickSampling(flags: Partial<Settings>): Partial<SamplingParams> {
+  const { temperature, topK, topP, repetitionPenalty, maxNewTokens, seed } = flags;
+  return Object.fromEntries(
+    Object.entries({ temperature, topK, topP, repetitionPenalty, maxNewTokens, seed }).filter(([, v]) => v !== undefined),
+  );
+}

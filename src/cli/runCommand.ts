@@ -1,0 +1,76 @@
+import { text } from 'node:stream/consumers';
+import { createEngine } from '../engine/workerEngineClient.js';
+import { openSettings, SettingsError } from '../session/settings.js';
+import { effectiveSettings } from '../session/settingsPrecedence.js';
+import { resolveSessionsDir } from '../session/sessionsDir.js';
+import { SessionError, SessionStore } from '../session/sessionStore.js';
+import type { CliArgs } from './args.js';
+import { modelCacheDir } from './cachePaths.js';
+import { flagSettings } from './flagSettings.js';
+import { runOneShot } from './oneShot.js';
+import { exportSession, listSessions } from './sessionCommands.js';
+
+/** Everything past --help/--version: settings, sessions, one-shot or the chat UI. */
+export async function runCommand(args: CliArgs): Promise<number> {
+  const fail = (message: string, code = 1): number => {
+    process.stderr.write(`parley: ${message}\n`);
+    return code;
+  };
+  const flags = flagSettings(args);
+  if (flags.errors.length > 0) return fail(flags.errors[0]!, 2);
+
+  let stored;
+  try {
+    stored = openSettings({ env: process.env }).stored();
+  } catch (err) {
+    if (err instanceof SettingsError) return fail(err.message);
+    throw err;
+  }
+  const sessionsDir = resolveSessionsDir({ flag: args.sessionsDir ?? null, env: process.env, setting: stored.sessionsDir ?? null }).dir;
+  const store = new SessionStore(sessionsDir);
+
+  try {
+    if (args.listSessions) return await listSessions(store, process.stdout);
+    if (args.export !== undefined) {
+      const { values } = effectiveSettings({ flags: flags.values, settings: stored });
+      return await exportSession(store, args.export, args.out, values, process.stdout, process.stderr);
+    }
+
+    let prompt = args.prompt;
+    if (prompt === undefined && !process.stdin.isTTY) prompt = (await text(process.stdin)).trim();
+    if (prompt !== undefined) {
+      if (prompt.trim() === '') return fail('the prompt is empty', 2);
+      const engine = createEngine({ cacheDir: modelCacheDir() });
+      const controller = new AbortController();
+      // First Ctrl+C stops the reply (the partial text is kept and saved); a second one quits.
+      const onSigint = (): void => {
+        if (controller.signal.aborted) process.exit(130);
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        return await runOneShot({
+          engine,
+          prompt,
+          flags: flags.values,
+          stored,
+          offline: args.offline,
+          ...(args.session !== undefined ? { session: { name: args.session, store } } : {}),
+          ...(args.system !== undefined ? { system: args.system } : {}),
+          stdout: process.stdout,
+          stderr: process.stderr,
+          signal: controller.signal,
+        });
+      } finally {
+        process.off('SIGINT', onSigint);
+        await engine.dispose();
+      }
+    }
+
+    const { runChatApp } = await import('../ui/runChatApp.js');
+    return await runChatApp({ args, flags: flags.values, stored, store, cacheDir: modelCacheDir() });
+  } catch (err) {
+    if (err instanceof SessionError) return fail(err.message);
+    throw err;
+  }
+}
