@@ -15,8 +15,7 @@ type Field =
   | { kind: 'float'; no: number; value: number }
   | { kind: 'bytes'; no: number; data: Uint8Array }
   | { kind: 'lazy'; no: number; data: LazyBytes }
-  | { kind: 'message'; no: number; message: ProtoMessage }
-  | { kind: 'packedVarints'; no: number; values: readonly bigint[] };
+  | { kind: 'message'; no: number; message: ProtoMessage };
 
 const WIRE_VARINT = 0;
 const WIRE_LENGTH_DELIMITED = 2;
@@ -80,10 +79,6 @@ export class ProtoMessage {
     return this.add({ kind: 'message', no, message });
   }
 
-  packedVarints(no: number, values: readonly (number | bigint)[]): this {
-    return this.add({ kind: 'packedVarints', no, values: values.map(toUint64) });
-  }
-
   /** Encoded size of this message's fields (without its own tag and length). */
   get byteLength(): number {
     if (this.cachedLength === undefined) {
@@ -109,12 +104,6 @@ export class ProtoMessage {
   }
 }
 
-function packedLength(values: readonly bigint[]): number {
-  let length = 0;
-  for (const value of values) length += varintLength(value);
-  return length;
-}
-
 function payloadLength(field: Field): number {
   switch (field.kind) {
     case 'varint':
@@ -127,8 +116,6 @@ function payloadLength(field: Field): number {
       return field.data.byteLength;
     case 'message':
       return field.message.byteLength;
-    case 'packedVarints':
-      return packedLength(field.values);
   }
 }
 
@@ -176,10 +163,6 @@ function* encodeField(field: Field): Generator<Uint8Array> {
     case 'message':
       yield encodeVarint(BigInt(field.message.byteLength));
       yield* field.message.encode();
-      return;
-    case 'packedVarints':
-      yield encodeVarint(BigInt(packedLength(field.values)));
-      for (const value of field.values) yield encodeVarint(value);
       return;
   }
 }

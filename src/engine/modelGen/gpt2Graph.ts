@@ -1,0 +1,211 @@
+// The GPT-2 forward pass as an ONNX graph, with the inputs and outputs transformers.js
+// expects of a decoder with a KV cache (see /work/shared/notes/gpt2-onnx.md).
+//
+// Choices made for decode speed, where every step streams all weights once and the
+// many small ops of a plain-ONNX block would cost more than the weights of a small model:
+// - projections are MatMul / DynamicQuantizeMatMul over 2-D initializers that ORT
+//   pre-packs once at load; the tied LM head reads the embedding as Gemm transB=1 (fp32)
+//   or from one int8 copy in [embd, vocab] layout (q8), never through a per-step Transpose;
+// - biases, residual adds, LayerNorms, GELU and attention go into onnxruntime's fused CPU
+//   ops (SkipLayerNormalization, FastGelu, MultiHeadAttention): 9 nodes per block;
+// - num_logits_to_keep slices the hidden state before the LM head.
+
+import { DataType, GraphBuilder, float, int, ints } from './onnxGraph.js';
+import { type Gpt2Dims, GPT2_LAYER_NORM_EPSILON, LN_F, WPE, WTE, layerParamName } from './gpt2Weights.js';
+import type { LazyBytes, ProtoMessage } from './protobufWriter.js';
+import { type QuantizedMatrix, quantizeColumns, quantizeTransposed } from './quantize.js';
+
+export type Precision = 'fp32' | 'q8';
+
+/** Values of a parameter by name, produced when the writer reaches it. */
+export type ParamSource = (name: string) => Float32Array;
+
+const OPSET = 17;
+const MS_DOMAIN = 'com.microsoft';
+const FLOAT32_LOWEST = -3.4028234663852886e38;
+
+function floatBytes(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+function lazyFloats(count: number, produce: () => Float32Array): LazyBytes {
+  return {
+    byteLength: count * 4,
+    *chunks() {
+      yield floatBytes(produce());
+    },
+  };
+}
+
+/**
+ * A quantized matrix is written as two initializers (values, then scales) from one
+ * quantization: it is kept only until both have been written.
+ */
+function lazyQuantized(rows: number, cols: number, scaleCount: number, quantize: () => QuantizedMatrix) {
+  let memo: QuantizedMatrix | undefined;
+  let written = 0;
+  const part = (byteLength: number, pick: (q: QuantizedMatrix) => Uint8Array): LazyBytes => ({
+    byteLength,
+    *chunks() {
+      memo ??= quantize();
+      yield pick(memo);
+      if (++written % 2 === 0) memo = undefined;
+    },
+  });
+  return {
+    values: part(rows * cols, (q) => new Uint8Array(q.values.buffer, q.values.byteOffset, q.values.byteLength)),
+    scales: part(scaleCount * 4, (q) => floatBytes(q.scales)),
+  };
+}
+
+/** Builds the ModelProto; parameter values are pulled from `param` only while it is written. */
+export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Precision): ProtoMessage {
+  const g = new GraphBuilder();
+  const { layers, heads, embd, vocabSize } = dims;
+  const headDim = embd / heads;
+
+  const floatParam = (name: string, shape: readonly number[]): string =>
+    g.initializer(name, DataType.FLOAT, shape, lazyFloats(shape.reduce((a, b) => a * b, 1), () => param(name)));
+
+  /** x [..., rows] · W [rows, cols], without the bias (fused into the next op). */
+  const project = (x: string, weight: string, rows: number, cols: number): string => {
+    if (precision === 'fp32') return g.op('MatMul', [x, floatParam(weight, [rows, cols])]);
+    const quantized = lazyQuantized(rows, cols, cols, () => quantizeColumns(param(weight), rows, cols));
+    const values = g.initializer(`${weight}_quantized`, DataType.INT8, [rows, cols], quantized.values);
+    const scales = g.initializer(`${weight}_scale`, DataType.FLOAT, [cols], quantized.scales);
+    return g.op('DynamicQuantizeMatMul', [x, values, scales], { domain: MS_DOMAIN });
+  };
+
+  /**
+   * LayerNorm(input + skip + bias) with prefix's weight and bias; returns the normalised
+   * value and the sum, which is the residual stream.
+   */
+  const addAndNorm = (input: string, skip: string, prefix: string, bias?: string) => {
+    const inputs = [input, skip, floatParam(`${prefix}.weight`, [embd]), floatParam(`${prefix}.bias`, [embd])];
+    if (bias !== undefined) inputs.push(floatParam(bias, [embd]));
+    const normed = g.freshName('normed');
+    const sum = g.freshName('residual');
+    g.node('SkipLayerNormalization', inputs, {
+      domain: MS_DOMAIN,
+      attributes: { epsilon: float(GPT2_LAYER_NORM_EPSILON) },
+      outputs: [normed, '', '', sum],
+    });
+    return { normed, sum };
+  };
+
+  const inputIds = g.input('input_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  const attentionMask = g.input('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']);
+  const positionIds = g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
+  const cacheDims = (length: string) => ['batch_size', heads, length, headDim];
+  const past = Array.from({ length: layers }, (_, i) => ({
+    key: g.input(`past_key_values.${i}.key`, DataType.FLOAT, cacheDims('past_sequence_length')),
+    value: g.input(`past_key_values.${i}.value`, DataType.FLOAT, cacheDims('past_sequence_length')),
+  }));
+  const numLogitsToKeep = g.input('num_logits_to_keep', DataType.INT64, []);
+
+  g.output('logits', DataType.FLOAT, ['batch_size', 'num_logits', vocabSize]);
+  for (let i = 0; i < layers; i++) {
+    g.output(`present.${i}.key`, DataType.FLOAT, cacheDims('total_sequence_length'));
+    g.output(`present.${i}.value`, DataType.FLOAT, cacheDims('total_sequence_length'));
+  }
+
+  const seqLen = g.op('Shape', [inputIds], { attributes: { start: int(1) } });
+  const pastLen = g.op('Shape', [past[0].key], { attributes: { start: int(2), end: int(3) } });
+  const attentionBias = buildAttentionBias(g, attentionMask, pastLen, seqLen);
+
+  // Token embeddings [batch, seq, embd].
+  let tokens: string;
+  let lmHead: (x: string) => string;
+  if (precision === 'fp32') {
+    const wte = floatParam(WTE, [vocabSize, embd]);
+    tokens = g.op('Gather', [wte, inputIds]);
+    // Gemm takes 2-D inputs only: flatten [batch, kept, embd] and restore the batch after.
+    lmHead = (x) => {
+      const flat = g.op('Reshape', [x, g.int64s([-1, embd])]);
+      const logits = g.op('Gemm', [flat, wte], { attributes: { transB: int(1) } });
+      const batch = g.op('Shape', [inputIds], { attributes: { end: int(1) } });
+      const shape = g.op('Concat', [batch, g.int64s([-1, vocabSize])], { attributes: { axis: int(0) } });
+      return g.op('Reshape', [logits, shape], { outputs: ['logits'] });
+    };
+  } else {
+    // One int8 copy of the tied embedding in the LM head's [embd, vocab] layout, one scale
+    // per token; the embedding lookup gathers its columns.
+    const quantized = lazyQuantized(embd, vocabSize, vocabSize, () => quantizeTransposed(param(WTE), vocabSize, embd));
+    const values = g.initializer(`${WTE}_quantized`, DataType.INT8, [embd, vocabSize], quantized.values);
+    const scales = g.initializer(`${WTE}_scale`, DataType.FLOAT, [vocabSize], quantized.scales);
+    const gathered = g.op('Gather', [values, inputIds], { attributes: { axis: int(1) } });
+    const tokenMajor = g.op('Transpose', [gathered], { attributes: { perm: ints([1, 2, 0]) } });
+    const tokenFloats = g.op('Cast', [tokenMajor], { attributes: { to: int(DataType.FLOAT) } });
+    const tokenScales = g.op('Unsqueeze', [g.op('Gather', [scales, inputIds]), g.int64s([2])]);
+    tokens = g.op('Mul', [tokenFloats, tokenScales]);
+    lmHead = (x) => g.op('DynamicQuantizeMatMul', [x, values, scales], { domain: MS_DOMAIN, outputs: ['logits'] });
+  }
+  const positions = g.op('Gather', [floatParam(WPE, [dims.positions, embd]), positionIds]);
+
+  let { normed, sum: residual } = addAndNorm(tokens, positions, layerParamName(0, 'ln_1'));
+  for (let i = 0; i < layers; i++) {
+    const name = (suffix: string): string => layerParamName(i, suffix);
+
+    const qkv = project(normed, name('attn.c_attn.weight'), embd, 3 * embd);
+    const [q, k, v] = g.node('Split', [qkv, g.int64s([embd, embd, embd])], {
+      attributes: { axis: int(2) },
+      outputCount: 3,
+    });
+    // MultiHeadAttention adds the q/k/v bias, splits heads, appends k/v to the cache and
+    // applies the additive mask: one kernel instead of a dozen small ops per layer.
+    const attention = g.freshName('attention');
+    g.node(
+      'MultiHeadAttention',
+      [q, k, v, floatParam(name('attn.c_attn.bias'), [3 * embd]), '', attentionBias, past[i].key, past[i].value],
+      {
+        domain: MS_DOMAIN,
+        attributes: { num_heads: int(heads) },
+        outputs: [attention, `present.${i}.key`, `present.${i}.value`],
+      },
+    );
+    ({ normed, sum: residual } = addAndNorm(
+      project(attention, name('attn.c_proj.weight'), embd, embd),
+      residual,
+      name('ln_2'),
+      name('attn.c_proj.bias'),
+    ));
+
+    const expanded = project(normed, name('mlp.c_fc.weight'), embd, 4 * embd);
+    const activated = g.op('FastGelu', [expanded, floatParam(name('mlp.c_fc.bias'), [4 * embd])], { domain: MS_DOMAIN });
+    const nextNorm = i + 1 < layers ? layerParamName(i + 1, 'ln_1') : LN_F;
+    ({ normed, sum: residual } = addAndNorm(
+      project(activated, name('mlp.c_proj.weight'), 4 * embd, embd),
+      residual,
+      nextNorm,
+      name('mlp.c_proj.bias'),
+    ));
+  }
+
+  // Only the last num_logits_to_keep positions (0 keeps all) go through the LM head.
+  const keepFrom = g.op('Neg', [g.op('Reshape', [numLogitsToKeep, g.int64s([1])])]);
+  lmHead(g.op('Slice', [normed, keepFrom, seqLen, g.int64s([1])]));
+
+  return g.toModel('gpt2', OPSET);
+}
+
+/**
+ * Additive attention bias [batch, 1, seq, total]: 0 where query i (absolute position
+ * past + i) may see key j (j <= past + i and attention_mask[j] = 1), the lowest float
+ * elsewhere (as Hugging Face does: a fully masked padding row stays finite).
+ */
+function buildAttentionBias(g: GraphBuilder, attentionMask: string, pastLen: string, seqLen: string): string {
+  const totalLen = g.op('Add', [pastLen, seqLen]);
+  const zero = g.int64s([0], []);
+  const one = g.int64s([1], []);
+  const pastScalar = g.op('Squeeze', [pastLen]);
+  const totalScalar = g.op('Squeeze', [totalLen]);
+  const queryPositions = g.op('Unsqueeze', [g.op('Range', [pastScalar, totalScalar, one]), g.int64s([1])]);
+  const keyPositions = g.op('Range', [zero, totalScalar, one]);
+  const causal = g.op('LessOrEqual', [keyPositions, queryPositions]);
+  const notPadding = g.op('Unsqueeze', [
+    g.op('Cast', [attentionMask], { attributes: { to: int(DataType.BOOL) } }),
+    g.int64s([1, 2]),
+  ]);
+  const allowed = g.op('And', [causal, notPadding]);
+  return g.op('Where', [allowed, g.scalar(0), g.scalar(FLOAT32_LOWEST)]);
+}

@@ -1,0 +1,111 @@
+// Writes a GPT-2 model folder with seeded random weights that transformers.js loads like
+// one downloaded from the hub: config, tokenizer, onnx/model.onnx and, with q8,
+// onnx/model_quantized.onnx.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import path from 'node:path';
+import { type Precision, buildGpt2Model } from './gpt2Graph.js';
+import { GPT2_LAYER_NORM_EPSILON, GPT2_VOCAB_SIZE, type Gpt2Dims, generateParam, gpt2ParamSpecs } from './gpt2Weights.js';
+import { END_OF_TEXT_ID, gpt2TokenizerFiles } from './tokenizerFiles.js';
+import { writeChunks } from './writeChunks.js';
+
+export interface ModelFolderOptions {
+  out: string;
+  layers: number;
+  heads: number;
+  embd: number;
+  positions: number;
+  seed: number;
+  q8: boolean;
+}
+
+/** Bumped whenever the files written change, so cached fixtures get regenerated. */
+export const MODEL_GENERATOR_VERSION = 1;
+
+/** What config.json records about how the folder was generated. */
+export interface GeneratorStamp {
+  version: number;
+  seed: number;
+}
+
+/** Throws a one-line message for options that cannot make a model. */
+export function validateModelOptions(options: Omit<ModelFolderOptions, 'out'>): void {
+  const positive = ['layers', 'heads', 'embd', 'positions'] as const;
+  for (const key of positive) {
+    const value = options[key];
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${key} must be a positive integer, got ${value}`);
+  }
+  if (options.embd % options.heads !== 0) {
+    throw new Error(`embd (${options.embd}) must be a multiple of heads (${options.heads})`);
+  }
+  if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
+    throw new Error(`seed must be a non-negative integer, got ${options.seed}`);
+  }
+}
+
+function configJson(options: ModelFolderOptions): string {
+  const stamp: GeneratorStamp = { version: MODEL_GENERATOR_VERSION, seed: options.seed };
+  const config = {
+    activation_function: 'gelu_new',
+    architectures: ['GPT2LMHeadModel'],
+    attn_pdrop: 0.1,
+    bos_token_id: END_OF_TEXT_ID,
+    embd_pdrop: 0.1,
+    eos_token_id: END_OF_TEXT_ID,
+    initializer_range: 0.02,
+    layer_norm_epsilon: GPT2_LAYER_NORM_EPSILON,
+    model_type: 'gpt2',
+    n_ctx: options.positions,
+    n_embd: options.embd,
+    n_head: options.heads,
+    n_inner: null,
+    n_layer: options.layers,
+    n_positions: options.positions,
+    resid_pdrop: 0.1,
+    use_cache: true,
+    vocab_size: GPT2_VOCAB_SIZE,
+    parley_random_weights: true,
+    parley_generator: stamp,
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+function generationConfigJson(): string {
+  return `${JSON.stringify({ bos_token_id: END_OF_TEXT_ID, eos_token_id: END_OF_TEXT_ID }, null, 2)}\n`;
+}
+
+async function writeOnnx(file: string, dims: Gpt2Dims, seed: number, precision: Precision): Promise<void> {
+  const specs = new Map(gpt2ParamSpecs(dims).map((spec) => [spec.name, spec]));
+  const param = (name: string): Float32Array => {
+    const spec = specs.get(name);
+    if (!spec) throw new Error(`no GPT-2 parameter named ${name}`);
+    return generateParam(spec, seed);
+  };
+  await writeChunks(file, buildGpt2Model(dims, param, precision).encode());
+}
+
+/**
+ * Writes the folder `out` (created if needed). Same options, same bytes. Tensor bytes are
+ * generated while the file is written, so memory stays near the largest single tensor.
+ */
+export async function makeModelFolder(options: ModelFolderOptions): Promise<void> {
+  validateModelOptions(options);
+  // ONNX raw_data is little-endian; the weights are written straight from Float32Arrays.
+  if (endianness() !== 'LE') throw new Error('generating models needs a little-endian machine');
+  const dims: Gpt2Dims = {
+    layers: options.layers,
+    heads: options.heads,
+    embd: options.embd,
+    positions: options.positions,
+    vocabSize: GPT2_VOCAB_SIZE,
+  };
+  await mkdir(path.join(options.out, 'onnx'), { recursive: true });
+  const { tokenizerJson, tokenizerConfigJson } = await gpt2TokenizerFiles(options.positions);
+  await writeFile(path.join(options.out, 'config.json'), configJson(options));
+  await writeFile(path.join(options.out, 'generation_config.json'), generationConfigJson());
+  await writeFile(path.join(options.out, 'tokenizer.json'), tokenizerJson);
+  await writeFile(path.join(options.out, 'tokenizer_config.json'), tokenizerConfigJson);
+  await writeOnnx(path.join(options.out, 'onnx', 'model.onnx'), dims, options.seed, 'fp32');
+  if (options.q8) await writeOnnx(path.join(options.out, 'onnx', 'model_quantized.onnx'), dims, options.seed, 'q8');
+}
