@@ -96,3 +96,15 @@ test('the context limit refuses prompt + max tokens over n_positions', () => {
   assert.equal(checkLimit(896, 128, 1024), null);
   assert.match(checkLimit(897, 128, 1024) ?? '', /exceeds the model's context of 1024 tokens/);
 });
+
+test('without top-k, top-p alone keeps only the nucleus', () => {
+  const logits = new Float32Array(1000).fill(0);
+  logits[10] = 12;
+  logits[20] = 11.5;
+  const rng = createRng(5);
+  const picked = new Set<number>();
+  for (let i = 0; i < 300; i++) {
+    picked.add(sampleNextToken(logits.slice(), { temperature: 1, topK: 0, topP: 0.9, repetitionPenalty: 1 }, new Set(), rng));
+  }
+  assert.deepEqual([...picked].sort((a, b) => a - b), [10, 20]);
+});

@@ -43,11 +43,15 @@ export function sampleNextToken(
   }
   if (params.temperature <= 0) return argmax(logits);
 
-  // Keep only the candidates top-k allows (all when topK is 0), sorted by logit.
-  const k = params.topK > 0 ? Math.min(params.topK, logits.length) : logits.length;
-  const candidates = topIndices(logits, k);
+  // Keep only the candidates top-k allows, sorted by logit. Without top-k, top-p decides,
+  // and only the tokens above its cut-off logit need sorting, not the whole vocabulary.
+  const byTopK = params.topK > 0;
+  const candidates = byTopK
+    ? topIndices(logits, Math.min(params.topK, logits.length))
+    : indicesAbove(logits, topPCutoff(logits, params.temperature, params.topP));
   const invT = 1 / params.temperature;
-  const maxLogit = logits[candidates[0]!]!;
+  let maxLogit = -Infinity;
+  for (const c of candidates) maxLogit = Math.max(maxLogit, logits[c]!);
   const probs = new Float64Array(candidates.length);
   let total = 0;
   for (let i = 0; i < candidates.length; i++) {
@@ -57,7 +61,7 @@ export function sampleNextToken(
   }
   // top-p: the smallest prefix whose mass reaches topP (always at least one token).
   let keep = candidates.length;
-  if (params.topP < 1) {
+  if (byTopK && params.topP < 1) {
     let mass = 0;
     for (let i = 0; i < candidates.length; i++) {
       mass += probs[i]! / total;
@@ -90,11 +94,32 @@ export function argmax(values: Float32Array): number {
   return best;
 }
 
+/** The smallest logit that top-p keeps, found on a sorted copy of the values only. */
+function topPCutoff(logits: Float32Array, temperature: number, topP: number): number {
+  if (topP >= 1) return -Infinity;
+  const sorted = Float32Array.from(logits).sort().reverse();
+  const invT = 1 / temperature;
+  const max = sorted[0]!;
+  let total = 0;
+  for (let i = 0; i < sorted.length; i++) total += Math.exp((sorted[i]! - max) * invT);
+  let mass = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    mass += Math.exp((sorted[i]! - max) * invT) / total;
+    if (mass >= topP) return sorted[i]!;
+  }
+  return -Infinity;
+}
+
+/** Unordered: sampling from a set does not need it sorted. */
+function indicesAbove(values: Float32Array, cutoff: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i++) if (values[i]! >= cutoff) out.push(i);
+  return out;
+}
+
 /** Indices of the k largest values, largest first. Partial selection keeps top-50 of 50k cheap. */
 function topIndices(values: Float32Array, k: number): number[] {
-  if (k >= values.length) {
-    return Array.from(values.keys()).sort((x, y) => values[y]! - values[x]!);
-  }
+  if (k >= values.length) return indicesAbove(values, -Infinity).sort((x, y) => values[y]! - values[x]!);
   const heap: number[] = []; // min-heap of indices by value
   const less = (i: number, j: number): boolean => values[heap[i]!]! < values[heap[j]!]!;
   const swap = (i: number, j: number): void => {
