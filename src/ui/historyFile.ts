@@ -3,6 +3,7 @@
 // errors: history is a convenience, and the chat must go on without it.
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import envPaths from 'env-paths';
 import { HISTORY_LIMIT } from './history.js';
 
 export function parseHistory(content: string): string[] {
@@ -40,4 +41,12 @@ export async function appendHistory(file: string, entry: string): Promise<void> 
   } catch {
     // See the note at the top.
   }
+}
+
+export const DATA_DIR_ENV = 'PARLEY_DATA_DIR';
+
+/** history.jsonl in PARLEY_DATA_DIR, else in the platform data directory (next to sessions). */
+export function historyPath(env: Readonly<Record<string, string | undefined>>): string {
+  const dir = env[DATA_DIR_ENV] ? path.resolve(env[DATA_DIR_ENV]) : envPaths('parley', { suffix: '' }).data;
+  return path.join(dir, 'history.jsonl');
 }

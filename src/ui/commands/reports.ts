@@ -1,7 +1,8 @@
 // The text of the inspection commands (/stats, /context, /sessions, /model, /help),
 // as pure functions of the data, so each can be tested without a screen.
-import type { Conversation, ReplyMeta, Session } from '../../session/types.js';
-import { formatAge, formatDuration, formatNumber } from '../format.js';
+import type { SessionListEntry } from '../../session/sessionStore.js';
+import type { Conversation, ReplyMeta } from '../../session/types.js';
+import { formatAge, formatDuration } from '../format.js';
 
 export function formatStats(conversation: Conversation): string {
   const replies = conversation.turns.flatMap((t) => (t.role === 'assistant' && t.meta ? [t.meta] : []));
@@ -41,12 +42,12 @@ export function formatContext(r: ContextReport): string {
   return lines.join('\n');
 }
 
-export function formatSessionList(sessions: readonly Session[], current: string, dir: string, now: Date): string {
-  if (sessions.length === 0) return `No saved sessions yet (they are kept in ${dir}).`;
-  const rows = sessions.map((s) => {
-    const turns = s.conversation.turns.length;
-    const marker = s.name === current ? '*' : ' ';
-    return `${marker} ${s.name}  ${formatAge(s.updatedAt, now)}  ${turns} turn${turns === 1 ? '' : 's'}  ${s.model ?? 'no model'}`;
+export function formatSessionList(entries: readonly SessionListEntry[], current: string, dir: string, now: Date): string {
+  if (entries.length === 0) return `No saved sessions yet (they are kept in ${dir}).`;
+  const rows = entries.map((e) => {
+    const marker = e.name === current ? '*' : ' ';
+    if (!e.ok) return `${marker} ${e.name}  unusable: ${e.error}`;
+    return `${marker} ${e.name}  ${formatAge(e.updatedAt, now)}  ${e.turns} turn${e.turns === 1 ? '' : 's'}  ${e.model ?? 'no model'}`;
   });
   return [`Sessions in ${dir}:`, ...rows].join('\n');
 }
@@ -84,6 +85,20 @@ export function formatHelp(commands: readonly HelpEntry[]): string {
   ].join('\n');
 }
 
-export function formatNumberSetting(value: number | null): string {
-  return value === null ? 'random' : formatNumber(value, 3);
+export interface SettingsReport {
+  values: Readonly<Record<string, unknown>>;
+  sources: Readonly<Record<string, string>>;
+  files: readonly [label: string, path: string][];
+}
+
+export function formatSettings(report: SettingsReport): string {
+  const shown = (value: unknown): string => (value === null ? 'none' : typeof value === 'string' ? value : JSON.stringify(value));
+  const keys = Object.keys(report.values);
+  const width = Math.max(...keys.map((k) => k.length));
+  const rows = keys.map((k) => `${k.padEnd(width)}  ${shown(report.values[k])}  (${report.sources[k] ?? 'default'})`);
+  return [
+    'Effective settings (a flag beats the session, which beats the settings file, which beats the default):',
+    ...rows,
+    ...report.files.map(([label, path]) => `${label}: ${path}`),
+  ].join('\n');
 }

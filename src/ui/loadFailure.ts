@@ -1,0 +1,24 @@
+// What to say when a model cannot be loaded. Plain words and the next step, never a stack
+// trace; on a first run without a model, how to get going anyway.
+import { EngineError } from '../engine/engineClient.js';
+
+export function errorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // Only the first line: engine and library errors sometimes carry stack-like detail.
+  return message.split('\n')[0]?.trim() || 'unknown error';
+}
+
+const NO_MODEL_HINTS = [
+  'To chat, point Parley at a local GPT-2 model folder: /model ./path (or start it with parley --model ./path).',
+  'To try the interface without a model: /model demo (or parley --model demo), a GPT-2 with random weights that writes noise.',
+];
+
+/** The notice lines for a failed load; `current` is the model still in use, if any. */
+export function loadFailureLines(ref: string, error: unknown, current: string | null): string[] {
+  const unreachable = error instanceof EngineError && error.code === 'network';
+  const first = unreachable
+    ? `Cannot load ${ref}: the Hugging Face hub is unreachable and the model is not in the cache.`
+    : `Cannot load ${ref}: ${errorMessage(error)}`;
+  if (current !== null) return [first, `Still using ${current}.`];
+  return [first, ...NO_MODEL_HINTS];
+}

@@ -1,0 +1,15 @@
+// Folds the engine's load progress events into what the loading panel shows.
+import type { LoadProgress } from '../engine/protocol.js';
+import type { LoadingState } from './ModelLoading.js';
+
+export function startLoading(modelRef: string): LoadingState {
+  return { modelRef, downloads: [], loadingFile: null };
+}
+
+export function withProgress(state: LoadingState, progress: LoadProgress): LoadingState {
+  if (progress.kind === 'loading') return { ...state, loadingFile: progress.file ?? state.loadingFile };
+  const download = { file: progress.file, loaded: progress.loaded, total: progress.total };
+  const known = state.downloads.some((d) => d.file === progress.file);
+  const downloads = known ? state.downloads.map((d) => (d.file === progress.file ? download : d)) : [...state.downloads, download];
+  return { ...state, downloads };
+}

@@ -1,0 +1,7 @@
+import path from 'node:path';
+
+/** A short name for the status bar: a folder's last part, else the ref as typed. */
+export function modelLabel(ref: string): string {
+  const looksLikePath = ref.startsWith('.') || ref.startsWith('/') || ref.startsWith('~') || ref.includes('\\');
+  return looksLikePath ? path.basename(ref.replace(/[\\/]+$/, '')) || ref : ref;
+}

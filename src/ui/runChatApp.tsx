@@ -1,0 +1,111 @@
+// `parley` without -p: the interactive chat. Builds the controller and the screen, runs
+// until the user leaves, and saves on every way out (keys, /exit, SIGTERM, SIGHUP).
+import type { ReactElement } from 'react';
+import { render } from 'ink';
+import type { CliArgs } from '../cli/args.js';
+import type { EngineClient } from '../engine/engineClient.js';
+import { openSettings, type SettingsStore } from '../session/settings.js';
+import { effectiveSettings } from '../session/settingsPrecedence.js';
+import type { Settings } from '../session/settingsSchema.js';
+import type { SessionStore } from '../session/sessionStore.js';
+import { App } from './App.js';
+import { ChatController } from './chatController.js';
+import { chooseSession } from './chooseSession.js';
+import { commandHandlers } from './commands/commandHandlers.js';
+import { COMMANDS } from './commands/commandTable.js';
+import { appendHistory, historyPath, loadHistory } from './historyFile.js';
+import { ThemeContext, themeFor } from './theme.js';
+
+export interface ChatAppOptions {
+  args: Pick<CliArgs, 'offline' | 'resume' | 'session' | 'system'>;
+  /** Settings from command-line flags (model, dtype, sampling). */
+  flags: Partial<Settings>;
+  /** Settings from the settings file. */
+  stored: Partial<Settings>;
+  store: SessionStore;
+  /** Model cache of the worker engine. */
+  cacheDir: string;
+  /** Tests pass a fake; by default the worker engine is started (and disposed at the end). */
+  engine?: EngineClient;
+  /** PARLEY_DATA_DIR (input history), PARLEY_CONFIG_DIR (--global), NO_COLOR. */
+  env?: NodeJS.ProcessEnv;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+}
+
+export interface PreparedChat {
+  element: ReactElement;
+  controller: ChatController;
+}
+
+/** The screen and its controller, not yet rendered: runChatApp renders it, tests too. */
+export async function prepareChatApp(options: ChatAppOptions & { engine: EngineClient }): Promise<PreparedChat> {
+  const env = options.env ?? process.env;
+  const historyFile = historyPath(env);
+  const history = await loadHistory(historyFile);
+  let settings: SettingsStore | null = null;
+  try {
+    settings = openSettings({ env });
+  } catch {
+    // The CLI already reported a broken settings file; --global then says it is unavailable.
+  }
+  const { values } = effectiveSettings({ flags: options.flags, settings: options.stored });
+  const { session, greeting } = await chooseSession(
+    options.store,
+    {
+      ...(options.args.session !== undefined ? { session: options.args.session } : {}),
+      ...(options.args.system !== undefined ? { system: options.args.system } : {}),
+      resume: options.args.resume,
+      defaultPersona: values.persona,
+    },
+    new Date(),
+  );
+  const controller = new ChatController({
+    engine: options.engine,
+    session,
+    flags: options.flags,
+    stored: options.stored,
+    settings,
+    store: options.store,
+    offline: options.args.offline,
+    historyFile,
+    greeting,
+    commands: (chat) => commandHandlers(chat),
+  });
+  const element = (
+    <ThemeContext.Provider value={themeFor(env)}>
+      <App chat={controller} commands={COMMANDS} history={history} onHistoryEntry={(text) => void appendHistory(historyFile, text)} />
+    </ThemeContext.Provider>
+  );
+  return { element, controller };
+}
+
+/** Runs the chat until the user leaves; resolves with the exit code. */
+export async function runChatApp(options: ChatAppOptions): Promise<number> {
+  const ownEngine = options.engine === undefined;
+  const engine =
+    options.engine ?? (await import('../engine/workerEngineClient.js')).createEngine({ cacheDir: options.cacheDir });
+  try {
+    const { element, controller } = await prepareChatApp({ ...options, engine });
+    const instance = render(element, {
+      stdin: options.stdin ?? process.stdin,
+      stdout: options.stdout ?? process.stdout,
+      exitOnCtrlC: false,
+    });
+    const onSignal = (): void => {
+      void controller.exit().then(() => instance.unmount());
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGHUP', onSignal);
+    controller.start();
+    try {
+      await instance.waitUntilExit();
+    } finally {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
+    }
+    return 0;
+  } finally {
+    if (ownEngine) await engine.dispose();
+  }
+}
