@@ -103,7 +103,12 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
   const exactTokens = async (prompt: string): Promise<number> => (await countTokens([prompt]))[0] as number;
 
   const minUserTokens = Math.min(userTokens, Math.floor(budget * (options.minUserShare ?? 0.25)));
-  const personaFits = personaSegment !== null && personaTokens + minUserTokens + cueTokens <= budget;
+  // Part counts can be off at the joins; when they say no, ask the real count before
+  // giving up the persona.
+  const personaFits =
+    personaSegment !== null &&
+    (personaTokens + minUserTokens + cueTokens <= budget ||
+      (await exactTokens(assemble({ withPersona: true, first: last, userText: newestText, truncated: false }))) <= budget);
   const fixedTokens = (personaFits ? personaTokens : 0) + cueTokens + userTokens;
 
   let plan: Plan;
