@@ -1,4 +1,15 @@
-// Helpers for driving the Ink UI in tests: key sequences and polling the rendered frame.
+// Helpers for driving the Ink UI in tests: key sequences, polling the rendered frame, and
+// a fake engine whose model loads can be slow, report downloads or fail.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { render } from 'ink-testing-library';
+import type { EngineError } from '../../src/engine/engineClient.js';
+import type { LoadOptions, LoadProgress, ModelInfo } from '../../src/engine/protocol.js';
+import type { Settings } from '../../src/session/settingsSchema.js';
+import { SessionStore } from '../../src/session/sessionStore.js';
+import { prepareChatApp, type ChatAppOptions } from '../../src/ui/runChatApp.js';
+import { FakeEngine, type FakeEngineOptions } from './fakeEngine.js';
 
 export const KEYS = {
   enter: '\r',
@@ -44,3 +55,98 @@ export function waitForFrame(lastFrame: () => string | undefined, expected: stri
   const matches = (frame: string): boolean => (typeof expected === 'string' ? frame.includes(expected) : expected.test(frame));
   return waitUntil(() => lastFrame() ?? '', matches, timeoutMs, JSON.stringify(String(expected)));
 }
+
+export interface LoadPlan {
+  /** Ms before the load finishes. */
+  delayMs?: number;
+  /** Download progress events sent first: [file, loaded, total]. */
+  downloads?: [string, number, number][];
+  error?: EngineError;
+  randomWeights?: boolean;
+}
+
+/** FakeEngine with per-model load behaviour: delays, download progress, failures, demo weights. */
+export class UiFakeEngine extends FakeEngine {
+  constructor(
+    options: FakeEngineOptions,
+    private readonly plans: Record<string, LoadPlan> = {},
+  ) {
+    super(options);
+  }
+
+  override async load(modelRef: string, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
+    const plan = this.plans[modelRef] ?? {};
+    for (const [file, loaded, total] of plan.downloads ?? []) onProgress?.({ kind: 'download', file, loaded, total });
+    if (plan.delayMs) await sleep(plan.delayMs);
+    if (plan.error) throw plan.error;
+    const info = await super.load(modelRef, options, onProgress);
+    this.model = { ...info, randomWeights: plan.randomWeights ?? false };
+    return this.model;
+  }
+}
+
+export interface ChatDirs {
+  root: string;
+  sessions: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function makeDirs(): Promise<ChatDirs> {
+  const root = await mkdtemp(path.join(tmpdir(), 'parley-ui-'));
+  return {
+    root,
+    sessions: path.join(root, 'sessions'),
+    env: { PARLEY_DATA_DIR: path.join(root, 'data'), PARLEY_CONFIG_DIR: path.join(root, 'config'), NO_COLOR: '1' },
+  };
+}
+
+export interface ChatOptions {
+  engine?: FakeEngineOptions;
+  plans?: Record<string, LoadPlan>;
+  flags?: Partial<Settings>;
+  args?: Partial<ChatAppOptions['args']>;
+  /** The directories of an earlier run, to start Parley a second time on them. */
+  dirs?: ChatDirs;
+}
+
+/** The whole chat UI (controller, commands, screen) on a scripted engine in temporary directories. */
+export async function startChat(options: ChatOptions = {}) {
+  const dirs = options.dirs ?? (await makeDirs());
+  const engine = new UiFakeEngine({ delayMs: 1, ...options.engine }, options.plans);
+  const store = new SessionStore(dirs.sessions);
+  const { element, controller } = await prepareChatApp({
+    args: { offline: false, resume: false, ...options.args },
+    flags: { model: 'gpt2', ...options.flags },
+    stored: {},
+    store,
+    cacheDir: dirs.root,
+    engine,
+    env: dirs.env,
+  });
+  const ui = render(element);
+  controller.start();
+  const frame = (): string => ui.lastFrame() ?? '';
+  const type = async (...chunks: string[]): Promise<void> => {
+    for (const chunk of chunks) {
+      ui.stdin.write(chunk);
+      // Lets Ink hand over a lone ESC before the next chunk arrives.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return {
+    ui,
+    engine,
+    store,
+    controller,
+    dirs,
+    frame,
+    type,
+    /** Types a line and Enter. */
+    send: (line: string): Promise<void> => type(line, KEYS.enter),
+    waitFor: (expected: string | RegExp, timeoutMs?: number): Promise<string> => waitForFrame(frame, expected, timeoutMs),
+    /** How often `text` is on screen (transcript included). */
+    count: (text: string): number => frame().split(text).length - 1,
+  };
+}
+
+export type Chat = Awaited<ReturnType<typeof startChat>>;

@@ -1,0 +1,116 @@
+// The chat UI end to end on a scripted engine: sending, streaming, stopping, loading.
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { cleanup } from 'ink-testing-library';
+import { EngineError } from '../src/engine/engineClient.js';
+import { KEYS, startChat, waitUntil } from './helpers/uiFakes.js';
+
+afterEach(() => cleanup());
+
+test('a sent message streams its reply into the live area, then into the transcript', async () => {
+  const chat = await startChat({ engine: { scripts: [{ tokens: [' Hello', ' there,', ' friend.'], delayMs: 60 }] } });
+  await chat.waitFor('Model gpt2 ready');
+  await chat.send('hi');
+  await chat.waitFor('› hi');
+  // Part of the reply is shown while the rest is still coming.
+  const partial = await chat.waitFor(/Hello there,[\s\S]*Esc stops the reply/);
+  assert.ok(!partial.includes('friend.'));
+  const done = await chat.waitFor(/Hello there, friend\.[\s\S]*tok\/s/);
+  assert.ok(!done.includes('Esc stops the reply'));
+  const turns = chat.controller.session.conversation.turns;
+  assert.deepEqual(turns.map((t) => [t.role, t.text]), [['user', 'hi'], ['assistant', 'Hello there, friend.']]);
+});
+
+test('Esc stops a reply; the partial text is kept and marked interrupted', async () => {
+  const tokens = Array.from({ length: 200 }, (_, i) => ` w${i}`);
+  const chat = await startChat({ engine: { scripts: [{ tokens, delayMs: 20 }] } });
+  await chat.waitFor('Model gpt2 ready');
+  await chat.send('talk');
+  await chat.waitFor('w2');
+  await chat.type(KEYS.escape);
+  await chat.waitFor('(interrupted)');
+  const reply = chat.controller.session.conversation.turns.at(-1);
+  assert.equal(reply?.role, 'assistant');
+  assert.equal(reply?.meta?.interrupted, true);
+  assert.ok(!reply?.text.includes('w199'));
+});
+
+test('Ctrl+C during a reply stops it without leaving', async () => {
+  const tokens = Array.from({ length: 200 }, (_, i) => ` w${i}`);
+  const chat = await startChat({ engine: { scripts: [{ tokens, delayMs: 20 }] } });
+  await chat.waitFor('Model gpt2 ready');
+  await chat.send('talk');
+  await chat.waitFor('w2');
+  await chat.type(KEYS.ctrlC);
+  await chat.waitFor('(interrupted)');
+  assert.ok(!chat.frame().includes('Press Ctrl+C again'));
+  await chat.type(KEYS.ctrlC);
+  await chat.waitFor('Press Ctrl+C again to exit');
+});
+
+test('a message sent while the model loads waits for it', async () => {
+  const chat = await startChat({
+    engine: { scripts: [{ tokens: [' Ready', ' now.'] }] },
+    plans: { gpt2: { delayMs: 300, downloads: [['onnx/model.onnx', 250_000, 1_000_000]] } },
+  });
+  await chat.waitFor(/onnx\/model\.onnx \[.*\] +25% 244 kB\/977 kB/);
+  await chat.waitFor('loading gpt2');
+  await chat.send('early bird');
+  await chat.waitFor('waiting for the model to load');
+  await chat.waitFor('Ready now.');
+  assert.equal(chat.controller.session.conversation.turns.length, 2);
+});
+
+test('first run without a model: plain words, the way out, and the demo model', async () => {
+  const chat = await startChat({
+    plans: {
+      gpt2: { error: new EngineError('network', 'fetch failed') },
+      demo: { randomWeights: true },
+    },
+  });
+  await chat.waitFor('Cannot load gpt2: the Hugging Face hub is unreachable and the model is not in the cache.');
+  const frame = await chat.waitFor('parley --model demo');
+  assert.match(frame, /\/model \.\/path/);
+  assert.match(frame, /parley\s+--model\s+\.\/path/);
+  assert.match(frame, /no model/);
+  assert.doesNotMatch(frame, /at .*\.js:\d+/);
+  await chat.send('/model demo');
+  await chat.waitFor('random weights: output is noise');
+  await chat.waitFor('its replies are noise');
+});
+
+test('a failed model switch keeps the old model', async () => {
+  const chat = await startChat({ plans: { broken: { error: new EngineError('model-corrupt', 'model.onnx is truncated') } } });
+  await chat.waitFor('Model gpt2 ready');
+  await chat.send('/model broken');
+  await chat.waitFor('Cannot load broken: model.onnx is truncated');
+  await chat.waitFor('Still using gpt2.');
+  assert.equal(chat.controller.activeModelRef, 'gpt2');
+});
+
+test('a pasted block with newlines is one message', async () => {
+  const chat = await startChat({ engine: { fallback: { tokens: [' ok'] } } });
+  await chat.waitFor('Model gpt2 ready');
+  await chat.type(KEYS.pasteStart, 'first line\rsecond line\r', KEYS.pasteEnd, KEYS.enter);
+  await chat.waitFor(' ok');
+  const users = chat.controller.session.conversation.turns.filter((t) => t.role === 'user');
+  assert.deepEqual(users.map((t) => t.text), ['first line\nsecond line\n']);
+});
+
+test('every exit saves the session, and the input history is there next time', async () => {
+  const first = await startChat({ engine: { fallback: { tokens: [' fine'] } } });
+  await first.waitFor('Model gpt2 ready');
+  await first.send('remember me');
+  await first.waitFor(' fine');
+  await first.type(KEYS.ctrlD);
+  const file = first.store.pathOf(first.controller.session.name);
+  await waitUntil(() => existsSync(file), Boolean);
+  const saved = await first.store.load(first.controller.session.name);
+  assert.deepEqual(saved.conversation.turns.map((t) => t.text), ['remember me', 'fine']);
+  cleanup();
+  const second = await startChat({ dirs: first.dirs });
+  await second.waitFor('Model gpt2 ready');
+  await second.type(KEYS.up);
+  await second.waitFor('› remember me');
+});
