@@ -78,8 +78,20 @@ const LOCK_POLL_MS = 25;
 // considered abandoned after this long.
 const LOCK_STALE_MS = 10_000;
 
+export interface SessionStoreOptions {
+  /** How long a save waits for another process's lock on the same session; default 3 s. */
+  lockWaitMs?: number;
+}
+
 export class SessionStore {
-  constructor(readonly dir: string) {}
+  private readonly lockWaitMs: number;
+
+  constructor(
+    readonly dir: string,
+    options: SessionStoreOptions = {},
+  ) {
+    this.lockWaitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
+  }
 
   /** The file of a session; throws 'bad-name' for a name that could escape the directory. */
   pathOf(name: string): string {
@@ -240,7 +252,7 @@ export class SessionStore {
   // mid-save) is taken over. Waits briefly for a live one: saves take milliseconds.
   private async withLock<T>(file: string, name: string, verb: Action, action: () => Promise<T>): Promise<T> {
     const lock = join(dirname(file), `.${basename(file)}.lock`);
-    const deadline = Date.now() + LOCK_WAIT_MS;
+    const deadline = Date.now() + this.lockWaitMs;
     for (;;) {
       try {
         const handle = await open(lock, 'wx', 0o600);
@@ -327,8 +339,13 @@ function parseOrThrow(text: string, name: string, file: string, consequence = 'l
 
 function writeError(error: unknown, name: string, where: string, action: Action = 'saved'): SessionError {
   const code = codeOf(error);
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new SessionError('disk-full', `session "${name}" was not ${action}: the disk is full (${where})`, where);
+  const noSpace: Record<string, string> = {
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is used up',
+    EFBIG: 'the file would exceed the file size limit',
+  };
+  if (code !== undefined && code in noSpace) {
+    return new SessionError('disk-full', `session "${name}" was not ${action}: ${noSpace[code]} (${where})`, where);
   }
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
     return new SessionError('read-only', `session "${name}" was not ${action}: ${where} is not writable (${code})`, where);
