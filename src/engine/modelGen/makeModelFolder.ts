@@ -29,6 +29,9 @@ export interface GeneratorStamp {
   seed: number;
 }
 
+/** Protobuf's limit on one message, minus room for the graph itself. */
+const MAX_ONNX_BYTES = 2 ** 31 - 2 ** 24;
+
 /** Throws a one-line message for options that cannot make a model. */
 export function validateModelOptions(options: Omit<ModelFolderOptions, 'out'>): void {
   const positive = ['layers', 'heads', 'embd', 'positions'] as const;
@@ -42,6 +45,16 @@ export function validateModelOptions(options: Omit<ModelFolderOptions, 'out'>): 
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) {
     throw new Error(`seed must be a non-negative integer, got ${options.seed}`);
   }
+  const parameters = gpt2ParamSpecs(dimsOf(options)).reduce((sum, spec) => sum + spec.dims.reduce((a, b) => a * b, 1), 0);
+  if (parameters * 4 > MAX_ONNX_BYTES) {
+    const gigabytes = ((parameters * 4) / 2 ** 30).toFixed(1);
+    throw new Error(`${parameters} parameters need ${gigabytes} GB in fp32; one .onnx file holds at most 2 GB`);
+  }
+}
+
+function dimsOf(options: Omit<ModelFolderOptions, 'out' | 'seed' | 'q8'>): Gpt2Dims {
+  const { layers, heads, embd, positions } = options;
+  return { layers, heads, embd, positions, vocabSize: GPT2_VOCAB_SIZE };
 }
 
 function configJson(options: ModelFolderOptions): string {
@@ -93,13 +106,7 @@ export async function makeModelFolder(options: ModelFolderOptions): Promise<void
   validateModelOptions(options);
   // ONNX raw_data is little-endian; the weights are written straight from Float32Arrays.
   if (endianness() !== 'LE') throw new Error('generating models needs a little-endian machine');
-  const dims: Gpt2Dims = {
-    layers: options.layers,
-    heads: options.heads,
-    embd: options.embd,
-    positions: options.positions,
-    vocabSize: GPT2_VOCAB_SIZE,
-  };
+  const dims = dimsOf(options);
   await mkdir(path.join(options.out, 'onnx'), { recursive: true });
   const { tokenizerJson, tokenizerConfigJson } = await gpt2TokenizerFiles(options.positions);
   await writeFile(path.join(options.out, 'config.json'), configJson(options));
