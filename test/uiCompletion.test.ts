@@ -22,7 +22,7 @@ test('a unique command name is completed with a trailing space', () => {
 });
 
 test('several matches complete to the common prefix and are listed', () => {
-  assert.deepEqual(completeInput('/s', table, sources), { text: '/s', candidates: ['sessions', 'save'] });
+  assert.deepEqual(completeInput('/s', table, sources), { text: '/s', candidates: ['save', 'sessions'] });
   assert.deepEqual(completeInput('/se', table, sources), { text: '/sessions ', candidates: [] });
 });
 
@@ -32,7 +32,7 @@ test('arguments complete from their source', () => {
     text: '/load work-',
     candidates: ['work-notes', 'work-plan'],
   });
-  assert.deepEqual(completeInput('/model ', table, sources)?.candidates, ['gpt2', 'distilgpt2', 'demo']);
+  assert.deepEqual(completeInput('/model ', table, sources)?.candidates, ['demo', 'distilgpt2', 'gpt2']);
 });
 
 test('nothing to complete', () => {

@@ -364,6 +364,19 @@ export class ChatController implements ChatModel {
     });
   }
 
+  /**
+   * Runs a file operation on the session after the saves before it, so an explicit /save
+   * or rename never races an autosave with the same revision.
+   */
+  serialized<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.saving.then(operation);
+    this.saving = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
   /** Saves when there is something to save; a failure is reported, never thrown. */
   async autosave(): Promise<void> {
     const run = async (): Promise<void> => {
@@ -381,8 +394,7 @@ export class ChatController implements ChatModel {
         this.current = { ...this.current, revision: result.session.revision, updatedAt: result.session.updatedAt };
       }
     };
-    this.saving = this.saving.then(run);
-    await this.saving;
+    await this.serialized(run);
   }
 
   // ---- Internals ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ function commonPrefix(words: readonly string[]): string {
 }
 
 function completeWord(prefix: string, pool: readonly string[], before: string): Completion | null {
-  const matches = [...new Set(pool.filter((w) => w.startsWith(prefix)))];
+  const matches = [...new Set(pool.filter((w) => w.startsWith(prefix)))].sort();
   if (matches.length === 0) return null;
   if (matches.length === 1) return { text: `${before}${matches[0]} `, candidates: [] };
   return { text: before + commonPrefix(matches), candidates: matches };

@@ -110,15 +110,18 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
     },
 
     async saveSession(name) {
-      const session = chat.session;
-      const target = name ?? session.name;
+      const target = name ?? chat.session.name;
       const nameError = sessionNameError(target);
       if (nameError) return notice(nameError, 'error');
-      if (target !== session.name) {
-        if (await chat.store.exists(target)) return notice(`a session "${target}" already exists; choose another name`, 'error');
-        if (session.revision > 0) await chat.store.rename(session.name, target);
-      }
-      const saved = await chat.store.save({ ...session, name: target, model: chat.activeModelRef ?? session.model }, now());
+      const saved = await chat.serialized(async () => {
+        const session = chat.session;
+        if (target !== session.name) {
+          if (await chat.store.exists(target)) return null;
+          if (session.revision > 0) await chat.store.rename(session.name, target);
+        }
+        return chat.store.save({ ...session, name: target, model: chat.activeModelRef ?? session.model }, now());
+      });
+      if (!saved) return notice(`a session "${target}" already exists; choose another name`, 'error');
       chat.setSession({ ...chat.session, name: target, revision: saved.revision, updatedAt: saved.updatedAt });
       notice(`Saved session ${target} to ${chat.store.pathOf(target)}.`);
       void chat.refreshCompletionSources();
