@@ -1,4 +1,6 @@
+import { homedir } from 'node:os';
 import type { EngineClient } from '../engine/engineClient.js';
+import { canonicalModelRef } from '../engine/modelRefs.js';
 import type { SamplingParams } from '../engine/protocol.js';
 import { EngineError } from '../engine/engineClient.js';
 import { addUser, setPersona } from '../session/conversation.js';
@@ -55,7 +57,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
 
   session = {
     ...session,
-    model: values.model,
+    model: canonicalModelRef(values.model, process.cwd(), homedir()),
     dtype: values.dtype,
     params: { ...session.params, ...pickSampling(input.flags) },
     conversation: addUser(session.conversation, input.prompt),

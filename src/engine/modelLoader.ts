@@ -99,7 +99,7 @@ export async function loadModel(
       },
     };
   } catch (err) {
-    throw toLoadError(err, source, options.dtype, label);
+    throw toLoadError(err, source, options, label);
   }
 }
 
@@ -117,7 +117,12 @@ function checkFolder(folder: string, dtype: Dtype): void {
   }
 }
 
-function toLoadError(err: unknown, source: Exclude<ModelSource, { kind: 'demo' }>, dtype: Dtype, label: string): LoadError {
+function toLoadError(
+  err: unknown,
+  source: Exclude<ModelSource, { kind: 'demo' }>,
+  { dtype, offline }: LoadOptions,
+  label: string,
+): LoadError {
   if (err instanceof LoadError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n')[0]!.slice(0, 300);
@@ -125,6 +130,11 @@ function toLoadError(err: unknown, source: Exclude<ModelSource, { kind: 'demo' }
     return new LoadError('model-corrupt', `${label}: ${onnxFileFor(dtype)} is not a valid ONNX model (${firstLine})`);
   }
   if (source.kind === 'hub') {
+    // transformers.js fails in odd places (a missing tokenizer config...) when a file is not
+    // cached and remote access is off, so any failure offline means "not in the cache".
+    if (offline) {
+      return new LoadError('network', `${source.id} is not in the model cache, and offline mode forbids downloading it`);
+    }
     if (/not found locally|local_files_only|allowRemoteModels|fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network/i.test(message)) {
       return new LoadError(
         'network',

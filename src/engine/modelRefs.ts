@@ -32,3 +32,9 @@ export function resolveModelRef(ref: string, cwd: string, home: string): ModelSo
   // A bare name that is not an alias: treat as a folder relative to cwd, so the error names it.
   return { kind: 'folder', path: path.resolve(cwd, trimmed) };
 }
+
+/** The ref to remember (in a session, in settings): folders become absolute, so they work from any directory. */
+export function canonicalModelRef(ref: string, cwd: string, home: string): string {
+  const source = resolveModelRef(ref, cwd, home);
+  return source.kind === 'folder' ? source.path : ref.trim();
+}
