@@ -146,6 +146,11 @@ export async function startChat(options: ChatOptions = {}) {
     waitFor: (expected: string | RegExp, timeoutMs?: number): Promise<string> => waitForFrame(frame, expected, timeoutMs),
     /** How often `text` is on screen (transcript included). */
     count: (text: string): number => frame().split(text).length - 1,
+    /** Narrows or widens the terminal, as a resize would. */
+    resize: (columns: number): void => {
+      Object.defineProperty(ui.stdout, 'columns', { value: columns, configurable: true });
+      ui.stdout.emit('resize');
+    },
   };
 }
 
