@@ -1,6 +1,7 @@
 // Deterministic random numbers for generated weights: the same seed must give
 // byte-identical model files, which Math.random cannot promise.
-// xoshiro128** uses 32-bit integer arithmetic only, so the hot loop needs no BigInt.
+// xoshiro128** uses 32-bit integer arithmetic only, so the hot loop needs no BigInt;
+// normal draws use Marsaglia's polar method.
 
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
@@ -38,18 +39,6 @@ export class SeededRandom {
     this.s1 = next();
     this.s2 = next();
     this.s3 = next() | 1;
-  }
-
-  nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
   }
 
   /** Fills `out` with draws from N(mean, std²), by Marsaglia's polar method (no trigonometry). */

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
-export const END_OF_TEXT = '<|endoftext|>';
+const END_OF_TEXT = '<|endoftext|>';
 export const END_OF_TEXT_ID = 50256;
 
 const require = createRequire(import.meta.url);
