@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { encode } from 'gpt-3-encoder';
 import type { SamplingParams } from '../src/engine/protocol.js';
 import { chatTurn, type ChatTurnEvent, type ChatTurnInput, type ChatTurnResult } from '../src/session/chatTurn.js';
 import { addUser } from '../src/session/conversation.js';
@@ -164,4 +165,26 @@ test('the window start is remembered in the session, so the next turn keeps the 
   // It slid at some point, and not on every turn.
   const changes = starts.filter((s, i) => i > 0 && s !== starts[i - 1]).length;
   assert.ok(changes >= 1 && changes < 11, `start changed ${changes} times`);
+});
+
+test('50 turns at 128 and 1024 positions never overflow (GPT-2 tokenizer, long and short replies)', async () => {
+  for (const contextLength of [128, 1024]) {
+    const replies = Array.from({ length: 50 }, (_, i) => ({ tokens: Array(i % 7 === 0 ? 60 : 5).fill(' word').concat(['\nUser:']) }));
+    const engine = new FakeEngine({ contextLength, countTokens: (t) => encode(t).length, scripts: replies });
+    const maxNewTokens = contextLength === 128 ? 32 : 128;
+    let session = newSession('long', { persona: 'The assistant is helpful.' });
+    let dropped = 0;
+    for (let i = 0; i < 50; i++) {
+      session = { ...session, conversation: addUser(session.conversation, `message ${i}: ${'tell me more '.repeat(i % 5)}`) };
+      const { result } = await run({ engine, session, params: { ...params, maxNewTokens }, format });
+      assert.equal(result.error, undefined);
+      const prompt = engine.calls.at(-1)!.prompt;
+      assert.ok(encode(prompt).length + maxNewTokens <= contextLength, `turn ${i}: ${encode(prompt).length} + ${maxNewTokens} > ${contextLength}`);
+      assert.ok(prompt.startsWith('The assistant is helpful.'));
+      dropped = result.window!.droppedCount;
+      session = result.session;
+    }
+    assert.equal(session.conversation.turns.length, 100);
+    assert.ok(dropped > 0, 'the window had to slide');
+  }
 });

@@ -190,3 +190,23 @@ test('with the cache, earlier turns are tokenized once, not on every message', a
   await buildWindow(c, { contextLength: 1024, maxNewTokens: 128, countTokens: cache.counter('other', spy), format });
   assert.ok(counted.length > 10);
 });
+
+test('token count cache: one batched call for the misses, duplicates counted once, bounded by size', async () => {
+  const calls: string[][] = [];
+  const count: CountTokens = async (texts) => {
+    calls.push(texts);
+    return texts.map((t) => t.length);
+  };
+  const cache = new TokenCountCache(40);
+  const counter = cache.counter('m', count);
+  assert.deepEqual(await counter(['aa', 'bbb', 'aa']), [2, 3, 2]);
+  assert.deepEqual(calls, [['aa', 'bbb']]);
+  assert.deepEqual(await counter(['bbb', 'cccc']), [3, 4]);
+  assert.deepEqual(calls[1], ['cccc']);
+  // Least recently used entries go once the cached text exceeds the bound.
+  await counter(['x'.repeat(30)]);
+  calls.length = 0;
+  await counter(['aa']);
+  assert.deepEqual(calls, [['aa']], 'evicted');
+  await assert.rejects(cache.counter('m', async () => [1])(['p', 'q']), /returned 1 counts for 2 texts/);
+});

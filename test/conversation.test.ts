@@ -8,8 +8,6 @@ import {
   clearTurns,
   editLast,
   emptyConversation,
-  exchangeCount,
-  lastUserTurn,
   retry,
   setPersona,
   undo,
@@ -86,11 +84,4 @@ test('persona: set, blank clears, clear; clearTurns keeps it', () => {
   const cleared = clearTurns(c);
   assert.deepEqual(cleared.turns, []);
   assert.equal(cleared.persona, 'Be brief.');
-});
-
-test('lastUserTurn and exchangeCount', () => {
-  const c = chat(['a', '1'], ['b', null]);
-  assert.equal(lastUserTurn(c)?.text, 'b');
-  assert.equal(lastUserTurn(emptyConversation()), null);
-  assert.equal(exchangeCount(c), 2);
 });

@@ -31,11 +31,6 @@ export function appendReply(
   return withTurn(conversation, 'assistant', text, meta, options);
 }
 
-/** A context note in the transcript (not the persona), e.g. an imported system message. */
-export function addSystem(conversation: Conversation, text: string, options: TurnOptions = {}): Conversation {
-  return withTurn(conversation, 'system', text, undefined, options);
-}
-
 /**
  * Prepares a regeneration of the last reply: drops the turns after the newest user turn,
  * so the conversation ends with that user turn, ready to be sent again.
@@ -79,20 +74,9 @@ export function clearTurns(conversation: Conversation): Conversation {
   return { ...conversation, turns: [] };
 }
 
-/** The newest user turn, or null. */
-export function lastUserTurn(conversation: Conversation): Turn | null {
-  const at = lastUserIndex(conversation);
-  return at === -1 ? null : (conversation.turns[at] as Turn);
-}
-
 /** True when the conversation ends with a user turn that has no reply yet. */
 export function awaitsReply(conversation: Conversation): boolean {
   return conversation.turns.at(-1)?.role === 'user';
-}
-
-/** Number of user turns, i.e. exchanges (a pending question counts). */
-export function exchangeCount(conversation: Conversation): number {
-  return conversation.turns.filter((t) => t.role === 'user').length;
 }
 
 function lastUserIndex(conversation: Conversation): number {

@@ -24,10 +24,6 @@ export function sessionNameError(name: string): string | null {
   return null;
 }
 
-export function isValidSessionName(name: string): boolean {
-  return sessionNameError(name) === null;
-}
-
 export function sessionFileName(name: string): string {
   return name + SESSION_FILE_EXTENSION;
 }

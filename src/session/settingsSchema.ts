@@ -204,11 +204,6 @@ export function settingValueError(key: SettingKey, value: unknown): string | nul
   return SPECS[key].check(value) === null ? null : `${key} must be ${SPECS[key].rule}`;
 }
 
-/** What a setting accepts, for help texts. */
-export function settingRule(key: SettingKey): string {
-  return SPECS[key].rule;
-}
-
 /**
  * Checks a whole object of settings (a settings file, a session's params): returns the
  * valid known entries and one error per invalid entry. Unknown keys are ignored.
