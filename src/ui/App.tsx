@@ -40,8 +40,6 @@ export interface AppProps {
   onHistoryEntry: (text: string) => void;
 }
 
-const CLEAR_SCREEN = '\u001b[2J\u001b[3J\u001b[H';
-
 const KEY_EDITS: Partial<Record<KeyName, EditAction>> = {
   left: { type: 'left' },
   right: { type: 'right' },
@@ -95,13 +93,6 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   useEffect(() => {
     if (inputRequest) edit(editorWith(inputRequest.text));
   }, [inputRequest, edit]);
-
-  const epoch = useRef(view.transcriptEpoch);
-  useEffect(() => {
-    if (epoch.current === view.transcriptEpoch) return;
-    epoch.current = view.transcriptEpoch;
-    if (stdout.isTTY) stdout.write(CLEAR_SCREEN);
-  }, [view.transcriptEpoch, stdout]);
 
   const send = (): void => {
     const editor = editorRef.current;

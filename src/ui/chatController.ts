@@ -46,6 +46,11 @@ export interface ChatControllerInput {
   greeting?: string[];
   /** Builds the slash-command handlers; they act on this controller. */
   commands: (chat: ChatController) => ChatCommands;
+  /**
+   * Wipes the terminal before the transcript is printed anew (/clear, /load). It must
+   * happen before the re-render, or it would wipe the freshly printed transcript too.
+   */
+  clearTerminal?: () => void;
 }
 
 export class ChatController implements ChatModel {
@@ -55,6 +60,7 @@ export class ChatController implements ChatModel {
   readonly historyFile: string;
   private readonly offline: boolean;
   private readonly commands: ChatCommands;
+  private readonly clearTerminal: () => void;
   private flags: Partial<Settings>;
   private stored: Partial<Settings>;
   private current: Session;
@@ -84,6 +90,7 @@ export class ChatController implements ChatModel {
     this.settings = input.settings;
     this.historyFile = input.historyFile;
     this.offline = input.offline;
+    this.clearTerminal = input.clearTerminal ?? (() => undefined);
     this.flags = { ...input.flags };
     this.stored = { ...input.stored };
     this.current = input.session;
@@ -179,7 +186,7 @@ export class ChatController implements ChatModel {
   }
 
   clearScreen(): void {
-    this.update({ transcript: [], transcriptEpoch: this.view.transcriptEpoch + 1 });
+    this.reprintWith([]);
   }
 
   async exit(): Promise<void> {
@@ -249,21 +256,14 @@ export class ChatController implements ChatModel {
   replaceSession(session: Session, intro: string): void {
     this.current = session;
     this.tokensPerSecond = null;
-    this.update({
-      transcript: [noticeItem(intro), ...this.turnItems()],
-      transcriptEpoch: this.view.transcriptEpoch + 1,
-      status: this.statusInfo(),
-    });
+    this.reprintWith([noticeItem(intro), ...this.turnItems()]);
     void this.refreshContext();
     void this.refreshCompletionSources();
   }
 
   /** Shows the conversation anew after turns were removed (/undo, /edit). */
   reprint(note: string): void {
-    this.update({
-      transcript: [...this.turnItems(), noticeItem(note)],
-      transcriptEpoch: this.view.transcriptEpoch + 1,
-    });
+    this.reprintWith([...this.turnItems(), noticeItem(note)]);
   }
 
   ask(question: string, onYes: () => Promise<void> | void): void {
@@ -402,6 +402,11 @@ export class ChatController implements ChatModel {
   private update(patch: Partial<ViewState>): void {
     this.view = { ...this.view, ...patch };
     for (const listener of this.listeners) listener();
+  }
+
+  private reprintWith(transcript: TranscriptItem[]): void {
+    this.clearTerminal();
+    this.update({ transcript, transcriptEpoch: this.view.transcriptEpoch + 1, status: this.statusInfo() });
   }
 
   private loading(): boolean {

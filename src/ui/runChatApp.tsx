@@ -16,6 +16,9 @@ import { COMMANDS } from './commands/commandTable.js';
 import { appendHistory, historyPath, loadHistory } from './historyFile.js';
 import { ThemeContext, themeFor } from './theme.js';
 
+// Erase the screen and the scrollback, cursor home.
+const CLEAR_TERMINAL = '\u001b[2J\u001b[3J\u001b[H';
+
 export interface ChatAppOptions {
   args: Pick<CliArgs, 'offline' | 'resume' | 'session' | 'system'>;
   /** Settings from command-line flags (model, dtype, sampling). */
@@ -39,7 +42,9 @@ export interface PreparedChat {
 }
 
 /** The screen and its controller, not yet rendered: runChatApp renders it, tests too. */
-export async function prepareChatApp(options: ChatAppOptions & { engine: EngineClient }): Promise<PreparedChat> {
+export async function prepareChatApp(
+  options: ChatAppOptions & { engine: EngineClient; clearTerminal?: () => void },
+): Promise<PreparedChat> {
   const env = options.env ?? process.env;
   const historyFile = historyPath(env);
   const history = await loadHistory(historyFile);
@@ -71,6 +76,7 @@ export async function prepareChatApp(options: ChatAppOptions & { engine: EngineC
     historyFile,
     greeting,
     commands: (chat) => commandHandlers(chat),
+    ...(options.clearTerminal ? { clearTerminal: options.clearTerminal } : {}),
   });
   const element = (
     <ThemeContext.Provider value={themeFor(env)}>
@@ -86,10 +92,14 @@ export async function runChatApp(options: ChatAppOptions): Promise<number> {
   const engine =
     options.engine ?? (await import('../engine/workerEngineClient.js')).createEngine({ cacheDir: options.cacheDir });
   try {
-    const { element, controller } = await prepareChatApp({ ...options, engine });
+    const stdout = options.stdout ?? process.stdout;
+    const clearTerminal = (): void => {
+      if (stdout.isTTY) stdout.write(CLEAR_TERMINAL);
+    };
+    const { element, controller } = await prepareChatApp({ ...options, engine, clearTerminal });
     const instance = render(element, {
       stdin: options.stdin ?? process.stdin,
-      stdout: options.stdout ?? process.stdout,
+      stdout,
       exitOnCtrlC: false,
     });
     const onSignal = (): void => {
