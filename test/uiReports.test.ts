@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { formatContext, formatHelp, formatModelList, formatSessionList, formatStats } from '../src/ui/commands/reports.js';
 import { downloadLine, formatAge, formatBytes, progressBar } from '../src/ui/format.js';
 import { statusSegments, type StatusInfo } from '../src/ui/StatusBar.js';
-import type { Conversation, ReplyMeta, Session } from '../src/session/types.js';
+import type { SessionListEntry } from '../src/session/sessionStore.js';
+import type { Conversation, ReplyMeta } from '../src/session/types.js';
 
 const meta = (over: Partial<ReplyMeta> = {}): ReplyMeta => ({
   model: 'gpt2',
@@ -52,18 +53,20 @@ test('context report', () => {
 });
 
 test('session list, model list and help', () => {
-  const session = (name: string, updatedAt: string): Session => ({
+  const session = (name: string, updatedAt: string): SessionListEntry => ({
+    ok: true,
     name,
+    file: `/x/${name}.json`,
     createdAt: updatedAt,
     updatedAt,
+    turns: 2,
     model: 'gpt2',
-    dtype: 'fp32',
-    params: {},
-    conversation: conversation([meta()]),
     revision: 1,
   });
   const now = new Date('2024-01-01T01:00:00Z');
-  const list = formatSessionList([session('a', '2024-01-01T00:58:00Z'), session('b', '2023-12-30T00:00:00Z')], 'a', '/x', now);
+  const broken: SessionListEntry = { ok: false, name: 'c', file: '/x/c.json', error: 'not JSON' };
+  const list = formatSessionList([session('a', '2024-01-01T00:58:00Z'), session('b', '2023-12-30T00:00:00Z'), broken], 'a', '/x', now);
+  assert.match(list, / {2}c {2}unusable: not JSON/);
   assert.match(list, /\* a {2}2 minutes ago {2}2 turns {2}gpt2/);
   assert.match(list, / {2}b {2}2 days ago/);
   assert.match(formatSessionList([], 'a', '/x', now), /No saved sessions yet \(they are kept in \/x\)/);
