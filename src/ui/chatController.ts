@@ -2,9 +2,10 @@
 // autosave. It holds the ViewState the App renders and changes it only through `update`,
 // so React sees every change (useSyncExternalStore). Slash commands live in
 // commandHandlers.ts and act through the public methods here.
+import { homedir } from 'node:os';
 import type { EngineClient } from '../engine/engineClient.js';
 import type { SamplingParams } from '../engine/protocol.js';
-import { MODEL_ALIASES, DEMO_MODEL } from '../engine/modelRefs.js';
+import { canonicalModelRef, DEMO_MODEL, MODEL_ALIASES } from '../engine/modelRefs.js';
 import { chatTurn, type ChatTurnResult } from '../session/chatTurn.js';
 import { buildWindow, type ContextWindow } from '../session/contextWindow.js';
 import { addUser, awaitsReply, undo } from '../session/conversation.js';
@@ -207,6 +208,11 @@ export class ChatController implements ChatModel {
     return this.activeRef;
   }
 
+  /** The model in use as a session remembers it: folders absolute, so they work from anywhere. */
+  get storedModelRef(): string | null {
+    return this.activeRef === null ? null : canonicalModelRef(this.activeRef, process.cwd(), homedir());
+  }
+
   get busy(): boolean {
     return this.turn !== null || this.waitingForModel;
   }
@@ -382,7 +388,7 @@ export class ChatController implements ChatModel {
     const run = async (): Promise<void> => {
       const session = this.current;
       if (session.revision === 0 && session.conversation.turns.length === 0) return;
-      const result = await saveSession(this.store, { ...session, model: this.activeRef ?? session.model });
+      const result = await saveSession(this.store, { ...session, model: this.storedModelRef ?? session.model });
       if (!result.ok) {
         if (result.error.message !== this.lastSaveError) this.notice(result.error.message, 'error');
         this.lastSaveError = result.error.message;
@@ -433,7 +439,7 @@ export class ChatController implements ChatModel {
     this.activeRef = ref;
     this.update({ loading: null });
     if (!model) return;
-    this.current = { ...this.current, model: ref, dtype: model.dtype };
+    this.current = { ...this.current, model: this.storedModelRef, dtype: model.dtype };
     this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
     if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
     const limitError = checkMaxNewTokens(this.effective().values.maxNewTokens, model.contextLength);
@@ -489,7 +495,7 @@ export class ChatController implements ChatModel {
   private finishTurn(result: ChatTurnResult | null): void {
     const items: TranscriptItem[] = [];
     if (result) {
-      this.current = { ...result.session, model: this.activeRef ?? result.session.model };
+      this.current = { ...result.session, model: this.storedModelRef ?? result.session.model };
       if (result.reply) {
         items.push(turnItem(result.reply));
         this.tokensPerSecond = result.reply.meta?.tokensPerSecond ?? this.tokensPerSecond;

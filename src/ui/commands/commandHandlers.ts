@@ -119,7 +119,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
           if (await chat.store.exists(target)) return null;
           if (session.revision > 0) await chat.store.rename(session.name, target);
         }
-        return chat.store.save({ ...session, name: target, model: chat.activeModelRef ?? session.model }, now());
+        return chat.store.save({ ...session, name: target, model: chat.storedModelRef ?? session.model }, now());
       });
       if (!saved) return notice(`a session "${target}" already exists; choose another name`, 'error');
       chat.setSession({ ...chat.session, name: target, revision: saved.revision, updatedAt: saved.updatedAt });
@@ -134,7 +134,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       await chat.autosave();
       chat.replaceSession(session, `Resumed session ${name} (${session.conversation.turns.length} turns).`);
       const model = session.model;
-      if (model !== null && model !== chat.activeModelRef) {
+      if (model !== null && model !== chat.storedModelRef) {
         chat.ask(`Session ${name} used the model ${model}. Switch to it?`, () => handlers.switchModel(model));
       }
     },
