@@ -12,6 +12,7 @@ export const SESSIONS_DIR_ENV = 'PARLEY_SESSIONS_DIR';
 
 export interface SessionsDirInput {
   flag?: string | null;
+  /** Default: process.env. */
   env?: Readonly<Record<string, string | undefined>>;
   setting?: string | null;
   /** Injected by tests; by default the platform data directory. */
@@ -19,7 +20,7 @@ export interface SessionsDirInput {
 }
 
 export function resolveSessionsDir(input: SessionsDirInput): { dir: string; source: SessionsDirSource } {
-  const envValue = input.env?.[SESSIONS_DIR_ENV];
+  const envValue = (input.env ?? process.env)[SESSIONS_DIR_ENV];
   // Relative paths from a flag or variable mean relative to where the user typed them.
   if (input.flag) return { dir: resolve(input.flag), source: 'flag' };
   if (envValue) return { dir: resolve(envValue), source: 'env' };

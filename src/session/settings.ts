@@ -35,11 +35,13 @@ export interface SettingsStore {
 export interface OpenSettingsOptions {
   /** Directory of config.json; else PARLEY_CONFIG_DIR, else the platform config directory. */
   configDir?: string;
+  /** Default: process.env, so PARLEY_CONFIG_DIR always applies. */
   env?: Readonly<Record<string, string | undefined>>;
 }
 
 export function settingsDir(options: OpenSettingsOptions = {}): string {
-  return options.configDir ?? (options.env?.[CONFIG_DIR_ENV] || envPaths('parley', { suffix: '' }).config);
+  const env = options.env ?? process.env;
+  return options.configDir ?? (env[CONFIG_DIR_ENV] || envPaths('parley', { suffix: '' }).config);
 }
 
 /** Opens the settings; throws SettingsError naming the file when it is unreadable or invalid. */
