@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { render } from 'ink-testing-library';
-import type { EngineError } from '../../src/engine/engineClient.js';
+import type { EngineClient, EngineError } from '../../src/engine/engineClient.js';
 import type { LoadOptions, LoadProgress, ModelInfo } from '../../src/engine/protocol.js';
 import type { Settings } from '../../src/session/settingsSchema.js';
 import { SessionStore } from '../../src/session/sessionStore.js';
@@ -102,6 +102,8 @@ export async function makeDirs(): Promise<ChatDirs> {
 
 export interface ChatOptions {
   engine?: FakeEngineOptions;
+  /** A real engine instead of the scripted one. */
+  engineClient?: EngineClient;
   plans?: Record<string, LoadPlan>;
   flags?: Partial<Settings>;
   args?: Partial<ChatAppOptions['args']>;
@@ -120,7 +122,7 @@ export async function startChat(options: ChatOptions = {}) {
     stored: {},
     store,
     cacheDir: dirs.root,
-    engine,
+    engine: options.engineClient ?? engine,
     env: dirs.env,
   });
   const ui = render(element);
