@@ -1,0 +1,127 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
+
+const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
+let dir: string;
+let model: string;
+let env: NodeJS.ProcessEnv;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function parley(args: string[], input?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
+      const code = error && typeof error.code === 'number' ? error.code : 0;
+      resolve({ code, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+    else child.stdin?.end();
+  });
+}
+
+before(async () => {
+  model = await tinyModelDir();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'parley-cli-'));
+  env = {
+    PATH: process.env['PATH'],
+    HOME: dir,
+    PARLEY_CONFIG_DIR: path.join(dir, 'config'),
+    PARLEY_SESSIONS_DIR: path.join(dir, 'sessions'),
+    PARLEY_CACHE_DIR: path.join(dir, 'cache'),
+    PARLEY_DATA_DIR: path.join(dir, 'data'),
+  };
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('--version and --help answer without loading a model', async () => {
+  const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const v = await parley(['--version']);
+  assert.equal(v.code, 0);
+  assert.equal(v.stdout.trim(), `parley ${pkg.version}`);
+  const h = await parley(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /--max-tokens/);
+  assert.match(h.stdout, /--repeat-penalty/);
+});
+
+test('one-shot: -p streams a reply to stdout; a seed reproduces it', async () => {
+  const args = ['--model', model, '-p', 'Hello', '--max-tokens', '12', '--seed', '7', '--temperature', '0.9'];
+  const a = await parley(args);
+  assert.equal(a.code, 0, a.stderr);
+  assert.ok(a.stdout.trim().length > 0, 'a reply was printed');
+  assert.equal(a.stderr, '');
+  const b = await parley(args);
+  assert.equal(b.stdout, a.stdout);
+});
+
+test('one-shot: text piped on stdin is the prompt', async () => {
+  const r = await parley(['--model', model, '--max-tokens', '5', '--temperature', '0'], 'piped prompt\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.trim().length > 0);
+});
+
+test('bad flags and missing models give one clear line on stderr and a non-zero exit', async () => {
+  const bad = await parley(['-p', 'hi', '--temperature', 'hot']);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  assert.match(bad.stderr, /temperature must be a number from 0 to 2/);
+  const unknown = await parley(['--bogus']);
+  assert.equal(unknown.code, 2);
+  const missing = await parley(['--model', path.join(dir, 'absent'), '-p', 'hi']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^parley: model folder not found: .*absent\n$/);
+  const offline = await parley(['--model', 'gpt2', '--offline', '-p', 'hi']);
+  assert.equal(offline.code, 1);
+  assert.match(offline.stderr, /not in the model cache/);
+  assert.ok(!/\n\s+at /.test(offline.stderr), 'no stack trace');
+});
+
+test('--session twice leaves a file with two exchanges; list and export see it', async () => {
+  for (const text of ['hi', 'and again']) {
+    const r = await parley(['--model', model, '-p', text, '--session', 'demo', '--max-tokens', '6']);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const saved = JSON.parse(await readFile(path.join(dir, 'sessions', 'demo.json'), 'utf8')) as {
+    turns: { role: string; text: string }[];
+    model: string;
+  };
+  const turns = saved.turns;
+  assert.deepEqual(turns.map((t) => t.role), ['user', 'assistant', 'user', 'assistant']);
+  assert.equal(turns[2]!.text, 'and again');
+  assert.equal(saved.model, model, 'the folder is remembered as an absolute path');
+
+  const list = await parley(['--list-sessions']);
+  assert.equal(list.code, 0);
+  assert.match(list.stdout, /demo\s+.*4 turns/);
+  const out = path.join(dir, 'demo.md');
+  const exp = await parley(['--export', 'demo', '--out', out]);
+  assert.equal(exp.code, 0, exp.stderr);
+  const md = await readFile(out, 'utf8');
+  assert.match(md, /and again/);
+});
+
+test('a corrupt session file is reported and left byte-for-byte intact', async () => {
+  const file = path.join(dir, 'sessions', 'broken.json');
+  const garbage = '{"format": "parley-session", "version": 1, "conversation": [truncated';
+  await writeFile(file, garbage);
+  const r = await parley(['--model', model, '-p', 'hi', '--session', 'broken', '--max-tokens', '4']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /broken\.json/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.equal(await readFile(file, 'utf8'), garbage);
+  const list = await parley(['--list-sessions']);
+  assert.match(list.stdout, /broken\s+unreadable/);
+  assert.match(list.stdout, /demo/);
+});
