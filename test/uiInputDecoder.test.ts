@@ -47,6 +47,7 @@ test('a bracketed paste is one event with its newlines, whatever the chunks', ()
   ]);
 });
 
-test('an unbracketed multi-line chunk is taken as a paste', () => {
+test('an unbracketed multi-line chunk is taken as a paste, a typed line with Enter is not', () => {
   assert.deepEqual(decode('one\r\ntwo\n'), [{ kind: 'paste', text: 'one\ntwo\n' }]);
+  assert.deepEqual(decode('hello there\r'), [{ kind: 'text', text: 'hello there' }, key('enter')]);
 });

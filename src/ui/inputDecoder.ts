@@ -96,9 +96,10 @@ function decodeEscape(sequence: string): KeyName | null {
 const normalizeNewlines = (text: string): string => text.replace(/\r\n?/g, '\n');
 
 function decodePlain(text: string): InputEvent[] {
-  // Nobody types a newline and more text within one read: a terminal without bracketed
-  // paste delivered a paste, which must not be sent line by line.
-  if (text.length > 1 && /[\r\n]/.test(text) && /[^\r\n]/.test(text)) {
+  // Nobody types a line break and more text after it within one read: a terminal without
+  // bracketed paste delivered a paste, which must not be sent line by line. A line ending
+  // in one Enter is still typing (fast typists, tmux send-keys).
+  if (/[\r\n][\s\S]/.test(text) && /[^\r\n]/.test(text)) {
     return [{ kind: 'paste', text: normalizeNewlines(text) }];
   }
   const events: InputEvent[] = [];
