@@ -114,3 +114,23 @@ test('every exit saves the session, and the input history is there next time', a
   await second.type(KEYS.up);
   await second.waitFor('› remember me');
 });
+
+test('Esc takes back a message that is still waiting for the model', async () => {
+  const chat = await startChat({ plans: { gpt2: { delayMs: 400 } } });
+  await chat.waitFor('loading gpt2');
+  await chat.send('never mind');
+  await chat.waitFor('waiting for the model to load');
+  await chat.type(KEYS.escape);
+  await chat.waitFor('Not sent; your message is back in the input box.');
+  await chat.waitFor('› never mind');
+  assert.equal(chat.controller.session.conversation.turns.length, 0);
+  await chat.waitFor('Model gpt2 ready');
+  assert.equal(chat.engine.calls.length, 0);
+});
+
+test('an engine crash is reported in plain words', async () => {
+  const chat = await startChat();
+  await chat.waitFor('Model gpt2 ready');
+  chat.engine.crash('worker exited with code 134');
+  await chat.waitFor('The model engine stopped unexpectedly (worker exited with code 134); it restarts and reloads the model.');
+});

@@ -50,9 +50,15 @@ export async function waitUntil<T>(read: () => T, accept: (value: T) => boolean,
   }
 }
 
-/** Waits until the frame contains `text` (or matches the pattern). */
+const collapse = (text: string): string => text.replace(/\s+/g, ' ');
+
+/**
+ * Waits until the frame contains `text` (or matches the pattern). Text is compared with
+ * runs of whitespace collapsed, so a line Ink wrapped at the terminal width still matches.
+ */
 export function waitForFrame(lastFrame: () => string | undefined, expected: string | RegExp, timeoutMs = 3000): Promise<string> {
-  const matches = (frame: string): boolean => (typeof expected === 'string' ? frame.includes(expected) : expected.test(frame));
+  const matches = (frame: string): boolean =>
+    typeof expected === 'string' ? collapse(frame).includes(collapse(expected)) : expected.test(frame);
   return waitUntil(() => lastFrame() ?? '', matches, timeoutMs, JSON.stringify(String(expected)));
 }
 

@@ -9,7 +9,7 @@ export interface ChatCommands {
   /** Loads a model in the background; the old one stays if it fails. */
   switchModel(ref: string): void;
   showModels(): void;
-  /** Null shows the persona; '' or 'none' clears it. */
+  /** Sets the persona text; 'none' clears it. */
   setPersona(text: string): Promise<void>;
   showPersona(): void;
   usePersonaPreset(name: string): Promise<void>;

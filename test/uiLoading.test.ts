@@ -1,0 +1,89 @@
+// Pure helpers around model loading and session choice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EngineError } from '../src/engine/engineClient.js';
+import { newSession, SessionStore } from '../src/session/sessionStore.js';
+import { addUser } from '../src/session/conversation.js';
+import { chooseSession } from '../src/ui/chooseSession.js';
+import { errorMessage, loadFailureLines } from '../src/ui/loadFailure.js';
+import { startLoading, withProgress } from '../src/ui/loadingProgress.js';
+import { modelLabel } from '../src/ui/modelLabel.js';
+import { TokenBatcher } from '../src/ui/tokenBatcher.js';
+
+test('download progress is tracked per file, then the file being loaded', () => {
+  let state = startLoading('gpt2');
+  state = withProgress(state, { kind: 'download', file: 'config.json', loaded: 10, total: 10 });
+  state = withProgress(state, { kind: 'download', file: 'onnx/model.onnx', loaded: 5, total: 100 });
+  state = withProgress(state, { kind: 'download', file: 'onnx/model.onnx', loaded: 50, total: 100 });
+  state = withProgress(state, { kind: 'loading', file: 'onnx/model.onnx' });
+  assert.deepEqual(state, {
+    modelRef: 'gpt2',
+    downloads: [
+      { file: 'config.json', loaded: 10, total: 10 },
+      { file: 'onnx/model.onnx', loaded: 50, total: 100 },
+    ],
+    loadingFile: 'onnx/model.onnx',
+  });
+  assert.equal(withProgress(state, { kind: 'loading' }).loadingFile, 'onnx/model.onnx');
+});
+
+test('load failures: unreachable hub, other errors, with and without a model in use', () => {
+  const network = new EngineError('network', 'fetch failed');
+  assert.deepEqual(loadFailureLines('gpt2', network, null), [
+    'Cannot load gpt2: the Hugging Face hub is unreachable and the model is not in the cache.',
+    'To chat, point Parley at a local GPT-2 model folder: /model ./path (or start it with parley --model ./path).',
+    'To try the interface without a model: /model demo (or parley --model demo), a GPT-2 with random weights that writes noise.',
+  ]);
+  assert.deepEqual(loadFailureLines('./m', new Error('no config.json in ./m\n    at load (x.js:1:1)'), 'gpt2'), [
+    'Cannot load ./m: no config.json in ./m',
+    'Still using gpt2.',
+  ]);
+  assert.equal(errorMessage('plain'), 'plain');
+  assert.equal(errorMessage(new Error('')), 'unknown error');
+});
+
+test('model labels', () => {
+  assert.equal(modelLabel('gpt2'), 'gpt2');
+  assert.equal(modelLabel('Xenova/gpt2'), 'Xenova/gpt2');
+  assert.equal(modelLabel('./models/tiny/'), 'tiny');
+  assert.equal(modelLabel('/abs/path/model'), 'model');
+});
+
+test('tokens arriving within a frame are handed on together', async () => {
+  const flushed: string[] = [];
+  const batcher = new TokenBatcher((text) => flushed.push(text), 20);
+  batcher.push('a');
+  batcher.push('b');
+  batcher.push('');
+  assert.deepEqual(flushed, []);
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  assert.deepEqual(flushed, ['ab']);
+  batcher.push('c');
+  batcher.drain();
+  batcher.drain();
+  assert.deepEqual(flushed, ['ab', 'c']);
+});
+
+test('which session a chat starts with', async () => {
+  const store = new SessionStore(path.join(await mkdtemp(path.join(tmpdir(), 'parley-choose-')), 'sessions'));
+  const now = new Date(2025, 0, 31, 14, 5);
+  const none = await chooseSession(store, { resume: true, defaultPersona: 'qa' }, now);
+  assert.deepEqual(none.greeting, ['There is no saved session to resume yet; this is a new one.']);
+  assert.equal(none.session.name, 'chat-2025-01-31-1405');
+  assert.match(none.session.conversation.persona ?? '', /answers questions/);
+
+  const older = newSession('older');
+  await store.save({ ...older, conversation: addUser(older.conversation, 'hi') }, new Date(2025, 0, 1));
+  await store.save(newSession('newer'), new Date(2025, 0, 2));
+  assert.equal((await chooseSession(store, { resume: true, defaultPersona: null }, now)).session.name, 'newer');
+  const named = await chooseSession(store, { session: 'older', resume: false, system: 'Be brief.', defaultPersona: 'qa' }, now);
+  assert.equal(named.session.conversation.turns.length, 1);
+  assert.equal(named.session.conversation.persona, 'Be brief.');
+  assert.equal((await chooseSession(store, { session: 'fresh', resume: false, defaultPersona: null }, now)).session.revision, 0);
+  await assert.rejects(chooseSession(store, { session: '../x', resume: false, defaultPersona: null }, now), /cannot contain/);
+  await store.save(newSession('chat-2025-01-31-1405'));
+  assert.equal((await chooseSession(store, { resume: false, defaultPersona: null }, now)).session.name, 'chat-2025-01-31-1405-2');
+});
