@@ -32,15 +32,16 @@ test('download progress is tracked per file, then the file being loaded', () => 
 
 test('load failures: unreachable hub, other errors, with and without a model in use', () => {
   const network = new EngineError('network', 'fetch failed');
-  assert.deepEqual(loadFailureLines('gpt2', network, null), [
+  assert.deepEqual(loadFailureLines('gpt2', network, null, false), [
     'Cannot load gpt2: the Hugging Face hub is unreachable and the model is not in the cache.',
     'To chat, point Parley at a local GPT-2 model folder: /model ./path (or start it with parley --model ./path).',
     'To try the interface without a model: /model demo (or parley --model demo), a GPT-2 with random weights that writes noise.',
   ]);
-  assert.deepEqual(loadFailureLines('./m', new Error('no config.json in ./m\n    at load (x.js:1:1)'), 'gpt2'), [
+  assert.deepEqual(loadFailureLines('./m', new Error('no config.json in ./m\n    at load (x.js:1:1)'), 'gpt2', false), [
     'Cannot load ./m: no config.json in ./m',
     'Still using gpt2.',
   ]);
+  assert.equal(loadFailureLines('gpt2', network, null, true)[0], 'Cannot load gpt2: it is not in the model cache, and --offline forbids downloading it.');
   assert.equal(errorMessage('plain'), 'plain');
   assert.equal(errorMessage(new Error('')), 'unknown error');
 });

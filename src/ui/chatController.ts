@@ -299,7 +299,7 @@ export class ChatController implements ChatModel {
       if (seq !== this.loadSeq) return;
       const current = this.engine.model ? this.activeRef : null;
       this.update({ loading: null });
-      for (const line of loadFailureLines(ref, error, current)) this.notice(line, 'error');
+      for (const line of loadFailureLines(ref, error, current, this.offline)) this.notice(line, 'error');
       if (this.waitingForModel && !this.engine.model) {
         this.waitingForModel = false;
         this.update({ live: null });

@@ -14,11 +14,13 @@ const NO_MODEL_HINTS = [
 ];
 
 /** The notice lines for a failed load; `current` is the model still in use, if any. */
-export function loadFailureLines(ref: string, error: unknown, current: string | null): string[] {
-  const unreachable = error instanceof EngineError && error.code === 'network';
-  const first = unreachable
-    ? `Cannot load ${ref}: the Hugging Face hub is unreachable and the model is not in the cache.`
-    : `Cannot load ${ref}: ${errorMessage(error)}`;
+export function loadFailureLines(ref: string, error: unknown, current: string | null, offline: boolean): string[] {
+  const uncached = error instanceof EngineError && error.code === 'network';
+  const first = !uncached
+    ? `Cannot load ${ref}: ${errorMessage(error)}`
+    : offline
+      ? `Cannot load ${ref}: it is not in the model cache, and --offline forbids downloading it.`
+      : `Cannot load ${ref}: the Hugging Face hub is unreachable and the model is not in the cache.`;
   if (current !== null) return [first, `Still using ${current}.`];
   return [first, ...NO_MODEL_HINTS];
 }
