@@ -1,8 +1,8 @@
 // The GPT-2 forward pass as an ONNX graph, with the inputs and outputs transformers.js
 // expects of a decoder with a KV cache (see /work/shared/notes/gpt2-onnx.md).
 //
-// Choices made for decode speed, where every step streams all weights once and the
-// many small ops of a plain-ONNX block would cost more than the weights of a small model:
+// Choices made for decode speed, where a step streams every weight once and, for a small
+// q8 model, the fixed cost of each node run is a visible share of the step:
 // - projections are MatMul / DynamicQuantizeMatMul over 2-D initializers that ORT
 //   pre-packs once at load; the tied LM head reads the embedding as Gemm transB=1 (fp32)
 //   or from one int8 copy in [embd, vocab] layout (q8), never through a per-step Transpose;
