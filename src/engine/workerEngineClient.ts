@@ -24,22 +24,52 @@ interface Pending {
   onProgress?: (p: LoadProgress) => void;
 }
 
-/** Events of one generation, buffered until its consumer pulls them. */
+/**
+ * Events of one generation, buffered until its consumer pulls them. After cancel() the
+ * tokens the consumer has not pulled yet are late: they are dropped, and the done event is
+ * made to match what was delivered, so the deltas still concatenate to `done.text`.
+ */
 class EventQueue implements AsyncIterable<GenerateEvent> {
   private events: GenerateEvent[] = [];
   private waiting: ((r: IteratorResult<GenerateEvent>) => void) | null = null;
   private ended = false;
+  private cancelled = false;
+  private dropped = 0;
+  private deliveredText = '';
+  private deliveredTokens = 0;
 
   constructor(private readonly onClose: () => void) {}
 
+  cancel(): void {
+    this.cancelled = true;
+    const late = this.events.filter((e) => e.type === 'token').length;
+    this.dropped += late;
+    this.events = this.events.filter((e) => e.type !== 'token');
+  }
+
   push(event: GenerateEvent): void {
     if (this.ended) return;
+    if (event.type === 'token' && this.cancelled) {
+      this.dropped++;
+      return;
+    }
     if (event.type === 'done') this.ended = true;
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = null;
-      w({ value: event, done: false });
+      w({ value: this.deliver(event), done: false });
     } else this.events.push(event);
+  }
+
+  private deliver(event: GenerateEvent): GenerateEvent {
+    if (event.type === 'token') {
+      this.deliveredText += event.text;
+      if (event.tokenId >= 0) this.deliveredTokens++;
+      return event;
+    }
+    this.onClose();
+    if (this.dropped === 0) return event;
+    return { ...event, reason: 'cancelled', text: this.deliveredText, generatedTokens: this.deliveredTokens };
   }
 
   [Symbol.asyncIterator](): AsyncIterator<GenerateEvent> {
@@ -49,18 +79,12 @@ class EventQueue implements AsyncIterable<GenerateEvent> {
         if (finished) return Promise.resolve({ value: undefined, done: true });
         const event = this.events.shift();
         if (event) {
-          if (event.type === 'done') {
-            finished = true;
-            this.onClose();
-          }
-          return Promise.resolve({ value: event, done: false });
+          if (event.type === 'done') finished = true;
+          return Promise.resolve({ value: this.deliver(event), done: false });
         }
         return new Promise((resolve) => {
           this.waiting = (r) => {
-            if (!r.done && r.value.type === 'done') {
-              finished = true;
-              this.onClose();
-            }
+            if (!r.done && r.value.type === 'done') finished = true;
             resolve(r);
           };
         });
@@ -205,6 +229,7 @@ export class WorkerEngineClient implements EngineClient {
 
   cancel(): void {
     Atomics.store(this.cancelFlag, 0, this.lastGenerationId);
+    this.streams.get(this.lastGenerationId)?.cancel();
   }
 
   onCrash(listener: (message: string) => void): () => void {
@@ -220,9 +245,11 @@ export class WorkerEngineClient implements EngineClient {
   async dispose(): Promise<void> {
     if (this.disposing) return;
     this.disposing = true;
+    // Stop a running reply first: terminating a thread inside onnxruntime aborts the process.
+    this.cancel();
     const done = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage({ type: 'dispose', id: this.nextId++ } satisfies ToWorker);
-    const timer = setTimeout(() => void this.worker.terminate(), 2000);
+    const timer = setTimeout(() => void this.worker.terminate(), 10_000);
     await done;
     clearTimeout(timer);
   }
