@@ -108,3 +108,14 @@ test('without top-k, top-p alone keeps only the nucleus', () => {
   }
   assert.deepEqual([...picked].sort((a, b) => a - b), [10, 20]);
 });
+
+test('partialStopLength finds a tail that could become a stop sequence', async () => {
+  const { partialStopLength, earliestStop } = await import('../src/engine/stopSequences.js');
+  const stops = ['\nUser:', '<|endoftext|>'];
+  assert.equal(partialStopLength('Hello\n', stops), 1);
+  assert.equal(partialStopLength('Hello\nUse', stops), 4);
+  assert.equal(partialStopLength('Hello <|endo', stops), 6);
+  assert.equal(partialStopLength('Hello', stops), 0);
+  assert.equal(earliestStop('a<|endoftext|>b\nUser:c', stops), 1);
+  assert.equal(earliestStop('plain', stops), -1);
+});

@@ -8,7 +8,6 @@ import {
   CHATML,
   cutAtStop,
   formatFor,
-  partialMarkerLength,
   transcriptFormat,
 } from '../src/session/promptFormat.js';
 
@@ -42,15 +41,6 @@ test('cutAtStop picks the earliest marker', () => {
   assert.equal(cutAtStop('a<|endoftext|>b\nUser:c', ['\nUser:']), 'a');
   assert.equal(cutAtStop('a\nUser:b<|endoftext|>', ['\nUser:']), 'a');
   assert.equal(cutAtStop('plain', ['\nUser:']), 'plain');
-});
-
-test('partialMarkerLength finds a tail that could become a marker', () => {
-  const markers = ['\nUser:', '<|endoftext|>'];
-  assert.equal(partialMarkerLength('Hello\n', markers), 1);
-  assert.equal(partialMarkerLength('Hello\nUse', markers), 4);
-  assert.equal(partialMarkerLength('Hello <|endo', markers), 6);
-  assert.equal(partialMarkerLength('Hello', markers), 0);
-  assert.equal(partialMarkerLength('Hello\nUser', markers), 5);
 });
 
 test('segments are independent: the prompt is the concatenation of per-turn segments', () => {

@@ -1,3 +1,5 @@
+import { earliestStop, partialStopLength } from './stopSequences.js';
+
 /**
  * Turns the growing decoded text of a reply into deltas that are safe to show:
  * - a stop sequence ends the reply and is never shown, not even its first characters
@@ -29,7 +31,7 @@ export class ReplyText {
     }
     let safeEnd = decoded.length;
     while (safeEnd > 0 && decoded.charCodeAt(safeEnd - 1) === 0xfffd) safeEnd--;
-    safeEnd -= heldBackSuffix(decoded.slice(0, safeEnd), this.stops);
+    safeEnd -= partialStopLength(decoded.slice(0, safeEnd), this.stops);
     return this.advanceTo(decoded.slice(0, safeEnd));
   }
 
@@ -47,28 +49,4 @@ export class ReplyText {
     this.emitted = visible;
     return delta;
   }
-}
-
-function earliestStop(text: string, stops: readonly string[]): number {
-  let best = -1;
-  for (const stop of stops) {
-    if (!stop) continue;
-    const at = text.indexOf(stop);
-    if (at !== -1 && (best === -1 || at < best)) best = at;
-  }
-  return best;
-}
-
-/** Length of the longest suffix of `text` that is a proper prefix of some stop sequence. */
-function heldBackSuffix(text: string, stops: readonly string[]): number {
-  let hold = 0;
-  for (const stop of stops) {
-    for (let n = Math.min(stop.length - 1, text.length); n > hold; n--) {
-      if (text.endsWith(stop.slice(0, n))) {
-        hold = n;
-        break;
-      }
-    }
-  }
-  return hold;
 }

@@ -24,7 +24,8 @@ import type { EngineClient } from '../engine/engineClient.js';
 import type { DoneReason, GenerateEvent, GenerationStats, SamplingParams } from '../engine/protocol.js';
 import { buildWindow, type ContextWindow } from './contextWindow.js';
 import { appendReply } from './conversation.js';
-import { cutAtStop, partialMarkerLength, replyEndMarkers, type PromptFormat } from './promptFormat.js';
+import { replyEndMarkers, type PromptFormat } from './promptFormat.js';
+import { ReplyText } from '../engine/replyText.js';
 import type { CountTokens } from './tokenCountCache.js';
 import type { ReplyMeta, Session, Turn } from './types.js';
 
@@ -174,16 +175,20 @@ export async function* chatTurn(input: ChatTurnInput): AsyncGenerator<ChatTurnEv
 class HeldBackText {
   raw = '';
   shown = '';
-  stopped = false;
+  private readonly cut: ReplyText;
 
-  constructor(private readonly markers: readonly string[]) {}
+  constructor(markers: readonly string[]) {
+    this.cut = new ReplyText(markers);
+  }
+
+  get stopped(): boolean {
+    return this.cut.hitStop;
+  }
 
   push(token: string): string {
     this.raw += token;
-    const cut = cutAtStop(this.raw, this.markers);
-    if (cut.length < this.raw.length) this.stopped = true;
-    const safe = this.stopped ? cut : cut.slice(0, cut.length - partialMarkerLength(cut, this.markers));
-    return this.advance(safe.trim());
+    this.cut.update(this.raw);
+    return this.advance(this.cut.text.trim());
   }
 
   /** The reply is over: show the rest of the final text. */

@@ -5,6 +5,7 @@
 // header, one segment per turn, then a cue for the reply. Segments never depend on their
 // neighbours, so the context window can count (and cache) tokens per turn, and a later
 // KV-cache reuse can tokenise turn by turn.
+import { earliestStop } from '../engine/stopSequences.js';
 import type { Role, Turn } from './types.js';
 
 /** GPT-2's end-of-text token as text: never shown even if a decoder lets it through. */
@@ -118,30 +119,8 @@ export function replyEndMarkers(format: PromptFormat): string[] {
 
 /** `text` up to the earliest stop marker or end-of-text token. */
 export function cutAtStop(text: string, stop: readonly string[]): string {
-  let end = text.length;
-  for (const marker of [...stop, END_OF_TEXT]) {
-    if (marker === '') continue;
-    const at = text.indexOf(marker);
-    if (at !== -1 && at < end) end = at;
-  }
-  return text.slice(0, end);
-}
-
-/**
- * How many characters at the end of `text` could be the start of a marker; a stream
- * holds these back until the next token shows whether a marker follows.
- */
-export function partialMarkerLength(text: string, markers: readonly string[]): number {
-  let longest = 0;
-  for (const marker of markers) {
-    for (let n = Math.min(marker.length - 1, text.length); n > longest; n--) {
-      if (text.endsWith(marker.slice(0, n))) {
-        longest = n;
-        break;
-      }
-    }
-  }
-  return longest;
+  const at = earliestStop(text, [...stop, END_OF_TEXT]);
+  return at === -1 ? text : text.slice(0, at);
 }
 
 // Edge whitespace of a message carries no meaning in a chat but would break the
