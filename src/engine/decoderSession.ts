@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import type { KvCache } from './kvCache.js';
 
 /**
  * Drives one decoder-only ONNX graph (GPT-2 style, with KV cache) step by step, straight on the
@@ -66,12 +67,6 @@ export function inspectDecoderGraph(session: ort.InferenceSession, shape: ModelS
     hasLogitsToKeep: inputs.has('num_logits_to_keep'),
     hasUseCacheBranch: inputs.has('use_cache_branch'),
   };
-}
-
-/** The KV cache after some tokens, as the graph returned it. */
-export interface KvCache {
-  length: number;
-  tensors: Record<string, ort.Tensor>;
 }
 
 export class DecoderSession {

@@ -9,6 +9,8 @@ import { createRng, sampleNextToken } from './sampling.js';
 import { ReplyText } from './replyText.js';
 import { ensureDemoModel } from './demoModel.js';
 import { checkLimit } from './contextLimit.js';
+import { PrefixCache } from './prefixCache.js';
+import type { KvCache } from './kvCache.js';
 
 const port = parentPort;
 if (!port) throw new Error('engineWorker must run in a worker thread');
@@ -16,6 +18,8 @@ const data = workerData as WorkerData;
 const cancelFlag = new Int32Array(data.cancelFlag);
 
 let current: LoadedModel | null = null;
+// Belongs to `current`: cleared whenever the model changes.
+const prefixCache = data.prefixCache ? new PrefixCache() : null;
 // Requests run one at a time, in arrival order, so a tokenize never interleaves with a load.
 let queue: Promise<void> = Promise.resolve();
 
@@ -42,6 +46,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'generate':
       return generate(msg.id, msg.prompt, msg.params);
     case 'dispose':
+      prefixCache?.clear();
       await current?.release();
       current = null;
       send({ type: 'disposed', id: msg.id });
@@ -66,6 +71,7 @@ async function load(id: number, modelRef: string, options: LoadOptions): Promise
     // Only replace the old model once the new one works: a failed switch keeps the old one.
     const previous = current;
     current = loaded;
+    prefixCache?.clear();
     if (label === 'demo') current.info.modelId = 'demo';
     await previous?.release();
     send({ type: 'ready', id, info: current.info });
@@ -100,8 +106,12 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   let lastTokenAt = 0;
   let error: string | undefined;
   const decode = (): string => tokenizer.decode(generated, { skip_special_tokens: true, clean_up_tokenization_spaces: false });
+  const reuse = prefixCache?.take(promptIds) ?? null;
+  const reusedTokens = reuse?.reused ?? 0;
+  let cache: KvCache | null = null;
   try {
-    let step = await decoder.forward(promptIds, decoder.emptyCache());
+    let step = await decoder.forward(promptIds.slice(reusedTokens), reuse?.cache ?? decoder.emptyCache());
+    cache = step.cache;
     for (;;) {
       if (Atomics.load(cancelFlag, 0) === id) {
         reason = 'cancelled';
@@ -124,11 +134,15 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
       }
       if (generated.length >= params.maxNewTokens) break;
       step = await decoder.forward([token], step.cache);
+      cache = step.cache;
     }
   } catch (err) {
+    cache = null;
     reason = 'error';
     error = `generation failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
   }
+  // Cancel is only seen between forward passes, so the cache is consistent unless one failed.
+  if (cache) prefixCache?.keep([...promptIds, ...generated].slice(0, cache.length), cache);
   if (reason !== 'stop') {
     const rest = reply.finish(decode());
     if (rest) send({ type: 'token', id, text: rest, tokenId: -1 });
@@ -143,6 +157,7 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
     generatedTokens: n,
     ttftMs: n > 0 ? firstTokenAt - started : 0,
     tokensPerSecond: n > 1 && decodeSeconds > 0 ? (n - 1) / decodeSeconds : 0,
+    ...(prefixCache ? { reusedTokens } : {}),
     text: reply.text,
     ...(error ? { error } : {}),
   });

@@ -56,6 +56,8 @@ export interface GenerationStats {
   generatedTokens: number;
   ttftMs: number;
   tokensPerSecond: number;
+  /** How many of the prompt tokens came from the previous request's KV cache (prefix cache on). */
+  reusedTokens?: number;
   /** Set when reason is 'error'. */
   error?: string;
 }
@@ -105,4 +107,6 @@ export interface WorkerData {
   cancelFlag: SharedArrayBuffer;
   /** Where hub downloads and the generated demo model are cached. */
   cacheDir: string;
+  /** Keep the KV cache between requests and reuse its longest common token prefix. */
+  prefixCache: boolean;
 }

@@ -14,6 +14,8 @@ import type {
 export interface WorkerEngineOptions {
   /** Hub downloads and the generated demo model go here. */
   cacheDir: string;
+  /** Reuse the previous request's KV cache for a shared prompt prefix (default true). */
+  prefixCache?: boolean;
 }
 
 type Reply = Extract<FromWorker, { type: 'ready' | 'tokens' | 'counts' | 'disposed' }>;
@@ -124,7 +126,11 @@ export class WorkerEngineClient implements EngineClient {
   }
 
   private spawn(): void {
-    const data: WorkerData = { cancelFlag: this.cancelBuffer, cacheDir: this.options.cacheDir };
+    const data: WorkerData = {
+      cancelFlag: this.cancelBuffer,
+      cacheDir: this.options.cacheDir,
+      prefixCache: this.options.prefixCache ?? true,
+    };
     // stdout/stderr are captured: a library printing from the worker must not tear the UI.
     this.worker = new Worker(new URL('./engineWorker.js', import.meta.url), { workerData: data, stdout: true, stderr: true });
     this.worker.stdout.resume();
