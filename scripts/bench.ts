@@ -1,91 +1,117 @@
-// npm run bench: speed of the real worker engine on a GPT-2-small-shaped model (random weights).
+// npm run bench: speed of the real worker engine on a GPT-2-small-shaped model (random weights),
+// and the rest of issue 5's figures: prefix cache, UI thread, start-up, memory, q8 vs fp32.
 // Prints progress on stderr and one JSON object as the last line of stdout.
 import os from 'node:os';
 import path from 'node:path';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { createEngine } from '../src/engine/workerEngineClient.js';
-import type { Dtype, GenerateParams } from '../src/engine/protocol.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { DEFAULT_SETTINGS } from '../src/session/settingsSchema.js';
 import { gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { measureBandwidth } from './bandwidth.js';
+import { benchEngine } from './benchEngine.js';
+import { log, round } from './benchStats.js';
+import { conversationTtft, type ConversationResult } from './conversationBench.js';
+import { decodeCases, decodeRatio, type DecodeCase, type Shape } from './decodeBench.js';
+import { runDtypeStudy } from './dtypeStudy.js';
+import { englishSentences } from './englishText.js';
+import { followUpTtft, type FollowUpResult } from './followUpBench.js';
+import { peakRss, type PeakRss } from './peakRss.js';
+import { uiStartup, versionMs } from './startupBench.js';
+import { uiMainThreadCpu } from './uiCpuBench.js';
 
-const PROMPT_LENGTHS = [16, 512, 896];
-const NEW_TOKENS = 128;
-const RUNS = 3;
-
-interface Shape {
-  n_layer: number;
-  n_embd: number;
-  vocab_size: number;
-}
-
-/** Bytes of weights one decode step reads: every matmul weight (incl. the tied LM head) once,
- * plus biases and LayerNorms; only one row of each embedding is gathered, so those are left out. */
-function weightBytesPerToken(shape: Shape, dtype: Dtype): number {
-  const { n_layer: L, n_embd: E, vocab_size: V } = shape;
-  const matmul = L * 12 * E * E + V * E;
-  const small = L * 13 * E + 2 * E;
-  return dtype === 'q8' ? matmul + 4 * small + 4 * (L * 12 * E + V) : 4 * (matmul + small);
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
+const DTYPES = ['fp32', 'q8'] as const;
+/** The chat figures use the dtype a chat gets by default. */
+const CHAT_DTYPE = DEFAULT_SETTINGS.dtype;
+/** The UI figure uses q8: less engine work per token, so the harder case for the ratio. */
+const UI_DTYPE = 'q8';
 
 async function main(): Promise<void> {
   log('preparing the GPT-2-small-shaped model (generated once into .cache/models)…');
   const dir = await gpt2SmallDir(true);
   const shape = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as Shape;
-  log('measuring memory bandwidth (2 threads, 2 GiB)…');
-  const bandwidthGBs = await measureBandwidth(2);
-  log(`bandwidth ${bandwidthGBs.toFixed(1)} GB/s`);
-
-  const engine = createEngine({ cacheDir: await mkdtemp(path.join(os.tmpdir(), 'parley-bench-')) });
-  const cases = [];
+  const sentences = await englishSentences();
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-'));
   try {
-    for (const dtype of ['fp32', 'q8'] as const) {
-      await engine.load(dir, { dtype, offline: true });
-      const params: GenerateParams = {
-        temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 1,
-        maxNewTokens: NEW_TOKENS, minNewTokens: NEW_TOKENS,
-      };
-      const run = async (prompt: string): Promise<{ ttftMs: number; tps: number; promptTokens: number }> => {
-        let result = { ttftMs: 0, tps: 0, promptTokens: 0 };
-        for await (const e of engine.generate(prompt, params)) {
-          if (e.type === 'done') {
-            if (e.reason !== 'length') throw new Error(`generation ended early: ${e.reason} ${e.error ?? ''}`);
-            result = { ttftMs: e.ttftMs, tps: e.tokensPerSecond, promptTokens: e.promptTokens };
-          }
-        }
-        return result;
-      };
-      await run('warm up'.repeat(8)); // the first run after loading is slow
-      for (const n of PROMPT_LENGTHS) {
-        // " hello" is one GPT-2 token, so this prompt is exactly n tokens.
-        const prompt = 'hello' + ' hello'.repeat(n - 1);
-        const runs = [];
-        for (let i = 0; i < RUNS; i++) runs.push(await run(prompt));
-        if (runs[0]!.promptTokens !== n) throw new Error(`prompt was ${runs[0]!.promptTokens} tokens, wanted ${n}`);
-        const bytes = weightBytesPerToken(shape, dtype);
-        const limitTokPerS = (bandwidthGBs * 1e9) / bytes;
-        const decodeTokPerS = median(runs.map((r) => r.tps));
-        const c = {
-          dtype,
-          promptTokens: n,
-          newTokens: NEW_TOKENS,
-          ttftMs: +median(runs.map((r) => r.ttftMs)).toFixed(1),
-          decodeTokPerS: +decodeTokPerS.toFixed(1),
-          weightBytesPerToken: bytes,
-          limitTokPerS: +limitTokPerS.toFixed(1),
-          fractionOfLimit: +(decodeTokPerS / limitTokPerS).toFixed(3),
-        };
-        log(JSON.stringify(c));
-        cases.push(c);
-      }
+    log('measuring memory bandwidth (2 threads, 2 GiB)…');
+    const bandwidthGBs = await measureBandwidth(2);
+    log(`bandwidth ${bandwidthGBs.toFixed(1)} GB/s`);
+
+    const cases: DecodeCase[] = [];
+    const decodeEngine = benchEngine(cacheDir, false);
+    try {
+      for (const dtype of DTYPES) cases.push(...(await decodeCases(decodeEngine, dir, shape, dtype, bandwidthGBs)));
+    } finally {
+      await decodeEngine.dispose();
     }
+
+    const chatFigures = async (prefixCache: boolean): Promise<{ followUp: FollowUpResult; conversation: ConversationResult }> => {
+      log(`follow-up and 40-turn conversation, ${CHAT_DTYPE}, prefix cache ${prefixCache ? 'on' : 'off'}…`);
+      const engine = benchEngine(cacheDir, prefixCache);
+      try {
+        await engine.load(dir, { dtype: CHAT_DTYPE, offline: true });
+        const followUp = await followUpTtft(engine, sentences);
+        log(`follow-up ${JSON.stringify(followUp)}`);
+        const conversation = await conversationTtft(engine, sentences);
+        log(`conversation mean TTFT ${conversation.meanTtftMs.toFixed(1)} ms, ${conversation.slides} slides`);
+        return { followUp, conversation };
+      } finally {
+        await engine.dispose();
+      }
+    };
+    const withC = await chatFigures(true);
+    const without = await chatFigures(false);
+
+    log(`UI thread while 500 tokens stream into a 300-turn transcript (${UI_DTYPE})…`);
+    const ui = await uiMainThreadCpu(dir, UI_DTYPE, sentences);
+    log(JSON.stringify(ui));
+
+    log('start-up…');
+    const version = await versionMs();
+    const startup = await uiStartup(dir);
+    log(`--version ${version.toFixed(1)} ms, UI ${JSON.stringify(startup)}`);
+
+    log('peak RSS per dtype (a child process each)…');
+    const rss: PeakRss[] = [];
+    for (const dtype of DTYPES) rss.push(await peakRss(dir, dtype));
+    log(JSON.stringify(rss));
+
+    log('q8 against fp32 logits over 1,000 positions of English text…');
+    const study = await runDtypeStudy(dir);
+    log(JSON.stringify(study));
+
+    const byDtype = <T>(f: (dtype: (typeof DTYPES)[number]) => T): Record<(typeof DTYPES)[number], T> =>
+      Object.fromEntries(DTYPES.map((d) => [d, f(d)])) as Record<(typeof DTYPES)[number], T>;
+    console.log(
+      JSON.stringify({
+        cases,
+        bandwidthGBs: round(bandwidthGBs),
+        node: process.version,
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        decodeRatio896to16: byDtype((d) => decodeRatio(cases.filter((c) => c.dtype === d))),
+        chatDtype: CHAT_DTYPE,
+        followUpTtftMs: round(withC.followUp.ttftMs),
+        fullPrefillTtftMs: round(without.followUp.ttftMs),
+        followUpPromptTokens: withC.followUp.promptTokens,
+        followUpReusedTokens: withC.followUp.reusedTokens,
+        conversationMeanTtftMs: {
+          withCache: round(withC.conversation.meanTtftMs),
+          withoutCache: round(without.conversation.meanTtftMs),
+        },
+        conversationSlides: withC.conversation.slides,
+        conversationMeanPromptTokens: round(withC.conversation.meanPromptTokens),
+        conversationRepliesIdentical: withC.conversation.replies.every((r, i) => r === without.conversation.replies[i]),
+        uiMainThreadCpuFraction: round(ui.fraction, 3),
+        ui: { dtype: UI_DTYPE, mainCpuMs: round(ui.mainCpuMs), engineCpuMs: round(ui.engineCpuMs), tokens: ui.tokens, wallMs: round(ui.wallMs) },
+        versionMs: round(version),
+        uiInteractiveMs: startup ? round(startup.interactiveMs) : null,
+        uiModelReadyMs: startup ? round(startup.modelReadyMs) : null,
+        peakRssMB: byDtype((d) => rss.find((r) => r.dtype === d)!.peakRssMB),
+        weightMB: byDtype((d) => rss.find((r) => r.dtype === d)!.weightMB),
+        dtypeStudy: { top1Agreement: round(study.top1Agreement, 4), meanKl: +study.meanKl.toPrecision(3), positions: study.positions },
+      }),
+    );
   } finally {
-    await engine.dispose();
+    await rm(cacheDir, { recursive: true, force: true });
   }
-  const cpu = os.cpus()[0]?.model ?? 'unknown';
-  console.log(JSON.stringify({ cases, bandwidthGBs: +bandwidthGBs.toFixed(1), node: process.version, cpu }));
 }
 
 main().catch((err: unknown) => {

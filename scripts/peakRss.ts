@@ -1,0 +1,53 @@
+// Issue 5, section 5: peak resident memory of a process that loads one dtype of the model
+// in the real worker engine and generates with it. Each dtype gets a fresh child process,
+// since peak RSS only ever grows; the child reports process.resourceUsage().maxRSS.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { onnxFileFor } from '../src/engine/modelLoader.js';
+import { DTYPES, type Dtype } from '../src/engine/protocol.js';
+import { createEngine } from '../src/engine/workerEngineClient.js';
+import { GREEDY_FULL_LENGTH, helloPrompt, PROMPT_LENGTHS } from './benchParams.js';
+
+export interface PeakRss {
+  dtype: Dtype;
+  peakRssMB: number;
+  /** Size of the ONNX file: the weights the process must hold. */
+  weightMB: number;
+}
+
+const MB = 1024 * 1024;
+
+/** In the child: load, generate at the longest benchmark context, print maxRSS in bytes. */
+async function child(modelDir: string, dtype: Dtype): Promise<void> {
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-rss-'));
+  const engine = createEngine({ cacheDir });
+  try {
+    await engine.load(modelDir, { dtype, offline: true });
+    for await (const e of engine.generate(helloPrompt(PROMPT_LENGTHS[PROMPT_LENGTHS.length - 1]!), GREEDY_FULL_LENGTH)) {
+      if (e.type === 'done' && e.reason !== 'length') throw new Error(`generation ended early: ${e.reason} ${e.error ?? ''}`);
+    }
+  } finally {
+    await engine.dispose();
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+  // maxRSS is in kilobytes.
+  console.log(process.resourceUsage().maxRSS * 1024);
+}
+
+export async function peakRss(modelDir: string, dtype: Dtype): Promise<PeakRss> {
+  const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), modelDir, dtype]);
+  const bytes = Number(stdout.trim().split('\n').pop());
+  if (!Number.isFinite(bytes) || bytes <= 0) throw new Error(`the peak-RSS child printed ${JSON.stringify(stdout)}`);
+  const weights = (await stat(path.join(modelDir, onnxFileFor(dtype)))).size;
+  return { dtype, peakRssMB: Math.round(bytes / MB), weightMB: Math.round(weights / MB) };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [modelDir, dtype] = process.argv.slice(2);
+  if (!modelDir || !DTYPES.includes(dtype as Dtype)) throw new Error('usage: peakRss.js <model folder> <dtype>');
+  await child(modelDir, dtype as Dtype);
+}

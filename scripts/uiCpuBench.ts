@@ -1,0 +1,112 @@
+// Issue 5, section 4: how much CPU the UI thread spends while a reply streams, against the
+// engine's. The real Ink app (prepareChatApp) shows a session of 300 turns and renders to a
+// non-TTY sink; replies come from the real worker engine until 500 tokens have streamed.
+//
+// Method: per-thread CPU time from /proc (threadCpu.ts). The numerator is the main thread
+// (React, Ink, the controller, the session layer). The denominator is the threads that
+// appeared when the engine started: its worker thread and onnxruntime's intra-op threads.
+// Threads that existed before (V8's platform helpers, libuv's pool) serve both sides and
+// count for neither.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { render } from 'ink';
+import type { Dtype } from '../src/engine/protocol.js';
+import { createEngine } from '../src/engine/workerEngineClient.js';
+import { addUser, appendReply } from '../src/session/conversation.js';
+import { newSession, SessionStore } from '../src/session/sessionStore.js';
+import { prepareChatApp } from '../src/ui/runChatApp.js';
+import { tapDone } from './benchEngine.js';
+import { cpuNsOf, threadIds } from './threadCpu.js';
+
+const TRANSCRIPT_TURNS = 300;
+const STREAMED_TOKENS = 500;
+
+export interface UiCpuResult {
+  /** Main-thread CPU over the engine threads' CPU while the tokens streamed. */
+  fraction: number;
+  mainCpuMs: number;
+  engineCpuMs: number;
+  tokens: number;
+  wallMs: number;
+}
+
+/** A terminal that is not one: 100 columns, everything written is counted and dropped. */
+function sinkTerminal(): { stream: NodeJS.WriteStream; bytes: () => number } {
+  let bytes = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done();
+    },
+  });
+  return { stream: Object.assign(sink, { columns: 100, rows: 40, isTTY: false }) as unknown as NodeJS.WriteStream, bytes: () => bytes };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences: readonly string[]): Promise<UiCpuResult> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-ui-'));
+  const store = new SessionStore(path.join(root, 'sessions'));
+  let conversation = newSession('long').conversation;
+  for (let i = 0; i < TRANSCRIPT_TURNS; i += 2) {
+    conversation = appendReply(addUser(conversation, sentences[i % sentences.length]!), sentences[(i + 1) % sentences.length]!);
+  }
+  await store.save({ ...newSession('long'), conversation });
+
+  const before = new Set(threadIds());
+  const worker = createEngine({ cacheDir: path.join(root, 'cache') });
+  let tokens = 0;
+  let replies = 0;
+  const engine = tapDone(worker, (done) => {
+    tokens += done.generatedTokens;
+    replies++;
+  });
+  const terminal = sinkTerminal();
+  try {
+    const { element, controller } = await prepareChatApp({
+      args: { offline: true, resume: false, session: 'long' },
+      flags: { model: modelDir, dtype, maxNewTokens: STREAMED_TOKENS, seed: 1 },
+      stored: {},
+      store,
+      cacheDir: path.join(root, 'cache'),
+      engine,
+      env: { PARLEY_DATA_DIR: path.join(root, 'data'), PARLEY_CONFIG_DIR: path.join(root, 'config'), NO_COLOR: '1' },
+    });
+    const stdin = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
+    const ui = render(element, { stdout: terminal.stream, stdin, exitOnCtrlC: false, patchConsole: false });
+    controller.start();
+    await until(() => worker.model !== null && !controller.busy, 120_000, 'the model to load');
+    await sleep(500); // the context count and first paint settle
+    const engineThreads = threadIds().filter((tid) => !before.has(tid));
+    const main = [process.pid];
+
+    const t0 = performance.now();
+    const main0 = cpuNsOf(main);
+    const engine0 = cpuNsOf(engineThreads);
+    for (let i = 0; tokens < STREAMED_TOKENS; i++) {
+      const sent = replies;
+      controller.submit(sentences[(i * 3) % sentences.length]!);
+      await until(() => replies > sent && !controller.busy, 300_000, 'a reply');
+    }
+    const mainNs = cpuNsOf(main) - main0;
+    const engineNs = cpuNsOf(engineThreads) - engine0;
+    const wallMs = performance.now() - t0;
+    await controller.exit();
+    ui.unmount();
+    if (terminal.bytes() === 0) throw new Error('the UI rendered nothing');
+    return { fraction: mainNs / engineNs, mainCpuMs: mainNs / 1e6, engineCpuMs: engineNs / 1e6, tokens, wallMs };
+  } finally {
+    await worker.dispose();
+    await rm(root, { recursive: true, force: true });
+  }
+}
