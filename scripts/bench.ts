@@ -100,7 +100,7 @@ async function main(): Promise<void> {
         conversationMeanPromptTokens: round(withC.conversation.meanPromptTokens),
         conversationRepliesIdentical: withC.conversation.replies.every((r, i) => r === without.conversation.replies[i]),
         uiMainThreadCpuFraction: round(ui.fraction, 3),
-        ui: { dtype: UI_DTYPE, mainCpuMs: round(ui.mainCpuMs), engineCpuMs: round(ui.engineCpuMs), tokens: ui.tokens, wallMs: round(ui.wallMs) },
+        ui: { dtype: UI_DTYPE, mainCpuMs: round(ui.mainCpuMs), engineCpuMs: round(ui.engineCpuMs), tokens: ui.tokens, wallMs: round(ui.wallMs), bytesWritten: ui.bytesWritten },
         versionMs: round(version),
         uiInteractiveMs: startup ? round(startup.interactiveMs) : null,
         uiModelReadyMs: startup ? round(startup.modelReadyMs) : null,

@@ -30,6 +30,8 @@ export interface UiCpuResult {
   engineCpuMs: number;
   tokens: number;
   wallMs: number;
+  /** Bytes Ink wrote to the terminal meanwhile: a frame taller than the terminal rewrites the whole transcript. */
+  bytesWritten: number;
 }
 
 /** A terminal that is not one: 100 columns, everything written is counted and dropped. */
@@ -91,6 +93,7 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
     const main = [process.pid];
 
     const t0 = performance.now();
+    const bytes0 = terminal.bytes();
     const main0 = cpuNsOf(main);
     const engine0 = cpuNsOf(engineThreads);
     for (let i = 0; tokens < STREAMED_TOKENS; i++) {
@@ -101,10 +104,11 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
     const mainNs = cpuNsOf(main) - main0;
     const engineNs = cpuNsOf(engineThreads) - engine0;
     const wallMs = performance.now() - t0;
+    const bytesWritten = terminal.bytes() - bytes0;
     await controller.exit();
     ui.unmount();
-    if (terminal.bytes() === 0) throw new Error('the UI rendered nothing');
-    return { fraction: mainNs / engineNs, mainCpuMs: mainNs / 1e6, engineCpuMs: engineNs / 1e6, tokens, wallMs };
+    if (bytesWritten === 0) throw new Error('the UI rendered nothing');
+    return { fraction: mainNs / engineNs, mainCpuMs: mainNs / 1e6, engineCpuMs: engineNs / 1e6, tokens, wallMs, bytesWritten };
   } finally {
     await worker.dispose();
     await rm(root, { recursive: true, force: true });
