@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   const shape = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as Shape;
   const sentences = await englishSentences();
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-'));
+  // The machine is shared: the load around the run says how far to trust its figures.
+  const loadAtStart = os.loadavg()[0]!;
   try {
     log('measuring memory bandwidth (2 threads, 2 GiB)…');
     const bandwidthGBs = await measureBandwidth(2);
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
         bandwidthGBs: round(bandwidthGBs),
         node: process.version,
         cpu: os.cpus()[0]?.model ?? 'unknown',
+        loadAverage1m: { start: round(loadAtStart, 2), end: round(os.loadavg()[0]!, 2) },
         decodeRatio896to16: byDtype((d) => decodeRatio(cases.filter((c) => c.dtype === d))),
         chatDtype: CHAT_DTYPE,
         followUpTtftMs: round(withC.followUp.ttftMs),

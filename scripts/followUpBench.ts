@@ -23,8 +23,8 @@ export interface FollowUpResult {
 
 /** The longest run of `words` from the start that is at most `tokens` tokens. */
 async function wordsUpTo(engine: WorkerEngineClient, words: readonly string[], tokens: number): Promise<string> {
-  let n = words.length;
-  while (n > 1 && (await engine.countTokens([words.slice(0, n).join(' ')]))[0]! > tokens) n--;
+  let n = 1;
+  while (n < words.length && (await engine.countTokens([words.slice(0, n + 1).join(' ')]))[0]! <= tokens) n++;
   return words.slice(0, n).join(' ');
 }
 
