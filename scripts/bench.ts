@@ -15,7 +15,7 @@ import { runDtypeStudy } from './dtypeStudy.js';
 import { englishSentences } from './englishText.js';
 import { followUpTtft, type FollowUpResult } from './followUpBench.js';
 import { peakRss, type PeakRss } from './peakRss.js';
-import { uiStartup, versionMs } from './startupBench.js';
+import { uiStartup, versionTimes } from './startupBench.js';
 import { uiMainThreadCpu } from './uiCpuBench.js';
 
 const DTYPES = ['fp32', 'q8'] as const;
@@ -67,9 +67,9 @@ async function main(): Promise<void> {
     log(JSON.stringify(ui));
 
     log('start-up…');
-    const version = await versionMs();
+    const version = await versionTimes();
     const startup = await uiStartup(dir);
-    log(`--version ${version.toFixed(1)} ms, UI ${JSON.stringify(startup)}`);
+    log(`--version ${JSON.stringify(version)}, UI ${JSON.stringify(startup)}`);
 
     log('peak RSS per dtype (a child process each)…');
     const rss: PeakRss[] = [];
@@ -104,7 +104,8 @@ async function main(): Promise<void> {
         conversationRepliesIdentical: withC.conversation.replies.every((r, i) => r === without.conversation.replies[i]),
         uiMainThreadCpuFraction: round(ui.fraction, 3),
         ui: { dtype: UI_DTYPE, mainCpuMs: round(ui.mainCpuMs), engineCpuMs: round(ui.engineCpuMs), tokens: ui.tokens, wallMs: round(ui.wallMs), bytesWritten: ui.bytesWritten },
-        versionMs: round(version),
+        versionMs: round(version.versionMs),
+        nodeBootMs: round(version.nodeBootMs),
         uiInteractiveMs: startup ? round(startup.interactiveMs) : null,
         uiModelReadyMs: startup ? round(startup.modelReadyMs) : null,
         peakRssMB: byDtype((d) => rss.find((r) => r.dtype === d)!.peakRssMB),
