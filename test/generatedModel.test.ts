@@ -44,11 +44,12 @@ const int64 = (rows: readonly (readonly number[])[]): ort.Tensor =>
 
 type Cache = Record<string, ort.Tensor>;
 
-function emptyCache(batch: number): Cache {
+function emptyCache(batch: number, type: 'float32' | 'float16' = 'float32'): Cache {
   const cache: Cache = {};
   for (let layer = 0; layer < DIMS.layers; layer++) {
     for (const kind of ['key', 'value']) {
-      cache[`past_key_values.${layer}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [batch, DIMS.heads, 0, HEAD_DIM]);
+      const data = type === 'float16' ? new Uint16Array(0) : new Float32Array(0);
+      cache[`past_key_values.${layer}.${kind}`] = new ort.Tensor(type, data, [batch, DIMS.heads, 0, HEAD_DIM]);
     }
   }
   return cache;
@@ -116,8 +117,8 @@ function assertRowMatches(actual: Float32Array, expected: Float64Array, what: st
   assert.ok(diff < TOLERANCE, `${what}: max abs diff ${diff}`);
 }
 
-async function openSession(file: string): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(path.join(modelDir, 'onnx', file), { intraOpNumThreads: 1 });
+async function openSession(file: string, folder = modelDir): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(path.join(folder, 'onnx', file), { intraOpNumThreads: 1 });
 }
 
 // ---- the fp32 graph against the reference ----------------------------------------
@@ -252,6 +253,49 @@ describe('q8 graph (onnxruntime)', () => {
       assert.ok(agreeing >= FOX.length - 1, `top token agrees at ${agreeing}/${FOX.length} positions`);
     } finally {
       await session.release();
+    }
+  });
+});
+
+describe('float16 KV cache (maths in fp32)', () => {
+  let session: ort.InferenceSession;
+
+  before(async () => {
+    const folder = path.join(scratch, 'kv16');
+    await makeModelFolder({ out: folder, ...TINY_MODEL_SHAPE, kvCache: 'float16' });
+    session = await openSession('model.onnx', folder);
+  });
+  after(async () => {
+    await session.release();
+  });
+
+  test('past and present are float16 at the graph boundary', () => {
+    const past = session.inputMetadata.find((m) => m.name === 'past_key_values.0.key');
+    const present = session.outputMetadata.find((m) => m.name === 'present.1.value');
+    assert.ok(past?.isTensor && present?.isTensor);
+    assert.equal(past.type, 'float16');
+    assert.equal(present.type, 'float16');
+    assert.deepEqual(past.shape, ['batch_size', DIMS.heads, 'past_sequence_length', HEAD_DIM]);
+  });
+
+  test('step by step stays within fp16 rounding of the reference and picks the same top tokens', async () => {
+    const fox = reference([FOX]);
+    let { logits, cache } = await runStep(
+      session,
+      { ids: [FOX.slice(0, 2)], mask: [[1, 1]], positions: [[0, 1]], keep: 1 },
+      emptyCache(1, 'float16'),
+    );
+    for (let s = 2; s <= FOX.length; s++) {
+      const expected = fox.logits[0][s - 1];
+      const actual = logitsRow(logits, 0, 0);
+      const spread = Math.max(...expected) - Math.min(...expected);
+      const diff = maxAbsDiff(actual, expected);
+      assert.ok(diff < 0.005 * spread, `position ${s - 1}: max abs diff ${diff} vs logit spread ${spread}`);
+      assert.equal(argmax(actual), argmax(expected), `position ${s - 1}: top token`);
+      if (s === FOX.length) break;
+      ({ logits, cache } = await runStep(session, { ids: [[FOX[s]]], mask: [Array(s + 1).fill(1)], positions: [[s]], keep: 1 }, cache));
+      assert.equal(cache['past_key_values.0.key'].type, 'float16');
+      assert.deepEqual(cache['past_key_values.0.key'].dims, [1, DIMS.heads, s + 1, HEAD_DIM]);
     }
   });
 });

@@ -9,6 +9,12 @@
 // - biases, residual adds, LayerNorms, GELU and attention go into onnxruntime's fused CPU
 //   ops (SkipLayerNormalization, FastGelu, MultiHeadAttention): 9 nodes per block;
 // - num_logits_to_keep slices the hidden state before the LM head.
+//
+// Optionally the KV cache crosses the graph boundary as float16 (maths stays fp32, via Cast
+// nodes), as some hub exports ship it. It halves the present bytes onnxruntime-node copies
+// into JS every step and the GCs they trigger, but on CPU the Casts cost more than that
+// saves (GPT-2 small, context 896: ~50 ms of Cast per step against ~15 ms less GC), so
+// float32 stays the default; the option keeps the decoder's float16 path tested.
 
 import { DataType, GraphBuilder, float, int, ints } from './onnxGraph.js';
 import { type Gpt2Dims, GPT2_LAYER_NORM_EPSILON, LN_F, WPE, WTE, layerParamName } from './gpt2Weights.js';
@@ -16,6 +22,9 @@ import type { LazyBytes, ProtoMessage } from './protobufWriter.js';
 import { type QuantizedMatrix, quantizeColumns, quantizeTransposed } from './quantize.js';
 
 export type Precision = 'fp32' | 'q8';
+
+/** The element type of past_key_values.* and present.* at the graph boundary. */
+export type KvCacheType = 'float32' | 'float16';
 
 /** Values of a parameter by name, produced when the writer reaches it. */
 export type ParamSource = (name: string) => Float32Array;
@@ -59,7 +68,12 @@ function lazyQuantized(rows: number, cols: number, scaleCount: number, quantize:
 }
 
 /** Builds the ModelProto; parameter values are pulled from `param` only while it is written. */
-export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Precision): ProtoMessage {
+export function buildGpt2Model(
+  dims: Gpt2Dims,
+  param: ParamSource,
+  precision: Precision,
+  kvCacheType: KvCacheType = 'float32',
+): ProtoMessage {
   const g = new GraphBuilder();
   const { layers, heads, embd, vocabSize } = dims;
   const headDim = embd / heads;
@@ -97,16 +111,17 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
   const attentionMask = g.input('attention_mask', DataType.INT64, ['batch_size', 'total_sequence_length']);
   const positionIds = g.input('position_ids', DataType.INT64, ['batch_size', 'sequence_length']);
   const cacheDims = (length: string) => ['batch_size', heads, length, headDim];
+  const kvType = kvCacheType === 'float16' ? DataType.FLOAT16 : DataType.FLOAT;
   const past = Array.from({ length: layers }, (_, i) => ({
-    key: g.input(`past_key_values.${i}.key`, DataType.FLOAT, cacheDims('past_sequence_length')),
-    value: g.input(`past_key_values.${i}.value`, DataType.FLOAT, cacheDims('past_sequence_length')),
+    key: g.input(`past_key_values.${i}.key`, kvType, cacheDims('past_sequence_length')),
+    value: g.input(`past_key_values.${i}.value`, kvType, cacheDims('past_sequence_length')),
   }));
   const numLogitsToKeep = g.input('num_logits_to_keep', DataType.INT64, []);
 
   g.output('logits', DataType.FLOAT, ['batch_size', 'num_logits', vocabSize]);
   for (let i = 0; i < layers; i++) {
-    g.output(`present.${i}.key`, DataType.FLOAT, cacheDims('total_sequence_length'));
-    g.output(`present.${i}.value`, DataType.FLOAT, cacheDims('total_sequence_length'));
+    g.output(`present.${i}.key`, kvType, cacheDims('total_sequence_length'));
+    g.output(`present.${i}.value`, kvType, cacheDims('total_sequence_length'));
   }
 
   const seqLen = g.op('Shape', [inputIds], { attributes: { start: int(1) } });
@@ -154,15 +169,34 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
     // MultiHeadAttention adds the q/k/v bias, splits heads, appends k/v to the cache and
     // applies the additive mask: one kernel instead of a dozen small ops per layer.
     const attention = g.freshName('attention');
+    const presentKey = `present.${i}.key`;
+    const presentValue = `present.${i}.value`;
+    const toFloat = (x: string): string => g.op('Cast', [x], { attributes: { to: int(DataType.FLOAT) } });
+    const fp16 = kvType === DataType.FLOAT16;
+    const attentionOutputs = fp16 ? [g.freshName('present_key'), g.freshName('present_value')] : [presentKey, presentValue];
     g.node(
       'MultiHeadAttention',
-      [q, k, v, floatParam(name('attn.c_attn.bias'), [3 * embd]), '', attentionBias, past[i].key, past[i].value],
+      [
+        q,
+        k,
+        v,
+        floatParam(name('attn.c_attn.bias'), [3 * embd]),
+        '',
+        attentionBias,
+        fp16 ? toFloat(past[i].key) : past[i].key,
+        fp16 ? toFloat(past[i].value) : past[i].value,
+      ],
       {
         domain: MS_DOMAIN,
         attributes: { num_heads: int(heads) },
-        outputs: [attention, `present.${i}.key`, `present.${i}.value`],
+        outputs: [attention, ...attentionOutputs],
       },
     );
+    if (fp16) {
+      const toHalf = { attributes: { to: int(DataType.FLOAT16) } };
+      g.node('Cast', [attentionOutputs[0]!], { ...toHalf, outputs: [presentKey] });
+      g.node('Cast', [attentionOutputs[1]!], { ...toHalf, outputs: [presentValue] });
+    }
     ({ normed, sum: residual } = addAndNorm(
       project(attention, name('attn.c_proj.weight'), embd, embd),
       residual,

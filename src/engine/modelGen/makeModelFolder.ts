@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
-import { type Precision, buildGpt2Model } from './gpt2Graph.js';
+import { type KvCacheType, type Precision, buildGpt2Model } from './gpt2Graph.js';
 import { GPT2_LAYER_NORM_EPSILON, GPT2_VOCAB_SIZE, type Gpt2Dims, generateParam, gpt2ParamSpecs } from './gpt2Weights.js';
 import { END_OF_TEXT_ID, gpt2TokenizerFiles } from './tokenizerFiles.js';
 import { writeChunks } from './writeChunks.js';
@@ -18,6 +18,8 @@ export interface ModelFolderOptions {
   positions: number;
   seed: number;
   q8: boolean;
+  /** The KV cache's type at the graph boundary (the maths is fp32 either way); float32 by default. */
+  kvCache?: KvCacheType;
 }
 
 /** Bumped whenever the files written change, so cached fixtures get regenerated. */
@@ -88,14 +90,20 @@ function generationConfigJson(): string {
   return `${JSON.stringify({ bos_token_id: END_OF_TEXT_ID, eos_token_id: END_OF_TEXT_ID }, null, 2)}\n`;
 }
 
-async function writeOnnx(file: string, dims: Gpt2Dims, seed: number, precision: Precision): Promise<void> {
+async function writeOnnx(
+  file: string,
+  dims: Gpt2Dims,
+  seed: number,
+  precision: Precision,
+  kvCache: KvCacheType,
+): Promise<void> {
   const specs = new Map(gpt2ParamSpecs(dims).map((spec) => [spec.name, spec]));
   const param = (name: string): Float32Array => {
     const spec = specs.get(name);
     if (!spec) throw new Error(`no GPT-2 parameter named ${name}`);
     return generateParam(spec, seed);
   };
-  await writeChunks(file, buildGpt2Model(dims, param, precision).encode());
+  await writeChunks(file, buildGpt2Model(dims, param, precision, kvCache).encode());
 }
 
 /**
@@ -113,6 +121,7 @@ export async function makeModelFolder(options: ModelFolderOptions): Promise<void
   await writeFile(path.join(options.out, 'generation_config.json'), generationConfigJson());
   await writeFile(path.join(options.out, 'tokenizer.json'), tokenizerJson);
   await writeFile(path.join(options.out, 'tokenizer_config.json'), tokenizerConfigJson);
-  await writeOnnx(path.join(options.out, 'onnx', 'model.onnx'), dims, options.seed, 'fp32');
-  if (options.q8) await writeOnnx(path.join(options.out, 'onnx', 'model_quantized.onnx'), dims, options.seed, 'q8');
+  const kvCache = options.kvCache ?? 'float32';
+  await writeOnnx(path.join(options.out, 'onnx', 'model.onnx'), dims, options.seed, 'fp32', kvCache);
+  if (options.q8) await writeOnnx(path.join(options.out, 'onnx', 'model_quantized.onnx'), dims, options.seed, 'q8', kvCache);
 }

@@ -10,6 +10,7 @@ export const DataType = {
   INT8: 3,
   INT64: 7,
   BOOL: 9,
+  FLOAT16: 10,
 } as const;
 export type DataType = (typeof DataType)[keyof typeof DataType];
 
