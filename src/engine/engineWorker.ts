@@ -38,8 +38,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'tokenize':
     case 'count': {
       if (!current) return send({ type: 'error', id: msg.id, code: 'no-model', message: 'no model is loaded' });
-      const tokenizer = current.tokenizer;
-      const ids = msg.texts.map((t) => tokenizer.encode(t, { add_special_tokens: false }));
+      const ids = await current.tokenizer.encode(msg.texts);
       if (msg.type === 'count') return send({ type: 'counts', id: msg.id, counts: ids.map((x) => x.length) });
       return send({ type: 'tokens', id: msg.id, ids });
     }
@@ -88,7 +87,12 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
     return send({ type: 'done', id, reason: 'error', ...base, text: '', error: 'no model is loaded' });
   }
   const { tokenizer, decoder, info } = current;
-  let promptIds = tokenizer.encode(prompt, { add_special_tokens: false });
+  let promptIds: number[];
+  try {
+    promptIds = (await tokenizer.encode([prompt]))[0]!;
+  } catch (err) {
+    return send({ type: 'done', id, reason: 'error', ...base, text: '', error: `generation failed: ${firstLine(err)}` });
+  }
   // GPT-2 conditions an empty prompt on <|endoftext|>, as it was trained.
   if (promptIds.length === 0 && info.eosTokenIds.length > 0) promptIds = [info.eosTokenIds[0]!];
   const limitError = checkLimit(promptIds.length, params.maxNewTokens, info.contextLength);
@@ -105,7 +109,7 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   let firstTokenAt = 0;
   let lastTokenAt = 0;
   let error: string | undefined;
-  const decode = (): string => tokenizer.decode(generated, { skip_special_tokens: true, clean_up_tokenization_spaces: false });
+  const decode = (): Promise<string> => tokenizer.decode(generated);
   const reuse = prefixCache?.take(promptIds) ?? null;
   const reusedTokens = reuse?.reused ?? 0;
   let cache: KvCache | null = null;
@@ -127,7 +131,7 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
       seen.add(token);
       lastTokenAt = performance.now();
       if (generated.length === 1) firstTokenAt = lastTokenAt;
-      send({ type: 'token', id, text: reply.update(decode()), tokenId: token });
+      send({ type: 'token', id, text: reply.update(await decode()), tokenId: token });
       if (reply.hitStop) {
         reason = 'stop';
         break;
@@ -139,13 +143,18 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   } catch (err) {
     cache = null;
     reason = 'error';
-    error = `generation failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    error = `generation failed: ${firstLine(err)}`;
   }
   // Cancel is only seen between forward passes, so the cache is consistent unless one failed.
   if (cache) prefixCache?.keep([...promptIds, ...generated].slice(0, cache.length), cache);
   if (reason !== 'stop') {
-    const rest = reply.finish(decode());
-    if (rest) send({ type: 'token', id, text: rest, tokenId: -1 });
+    try {
+      const rest = reply.finish(await decode());
+      if (rest) send({ type: 'token', id, text: rest, tokenId: -1 });
+    } catch (err) {
+      reason = 'error';
+      error ??= `generation failed: ${firstLine(err)}`;
+    }
   }
   const n = generated.length;
   const decodeSeconds = (lastTokenAt - firstTokenAt) / 1000;
@@ -161,4 +170,8 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
     text: reply.text,
     ...(error ? { error } : {}),
   });
+}
+
+function firstLine(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }

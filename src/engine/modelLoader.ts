@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { PreTrainedTokenizer, ProgressInfo } from '@huggingface/transformers';
 import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph } from './decoderSession.js';
+import { RemoteTokenizer } from './remoteTokenizer.js';
+import type { TokenizerProgress } from './tokenizerProtocol.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {
@@ -18,7 +19,7 @@ export class LoadError extends Error {
 
 export interface LoadedModel {
   info: ModelInfo;
-  tokenizer: PreTrainedTokenizer;
+  tokenizer: RemoteTokenizer;
   decoder: DecoderSession;
   release(): Promise<void>;
 }
@@ -57,7 +58,7 @@ export async function loadModel(
   options: LoadOptions & { cacheDir: string; label?: string },
   onProgress: (p: LoadProgress) => void,
 ): Promise<LoadedModel> {
-  const { AutoModelForCausalLM, AutoTokenizer, env, LogLevel } = await import('@huggingface/transformers');
+  const { AutoModelForCausalLM, env, LogLevel } = await import('@huggingface/transformers');
   env.cacheDir = options.cacheDir;
   env.allowRemoteModels = !options.offline;
   env.allowLocalModels = true;
@@ -67,17 +68,20 @@ export async function loadModel(
   const label = options.label ?? ref;
   if (source.kind === 'folder') checkFolder(source.path, options.dtype);
 
-  const progress_callback = (p: ProgressInfo): void => {
+  // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
+  const progress_callback = (p: TokenizerProgress): void => {
     if (p.status === 'progress' && source.kind === 'hub') {
-      onProgress({ kind: 'download', file: p.file, loaded: p.loaded, total: p.total });
+      onProgress({ kind: 'download', file: p.file ?? '', loaded: p.loaded ?? 0, total: p.total ?? 0 });
     } else if (p.status === 'initiate') {
-      onProgress({ kind: 'loading', file: p.file });
+      onProgress({ kind: 'loading', ...(p.file === undefined ? {} : { file: p.file }) });
     }
   };
   const hubOptions = { progress_callback, local_files_only: options.offline };
   onProgress({ kind: 'loading' });
+  let tokenizer: RemoteTokenizer | null = null;
   try {
-    const tokenizer = await AutoTokenizer.from_pretrained(ref, hubOptions);
+    tokenizer = await RemoteTokenizer.load({ ref, offline: options.offline, cacheDir: options.cacheDir }, progress_callback);
+    const loadedTokenizer = tokenizer;
     const model = await AutoModelForCausalLM.from_pretrained(ref, {
       ...hubOptions,
       dtype: options.dtype,
@@ -101,18 +105,20 @@ export async function loadModel(
       vocabSize: num('vocab_size', 50257),
       eosTokenIds: Array.isArray(eos) ? eos.filter((x): x is number => typeof x === 'number') : typeof eos === 'number' ? [eos] : [],
       dtype: options.dtype,
-      hasChatTemplate: typeof (tokenizer as unknown as { chat_template?: unknown }).chat_template === 'string',
+      hasChatTemplate: loadedTokenizer.hasChatTemplate,
       randomWeights: config['parley_random_weights'] === true,
     };
     return {
       info,
-      tokenizer,
+      tokenizer: loadedTokenizer,
       decoder: new DecoderSession(session, graph),
       release: async () => {
         await model.dispose();
+        await loadedTokenizer.release();
       },
     };
   } catch (err) {
+    await tokenizer?.release();
     throw toLoadError(err, source, options, label);
   }
 }

@@ -1,0 +1,81 @@
+import { Worker } from 'node:worker_threads';
+import type { FromTokenizer, TokenizerProgress, TokenizerWorkerData, ToTokenizer } from './tokenizerProtocol.js';
+
+type Reply = Extract<FromTokenizer, { id: number }>;
+
+/**
+ * The model's tokenizer, run in a thread of its own (see tokenizerWorker.ts for why) and
+ * used from the engine worker through messages.
+ */
+export class RemoteTokenizer {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(msg: Reply): void; reject(err: Error): void }>();
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly hasChatTemplate: boolean,
+  ) {
+    worker.on('message', (msg: FromTokenizer) => {
+      if (!('id' in msg)) return;
+      const p = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      if (msg.type === 'error') p?.reject(new Error(msg.message));
+      else p?.resolve(msg);
+    });
+    const fail = (err: Error): void => {
+      this.failure = err;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the tokenizer thread exited with code ${code}`)));
+  }
+
+  /** Starts the thread and loads the tokenizer of `data.ref`; rejects with transformers.js's error. */
+  static load(data: TokenizerWorkerData, onProgress: (p: TokenizerProgress) => void): Promise<RemoteTokenizer> {
+    const worker = new Worker(new URL('./tokenizerWorker.js', import.meta.url), { workerData: data });
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: FromTokenizer): void => {
+        if (msg.type === 'progress') return onProgress(msg.progress);
+        if (msg.type !== 'ready' && msg.type !== 'failed') return;
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        if (msg.type === 'ready') return resolve(new RemoteTokenizer(worker, msg.hasChatTemplate));
+        void worker.terminate();
+        reject(new Error(msg.message));
+      };
+      const onError = (err: Error): void => {
+        worker.off('message', onMessage);
+        reject(err);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+    });
+  }
+
+  async encode(texts: string[]): Promise<number[][]> {
+    const reply = await this.request({ type: 'encode', id: this.nextId++, texts });
+    if (reply.type !== 'encoded') throw new Error(`unexpected tokenizer reply ${reply.type}`);
+    return reply.ids;
+  }
+
+  /** The text of `ids`, special tokens left out. */
+  async decode(ids: number[]): Promise<string> {
+    const reply = await this.request({ type: 'decode', id: this.nextId++, ids });
+    if (reply.type !== 'decoded') throw new Error(`unexpected tokenizer reply ${reply.type}`);
+    return reply.text;
+  }
+
+  async release(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private request(msg: ToTokenizer): Promise<Reply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.id, { resolve, reject });
+      this.worker.postMessage(msg);
+    });
+  }
+}
