@@ -166,3 +166,39 @@ test('30 greedy turns with slides, /retry, /undo and /edit: the same tokens with
   const prompts = withCache.replies.reduce((sum, r) => sum + r.stats.promptTokens, 0);
   assert.ok(reused > prompts / 2, `only ${reused} of ${prompts} prompt tokens came from the cache`);
 });
+
+test('after a cancelled reply the cache is still exact; loading a model drops it', async () => {
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-prefix-'));
+  const cached = createEngine({ cacheDir, prefixCache: true });
+  const plain = createEngine({ cacheDir, prefixCache: false });
+  const params: GenerateParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 30, seed: null, minNewTokens: 30 };
+  const run = async (engine: WorkerEngineClient, prompt: string, cancelAfter = Infinity) => {
+    const ids: number[] = [];
+    let done: GenerationStats | null = null;
+    for await (const e of engine.generate(prompt, params)) {
+      if (e.type === 'token' && e.tokenId >= 0 && ids.push(e.tokenId) === cancelAfter) engine.cancel();
+      if (e.type === 'done') done = e;
+    }
+    assert.ok(done);
+    return { ids, done };
+  };
+  try {
+    const dir = await shortContextModelDir();
+    await cached.load(dir, { dtype: 'fp32', offline: true });
+    await plain.load(dir, { dtype: 'fp32', offline: true });
+    const prompt = 'User: tell me about caches\nAssistant:';
+    const stopped = await run(cached, prompt, 5);
+    assert.equal(stopped.done.reason, 'cancelled');
+    const followUp = `${prompt} caches are fast\nUser: and then?\nAssistant:`;
+    const withCache = await run(cached, followUp);
+    assert.ok(withCache.done.reusedTokens! > 0);
+    assert.deepEqual(withCache.ids, (await run(plain, followUp)).ids);
+
+    await cached.load(dir, { dtype: 'fp32', offline: true });
+    assert.equal((await run(cached, followUp)).done.reusedTokens, 0, 'a loaded model starts with no cache');
+  } finally {
+    await cached.dispose();
+    await plain.dispose();
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+});
