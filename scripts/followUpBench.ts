@@ -3,6 +3,7 @@
 // cache only the new tokens should need a forward pass; without it the whole window does.
 import type { WorkerEngineClient } from '../src/engine/workerEngineClient.js';
 import { addUser, appendReply } from '../src/session/conversation.js';
+import { transcriptFormat } from '../src/session/promptFormat.js';
 import { newSession } from '../src/session/sessionStore.js';
 import type { Session } from '../src/session/types.js';
 import { ChatBenchRunner, greedy } from './chatBenchTurn.js';
@@ -29,18 +30,22 @@ async function wordsUpTo(engine: WorkerEngineClient, words: readonly string[], t
 }
 
 /**
- * Alternating user/assistant turns from `sentences` up to about `tokens`, then the user
- * message `last`: the window the first reply is generated from.
+ * Alternating user/assistant turns from `sentences` up to about `tokens` (counted segment by
+ * segment, as the prompt is built), then the user message `last`: the window the first reply
+ * is generated from.
  */
 async function conversationOf(engine: WorkerEngineClient, sentences: readonly string[], tokens: number, last: string): Promise<Session> {
+  const format = transcriptFormat();
+  const count = async (...segments: string[]): Promise<number> =>
+    (await engine.countTokens(segments)).reduce((a, b) => a + b, 0);
   let conversation = newSession('follow-up').conversation;
-  // 4 tokens per turn for "User: " or "Assistant: " and the newline.
-  let total = (await engine.countTokens([last]))[0]! + 4;
+  let total = await count(format.turnSegment({ role: 'user', text: last }), format.replyCue);
   for (let i = 0; ; i += 2) {
-    const [user, assistant] = [sentences[i % sentences.length]!, sentences[(i + 1) % sentences.length]!];
-    const [u, a] = await engine.countTokens([user, assistant]);
-    if (total + u! + a! + 8 > tokens) break;
-    total += u! + a! + 8;
+    const user = sentences[i % sentences.length]!;
+    const assistant = sentences[(i + 1) % sentences.length]!;
+    const pair = await count(format.turnSegment({ role: 'user', text: user }), format.turnSegment({ role: 'assistant', text: assistant }));
+    if (total + pair > tokens) break;
+    total += pair;
     conversation = appendReply(addUser(conversation, user), assistant);
   }
   return { ...newSession('follow-up'), conversation: addUser(conversation, last) };

@@ -1,8 +1,10 @@
 // Issue 5, section 5: peak resident memory of a process that loads one dtype of the model
 // in the real worker engine and generates with it. Each dtype gets a fresh child process,
-// since peak RSS only ever grows; the child reports process.resourceUsage().maxRSS.
+// since peak RSS only ever grows. The child reports VmHWM from /proc/self/status, not
+// process.resourceUsage().maxRSS: Linux carries maxRSS over from the forking parent across
+// exec, so a child of the big benchmark process would report the parent's peak.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +23,7 @@ export interface PeakRss {
 
 const MB = 1024 * 1024;
 
-/** In the child: load, generate at the longest benchmark context, print maxRSS in bytes. */
+/** In the child: load, generate at the longest benchmark context, print the peak RSS in bytes. */
 async function child(modelDir: string, dtype: Dtype): Promise<void> {
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-rss-'));
   const engine = createEngine({ cacheDir });
@@ -34,8 +36,9 @@ async function child(modelDir: string, dtype: Dtype): Promise<void> {
     await engine.dispose();
     await rm(cacheDir, { recursive: true, force: true });
   }
-  // maxRSS is in kilobytes.
-  console.log(process.resourceUsage().maxRSS * 1024);
+  const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(await readFile('/proc/self/status', 'utf8'));
+  if (!hwm) throw new Error('no VmHWM in /proc/self/status');
+  console.log(Number(hwm[1]) * 1024);
 }
 
 export async function peakRss(modelDir: string, dtype: Dtype): Promise<PeakRss> {
