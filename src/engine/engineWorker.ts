@@ -131,14 +131,26 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
       seen.add(token);
       lastTokenAt = performance.now();
       if (generated.length === 1) firstTokenAt = lastTokenAt;
-      send({ type: 'token', id, text: reply.update(await decode()), tokenId: token });
+      const last = generated.length >= params.maxNewTokens;
+      // From the second token on, the tokenizer thread decodes while the model runs the next
+      // step, which hides its round trip; that token's text then arrives one step later.
+      // (Promise.all so that a failing step is never an unhandled rejection.)
+      const overlap = generated.length > 1 && !last;
+      const [text, next] = await Promise.all([decode(), overlap ? decoder.forward([token], step.cache) : null]);
+      if (next) {
+        step = next;
+        cache = next.cache;
+      }
+      send({ type: 'token', id, text: reply.update(text), tokenId: token });
       if (reply.hitStop) {
         reason = 'stop';
         break;
       }
-      if (generated.length >= params.maxNewTokens) break;
-      step = await decoder.forward([token], step.cache);
-      cache = step.cache;
+      if (last) break;
+      if (!next) {
+        step = await decoder.forward([token], step.cache);
+        cache = step.cache;
+      }
     }
   } catch (err) {
     cache = null;
