@@ -32,7 +32,7 @@ export interface DecodeCase {
 
 /** Bytes of weights one decode step reads: every matmul weight (incl. the tied LM head) once,
  * plus biases and LayerNorms; only one row of each embedding is gathered, so those are left out. */
-export function weightBytesPerToken(shape: Shape, dtype: Dtype): number {
+function weightBytesPerToken(shape: Shape, dtype: Dtype): number {
   const { n_layer: L, n_embd: E, vocab_size: V } = shape;
   const matmul = L * 12 * E * E + V * E;
   const small = L * 13 * E + 2 * E;

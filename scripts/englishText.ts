@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { REPO_ROOT } from '../test/helpers/fixtures.js';
 import path from 'node:path';
 
-export const ENGLISH_TEXT_FILE = path.join(REPO_ROOT, 'node_modules', 'typescript', 'LICENSE.txt');
+const ENGLISH_TEXT_FILE = path.join(REPO_ROOT, 'node_modules', 'typescript', 'LICENSE.txt');
 
 export async function englishText(): Promise<string> {
   // Collapse the file's layout (blank lines, trailing spaces) into plain paragraphs of prose.

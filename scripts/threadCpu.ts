@@ -9,7 +9,7 @@ export function threadIds(): number[] {
 }
 
 /** Nanoseconds thread `tid` of this process has run; 0 if it has ended. */
-export function threadCpuNs(tid: number): number {
+function threadCpuNs(tid: number): number {
   try {
     return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
   } catch {
