@@ -11,7 +11,7 @@ import { chooseSession } from '../src/ui/chooseSession.js';
 import { errorMessage, loadFailureLines } from '../src/ui/loadFailure.js';
 import { startLoading, withProgress } from '../src/ui/loadingProgress.js';
 import { modelLabel } from '../src/ui/modelLabel.js';
-import { TokenBatcher } from '../src/ui/tokenBatcher.js';
+import { FRAME_MS, frameInterval, MAX_FRAME_MS, TokenBatcher } from '../src/ui/tokenBatcher.js';
 
 test('download progress is tracked per file, then the file being loaded', () => {
   let state = startLoading('gpt2');
@@ -55,7 +55,7 @@ test('model labels', () => {
 
 test('tokens arriving within a frame are handed on together', async () => {
   const flushed: string[] = [];
-  const batcher = new TokenBatcher((text) => flushed.push(text), 20);
+  const batcher = new TokenBatcher((text) => flushed.push(text), () => 20);
   batcher.push('a');
   batcher.push('b');
   batcher.push('');
@@ -66,6 +66,25 @@ test('tokens arriving within a frame are handed on together', async () => {
   batcher.drain();
   batcher.drain();
   assert.deepEqual(flushed, ['ab', 'c']);
+});
+
+test('frames of a long live reply are spaced in proportion to its length, within bounds', () => {
+  assert.equal(frameInterval(0), FRAME_MS);
+  assert.ok(frameInterval(1000) > frameInterval(200));
+  assert.equal(frameInterval(1_000_000), MAX_FRAME_MS);
+});
+
+test('the batcher asks for the interval with the length already shown', async () => {
+  const asked: number[] = [];
+  const batcher = new TokenBatcher(() => undefined, (shown) => {
+    asked.push(shown);
+    return 1;
+  });
+  batcher.push('abc');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  batcher.push('de');
+  batcher.drain();
+  assert.deepEqual(asked, [0, 3]);
 });
 
 test('which session a chat starts with', async () => {

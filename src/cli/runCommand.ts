@@ -67,6 +67,8 @@ export async function runCommand(args: CliArgs): Promise<number> {
       }
     }
 
+    // React's development build checks every render twice over; the chat runs the production one.
+    process.env['NODE_ENV'] ??= 'production';
     const { runChatApp } = await import('../ui/runChatApp.js');
     return await runChatApp({ args, flags: flags.values, stored, store, cacheDir: modelCacheDir() });
   } catch (err) {
