@@ -56,7 +56,9 @@ export async function uiStartup(modelDir: string): Promise<UiStartup | null> {
     return null;
   }
   const socket = `parley-bench-${process.pid}`;
-  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+  // tmux's complaints are captured into the thrown error, not printed over the progress lines.
+  const tmux = (...args: string[]): string =>
+    execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const root = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-startup-'));
   const env = ['SESSIONS', 'CONFIG', 'DATA', 'CACHE'].map((k) => `PARLEY_${k}_DIR=${shellQuote(path.join(root, k.toLowerCase()))}`);
   try {
