@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
@@ -142,6 +142,20 @@ test('a missing folder and a corrupt .onnx give clear errors; the loaded model s
   assert.equal(engine.model?.modelId, modelDir);
   const ok = await collect('Still here?', { ...greedy, maxNewTokens: 3, minNewTokens: 3 });
   assert.equal(ok.done.generatedTokens, 3);
+});
+
+test("a tokenizer's chat template is reported with the model", async () => {
+  assert.equal(engine.model?.chatTemplate, null, 'the plain GPT-2 tokenizer has none');
+  const instruct = path.join(scratch, 'instruct');
+  await cp(modelDir, instruct, { recursive: true });
+  const configFile = path.join(instruct, 'tokenizer_config.json');
+  const template = "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}";
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+  await writeFile(configFile, JSON.stringify({ ...config, chat_template: template }));
+  const info = await engine.load(instruct, { dtype: 'fp32', offline: true });
+  assert.equal(info.hasChatTemplate, true);
+  assert.deepEqual(info.chatTemplate, { template, bosToken: '<|endoftext|>', eosToken: '<|endoftext|>' });
+  await engine.load(modelDir, { dtype: 'fp32', offline: true });
 });
 
 test('the q8 model loads and generates', async () => {

@@ -105,7 +105,8 @@ export async function loadModel(
       vocabSize: num('vocab_size', 50257),
       eosTokenIds: Array.isArray(eos) ? eos.filter((x): x is number => typeof x === 'number') : typeof eos === 'number' ? [eos] : [],
       dtype: options.dtype,
-      hasChatTemplate: loadedTokenizer.hasChatTemplate,
+      hasChatTemplate: loadedTokenizer.chatTemplate !== null,
+      chatTemplate: loadedTokenizer.chatTemplate,
       randomWeights: config['parley_random_weights'] === true,
     };
     return {

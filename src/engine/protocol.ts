@@ -11,6 +11,12 @@ export interface LoadOptions {
   offline: boolean;
 }
 
+export interface ChatTemplate {
+  template: string;
+  bosToken: string;
+  eosToken: string;
+}
+
 export interface ModelInfo {
   /** The hub id or the absolute folder the model was loaded from. */
   modelId: string;
@@ -21,6 +27,8 @@ export interface ModelInfo {
   dtype: Dtype;
   /** True when the tokenizer ships a chat template (instruct models). */
   hasChatTemplate: boolean;
+  /** The tokenizer's chat template (Jinja) and the special tokens it refers to, if it has one. */
+  chatTemplate?: ChatTemplate | null;
   /** True for a folder Parley generated with random weights: its output is noise. */
   randomWeights: boolean;
 }

@@ -1,3 +1,4 @@
+import type { ChatTemplate } from './protocol.js';
 import { Worker } from 'node:worker_threads';
 import type { FromTokenizer, TokenizerProgress, TokenizerWorkerData, ToTokenizer } from './tokenizerProtocol.js';
 
@@ -14,7 +15,7 @@ export class RemoteTokenizer {
 
   private constructor(
     private readonly worker: Worker,
-    readonly hasChatTemplate: boolean,
+    readonly chatTemplate: ChatTemplate | null,
   ) {
     worker.on('message', (msg: FromTokenizer) => {
       if (!('id' in msg)) return;
@@ -41,7 +42,7 @@ export class RemoteTokenizer {
         if (msg.type !== 'ready' && msg.type !== 'failed') return;
         worker.off('message', onMessage);
         worker.off('error', onError);
-        if (msg.type === 'ready') return resolve(new RemoteTokenizer(worker, msg.hasChatTemplate));
+        if (msg.type === 'ready') return resolve(new RemoteTokenizer(worker, msg.chatTemplate));
         void worker.terminate();
         reject(new Error(msg.message));
       };

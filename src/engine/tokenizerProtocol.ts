@@ -1,4 +1,5 @@
 // Messages between the engine worker and its tokenizer thread (tokenizerWorker.ts).
+import type { ChatTemplate } from './protocol.js';
 
 export interface TokenizerWorkerData {
   /** A model folder or hub id, as transformers.js takes it. */
@@ -21,7 +22,7 @@ export type ToTokenizer =
 
 export type FromTokenizer =
   | { type: 'progress'; progress: TokenizerProgress }
-  | { type: 'ready'; hasChatTemplate: boolean }
+  | { type: 'ready'; chatTemplate: ChatTemplate | null }
   | { type: 'failed'; message: string }
   | { type: 'encoded'; id: number; ids: number[][] }
   | { type: 'decoded'; id: number; text: string }

@@ -4,6 +4,7 @@
 // token in the thread that runs the model; without the tokenizer there, each has far less
 // to mark.
 import { parentPort, workerData } from 'node:worker_threads';
+import type { ChatTemplate } from './protocol.js';
 import type { FromTokenizer, ToTokenizer, TokenizerWorkerData } from './tokenizerProtocol.js';
 
 const port = parentPort;
@@ -43,8 +44,21 @@ try {
       send({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
     }
   });
-  const hasChatTemplate = typeof (tokenizer as unknown as { chat_template?: unknown }).chat_template === 'string';
-  send({ type: 'ready', hasChatTemplate });
+  send({ type: 'ready', chatTemplate: chatTemplateOf(tokenizer) });
 } catch (err) {
   send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+}
+
+/** The tokenizer's default chat template: a string, or the entry named "default" of a list. */
+function chatTemplateOf(tokenizer: { chat_template?: unknown; bos_token?: unknown; eos_token?: unknown }): ChatTemplate | null {
+  const raw = tokenizer.chat_template;
+  const template =
+    typeof raw === 'string'
+      ? raw
+      : Array.isArray(raw)
+        ? (raw as { name?: unknown; template?: unknown }[]).find((t) => t.name === 'default')?.template
+        : undefined;
+  if (typeof template !== 'string' || template.trim() === '') return null;
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return { template, bosToken: text(tokenizer.bos_token), eosToken: text(tokenizer.eos_token) };
 }

@@ -5,6 +5,8 @@
 // header, one segment per turn, then a cue for the reply. Segments never depend on their
 // neighbours, so the context window can count (and cache) tokens per turn, and a later
 // KV-cache reuse can tokenise turn by turn.
+import type { ChatTemplate } from '../engine/protocol.js';
+import { templateRenderer } from './templateRenderer.js';
 import { earliestStop } from '../engine/stopSequences.js';
 import type { Role, Turn } from './types.js';
 
@@ -82,11 +84,7 @@ export const CHATML: ChatTemplateRenderer = {
   stop: ['<|im_end|>', '<|im_start|>'],
 };
 
-/**
- * The format for instruct models whose tokenizer has a chat template. The engine does not
- * expose the tokenizer's template yet, so the caller supplies a renderer that matches it
- * (CHATML for most small hub instruct models).
- */
+/** The format for instruct models whose tokenizer has a chat template (see templateRenderer). */
 export function chatTemplateFormat(renderer: ChatTemplateRenderer): PromptFormat {
   return {
     name: `chat-template:${renderer.name}`,
@@ -100,11 +98,12 @@ export function chatTemplateFormat(renderer: ChatTemplateRenderer): PromptFormat
 
 /** The chat-template format when the model has one and a renderer is known, else the transcript. */
 export function formatFor(
-  model: { hasChatTemplate: boolean },
+  model: { hasChatTemplate: boolean; chatTemplate?: ChatTemplate | null },
   names: SpeakerNames = DEFAULT_NAMES,
   renderer?: ChatTemplateRenderer,
 ): PromptFormat {
-  return model.hasChatTemplate && renderer !== undefined ? chatTemplateFormat(renderer) : transcriptFormat(names);
+  const chosen = renderer ?? (model.chatTemplate ? templateRenderer(model.chatTemplate) : undefined);
+  return model.hasChatTemplate && chosen !== undefined ? chatTemplateFormat(chosen) : transcriptFormat(names);
 }
 
 /** The whole prompt: persona header, the turns, the reply cue. */
