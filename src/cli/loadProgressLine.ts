@@ -1,12 +1,8 @@
 import type { LoadProgress } from '../engine/protocol.js';
+import { downloadLine } from '../ui/format.js';
 
-/** One status line for a load, as shown on stderr in one-shot mode. */
-export function loadProgressLine(modelRef: string, p: LoadProgress): string {
-  if (p.kind === 'download') {
-    const pct = p.total > 0 ? Math.floor((p.loaded / p.total) * 100) : 0;
-    return `downloading ${p.file}: ${mib(p.loaded)}/${mib(p.total)} MiB (${pct}%)`;
-  }
+/** One status line for a load, as shown on stderr in one-shot mode (the UI's download line). */
+export function loadProgressLine(modelRef: string, p: LoadProgress, columns: number): string {
+  if (p.kind === 'download') return `downloading ${downloadLine(p.file, p.loaded, p.total, columns - 12)}`;
   return `loading ${modelRef}${p.file ? ` (${p.file})` : ''}…`;
 }
-
-const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);

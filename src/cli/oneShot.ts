@@ -22,7 +22,7 @@ export interface OneShotInput {
   session?: { name: string; store: SessionStore };
   system?: string;
   stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   signal: AbortSignal;
 }
 
@@ -42,7 +42,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   const showProgress = stderr.isTTY === true;
   try {
     await engine.load(values.model, { dtype: values.dtype, offline: input.offline }, (p) => {
-      if (showProgress) stderr.write(`\r\x1b[2K${loadProgressLine(values.model, p)}`);
+      if (showProgress) stderr.write(`\r\x1b[2K${loadProgressLine(values.model, p, stderr.columns ?? 80)}`);
     });
   } catch (err) {
     if (showProgress) stderr.write('\r\x1b[2K');
