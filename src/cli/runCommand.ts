@@ -69,6 +69,12 @@ export async function runCommand(args: CliArgs): Promise<number> {
 
     // React's development build checks every render twice over; the chat runs the production one.
     process.env['NODE_ENV'] ??= 'production';
+    // Ink reads CI / CONTINUOUS_INTEGRATION once, at import, and then draws only the final frame:
+    // no live reply, no input box. A person at a terminal gets the interactive UI wherever they are.
+    if (process.stdout.isTTY && process.stdin.isTTY) {
+      delete process.env['CI'];
+      delete process.env['CONTINUOUS_INTEGRATION'];
+    }
     const { runChatApp } = await import('../ui/runChatApp.js');
     return await runChatApp({ args, flags: flags.values, stored, store, cacheDir: modelCacheDir() });
   } catch (err) {
