@@ -141,10 +141,15 @@ describe('fp32 graph (onnxruntime) against the TypeScript reference', () => {
       [...session.inputNames].sort(),
       ['attention_mask', 'input_ids', 'num_logits_to_keep', 'position_ids', ...pastNames].sort(),
     );
-    assert.deepEqual([...session.outputNames].sort(), ['logits', ...presentNames].sort());
+    // new_key_values.* (this step's rows only) are Parley's addition; transformers.js ignores them.
+    const rowNames = Array.from({ length: DIMS.layers }, (_, i) => [`new_key_values.${i}.key`, `new_key_values.${i}.value`]).flat();
+    assert.deepEqual([...session.outputNames].sort(), ['logits', ...presentNames, ...rowNames].sort());
     const pastMeta = session.inputMetadata.find((m) => m.name === 'past_key_values.0.key');
     assert.ok(pastMeta?.isTensor);
     assert.deepEqual(pastMeta.shape, ['batch_size', DIMS.heads, 'past_sequence_length', HEAD_DIM]);
+    const rowMeta = session.outputMetadata.find((m) => m.name === 'new_key_values.0.key');
+    assert.ok(rowMeta?.isTensor);
+    assert.deepEqual(rowMeta.shape, ['batch_size', 'sequence_length', DIMS.heads, HEAD_DIM]);
   });
 
   test('a full pass gives the reference logits and keys/values', async () => {

@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
 import type { EngineClient, GenerationStream } from '../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams, GenerationStats, SamplingParams } from '../src/engine/protocol.js';
-import { truncateKvCache } from '../src/engine/kvCache.js';
+import { ensureCapacity, newRowStore, pastTensor, type PresentKvCache, ROW_CAPACITY_STEP, truncateKvCache, writeRows } from '../src/engine/kvCache.js';
 import { PrefixCache, commonPrefixLength } from '../src/engine/prefixCache.js';
 import { addUser, editLast, retry, undo } from '../src/session/conversation.js';
 import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
@@ -20,21 +20,54 @@ import type { Session } from '../src/session/types.js';
 import { shortContextModelDir } from './helpers/fixtures.js';
 
 describe('KV cache bookkeeping', () => {
-  const cacheOf = (length: number) => {
+  const cacheOf = (length: number): PresentKvCache => {
     // [1, 2 heads, length, 3]: value = head * 100 + position * 10 + column.
     const data = Float32Array.from({ length: 2 * length * 3 }, (_, i) => {
       const head = Math.floor(i / (length * 3));
       const position = Math.floor(i / 3) % length;
       return head * 100 + position * 10 + (i % 3);
     });
-    return { length, tensors: { k: new ort.Tensor('float32', data, [1, 2, length, 3]) } };
+    return { kind: 'present', length, tensors: { k: new ort.Tensor('float32', data, [1, 2, length, 3]) } };
   };
 
   test('truncation keeps the first positions of every head', () => {
     const cut = truncateKvCache(cacheOf(4), 2);
     assert.equal(cut.length, 2);
+    assert(cut.kind === 'present');
     assert.deepEqual(cut.tensors['k']!.dims, [1, 2, 2, 3]);
     assert.deepEqual([...(cut.tensors['k']!.data as Float32Array)], [0, 1, 2, 10, 11, 12, 100, 101, 102, 110, 111, 112]);
+  });
+
+  test('row buffers: appended rows land per head, growing the layout keeps them, cutting back is free', () => {
+    // 2 heads of width 3; a row's values say (position, head, column).
+    const store = newRowStore(['k'], 'float32', 2, 3, 200);
+    const rowsAt = (from: number, count: number) =>
+      Float32Array.from({ length: count * 2 * 3 }, (_, i) => (from + Math.floor(i / 6)) * 100 + (Math.floor(i / 3) % 2) * 10 + (i % 3));
+    const expectLayout = (length: number) => {
+      const past = pastTensor(store, 'k');
+      assert.deepEqual(past.dims, [1, 2, store.capacity, 3]);
+      const data = past.data as Float32Array;
+      for (let h = 0; h < 2; h++) {
+        for (let p = 0; p < length; p++) {
+          const at = (h * store.capacity + p) * 3;
+          assert.deepEqual([...data.subarray(at, at + 3)], [p * 100 + h * 10, p * 100 + h * 10 + 1, p * 100 + h * 10 + 2]);
+        }
+      }
+    };
+    ensureCapacity(store, 5, 0);
+    assert.equal(store.capacity, ROW_CAPACITY_STEP);
+    writeRows(store, 'k', rowsAt(0, 5), 0, 5);
+    expectLayout(5);
+    for (let length = 5; length < 150; length++) {
+      ensureCapacity(store, length + 1, length);
+      writeRows(store, 'k', rowsAt(length, 1), length, 1);
+    }
+    assert.equal(store.capacity, 3 * ROW_CAPACITY_STEP);
+    expectLayout(150);
+    const cut = truncateKvCache({ kind: 'rows', length: 150, store }, 40);
+    assert.equal(cut.length, 40);
+    assert(cut.kind === 'rows' && cut.store === store, 'the same buffers, no copy');
+    assert.throws(() => ensureCapacity(store, 201, 150), /exceed/);
   });
 
   test('the prefix cache reuses the common prefix, always leaves a token to feed, and is taken once', () => {

@@ -1,12 +1,19 @@
 import * as ort from 'onnxruntime-node';
-import type { KvCache } from './kvCache.js';
+import { ensureCapacity, type KvCache, newRowStore, pastTensor, type RowStore, writeRows } from './kvCache.js';
 
 /**
  * Drives one decoder-only ONNX graph (GPT-2 style, with KV cache) step by step, straight on the
  * onnxruntime session that transformers.js created. Owning the loop lets us stop between
- * forward passes, stream per token, and keep the cache between requests later. Every optional
+ * forward passes, stream per token, and keep the cache between requests. Every optional
  * input is fed only when the graph declares it, so real exports from the hub work as well as
  * the graphs Parley generates.
+ *
+ * Two ways to carry the KV cache, chosen from the graph's declared inputs and outputs:
+ * - rows (graphs with new_key_values.* outputs, as Parley generates): only the new rows are
+ *   fetched each step and written into Parley's own buffers, which are fed back without a
+ *   copy. At context 896 on GPT-2 small this decoded ~1.7x faster than fetching present.*,
+ *   which onnxruntime-node copies into fresh JS memory, ~66 MB per step in fp32.
+ * - present (every other GPT-2 export): present.* is fetched and fed back as the next past.
  */
 export interface DecoderGraph {
   pastInputs: { key: string; value: string }[];
@@ -17,6 +24,8 @@ export interface DecoderGraph {
   hasPositionIds: boolean;
   hasLogitsToKeep: boolean;
   hasUseCacheBranch: boolean;
+  /** new_key_values.{i}.key/value, [batch, sequence, heads, headDim], when the graph has them all. */
+  rowOutputs: { key: string; value: string }[] | null;
 }
 
 export interface ModelShape {
@@ -66,29 +75,82 @@ export function inspectDecoderGraph(session: ort.InferenceSession, shape: ModelS
     hasPositionIds: inputs.has('position_ids'),
     hasLogitsToKeep: inputs.has('num_logits_to_keep'),
     hasUseCacheBranch: inputs.has('use_cache_branch'),
+    rowOutputs: findRowOutputs(session, pastInputs.length, { pastType, heads, headDim }),
   };
 }
 
+/**
+ * The rows path needs every layer's new_key_values outputs, declared with the past's type and
+ * [batch, sequence, heads, headDim], plus position_ids and attention_mask inputs: the fed past
+ * has padding positions, so positions must come from us and padding must be maskable.
+ */
+function findRowOutputs(
+  session: ort.InferenceSession,
+  layers: number,
+  past: { pastType: DecoderGraph['pastType']; heads: number; headDim: number },
+): DecoderGraph['rowOutputs'] {
+  const inputs = new Set(session.inputNames);
+  if (!inputs.has('position_ids') || !inputs.has('attention_mask')) return null;
+  const rows: { key: string; value: string }[] = [];
+  const fits = (name: string): boolean => {
+    const meta = session.outputMetadata.find((m) => m.name === name);
+    if (!meta || !meta.isTensor || meta.type !== past.pastType) return false;
+    const [, , h, d] = meta.shape;
+    return meta.shape.length === 4 && h === past.heads && d === past.headDim;
+  };
+  for (let i = 0; i < layers; i++) {
+    const key = `new_key_values.${i}.key`;
+    const value = `new_key_values.${i}.value`;
+    if (!fits(key) || !fits(value)) return null;
+    rows.push({ key, value });
+  }
+  return rows;
+}
+
 export class DecoderSession {
+  private readonly store: RowStore | null;
+
   constructor(
     private readonly session: ort.InferenceSession,
     readonly graph: DecoderGraph,
-  ) {}
+    maxPositions: number,
+    options: { rows?: boolean } = {},
+  ) {
+    const g = graph;
+    this.store =
+      g.rowOutputs && options.rows !== false
+        ? newRowStore(g.pastInputs.flatMap((p) => [p.key, p.value]), g.pastType, g.heads, g.headDim, maxPositions)
+        : null;
+  }
 
+  /** Which way this session carries the KV cache (see the module comment). */
+  get cacheKind(): KvCache['kind'] {
+    return this.store ? 'rows' : 'present';
+  }
+
+  /** A cache of length 0. On the rows path this starts a new chain in the shared buffers. */
   emptyCache(): KvCache {
-    const g = this.graph;
-    const dims = [1, g.heads, 0, g.headDim];
-    const tensors: Record<string, ort.Tensor> = {};
-    for (const { key, value } of g.pastInputs) {
-      tensors[key] = new ort.Tensor(g.pastType, g.pastType === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
-      tensors[value] = new ort.Tensor(g.pastType, g.pastType === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
+    if (this.store) {
+      this.store.capacity = 0;
+      return { kind: 'rows', length: 0, store: this.store };
     }
-    return { length: 0, tensors };
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const { key, value } of this.graph.pastInputs) {
+      tensors[key] = this.emptyPast();
+      tensors[value] = this.emptyPast();
+    }
+    return { kind: 'present', length: 0, tensors };
+  }
+
+  private emptyPast(): ort.Tensor {
+    const g = this.graph;
+    return new ort.Tensor(g.pastType, g.pastType === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, g.heads, 0, g.headDim]);
   }
 
   /**
    * Runs `ids` after `cache` and returns the logits of the last position (a fresh copy the
-   * caller may modify) and the grown cache.
+   * caller may modify) and the grown cache. On the rows path `cache` stays valid as a prefix
+   * of the result; a failed step leaves it untouched.
    */
   async forward(ids: readonly number[], cache: KvCache): Promise<{ logits: Float32Array; cache: KvCache }> {
     const g = this.graph;
@@ -96,8 +158,6 @@ export class DecoderSession {
     const total = cache.length + n;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-      ...cache.tensors,
     };
     if (g.hasPositionIds) {
       const pos = new BigInt64Array(n);
@@ -107,22 +167,52 @@ export class DecoderSession {
     if (g.hasLogitsToKeep) feeds['num_logits_to_keep'] = new ort.Tensor('int64', BigInt64Array.of(1n), []);
     if (g.hasUseCacheBranch) feeds['use_cache_branch'] = new ort.Tensor('bool', Uint8Array.of(cache.length > 0 ? 1 : 0), [1]);
 
+    if (cache.kind === 'rows') return this.forwardRows(ids, cache, feeds);
+
+    feeds['attention_mask'] = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
+    Object.assign(feeds, cache.tensors);
     const out = await this.session.run(feeds);
-    const logits = out['logits'];
-    if (!logits) throw new Error('the model returned no logits');
-    const vocab = logits.dims[logits.dims.length - 1]!;
-    const rows = logits.dims[logits.dims.length - 2]!;
     const next: Record<string, ort.Tensor> = {};
     g.pastInputs.forEach((past, i) => {
       const present = g.presentOutputs[i]!;
       next[past.key] = out[present.key]!;
       next[past.value] = out[present.value]!;
     });
-    return { logits: lastRow(logits, rows, vocab), cache: { length: total, tensors: next } };
+    return { logits: lastRow(out['logits']), cache: { kind: 'present', length: total, tensors: next } };
+  }
+
+  private async forwardRows(
+    ids: readonly number[],
+    cache: Extract<KvCache, { kind: 'rows' }>,
+    feeds: Record<string, ort.Tensor>,
+  ): Promise<{ logits: Float32Array; cache: KvCache }> {
+    const g = this.graph;
+    const { store, length } = cache;
+    const n = ids.length;
+    ensureCapacity(store, length + n, length);
+    // The fed past is the whole layout, or nothing for a fresh chain; the mask hides the padding.
+    const padded = length === 0 ? 0 : store.capacity;
+    const mask = new BigInt64Array(padded + n);
+    mask.fill(1n, 0, length);
+    mask.fill(1n, padded);
+    feeds['attention_mask'] = new ort.Tensor('int64', mask, [1, padded + n]);
+    const names = g.pastInputs.flatMap((p) => [p.key, p.value]);
+    const rowNames = g.rowOutputs!.flatMap((r) => [r.key, r.value]);
+    for (const name of names) feeds[name] = padded === 0 ? this.emptyPast() : pastTensor(store, name);
+    const out = await this.session.run(feeds, ['logits', ...rowNames]);
+    names.forEach((name, i) => {
+      const rows = out[rowNames[i]!]!.data;
+      if (!(rows instanceof Float32Array || rows instanceof Uint16Array)) throw new Error(`unsupported KV cache type ${store.type}`);
+      writeRows(store, name, rows, length, n);
+    });
+    return { logits: lastRow(out['logits']), cache: { kind: 'rows', length: length + n, store } };
   }
 }
 
-function lastRow(logits: ort.Tensor, rows: number, vocab: number): Float32Array {
+function lastRow(logits: ort.Tensor | undefined): Float32Array {
+  if (!logits) throw new Error('the model returned no logits');
+  const vocab = logits.dims[logits.dims.length - 1]!;
+  const rows = logits.dims[logits.dims.length - 2]!;
   const start = (rows - 1) * vocab;
   const data = logits.data;
   if (data instanceof Float32Array) return data.slice(start, start + vocab);

@@ -112,7 +112,7 @@ export async function loadModel(
     return {
       info,
       tokenizer: loadedTokenizer,
-      decoder: new DecoderSession(session, graph),
+      decoder: new DecoderSession(session, graph, info.contextLength),
       release: async () => {
         await model.dispose();
         await loadedTokenizer.release();

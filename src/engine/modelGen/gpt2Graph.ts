@@ -8,13 +8,15 @@
 //   or from one int8 copy in [embd, vocab] layout (q8), never through a per-step Transpose;
 // - biases, residual adds, LayerNorms, GELU and attention go into onnxruntime's fused CPU
 //   ops (SkipLayerNormalization, FastGelu, MultiHeadAttention): 9 nodes per block;
-// - num_logits_to_keep slices the hidden state before the LM head.
+// - num_logits_to_keep slices the hidden state before the LM head;
+// - besides present.* (the whole cache, as every export has it), new_key_values.* hand out
+//   only this step's key/value rows, [batch, seq, heads, headDim]. onnxruntime-node copies
+//   every fetched output into fresh JS memory, so a decoder that fetches only these rows and
+//   keeps the cache itself (decoderSession.ts) avoids copying the whole cache every step.
 //
 // Optionally the KV cache crosses the graph boundary as float16 (maths stays fp32, via Cast
-// nodes), as some hub exports ship it. It halves the present bytes onnxruntime-node copies
-// into JS every step and the GCs they trigger, but on CPU the Casts cost more than that
-// saves (GPT-2 small, context 896: ~50 ms of Cast per step against ~15 ms less GC), so
-// float32 stays the default; the option keeps the decoder's float16 path tested.
+// nodes), as some hub exports ship it. On CPU the Casts cost more than the smaller copies
+// save, so float32 stays the default; the option keeps the decoder's float16 path tested.
 
 import { DataType, GraphBuilder, float, int, ints } from './onnxGraph.js';
 import { type Gpt2Dims, GPT2_LAYER_NORM_EPSILON, LN_F, WPE, WTE, layerParamName } from './gpt2Weights.js';
@@ -123,6 +125,10 @@ export function buildGpt2Model(
     g.output(`present.${i}.key`, kvType, cacheDims('total_sequence_length'));
     g.output(`present.${i}.value`, kvType, cacheDims('total_sequence_length'));
   }
+  for (let i = 0; i < layers; i++) {
+    g.output(`new_key_values.${i}.key`, kvType, ['batch_size', 'sequence_length', heads, headDim]);
+    g.output(`new_key_values.${i}.value`, kvType, ['batch_size', 'sequence_length', heads, headDim]);
+  }
 
   const seqLen = g.op('Shape', [inputIds], { attributes: { start: int(1) } });
   const pastLen = g.op('Shape', [past[0].key], { attributes: { start: int(2), end: int(3) } });
@@ -161,7 +167,9 @@ export function buildGpt2Model(
   for (let i = 0; i < layers; i++) {
     const name = (suffix: string): string => layerParamName(i, suffix);
 
-    const qkv = project(normed, name('attn.c_attn.weight'), embd, 3 * embd);
+    // The bias is added here rather than inside MultiHeadAttention, so that k and v are the
+    // finished cache rows the new_key_values outputs hand out.
+    const qkv = g.op('Add', [project(normed, name('attn.c_attn.weight'), embd, 3 * embd), floatParam(name('attn.c_attn.bias'), [3 * embd])]);
     const [q, k, v] = g.node('Split', [qkv, g.int64s([embd, embd, embd])], {
       attributes: { axis: int(2) },
       outputCount: 3,
@@ -180,7 +188,7 @@ export function buildGpt2Model(
         q,
         k,
         v,
-        floatParam(name('attn.c_attn.bias'), [3 * embd]),
+        '',
         '',
         attentionBias,
         fp16 ? toFloat(past[i].key) : past[i].key,
@@ -192,10 +200,18 @@ export function buildGpt2Model(
         outputs: [attention, ...attentionOutputs],
       },
     );
+    const toHalf = { attributes: { to: int(DataType.FLOAT16) } };
     if (fp16) {
-      const toHalf = { attributes: { to: int(DataType.FLOAT16) } };
       g.node('Cast', [attentionOutputs[0]!], { ...toHalf, outputs: [presentKey] });
       g.node('Cast', [attentionOutputs[1]!], { ...toHalf, outputs: [presentValue] });
+    }
+    const rowShape = g.int64s([0, 0, heads, headDim]);
+    for (const [rows, output] of [
+      [k, `new_key_values.${i}.key`],
+      [v, `new_key_values.${i}.value`],
+    ] as const) {
+      if (fp16) g.node('Cast', [g.op('Reshape', [rows, rowShape])], { ...toHalf, outputs: [output] });
+      else g.node('Reshape', [rows, rowShape], { outputs: [output] });
     }
     ({ normed, sum: residual } = addAndNorm(
       project(attention, name('attn.c_proj.weight'), embd, embd),
