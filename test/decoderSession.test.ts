@@ -1,14 +1,15 @@
 // The two ways the decoder carries the KV cache give the same logits: the rows path (Parley's
 // own buffers, fed back without a copy; graphs with new_key_values.* outputs) and the present
 // path every hub export takes. Checked through a prefill, single steps across several
-// capacity steps of the row buffers, a cut back to a shorter prefix, and a second prefill.
+// capacity steps of the row buffers, a cut back to a shorter prefix, and a second prefill;
+// and a prompt longer than one prefill chunk.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DecoderSession, inspectDecoderGraph } from '../src/engine/decoderSession.js';
+import { DecoderSession, inspectDecoderGraph, PREFILL_CHUNK } from '../src/engine/decoderSession.js';
 import { type KvCache, ROW_CAPACITY_STEP, truncateKvCache } from '../src/engine/kvCache.js';
 import { makeModelFolder } from '../src/engine/modelGen/makeModelFolder.js';
 import { TINY_MODEL_SHAPE, tinyModelDir } from './helpers/fixtures.js';
@@ -73,6 +74,19 @@ describe('decoder KV cache paths', () => {
     const folder = path.join(scratch, 'fp16kv');
     await makeModelFolder({ out: folder, ...TINY_MODEL_SHAPE, q8: false, kvCache: 'float16' });
     await compare(path.join(folder, 'onnx', 'model.onnx'), 1e-4);
+  });
+
+  test('a prompt longer than one prefill chunk gives the logits of feeding it token by token', async () => {
+    const session = await ort.InferenceSession.create(path.join(await tinyModelDir(), 'onnx', 'model.onnx'));
+    const decoder = new DecoderSession(session, inspectDecoderGraph(session, SHAPE), TINY_MODEL_SHAPE.positions);
+    const ids = Array.from({ length: 2 * PREFILL_CHUNK + 17 }, (_, i) => (i * 977) % 50000);
+    const whole = await decoder.forward(ids, decoder.emptyCache());
+    assert.equal(whole.cache.length, ids.length);
+    let cache = decoder.emptyCache();
+    let last: Float32Array | null = null;
+    for (const id of ids) ({ logits: last, cache } = await decoder.forward([id], cache));
+    assert.ok(maxDiff(whole.logits, last!) <= 1e-4, `differ by ${maxDiff(whole.logits, last!)}`);
+    await session.release();
   });
 
   test('a graph without new_key_values outputs takes the present path', async () => {

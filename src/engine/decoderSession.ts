@@ -107,6 +107,9 @@ function findRowOutputs(
   return rows;
 }
 
+/** Positions per forward pass while prefilling. */
+export const PREFILL_CHUNK = 128;
+
 export class DecoderSession {
   private readonly store: RowStore | null;
 
@@ -153,6 +156,17 @@ export class DecoderSession {
    * of the result; a failed step leaves it untouched.
    */
   async forward(ids: readonly number[], cache: KvCache): Promise<{ logits: Float32Array; cache: KvCache }> {
+    let step: { logits: Float32Array; cache: KvCache } | null = null;
+    // A long prompt goes in chunks: the attention scores of one pass grow with its length
+    // times the context, and onnxruntime's arena keeps its largest size for good.
+    for (let from = 0; from < ids.length; from += PREFILL_CHUNK) {
+      step = await this.forwardOnce(ids.slice(from, from + PREFILL_CHUNK), step?.cache ?? cache);
+    }
+    if (!step) throw new Error('nothing to run: no token ids');
+    return step;
+  }
+
+  private async forwardOnce(ids: readonly number[], cache: KvCache): Promise<{ logits: Float32Array; cache: KvCache }> {
     const g = this.graph;
     const n = ids.length;
     const total = cache.length + n;
