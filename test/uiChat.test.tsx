@@ -22,6 +22,23 @@ test('a sent message streams its reply into the live area, then into the transcr
   assert.deepEqual(turns.map((t) => [t.role, t.text]), [['user', 'hi'], ['assistant', 'Hello there, friend.']]);
 });
 
+test('a long reply: finished lines move to the transcript as they fill, each shown once', async () => {
+  // 60 words of 6-7 columns over a 98-column reply area: several screen lines.
+  const tokens = Array.from({ length: 60 }, (_, i) => ` word${String(i).padStart(2, '0')}`);
+  const chat = await startChat({ engine: { scripts: [{ tokens, delayMs: 15 }] } });
+  await chat.waitFor('Model gpt2 ready');
+  await chat.send('talk');
+  // While it streams, the first line is already in the transcript, above the live area.
+  const streaming = await chat.waitFor(/word00[\s\S]*word30[\s\S]*Esc stops the reply/);
+  assert.equal(streaming.split('word00').length - 1, 1, 'a settled line is not also live');
+  const done = await chat.waitFor(/word59[\s\S]*tok\/s/);
+  for (const token of tokens) assert.equal(done.split(token.trim()).length - 1, 1, `${token} once`);
+  const lines = done.split('\n').filter((line) => line.includes('word'));
+  assert.ok(lines.length >= 4, 'the reply spans several lines');
+  assert.ok(lines.every((line) => line.startsWith('  ') && line.length <= 100), 'indented, within the width');
+  assert.equal(chat.controller.session.conversation.turns.at(-1)?.text, tokens.join('').trim());
+});
+
 test('Esc stops a reply; the partial text is kept and marked interrupted', async () => {
   const tokens = Array.from({ length: 200 }, (_, i) => ` w${i}`);
   const chat = await startChat({ engine: { scripts: [{ tokens, delayMs: 20 }] } });

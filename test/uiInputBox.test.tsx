@@ -58,6 +58,7 @@ class StubChat implements ChatModel {
   }
   draftChanged(): void {}
   clearScreen(): void {}
+  setReplyWidth(): void {}
   async exit(): Promise<void> {
     this.exits++;
   }

@@ -11,7 +11,8 @@ import { chooseSession } from '../src/ui/chooseSession.js';
 import { errorMessage, loadFailureLines } from '../src/ui/loadFailure.js';
 import { startLoading, withProgress } from '../src/ui/loadingProgress.js';
 import { modelLabel } from '../src/ui/modelLabel.js';
-import { FRAME_MS, frameInterval, MAX_FRAME_MS, TokenBatcher } from '../src/ui/tokenBatcher.js';
+import { TokenBatcher } from '../src/ui/tokenBatcher.js';
+import { settleLines } from '../src/ui/replyLines.js';
 
 test('download progress is tracked per file, then the file being loaded', () => {
   let state = startLoading('gpt2');
@@ -55,7 +56,7 @@ test('model labels', () => {
 
 test('tokens arriving within a frame are handed on together', async () => {
   const flushed: string[] = [];
-  const batcher = new TokenBatcher((text) => flushed.push(text), () => 20);
+  const batcher = new TokenBatcher((text) => flushed.push(text), 20);
   batcher.push('a');
   batcher.push('b');
   batcher.push('');
@@ -68,23 +69,32 @@ test('tokens arriving within a frame are handed on together', async () => {
   assert.deepEqual(flushed, ['ab', 'c']);
 });
 
-test('frames of a long live reply are spaced in proportion to its length, within bounds', () => {
-  assert.equal(frameInterval(0), FRAME_MS);
-  assert.ok(frameInterval(1000) > frameInterval(200));
-  assert.equal(frameInterval(1_000_000), MAX_FRAME_MS);
+test('a streaming reply settles every screen line but the one being written', () => {
+  const text = 'The quick brown fox jumps over the lazy dog.\n\nA second paragraph that goes on';
+  const { lines, rest } = settleLines(text, 20);
+  assert.deepEqual(lines, ['The quick brown fox ', 'jumps over the lazy ', 'dog.', '', 'A second paragraph ']);
+  assert.equal(rest, 'that goes on');
+  assert.ok(lines.every((line) => line.length <= 20));
+  // Nothing is lost: the settled lines and the rest make up the text again.
+  assert.equal(`${lines.slice(0, 2).join('')}${lines[2]}\n${lines[3]}\n${lines[4]}${rest}`, text);
+  // A word longer than the width is cut hard; its tail stays live.
+  assert.deepEqual(settleLines('x'.repeat(25), 10), { lines: ['x'.repeat(10), 'x'.repeat(10)], rest: 'x'.repeat(5) });
+  assert.deepEqual(settleLines('ends with a newline\n', 40), { lines: ['ends with a newline'], rest: '' });
+  assert.deepEqual(settleLines('', 40), { lines: [], rest: '' });
 });
 
-test('the batcher asks for the interval with the length already shown', async () => {
-  const asked: number[] = [];
-  const batcher = new TokenBatcher(() => undefined, (shown) => {
-    asked.push(shown);
-    return 1;
-  });
-  batcher.push('abc');
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  batcher.push('de');
-  batcher.drain();
-  assert.deepEqual(asked, [0, 3]);
+test('settling as text streams in shows the same lines as settling it at once', () => {
+  // Token by token (the live area settles after every frame) against all at once.
+  const text = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\nUt enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip.';
+  const shown: string[] = [];
+  let live = '';
+  for (let i = 0; i < text.length; i += 3) {
+    const settled = settleLines(live + text.slice(i, i + 3), 17);
+    shown.push(...settled.lines);
+    live = settled.rest;
+  }
+  const once = settleLines(text, 17);
+  assert.deepEqual([...shown, live], [...once.lines, once.rest]);
 });
 
 test('which session a chat starts with', async () => {

@@ -29,6 +29,8 @@ export interface ChatModel {
   answer(yes: boolean): void;
   draftChanged(text: string): void;
   clearScreen(): void;
+  /** The columns a reply's text gets on screen, so its finished lines can be printed once. */
+  setReplyWidth(columns: number): void;
   /** Autosaves; resolves when the app may close. */
   exit(): Promise<void>;
 }
@@ -182,6 +184,16 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
     if (event.kind === 'key') onKey(event.key);
     else edit(applyEdit(editorRef.current, { type: 'insert', text: sanitizeForTerminal(event.text) }));
   });
+
+  // The reply text sits under a 2-column indent; the controller wraps it to what is left.
+  useEffect(() => {
+    const tell = (): void => chat.setReplyWidth((stdout.columns || 80) - 2);
+    tell();
+    stdout.on('resize', tell);
+    return () => {
+      stdout.off('resize', tell);
+    };
+  }, [chat, stdout]);
 
   // /exit and the like end the app through the controller.
   useEffect(() => {

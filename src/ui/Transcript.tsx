@@ -55,6 +55,22 @@ function ItemView({ item }: { item: TranscriptItem }) {
       </Box>
     );
   }
+  if (item.kind === 'replyLines') {
+    return (
+      <Box paddingLeft={2} flexDirection="column">
+        {item.lines.map((line, i) => (
+          <Text key={i}>{sanitizeForTerminal(line) || ' '}</Text>
+        ))}
+      </Box>
+    );
+  }
+  if (item.kind === 'replyEnd') {
+    return (
+      <Box marginBottom={1}>
+        <AssistantText text={item.text} interrupted={item.interrupted} />
+      </Box>
+    );
+  }
   const color = item.tone === 'error' ? theme.error : item.tone === 'warning' ? theme.warning : theme.muted;
   return (
     <Box marginBottom={1}>

@@ -25,7 +25,8 @@ import { errorMessage, loadFailureLines } from './loadFailure.js';
 import { startLoading, withProgress } from './loadingProgress.js';
 import { modelLabel } from './modelLabel.js';
 import { TokenBatcher } from './tokenBatcher.js';
-import { noticeItem, turnItem, type NoticeTone, type TranscriptItem } from './transcriptItems.js';
+import { settleLines } from './replyLines.js';
+import { noticeItem, replyEndItem, replyLinesItem, turnItem, type NoticeTone, type TranscriptItem } from './transcriptItems.js';
 import type { ViewState } from './viewState.js';
 
 /** How long typing must pause before the context is counted again. */
@@ -84,6 +85,9 @@ export class ChatController implements ChatModel {
   private tokensUsed: number | null = null;
   private turnsOut = 0;
   private tokensPerSecond: number | null = null;
+
+  /** Columns the reply text has on screen; the screen says (setReplyWidth). */
+  private replyWidth = 78;
 
   constructor(input: ChatControllerInput) {
     this.engine = input.engine;
@@ -184,6 +188,10 @@ export class ChatController implements ChatModel {
       this.draftTimer = null;
       void this.refreshContext();
     }, DRAFT_COUNT_DELAY_MS);
+  }
+
+  setReplyWidth(columns: number): void {
+    this.replyWidth = Math.max(1, columns);
   }
 
   clearScreen(): void {
@@ -461,8 +469,16 @@ export class ChatController implements ChatModel {
     const abort = new AbortController();
     this.abort = abort;
     this.update({ live: { text: '', waitingForModel: false } });
+    let streamed = false;
     const batcher = new TokenBatcher((text) => {
-      if (this.view.live) this.update({ live: { ...this.view.live, text: this.view.live.text + text } });
+      if (!this.view.live) return;
+      streamed = true;
+      // Lines that can no longer change go to the transcript; the live area keeps the last one.
+      const { lines, rest } = settleLines(this.view.live.text + text, this.replyWidth);
+      this.update({
+        live: { ...this.view.live, text: rest },
+        ...(lines.length > 0 ? { transcript: [...this.view.transcript, replyLinesItem(lines)] } : {}),
+      });
     });
     let result: ChatTurnResult | null = null;
     try {
@@ -489,15 +505,17 @@ export class ChatController implements ChatModel {
       batcher.drain();
       this.abort = null;
     }
-    this.finishTurn(result);
+    this.finishTurn(result, streamed ? (this.view.live?.text ?? '') : null);
   }
 
-  private finishTurn(result: ChatTurnResult | null): void {
+  /** `streamedRest`: the reply's last line when it was streamed, its earlier lines already shown. */
+  private finishTurn(result: ChatTurnResult | null, streamedRest: string | null): void {
     const items: TranscriptItem[] = [];
     if (result) {
       this.current = { ...result.session, model: this.storedModelRef ?? result.session.model };
       if (result.reply) {
-        items.push(turnItem(result.reply));
+        const interrupted = result.reply.meta?.interrupted ?? false;
+        items.push(streamedRest === null ? turnItem(result.reply) : replyEndItem(streamedRest, interrupted));
         this.tokensPerSecond = result.reply.meta?.tokensPerSecond ?? this.tokensPerSecond;
       }
       if (result.error) items.push(noticeItem(`The reply failed: ${result.error}. /retry tries again.`, 'error'));

@@ -6,7 +6,11 @@ export type NoticeTone = 'info' | 'error' | 'warning';
 
 export type TranscriptItem =
   | { id: string; kind: 'turn'; turn: Turn }
-  | { id: string; kind: 'notice'; text: string; tone: NoticeTone };
+  | { id: string; kind: 'notice'; text: string; tone: NoticeTone }
+  /** Finished screen lines of the reply being streamed (see replyLines.ts). */
+  | { id: string; kind: 'replyLines'; lines: readonly string[] }
+  /** The end of a streamed reply: its last line, and whether it was stopped. */
+  | { id: string; kind: 'replyEnd'; text: string; interrupted: boolean };
 
 let noticeCounter = 0;
 
@@ -20,4 +24,14 @@ export function turnItem(turn: Turn): TranscriptItem {
   // may be shown again, so the item key gets a counter too.
   noticeCounter++;
   return { id: `turn-${turn.id}-${noticeCounter}`, kind: 'turn', turn };
+}
+
+export function replyLinesItem(lines: readonly string[]): TranscriptItem {
+  noticeCounter++;
+  return { id: `reply-lines-${noticeCounter}`, kind: 'replyLines', lines };
+}
+
+export function replyEndItem(text: string, interrupted: boolean): TranscriptItem {
+  noticeCounter++;
+  return { id: `reply-end-${noticeCounter}`, kind: 'replyEnd', text, interrupted };
 }
