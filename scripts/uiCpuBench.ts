@@ -16,7 +16,7 @@ import type { Dtype } from '../src/engine/protocol.js';
 import { createEngine } from '../src/engine/workerEngineClient.js';
 import { addUser, appendReply } from '../src/session/conversation.js';
 import { newSession, SessionStore } from '../src/session/sessionStore.js';
-import { prepareChatApp } from '../src/ui/runChatApp.js';
+import { INK_OPTIONS, prepareChatApp } from '../src/ui/runChatApp.js';
 import { tapDone } from './benchEngine.js';
 import { cpuNsOf, threadIds } from './threadCpu.js';
 
@@ -85,7 +85,7 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
       env: { PARLEY_DATA_DIR: path.join(root, 'data'), PARLEY_CONFIG_DIR: path.join(root, 'config'), NO_COLOR: '1' },
     });
     const stdin = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
-    const ui = render(element, { stdout: terminal.stream, stdin, exitOnCtrlC: false, patchConsole: false });
+    const ui = render(element, { ...INK_OPTIONS, stdout: terminal.stream, stdin, patchConsole: false });
     controller.start();
     await until(() => worker.model !== null && !controller.busy, 120_000, 'the model to load');
     await sleep(500); // the context count and first paint settle

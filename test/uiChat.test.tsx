@@ -4,12 +4,14 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { cleanup } from 'ink-testing-library';
 import { EngineError } from '../src/engine/engineClient.js';
+import { MAX_FRAME_MS } from '../src/ui/tokenBatcher.js';
 import { KEYS, startChat, waitUntil } from './helpers/uiFakes.js';
 
 afterEach(() => cleanup());
 
 test('a sent message streams its reply into the live area, then into the transcript', async () => {
-  const chat = await startChat({ engine: { scripts: [{ tokens: [' Hello', ' there,', ' friend.'], delayMs: 60 }] } });
+  // Tokens further apart than the longest frame interval, so each gets a frame of its own.
+  const chat = await startChat({ engine: { scripts: [{ tokens: [' Hello', ' there,', ' friend.'], delayMs: MAX_FRAME_MS + 100 }] } });
   await chat.waitFor('Model gpt2 ready');
   await chat.send('hi');
   await chat.waitFor('› hi');

@@ -11,7 +11,7 @@ import { chooseSession } from '../src/ui/chooseSession.js';
 import { errorMessage, loadFailureLines } from '../src/ui/loadFailure.js';
 import { startLoading, withProgress } from '../src/ui/loadingProgress.js';
 import { modelLabel } from '../src/ui/modelLabel.js';
-import { TokenBatcher } from '../src/ui/tokenBatcher.js';
+import { FRAME_MS, frameInterval, MAX_FRAME_MS, TokenBatcher } from '../src/ui/tokenBatcher.js';
 import { settleLines } from '../src/ui/replyLines.js';
 
 test('download progress is tracked per file, then the file being loaded', () => {
@@ -56,7 +56,7 @@ test('model labels', () => {
 
 test('tokens arriving within a frame are handed on together', async () => {
   const flushed: string[] = [];
-  const batcher = new TokenBatcher((text) => flushed.push(text), 20);
+  const batcher = new TokenBatcher((text) => flushed.push(text), () => 20);
   batcher.push('a');
   batcher.push('b');
   batcher.push('');
@@ -67,6 +67,33 @@ test('tokens arriving within a frame are handed on together', async () => {
   batcher.drain();
   batcher.drain();
   assert.deepEqual(flushed, ['ab', 'c']);
+});
+
+test('frames are spaced by what drawing one costs, within bounds', () => {
+  assert.equal(frameInterval(0), FRAME_MS, 'a cheap frame: full frame rate');
+  assert.ok(frameInterval(4) > frameInterval(2), 'a dearer frame: fewer of them');
+  assert.equal(frameInterval(1000), MAX_FRAME_MS, 'never slower than a few frames a second');
+});
+
+test('the batcher spaces the next frame by the cost of the last one', async () => {
+  const asked: number[] = [];
+  const batcher = new TokenBatcher(
+    () => {
+      const until = performance.now() + 15;
+      while (performance.now() < until); // a frame that takes 15 ms to draw
+    },
+    (cost) => {
+      asked.push(cost);
+      return 1;
+    },
+  );
+  batcher.push('abc');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  batcher.push('de');
+  batcher.drain();
+  assert.equal(asked.length, 2);
+  assert.equal(asked[0], 0, 'nothing drawn yet');
+  assert.ok(asked[1]! >= 15, `the first frame's cost was seen: ${asked[1]}`);
 });
 
 test('a streaming reply settles every screen line but the one being written', () => {

@@ -86,6 +86,13 @@ export async function prepareChatApp(
   return { element, controller };
 }
 
+/**
+ * How the chat is drawn (the benchmark draws it the same way). Ctrl+C is ours: it stops a
+ * reply first. (Ink's incrementalRendering left stale spinner and status lines on screen
+ * in tmux, so it stays off.)
+ */
+export const INK_OPTIONS = { exitOnCtrlC: false } as const;
+
 /** Runs the chat until the user leaves; resolves with the exit code. */
 export async function runChatApp(options: ChatAppOptions): Promise<number> {
   const ownEngine = options.engine === undefined;
@@ -97,11 +104,7 @@ export async function runChatApp(options: ChatAppOptions): Promise<number> {
       if (stdout.isTTY) stdout.write(CLEAR_TERMINAL);
     };
     const { element, controller } = await prepareChatApp({ ...options, engine, clearTerminal });
-    const instance = render(element, {
-      stdin: options.stdin ?? process.stdin,
-      stdout,
-      exitOnCtrlC: false,
-    });
+    const instance = render(element, { ...INK_OPTIONS, stdin: options.stdin ?? process.stdin, stdout });
     const onSignal = (): void => {
       void controller.exit().then(() => instance.unmount());
     };
