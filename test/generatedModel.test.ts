@@ -149,7 +149,7 @@ describe('fp32 graph (onnxruntime) against the TypeScript reference', () => {
     assert.deepEqual(pastMeta.shape, ['batch_size', DIMS.heads, 'past_sequence_length', HEAD_DIM]);
     const rowMeta = session.outputMetadata.find((m) => m.name === 'new_key_values.0.key');
     assert.ok(rowMeta?.isTensor);
-    assert.deepEqual(rowMeta.shape, ['batch_size', 'sequence_length', DIMS.heads, HEAD_DIM]);
+    assert.deepEqual(rowMeta.shape, ['batch_size', 'sequence_length', DIMS.embd]);
   });
 
   test('a full pass gives the reference logits and keys/values', async () => {

@@ -24,7 +24,7 @@ export interface DecoderGraph {
   hasPositionIds: boolean;
   hasLogitsToKeep: boolean;
   hasUseCacheBranch: boolean;
-  /** new_key_values.{i}.key/value, [batch, sequence, heads, headDim], when the graph has them all. */
+  /** new_key_values.{i}.key/value, [batch, sequence, heads × headDim], when the graph has them all. */
   rowOutputs: { key: string; value: string }[] | null;
 }
 
@@ -81,8 +81,9 @@ export function inspectDecoderGraph(session: ort.InferenceSession, shape: ModelS
 
 /**
  * The rows path needs every layer's new_key_values outputs, declared with the past's type and
- * [batch, sequence, heads, headDim], plus position_ids and attention_mask inputs: the fed past
- * has padding positions, so positions must come from us and padding must be maskable.
+ * [batch, sequence, heads × headDim] (the projection's layout, heads side by side), plus
+ * position_ids and attention_mask inputs: the fed past has padding positions, so positions
+ * must come from us and padding must be maskable.
  */
 function findRowOutputs(
   session: ort.InferenceSession,
@@ -95,8 +96,7 @@ function findRowOutputs(
   const fits = (name: string): boolean => {
     const meta = session.outputMetadata.find((m) => m.name === name);
     if (!meta || !meta.isTensor || meta.type !== past.pastType) return false;
-    const [, , h, d] = meta.shape;
-    return meta.shape.length === 4 && h === past.heads && d === past.headDim;
+    return meta.shape.length === 3 && meta.shape[2] === past.heads * past.headDim;
   };
   for (let i = 0; i < layers; i++) {
     const key = `new_key_values.${i}.key`;

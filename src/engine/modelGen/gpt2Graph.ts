@@ -10,7 +10,7 @@
 //   ops (SkipLayerNormalization, FastGelu, MultiHeadAttention): 9 nodes per block;
 // - num_logits_to_keep slices the hidden state before the LM head;
 // - besides present.* (the whole cache, as every export has it), new_key_values.* hand out
-//   only this step's key/value rows, [batch, seq, heads, headDim]. onnxruntime-node copies
+//   only this step's key/value rows, [batch, seq, heads × headDim]. onnxruntime-node copies
 //   every fetched output into fresh JS memory, so a decoder that fetches only these rows and
 //   keeps the cache itself (decoderSession.ts) avoids copying the whole cache every step.
 //
@@ -83,13 +83,20 @@ export function buildGpt2Model(
   const floatParam = (name: string, shape: readonly number[]): string =>
     g.initializer(name, DataType.FLOAT, shape, lazyFloats(shape.reduce((a, b) => a * b, 1), () => param(name)));
 
-  /** x [..., rows] · W [rows, cols], without the bias (fused into the next op). */
-  const project = (x: string, weight: string, rows: number, cols: number): string => {
-    if (precision === 'fp32') return g.op('MatMul', [x, floatParam(weight, [rows, cols])]);
+  /**
+   * x [..., rows] · W [rows, cols], plus `bias` when given (DynamicQuantizeMatMul takes it in
+   * the same node); without one, the bias is fused into the next op.
+   */
+  const project = (x: string, weight: string, rows: number, cols: number, bias?: string): string => {
+    if (precision === 'fp32') {
+      const product = g.op('MatMul', [x, floatParam(weight, [rows, cols])]);
+      return bias === undefined ? product : g.op('Add', [product, floatParam(bias, [cols])]);
+    }
     const quantized = lazyQuantized(rows, cols, cols, () => quantizeColumns(param(weight), rows, cols));
     const values = g.initializer(`${weight}_quantized`, DataType.INT8, [rows, cols], quantized.values);
     const scales = g.initializer(`${weight}_scale`, DataType.FLOAT, [cols], quantized.scales);
-    return g.op('DynamicQuantizeMatMul', [x, values, scales], { domain: MS_DOMAIN });
+    const inputs = [x, values, scales, ...(bias === undefined ? [] : ['', floatParam(bias, [cols])])];
+    return g.op('DynamicQuantizeMatMul', inputs, { domain: MS_DOMAIN });
   };
 
   /**
@@ -126,8 +133,8 @@ export function buildGpt2Model(
     g.output(`present.${i}.value`, kvType, cacheDims('total_sequence_length'));
   }
   for (let i = 0; i < layers; i++) {
-    g.output(`new_key_values.${i}.key`, kvType, ['batch_size', 'sequence_length', heads, headDim]);
-    g.output(`new_key_values.${i}.value`, kvType, ['batch_size', 'sequence_length', heads, headDim]);
+    g.output(`new_key_values.${i}.key`, kvType, ['batch_size', 'sequence_length', embd]);
+    g.output(`new_key_values.${i}.value`, kvType, ['batch_size', 'sequence_length', embd]);
   }
 
   const seqLen = g.op('Shape', [inputIds], { attributes: { start: int(1) } });
@@ -167,20 +174,27 @@ export function buildGpt2Model(
   for (let i = 0; i < layers; i++) {
     const name = (suffix: string): string => layerParamName(i, suffix);
 
-    // The bias is added here rather than inside MultiHeadAttention, so that k and v are the
-    // finished cache rows the new_key_values outputs hand out.
-    const qkv = g.op('Add', [project(normed, name('attn.c_attn.weight'), embd, 3 * embd), floatParam(name('attn.c_attn.bias'), [3 * embd])]);
+    // The bias is added with the projection rather than inside MultiHeadAttention, so that
+    // k and v are finished cache rows: the new_key_values outputs, straight from the Split.
+    const qkv = project(normed, name('attn.c_attn.weight'), embd, 3 * embd, name('attn.c_attn.bias'));
+    const fp16 = kvType === DataType.FLOAT16;
+    const rowKey = `new_key_values.${i}.key`;
+    const rowValue = `new_key_values.${i}.value`;
     const [q, k, v] = g.node('Split', [qkv, g.int64s([embd, embd, embd])], {
       attributes: { axis: int(2) },
-      outputCount: 3,
+      outputs: [g.freshName('q'), fp16 ? g.freshName('k') : rowKey, fp16 ? g.freshName('v') : rowValue],
     });
-    // MultiHeadAttention adds the q/k/v bias, splits heads, appends k/v to the cache and
-    // applies the additive mask: one kernel instead of a dozen small ops per layer.
+    const toHalf = { attributes: { to: int(DataType.FLOAT16) } };
+    if (fp16) {
+      g.node('Cast', [k], { ...toHalf, outputs: [rowKey] });
+      g.node('Cast', [v], { ...toHalf, outputs: [rowValue] });
+    }
+    // MultiHeadAttention splits heads, appends k/v to the cache and applies the additive
+    // mask: one kernel instead of a dozen small ops per layer.
     const attention = g.freshName('attention');
     const presentKey = `present.${i}.key`;
     const presentValue = `present.${i}.value`;
     const toFloat = (x: string): string => g.op('Cast', [x], { attributes: { to: int(DataType.FLOAT) } });
-    const fp16 = kvType === DataType.FLOAT16;
     const attentionOutputs = fp16 ? [g.freshName('present_key'), g.freshName('present_value')] : [presentKey, presentValue];
     g.node(
       'MultiHeadAttention',
@@ -200,18 +214,9 @@ export function buildGpt2Model(
         outputs: [attention, ...attentionOutputs],
       },
     );
-    const toHalf = { attributes: { to: int(DataType.FLOAT16) } };
     if (fp16) {
       g.node('Cast', [attentionOutputs[0]!], { ...toHalf, outputs: [presentKey] });
       g.node('Cast', [attentionOutputs[1]!], { ...toHalf, outputs: [presentValue] });
-    }
-    const rowShape = g.int64s([0, 0, heads, headDim]);
-    for (const [rows, output] of [
-      [k, `new_key_values.${i}.key`],
-      [v, `new_key_values.${i}.value`],
-    ] as const) {
-      if (fp16) g.node('Cast', [g.op('Reshape', [rows, rowShape])], { ...toHalf, outputs: [output] });
-      else g.node('Reshape', [rows, rowShape], { outputs: [output] });
     }
     ({ normed, sum: residual } = addAndNorm(
       project(attention, name('attn.c_proj.weight'), embd, embd),

@@ -23,7 +23,7 @@ export interface ModelFolderOptions {
 }
 
 /** Bumped whenever the files written change, so cached fixtures get regenerated. */
-export const MODEL_GENERATOR_VERSION = 2;
+export const MODEL_GENERATOR_VERSION = 3;
 
 /** What config.json records about how the folder was generated. */
 export interface GeneratorStamp {
