@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
 import { EngineError } from '../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams } from '../src/engine/protocol.js';
-import { tinyModelDir } from './helpers/fixtures.js';
+import { makeModelFolder } from '../src/engine/modelGen/makeModelFolder.js';
+import { TINY_MODEL_SHAPE, tinyModelDir } from './helpers/fixtures.js';
 
 let engine: WorkerEngineClient;
 let modelDir: string;
@@ -164,6 +166,38 @@ test('the q8 model loads and generates', async () => {
   const { done } = await collect('Quantized', { ...greedy, maxNewTokens: 5, minNewTokens: 5 });
   assert.equal(done.generatedTokens, 5);
   await engine.load(modelDir, { dtype: 'fp32', offline: true });
+});
+
+test('a graph with only the outputs hub exports have (no new_key_values) gives the same replies', async () => {
+  // The decoder's fallback: present.* fetched and fed back, cut by the prefix cache too.
+  const hubLike = path.join(scratch, 'hub-like');
+  await makeModelFolder({ out: hubLike, ...TINY_MODEL_SHAPE, q8: false, newKeyValues: false });
+  const session = await ort.InferenceSession.create(path.join(hubLike, 'onnx', 'model.onnx'));
+  assert.deepEqual(session.outputNames.filter((name) => !name.startsWith('present.')), ['logits']);
+  await session.release();
+  const prompts = ['The first question is', 'The first question is what comes next', 'The first answer was'];
+  const replies = async (dir: string) => {
+    const own = createEngine({ cacheDir: path.join(scratch, 'cache'), prefixCache: true });
+    try {
+      await own.load(dir, { dtype: 'fp32', offline: true });
+      const out: { ids: number[]; reused: number }[] = [];
+      for (const prompt of prompts) {
+        const ids: number[] = [];
+        let reused = -1;
+        for await (const e of own.generate(prompt, { ...greedy, maxNewTokens: 8, minNewTokens: 8 })) {
+          if (e.type === 'token' && e.tokenId >= 0) ids.push(e.tokenId);
+          if (e.type === 'done') reused = e.reusedTokens ?? -1;
+        }
+        out.push({ ids, reused });
+      }
+      return out;
+    } finally {
+      await own.dispose();
+    }
+  };
+  const viaPresent = await replies(hubLike);
+  assert.deepEqual(viaPresent, await replies(modelDir));
+  assert.ok(viaPresent[1]!.reused > 0 && viaPresent[2]!.reused > 0, 'the prefix cache was reused, cut back for the third');
 });
 
 test('the main thread keeps ticking during a long generation', async () => {

@@ -70,12 +70,17 @@ function lazyQuantized(rows: number, cols: number, scaleCount: number, quantize:
 }
 
 /** Builds the ModelProto; parameter values are pulled from `param` only while it is written. */
-export function buildGpt2Model(
-  dims: Gpt2Dims,
-  param: ParamSource,
-  precision: Precision,
-  kvCacheType: KvCacheType = 'float32',
-): ProtoMessage {
+export interface GraphOptions {
+  /** The KV cache's type at the graph boundary; float32 by default. */
+  kvCache?: KvCacheType;
+  /** Whether to add the new_key_values.* outputs; true by default. Without them the graph has
+   * exactly the inputs and outputs of a hub export, which keeps the decoder's fallback tested. */
+  newKeyValues?: boolean;
+}
+
+export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Precision, options: GraphOptions = {}): ProtoMessage {
+  const kvCacheType = options.kvCache ?? 'float32';
+  const withRows = options.newKeyValues ?? true;
   const g = new GraphBuilder();
   const { layers, heads, embd, vocabSize } = dims;
   const headDim = embd / heads;
@@ -132,7 +137,7 @@ export function buildGpt2Model(
     g.output(`present.${i}.key`, kvType, cacheDims('total_sequence_length'));
     g.output(`present.${i}.value`, kvType, cacheDims('total_sequence_length'));
   }
-  for (let i = 0; i < layers; i++) {
+  for (let i = 0; withRows && i < layers; i++) {
     g.output(`new_key_values.${i}.key`, kvType, ['batch_size', 'sequence_length', embd]);
     g.output(`new_key_values.${i}.value`, kvType, ['batch_size', 'sequence_length', embd]);
   }
@@ -182,10 +187,10 @@ export function buildGpt2Model(
     const rowValue = `new_key_values.${i}.value`;
     const [q, k, v] = g.node('Split', [qkv, g.int64s([embd, embd, embd])], {
       attributes: { axis: int(2) },
-      outputs: [g.freshName('q'), fp16 ? g.freshName('k') : rowKey, fp16 ? g.freshName('v') : rowValue],
+      outputs: [g.freshName('q'), fp16 || !withRows ? g.freshName('k') : rowKey, fp16 || !withRows ? g.freshName('v') : rowValue],
     });
     const toHalf = { attributes: { to: int(DataType.FLOAT16) } };
-    if (fp16) {
+    if (fp16 && withRows) {
       g.node('Cast', [k], { ...toHalf, outputs: [rowKey] });
       g.node('Cast', [v], { ...toHalf, outputs: [rowValue] });
     }

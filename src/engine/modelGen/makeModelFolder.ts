@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
-import { type KvCacheType, type Precision, buildGpt2Model } from './gpt2Graph.js';
+import { type GraphOptions, type KvCacheType, type Precision, buildGpt2Model } from './gpt2Graph.js';
 import { GPT2_LAYER_NORM_EPSILON, GPT2_VOCAB_SIZE, type Gpt2Dims, generateParam, gpt2ParamSpecs } from './gpt2Weights.js';
 import { END_OF_TEXT_ID, gpt2TokenizerFiles } from './tokenizerFiles.js';
 import { writeChunks } from './writeChunks.js';
@@ -20,6 +20,8 @@ export interface ModelFolderOptions {
   q8: boolean;
   /** The KV cache's type at the graph boundary (the maths is fp32 either way); float32 by default. */
   kvCache?: KvCacheType;
+  /** Adds the new_key_values.* outputs Parley's decoder prefers; true by default. */
+  newKeyValues?: boolean;
 }
 
 /** Bumped whenever the files written change, so cached fixtures get regenerated. */
@@ -95,7 +97,7 @@ async function writeOnnx(
   dims: Gpt2Dims,
   seed: number,
   precision: Precision,
-  kvCache: KvCacheType,
+  graph: GraphOptions,
 ): Promise<void> {
   const specs = new Map(gpt2ParamSpecs(dims).map((spec) => [spec.name, spec]));
   const param = (name: string): Float32Array => {
@@ -103,7 +105,7 @@ async function writeOnnx(
     if (!spec) throw new Error(`no GPT-2 parameter named ${name}`);
     return generateParam(spec, seed);
   };
-  await writeChunks(file, buildGpt2Model(dims, param, precision, kvCache).encode());
+  await writeChunks(file, buildGpt2Model(dims, param, precision, graph).encode());
 }
 
 /**
@@ -121,7 +123,7 @@ export async function makeModelFolder(options: ModelFolderOptions): Promise<void
   await writeFile(path.join(options.out, 'generation_config.json'), generationConfigJson());
   await writeFile(path.join(options.out, 'tokenizer.json'), tokenizerJson);
   await writeFile(path.join(options.out, 'tokenizer_config.json'), tokenizerConfigJson);
-  const kvCache = options.kvCache ?? 'float32';
-  await writeOnnx(path.join(options.out, 'onnx', 'model.onnx'), dims, options.seed, 'fp32', kvCache);
-  if (options.q8) await writeOnnx(path.join(options.out, 'onnx', 'model_quantized.onnx'), dims, options.seed, 'q8', kvCache);
+  const graph: GraphOptions = { kvCache: options.kvCache ?? 'float32', newKeyValues: options.newKeyValues ?? true };
+  await writeOnnx(path.join(options.out, 'onnx', 'model.onnx'), dims, options.seed, 'fp32', graph);
+  if (options.q8) await writeOnnx(path.join(options.out, 'onnx', 'model_quantized.onnx'), dims, options.seed, 'q8', graph);
 }
