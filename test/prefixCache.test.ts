@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
 import type { EngineClient, GenerationStream } from '../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams, GenerationStats, SamplingParams } from '../src/engine/protocol.js';
-import { ensureCapacity, newRowStore, pastTensor, type PresentKvCache, ROW_CAPACITY_STEP, truncateKvCache, writeRows } from '../src/engine/kvCache.js';
+import { fitCapacity, newRowStore, pastTensor, type PresentKvCache, ROW_CAPACITY_STEP, truncateKvCache, writeRows } from '../src/engine/kvCache.js';
 import { PrefixCache, commonPrefixLength } from '../src/engine/prefixCache.js';
 import { addUser, editLast, retry, undo } from '../src/session/conversation.js';
 import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
@@ -38,7 +38,7 @@ describe('KV cache bookkeeping', () => {
     assert.deepEqual([...(cut.tensors['k']!.data as Float32Array)], [0, 1, 2, 10, 11, 12, 100, 101, 102, 110, 111, 112]);
   });
 
-  test('row buffers: appended rows land per head, growing the layout keeps them, cutting back is free', () => {
+  test('row buffers: appended rows land per head; growing and shrinking the layout keep them; cutting back is free', () => {
     // 2 heads of width 3; a row's values say (position, head, column).
     const store = newRowStore(['k'], 'float32', 2, 3, 200);
     const rowsAt = (from: number, count: number) =>
@@ -54,12 +54,12 @@ describe('KV cache bookkeeping', () => {
         }
       }
     };
-    ensureCapacity(store, 5, 0);
+    fitCapacity(store, 5, 0);
     assert.equal(store.capacity, ROW_CAPACITY_STEP);
     writeRows(store, 'k', rowsAt(0, 5), 0, 5);
     expectLayout(5);
     for (let length = 5; length < 150; length++) {
-      ensureCapacity(store, length + 1, length);
+      fitCapacity(store, length + 1, length);
       writeRows(store, 'k', rowsAt(length, 1), length, 1);
     }
     assert.equal(store.capacity, 3 * ROW_CAPACITY_STEP);
@@ -67,7 +67,11 @@ describe('KV cache bookkeeping', () => {
     const cut = truncateKvCache({ kind: 'rows', length: 150, store }, 40);
     assert.equal(cut.length, 40);
     assert(cut.kind === 'rows' && cut.store === store, 'the same buffers, no copy');
-    assert.throws(() => ensureCapacity(store, 201, 150), /exceed/);
+    assert.throws(() => fitCapacity(store, 201, 150), /exceed/);
+    // The next pass after the cut needs little room: the layout shrinks, the 40 rows stay.
+    fitCapacity(store, 41, 40);
+    assert.equal(store.capacity, ROW_CAPACITY_STEP);
+    expectLayout(40);
   });
 
   test('the prefix cache reuses the common prefix, always leaves a token to feed, and is taken once', () => {

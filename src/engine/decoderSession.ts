@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { ensureCapacity, type KvCache, newRowStore, pastTensor, type RowStore, writeRows } from './kvCache.js';
+import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowStore, writeRows } from './kvCache.js';
 
 /**
  * Drives one decoder-only ONNX graph (GPT-2 style, with KV cache) step by step, straight on the
@@ -203,7 +203,7 @@ export class DecoderSession {
     const g = this.graph;
     const { store, length } = cache;
     const n = ids.length;
-    ensureCapacity(store, length + n, length);
+    fitCapacity(store, length + n, length);
     // The fed past is the whole layout, or nothing for a fresh chain; the mask hides the padding.
     const padded = length === 0 ? 0 : store.capacity;
     const mask = new BigInt64Array(padded + n);

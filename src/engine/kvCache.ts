@@ -59,16 +59,23 @@ export function newRowStore(
 }
 
 /**
- * Makes room for `needed` positions, keeping the first `length` of every head: each head's
- * rows move to the wider layout, last head first, so no row is overwritten before it moves.
+ * Lays the buffers out for `needed` positions, keeping the first `length` of every head. The
+ * capacity follows the need both ways: it grows as a chain gets longer, and after the cache was
+ * cut back (a window that slid) it shrinks, or every pass would attend over the old padding.
+ * Heads move last first when growing and first first when shrinking, so no row is overwritten
+ * before it has moved.
  */
-export function ensureCapacity(store: RowStore, needed: number, length: number): void {
-  if (needed <= store.capacity) return;
+export function fitCapacity(store: RowStore, needed: number, length: number): void {
   if (needed > store.maxPositions) throw new Error(`${needed} positions exceed the model's ${store.maxPositions}`);
+  if (length > needed) throw new Error(`cannot keep ${length} positions in room for ${needed}`);
   const capacity = Math.min(store.maxPositions, Math.ceil(needed / ROW_CAPACITY_STEP) * ROW_CAPACITY_STEP);
-  const { headDim: d, capacity: old } = store;
+  const { headDim: d, capacity: old, heads } = store;
+  if (capacity === old) return;
   for (const data of Object.values(store.buffers)) {
-    for (let h = store.heads - 1; h >= 0; h--) data.copyWithin(h * capacity * d, h * old * d, (h * old + length) * d);
+    for (let i = 0; i < heads; i++) {
+      const h = capacity > old ? heads - 1 - i : i;
+      data.copyWithin(h * capacity * d, h * old * d, (h * old + length) * d);
+    }
   }
   store.capacity = capacity;
 }
