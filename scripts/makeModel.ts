@@ -1,4 +1,4 @@
-// npm run make-model -- --out DIR [--layers N --heads H --embd E --positions P --seed S --q8]
+// npm run make-model -- --out DIR [--layers N --heads H --embd E --positions P --seed S --q8 --present-only]
 // Writes a GPT-2 model folder with seeded random weights (defaults: GPT-2 small's shape).
 
 import path from 'node:path';
@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { makeModelFolder, validateModelOptions } from '../src/engine/modelGen/makeModelFolder.js';
 
 const USAGE =
-  'Usage: npm run make-model -- --out DIR [--layers 12] [--heads 12] [--embd 768] [--positions 1024] [--seed 1] [--q8]';
+  'Usage: npm run make-model -- --out DIR [--layers 12] [--heads 12] [--embd 768] [--positions 1024] [--seed 1] [--q8] [--present-only]';
 
 function integerOption(name: string, raw: string): number {
   if (!/^\d+$/.test(raw)) throw new Error(`--${name} must be a whole number, got "${raw}"`);
@@ -24,6 +24,8 @@ function parseOptions(args: string[]) {
       positions: { type: 'string', default: '1024' },
       seed: { type: 'string', default: '1' },
       q8: { type: 'boolean', default: false },
+      // Only the outputs a hub export has (no new_key_values.*): the decoder's present path.
+      'present-only': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -39,6 +41,7 @@ function parseOptions(args: string[]) {
     positions: integerOption('positions', values.positions),
     seed: integerOption('seed', values.seed),
     q8: values.q8,
+    newKeyValues: !values['present-only'],
   };
   validateModelOptions(options);
   return options;

@@ -31,6 +31,8 @@ export const MODEL_GENERATOR_VERSION = 3;
 export interface GeneratorStamp {
   version: number;
   seed: number;
+  /** Whether the graphs have the new_key_values.* outputs. */
+  newKeyValues: boolean;
 }
 
 /** Protobuf's limit on one message, minus room for the graph itself. */
@@ -62,7 +64,7 @@ function dimsOf(options: Omit<ModelFolderOptions, 'out' | 'seed' | 'q8'>): Gpt2D
 }
 
 function configJson(options: ModelFolderOptions): string {
-  const stamp: GeneratorStamp = { version: MODEL_GENERATOR_VERSION, seed: options.seed };
+  const stamp: GeneratorStamp = { version: MODEL_GENERATOR_VERSION, seed: options.seed, newKeyValues: options.newKeyValues ?? true };
   const config = {
     activation_function: 'gelu_new',
     architectures: ['GPT2LMHeadModel'],
