@@ -20,7 +20,10 @@ export interface PresentKvCache {
 export interface RowKvCache {
   kind: 'rows';
   length: number;
-  /** Shared by every cache cut from the same chain: rows below `length` are never rewritten. */
+  /**
+   * Shared along one chain of caches. Only the newest is ever used again (the prefix cache
+   * hands it over), so growing it or cutting it back may relayout the store in place.
+   */
   store: RowStore;
 }
 
@@ -41,7 +44,7 @@ export interface RowStore {
   buffers: Record<string, KvData>;
 }
 
-/** Capacity grows in steps of this many positions: each step moves the cache once. */
+/** Capacity changes in steps of this many positions: each change moves the cache once. */
 export const ROW_CAPACITY_STEP = 64;
 
 export function newRowStore(
