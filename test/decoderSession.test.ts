@@ -89,6 +89,21 @@ describe('decoder KV cache paths', () => {
     await session.release();
   });
 
+  test('a prefill asked to stop ends between chunks with the part that went through', async () => {
+    const session = await ort.InferenceSession.create(path.join(await tinyModelDir(), 'onnx', 'model.onnx'));
+    const decoder = new DecoderSession(session, inspectDecoderGraph(session, SHAPE), TINY_MODEL_SHAPE.positions);
+    const ids = Array.from({ length: 3 * PREFILL_CHUNK }, (_, i) => (i * 977) % 50000);
+    let asked = 0;
+    const stopped = await decoder.prefill(ids, decoder.emptyCache(), () => ++asked >= 2);
+    assert.equal(stopped.logits, null);
+    assert.equal(stopped.cache.length, 2 * PREFILL_CHUNK, 'two chunks in, then the stop');
+    // The part that went through is a cache like any other: the rest continues from it.
+    const rest = await decoder.forward(ids.slice(2 * PREFILL_CHUNK), stopped.cache);
+    const whole = await decoder.forward(ids, decoder.emptyCache());
+    assert.ok(maxDiff(rest.logits, whole.logits) <= 1e-4);
+    await session.release();
+  });
+
   test('a graph without new_key_values outputs takes the present path', async () => {
     // Hub exports declare only present.*: the check must fall back, never fail.
     const session = await ort.InferenceSession.create(path.join(await tinyModelDir(), 'onnx', 'model.onnx'));

@@ -156,13 +156,28 @@ export class DecoderSession {
    * of the result; a failed step leaves it untouched.
    */
   async forward(ids: readonly number[], cache: KvCache): Promise<{ logits: Float32Array; cache: KvCache }> {
-    let step: { logits: Float32Array; cache: KvCache } | null = null;
-    // A long prompt goes in chunks: the attention scores of one pass grow with its length
-    // times the context, and onnxruntime's arena keeps its largest size for good.
+    const result = await this.prefill(ids, cache, () => false);
+    if (!result.logits) throw new Error('the prefill stopped without being asked to');
+    return { logits: result.logits, cache: result.cache };
+  }
+
+  /**
+   * forward() for a prompt that may be long: it goes in chunks, because the attention scores
+   * of one pass grow with its length times the context and onnxruntime's arena keeps its
+   * largest size for good. `stop` is asked between chunks; when it says yes, the result has
+   * no logits and the cache holds the part of `ids` that went through (a consistent prefix).
+   */
+  async prefill(
+    ids: readonly number[],
+    cache: KvCache,
+    stop: () => boolean,
+  ): Promise<{ logits: Float32Array | null; cache: KvCache }> {
+    if (ids.length === 0) throw new Error('nothing to run: no token ids');
+    let step: { logits: Float32Array | null; cache: KvCache } = { logits: null, cache };
     for (let from = 0; from < ids.length; from += PREFILL_CHUNK) {
-      step = await this.forwardOnce(ids.slice(from, from + PREFILL_CHUNK), step?.cache ?? cache);
+      if (from > 0 && stop()) return { logits: null, cache: step.cache };
+      step = await this.forwardOnce(ids.slice(from, from + PREFILL_CHUNK), step.cache);
     }
-    if (!step) throw new Error('nothing to run: no token ids');
     return step;
   }
 

@@ -113,11 +113,14 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   const reuse = prefixCache?.take(promptIds) ?? null;
   const reusedTokens = reuse?.reused ?? 0;
   let cache: KvCache | null = null;
+  const cancelled = (): boolean => Atomics.load(cancelFlag, 0) === id;
   try {
-    let step = await decoder.forward(promptIds.slice(reusedTokens), reuse?.cache ?? decoder.emptyCache());
-    cache = step.cache;
+    // A long prompt can be stopped between its chunks, not only once it is all in.
+    const prefilled = await decoder.prefill(promptIds.slice(reusedTokens), reuse?.cache ?? decoder.emptyCache(), cancelled);
+    cache = prefilled.cache;
+    let step = prefilled.logits ? { logits: prefilled.logits, cache: prefilled.cache } : null;
     for (;;) {
-      if (Atomics.load(cancelFlag, 0) === id) {
+      if (!step || cancelled()) {
         reason = 'cancelled';
         break;
       }
