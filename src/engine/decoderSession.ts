@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowStore, writeRows } from './kvCache.js';
+import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowKvCache, type RowStore, writeRows } from './kvCache.js';
 
 /**
  * Drives one decoder-only ONNX graph (GPT-2 style, with KV cache) step by step, straight on the
@@ -11,8 +11,9 @@ import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowStore, writ
  * Two ways to carry the KV cache, chosen from the graph's declared inputs and outputs:
  * - rows (graphs with new_key_values.* outputs, as Parley generates): only the new rows are
  *   fetched each step and written into Parley's own buffers, which are fed back without a
- *   copy. At context 896 on GPT-2 small this decoded ~1.7x faster than fetching present.*,
- *   which onnxruntime-node copies into fresh JS memory, ~66 MB per step in fp32.
+ *   copy. At context 896 on GPT-2 small this decoded about 2x faster than fetching present.*
+ *   (`npm run bench:decode -- --present`), which onnxruntime-node copies into fresh JS
+ *   memory, ~66 MB per step in fp32.
  * - present (every other GPT-2 export): present.* is fetched and fed back as the next past.
  */
 export interface DecoderGraph {
@@ -112,6 +113,9 @@ export const PREFILL_CHUNK = 128;
 
 export class DecoderSession {
   private readonly store: RowStore | null;
+  /** Past input names, key then value per layer, and the row outputs in the same order. */
+  private readonly pastNames: readonly string[];
+  private readonly rowNames: readonly string[];
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -120,10 +124,10 @@ export class DecoderSession {
     options: { rows?: boolean } = {},
   ) {
     const g = graph;
+    this.pastNames = g.pastInputs.flatMap((p) => [p.key, p.value]);
+    this.rowNames = g.rowOutputs?.flatMap((r) => [r.key, r.value]) ?? [];
     this.store =
-      g.rowOutputs && options.rows !== false
-        ? newRowStore(g.pastInputs.flatMap((p) => [p.key, p.value]), g.pastType, g.heads, g.headDim, maxPositions)
-        : null;
+      g.rowOutputs && options.rows !== false ? newRowStore(this.pastNames, g.pastType, g.heads, g.headDim, maxPositions) : null;
   }
 
   /** Which way this session carries the KV cache (see the module comment). */
@@ -133,10 +137,7 @@ export class DecoderSession {
 
   /** A cache of length 0. On the rows path this starts a new chain in the shared buffers. */
   emptyCache(): KvCache {
-    if (this.store) {
-      this.store.capacity = 0;
-      return { kind: 'rows', length: 0, store: this.store };
-    }
+    if (this.store) return { kind: 'rows', length: 0, store: this.store };
     const tensors: Record<string, ort.Tensor> = {};
     for (const { key, value } of this.graph.pastInputs) {
       tensors[key] = this.emptyPast();
@@ -212,10 +213,9 @@ export class DecoderSession {
 
   private async forwardRows(
     ids: readonly number[],
-    cache: Extract<KvCache, { kind: 'rows' }>,
+    cache: RowKvCache,
     feeds: Record<string, ort.Tensor>,
   ): Promise<{ logits: Float32Array; cache: KvCache }> {
-    const g = this.graph;
     const { store, length } = cache;
     const n = ids.length;
     fitCapacity(store, length + n, length);
@@ -225,12 +225,10 @@ export class DecoderSession {
     mask.fill(1n, 0, length);
     mask.fill(1n, padded);
     feeds['attention_mask'] = new ort.Tensor('int64', mask, [1, padded + n]);
-    const names = g.pastInputs.flatMap((p) => [p.key, p.value]);
-    const rowNames = g.rowOutputs!.flatMap((r) => [r.key, r.value]);
-    for (const name of names) feeds[name] = padded === 0 ? this.emptyPast() : pastTensor(store, name);
-    const out = await this.session.run(feeds, ['logits', ...rowNames]);
-    names.forEach((name, i) => {
-      const rows = out[rowNames[i]!]!.data;
+    for (const name of this.pastNames) feeds[name] = padded === 0 ? this.emptyPast() : pastTensor(store, name);
+    const out = await this.session.run(feeds, ['logits', ...this.rowNames]);
+    this.pastNames.forEach((name, i) => {
+      const rows = out[this.rowNames[i]!]!.data;
       if (!(rows instanceof Float32Array || rows instanceof Uint16Array)) throw new Error(`unsupported KV cache type ${store.type}`);
       writeRows(store, name, rows, length, n);
     });

@@ -30,8 +30,8 @@ export interface RowKvCache {
 /**
  * One buffer per past input in [heads, capacity, headDim] layout, which is exactly a
  * [1, heads, capacity, headDim] tensor: positions at and past a cache's length are padding
- * that the attention mask hides. Capacity grows in steps, so appending a token touches one
- * row per head, and cutting the cache back is free.
+ * that the attention mask hides. Capacity follows the cache's length in steps (fitCapacity),
+ * so appending a token touches one row per head, and cutting the cache back is free.
  */
 export interface RowStore {
   type: 'float32' | 'float16';
