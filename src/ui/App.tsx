@@ -11,6 +11,7 @@ import { InputBox } from './InputBox.js';
 import { applyEdit, editorWith, EMPTY_EDITOR, moveVertically, type EditAction, type EditorState } from './inputEditing.js';
 import { LiveReply } from './LiveReply.js';
 import { ModelLoading } from './ModelLoading.js';
+import { REPLY_INDENT } from './replyLines.js';
 import { sanitizeForTerminal } from './sanitize.js';
 import { StatusBar } from './StatusBar.js';
 import { useTheme } from './theme.js';
@@ -185,9 +186,9 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
     else edit(applyEdit(editorRef.current, { type: 'insert', text: sanitizeForTerminal(event.text) }));
   });
 
-  // The reply text sits under a 2-column indent; the controller wraps it to what is left.
+  // The controller wraps a streaming reply to the columns left beside its indent.
   useEffect(() => {
-    const tell = (): void => chat.setReplyWidth((stdout.columns || 80) - 2);
+    const tell = (): void => chat.setReplyWidth((stdout.columns || 80) - REPLY_INDENT);
     tell();
     stdout.on('resize', tell);
     return () => {

@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import { Spinner } from './Spinner.js';
+import { REPLY_INDENT } from './replyLines.js';
 import { AssistantText } from './Transcript.js';
 import { useTheme } from './theme.js';
 
@@ -9,7 +10,7 @@ export function LiveReply({ text, waitingForModel }: { text: string; waitingForM
   return (
     <Box flexDirection="column">
       {text ? <AssistantText text={text} interrupted={false} /> : null}
-      <Box paddingLeft={2}>
+      <Box paddingLeft={REPLY_INDENT}>
         {text ? (
           <Text color={theme.muted}>Esc stops the reply</Text>
         ) : (

@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import { Box, Static, Text } from 'ink';
 import type { Turn } from '../session/types.js';
+import { REPLY_INDENT } from './replyLines.js';
 import { sanitizeForTerminal } from './sanitize.js';
 import { useTheme } from './theme.js';
 import type { TranscriptItem } from './transcriptItems.js';
@@ -20,7 +21,7 @@ export function UserTurn({ text }: { text: string }) {
 export function AssistantText({ text, interrupted }: { text: string; interrupted: boolean }) {
   const theme = useTheme();
   return (
-    <Box paddingLeft={2} flexDirection="column">
+    <Box paddingLeft={REPLY_INDENT} flexDirection="column">
       <Text>
         {sanitizeForTerminal(text)}
         {interrupted ? (
@@ -57,7 +58,7 @@ function ItemView({ item }: { item: TranscriptItem }) {
   }
   if (item.kind === 'replyLines') {
     return (
-      <Box paddingLeft={2} flexDirection="column">
+      <Box paddingLeft={REPLY_INDENT} flexDirection="column">
         {item.lines.map((line, i) => (
           <Text key={i}>{sanitizeForTerminal(line) || ' '}</Text>
         ))}

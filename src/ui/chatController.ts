@@ -25,7 +25,7 @@ import { errorMessage, loadFailureLines } from './loadFailure.js';
 import { startLoading, withProgress } from './loadingProgress.js';
 import { modelLabel } from './modelLabel.js';
 import { TokenBatcher } from './tokenBatcher.js';
-import { settleLines } from './replyLines.js';
+import { REPLY_INDENT, settleLines } from './replyLines.js';
 import { noticeItem, replyEndItem, replyLinesItem, turnItem, type NoticeTone, type TranscriptItem } from './transcriptItems.js';
 import type { ViewState } from './viewState.js';
 
@@ -86,8 +86,8 @@ export class ChatController implements ChatModel {
   private turnsOut = 0;
   private tokensPerSecond: number | null = null;
 
-  /** Columns the reply text has on screen; the screen says (setReplyWidth). */
-  private replyWidth = 78;
+  /** Columns the reply text has on screen, until the screen says (setReplyWidth). */
+  private replyWidth = 80 - REPLY_INDENT;
 
   constructor(input: ChatControllerInput) {
     this.engine = input.engine;

@@ -5,6 +5,9 @@
 // (wrap-ansi, hard, untrimmed), so a moved line looks as it did while live.
 import wrapAnsi from 'wrap-ansi';
 
+/** Columns a reply is indented by on screen; its text wraps in the columns left. */
+export const REPLY_INDENT = 2;
+
 export interface SettledLines {
   /** Screen lines that are finished, in order; '' is an empty line. */
   lines: string[];
