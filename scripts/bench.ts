@@ -10,7 +10,7 @@ import { measureBandwidth } from './bandwidth.js';
 import { benchEngine } from './benchEngine.js';
 import { log, round } from './benchStats.js';
 import { conversationTtft, type ConversationResult } from './conversationBench.js';
-import { decodeCases, decodeRatio, type DecodeCase, type Shape } from './decodeBench.js';
+import { decodeCases, decodeRatios, type DecodeCase, type Shape } from './decodeBench.js';
 import { runDtypeStudy } from './dtypeStudy.js';
 import { englishSentences } from './englishText.js';
 import { followUpTtft, type FollowUpResult } from './followUpBench.js';
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
         node: process.version,
         cpu: os.cpus()[0]?.model ?? 'unknown',
         loadAverage1m: { start: round(loadAtStart, 2), end: round(os.loadavg()[0]!, 2) },
-        decodeRatio896to16: byDtype((d) => decodeRatio(cases.filter((c) => c.dtype === d))),
+        decodeRatio896to16: decodeRatios(cases),
         chatDtype: CHAT_DTYPE,
         followUpTtftMs: round(withC.followUp.ttftMs),
         fullPrefillTtftMs: round(without.followUp.ttftMs),

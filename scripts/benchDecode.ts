@@ -10,7 +10,7 @@ import { gpt2SmallDir, gpt2SmallPresentOnlyDir } from '../test/helpers/fixtures.
 import { measureBandwidth } from './bandwidth.js';
 import { benchEngine } from './benchEngine.js';
 import { log, round } from './benchStats.js';
-import { decodeCases, decodeRatio, type DecodeCase, type Shape } from './decodeBench.js';
+import { decodeCases, decodeRatios, type DecodeCase, type Shape } from './decodeBench.js';
 
 const args = process.argv.slice(2);
 const withPresent = args.includes('--present');
@@ -25,14 +25,13 @@ const bandwidthGBs = await measureBandwidth(2);
 log(`bandwidth ${bandwidthGBs.toFixed(1)} GB/s`);
 const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-'));
 const engine = benchEngine(cacheDir, false);
-const results: { path: string; cases: DecodeCase[]; decodeRatio896to16: Record<string, number> }[] = [];
+const results: { path: string; cases: DecodeCase[]; decodeRatio896to16: ReturnType<typeof decodeRatios> }[] = [];
 try {
   for (const { path: kvPath, dir } of folders) {
     log(`${kvPath} path…`);
     const cases: DecodeCase[] = [];
     for (const dtype of dtypes) cases.push(...(await decodeCases(engine, dir, shape, dtype, bandwidthGBs)));
-    const ratios = Object.fromEntries(dtypes.map((d) => [d, decodeRatio(cases.filter((c) => c.dtype === d))]));
-    results.push({ path: kvPath, cases, decodeRatio896to16: ratios });
+    results.push({ path: kvPath, cases, decodeRatio896to16: decodeRatios(cases) });
   }
 } finally {
   await engine.dispose();

@@ -89,6 +89,12 @@ export async function decodeCases(
   return cases;
 }
 
+/** decodeRatio for each dtype that has cases. */
+export function decodeRatios(cases: readonly DecodeCase[]): Partial<Record<Dtype, number>> {
+  const dtypes = [...new Set(cases.map((c) => c.dtype))];
+  return Object.fromEntries(dtypes.map((d) => [d, decodeRatio(cases.filter((c) => c.dtype === d))]));
+}
+
 /** Decode speed at the longest context over decode at the shortest, for one dtype's cases. */
 export function decodeRatio(cases: readonly DecodeCase[]): number {
   const at = (n: number): number => cases.find((c) => c.promptTokens === n)!.decodeTokPerS;
