@@ -71,6 +71,25 @@ const parseNumber = (raw: string): unknown => {
   return trimmed === '' ? raw : Number(trimmed);
 };
 
+/**
+ * A number setting: its check and its JSON schema come from the same bounds. `max` defaults
+ * to no bound (the largest safe integer); `exclusiveMin` excludes `min` itself.
+ */
+const numberSpec = (rule: string, range: { min: number; max?: number; integer?: boolean; exclusiveMin?: boolean }): Spec => {
+  const { min, max, integer = false, exclusiveMin = false } = range;
+  const upper = max ?? Number.MAX_SAFE_INTEGER;
+  return {
+    rule,
+    check: integer ? integerIn(min, upper) : numberIn(min, upper, exclusiveMin),
+    parse: parseNumber,
+    schema: {
+      type: integer ? 'integer' : 'number',
+      ...(exclusiveMin ? { exclusiveMinimum: min } : { minimum: min }),
+      ...(max === undefined ? {} : { maximum: max }),
+    },
+  };
+};
+
 const NONE_WORDS = new Set(['none', 'null', 'off', 'random', '']);
 const parseNullable = (parse: (raw: string) => unknown) => (raw: string): unknown =>
   NONE_WORDS.has(raw.trim().toLowerCase()) ? null : parse(raw);
@@ -79,6 +98,13 @@ const checkName: Check = (v) =>
   typeof v === 'string' && v.trim() === v && v.length >= 1 && v.length <= MAX_NAME_LENGTH && !FORBIDDEN_IN_NAME.test(v)
     ? null
     : 'invalid';
+
+const NAME_SPEC: Spec = {
+  rule: `a name of 1 to ${MAX_NAME_LENGTH} characters without colons or control characters`,
+  check: checkName,
+  parse: (raw) => raw.trim(),
+  schema: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH },
+};
 
 const SPECS: { [K in SettingKey]: Spec } = {
   model: {
@@ -93,36 +119,11 @@ const SPECS: { [K in SettingKey]: Spec } = {
     parse: (raw) => raw.trim().toLowerCase(),
     schema: { type: 'string', enum: [...DTYPES] },
   },
-  temperature: {
-    rule: 'a number from 0 to 2',
-    check: numberIn(0, 2),
-    parse: parseNumber,
-    schema: { type: 'number', minimum: 0, maximum: 2 },
-  },
-  topK: {
-    rule: 'a whole number from 0 (off) up',
-    check: integerIn(0, Number.MAX_SAFE_INTEGER),
-    parse: parseNumber,
-    schema: { type: 'integer', minimum: 0 },
-  },
-  topP: {
-    rule: 'a number from 0 to 1',
-    check: numberIn(0, 1),
-    parse: parseNumber,
-    schema: { type: 'number', minimum: 0, maximum: 1 },
-  },
-  repetitionPenalty: {
-    rule: 'a number above 0 and at most 10 (1 is off)',
-    check: numberIn(0, 10, true),
-    parse: parseNumber,
-    schema: { type: 'number', exclusiveMinimum: 0, maximum: 10 },
-  },
-  maxNewTokens: {
-    rule: 'a whole number from 1 up, below the model\u2019s context length',
-    check: integerIn(1, Number.MAX_SAFE_INTEGER),
-    parse: parseNumber,
-    schema: { type: 'integer', minimum: 1 },
-  },
+  temperature: numberSpec('a number from 0 to 2', { min: 0, max: 2 }),
+  topK: numberSpec('a whole number from 0 (off) up', { min: 0, integer: true }),
+  topP: numberSpec('a number from 0 to 1', { min: 0, max: 1 }),
+  repetitionPenalty: numberSpec('a number above 0 and at most 10 (1 is off)', { min: 0, max: 10, exclusiveMin: true }),
+  maxNewTokens: numberSpec('a whole number from 1 up, below the model\u2019s context length', { min: 1, integer: true }),
   seed: {
     rule: `a whole number from 0 to ${MAX_SEED}, or "random"`,
     check: (v) => (v === null ? null : integerIn(0, MAX_SEED)(v)),
@@ -135,18 +136,8 @@ const SPECS: { [K in SettingKey]: Spec } = {
     parse: parseNullable((raw) => raw.trim()),
     schema: { type: ['string', 'null'] },
   },
-  userName: {
-    rule: `a name of 1 to ${MAX_NAME_LENGTH} characters without colons or control characters`,
-    check: checkName,
-    parse: (raw) => raw.trim(),
-    schema: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH },
-  },
-  assistantName: {
-    rule: `a name of 1 to ${MAX_NAME_LENGTH} characters without colons or control characters`,
-    check: checkName,
-    parse: (raw) => raw.trim(),
-    schema: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH },
-  },
+  userName: NAME_SPEC,
+  assistantName: NAME_SPEC,
   sessionsDir: {
     rule: 'an absolute path, or "none" for the default',
     check: (v) => (v === null || (typeof v === 'string' && isAbsolutePath(v)) ? null : 'invalid'),
