@@ -42,11 +42,17 @@ export class ReplyText {
   }
 
   private advanceTo(visible: string): string {
-    // Decoding is append-only for byte-level BPE without clean-up, so this only fails if a
-    // tokenizer rewrites earlier text; then we keep what was shown rather than contradict it.
-    if (visible.length <= this.emitted.length || !visible.startsWith(this.emitted)) return '';
-    const delta = visible.slice(this.emitted.length);
-    this.emitted = visible;
+    const delta = extensionOf(this.emitted, visible);
+    if (delta) this.emitted = visible;
     return delta;
   }
+}
+
+/**
+ * What `visible` adds to the text already `shown`, or '' when it does not extend it.
+ * Decoding is append-only for byte-level BPE without clean-up, so it only fails to extend if
+ * a tokenizer rewrites earlier text; then what was shown stands rather than be contradicted.
+ */
+export function extensionOf(shown: string, visible: string): string {
+  return visible.length > shown.length && visible.startsWith(shown) ? visible.slice(shown.length) : '';
 }

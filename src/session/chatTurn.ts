@@ -25,7 +25,7 @@ import type { DoneReason, GenerateEvent, GenerationStats, SamplingParams } from 
 import { buildWindow, type ContextWindow } from './contextWindow.js';
 import { appendReply } from './conversation.js';
 import { replyEndMarkers, type PromptFormat } from './promptFormat.js';
-import { ReplyText } from '../engine/replyText.js';
+import { extensionOf, ReplyText } from '../engine/replyText.js';
 import type { CountTokens } from './tokenCountCache.js';
 import type { ReplyMeta, Session, Turn } from './types.js';
 
@@ -197,10 +197,8 @@ class HeldBackText {
   }
 
   private advance(visible: string): string {
-    // Only a rewrite of already shown text could break this; keep what was shown then.
-    if (visible.length <= this.shown.length || !visible.startsWith(this.shown)) return '';
-    const delta = visible.slice(this.shown.length);
-    this.shown = visible;
+    const delta = extensionOf(this.shown, visible);
+    if (delta) this.shown = visible;
     return delta;
   }
 }
