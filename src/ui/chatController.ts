@@ -145,9 +145,7 @@ export class ChatController implements ChatModel {
       this.notice(`Unknown command /${parsed.name}.${hint} /help lists the commands.`, 'error');
       return;
     }
-    void Promise.resolve()
-      .then(() => parsed.command.run(this.commands, parsed.args))
-      .catch((error: unknown) => this.notice(errorMessage(error), 'error'));
+    this.runReported(() => parsed.command.run(this.commands, parsed.args));
   }
 
   stop(): void {
@@ -175,6 +173,11 @@ export class ChatController implements ChatModel {
       this.notice('Cancelled.');
       return;
     }
+    this.runReported(action);
+  }
+
+  /** Runs a command's action off the key handler; a failure becomes a one-line error notice. */
+  private runReported(action: () => Promise<void> | void): void {
     void Promise.resolve()
       .then(action)
       .catch((error: unknown) => this.notice(errorMessage(error), 'error'));
