@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { makeModelFolder, validateModelOptions } from '../src/engine/modelGen/makeModelFolder.js';
+import { makeModelFolder, validateModelOptions } from '../src/graph/makeModelFolder.js';
 
 const USAGE =
   'Usage: npm run make-model -- --out DIR [--layers 12] [--heads 12] [--embd 768] [--positions 1024] [--seed 1] [--q8] [--present-only]';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DecoderSession, inspectDecoderGraph, PREFILL_CHUNK } from '../src/engine/decoderSession.js';
 import { type KvCache, ROW_CAPACITY_STEP, truncateKvCache } from '../src/engine/kvCache.js';
-import { makeModelFolder } from '../src/engine/modelGen/makeModelFolder.js';
+import { makeModelFolder } from '../src/graph/makeModelFolder.js';
 import { TINY_MODEL_SHAPE, tinyModelDir } from './helpers/fixtures.js';
 
 const SHAPE = { layers: TINY_MODEL_SHAPE.layers, heads: TINY_MODEL_SHAPE.heads, embd: TINY_MODEL_SHAPE.embd };

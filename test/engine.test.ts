@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
 import { EngineError } from '../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams } from '../src/engine/protocol.js';
-import { makeModelFolder } from '../src/engine/modelGen/makeModelFolder.js';
+import { makeModelFolder } from '../src/graph/makeModelFolder.js';
 import { TINY_MODEL_SHAPE, tinyModelDir } from './helpers/fixtures.js';
 
 let engine: WorkerEngineClient;

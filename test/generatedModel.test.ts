@@ -10,8 +10,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { encode as gpt3Encode } from 'gpt-3-encoder';
 import { AutoModelForCausalLM, AutoTokenizer, LogLevel, Tensor, env } from '@huggingface/transformers';
-import { makeModelFolder } from '../src/engine/modelGen/makeModelFolder.js';
-import { GPT2_VOCAB_SIZE, type Gpt2Dims, generateGpt2Weights } from '../src/engine/modelGen/gpt2Weights.js';
+import { makeModelFolder } from '../src/graph/makeModelFolder.js';
+import { GPT2_VOCAB_SIZE, type Gpt2Dims, generateGpt2Weights } from '../src/graph/gpt2Weights.js';
 import { TINY_MODEL_SHAPE, tinyModelDir } from './helpers/fixtures.js';
 import { type ReferenceInput, type ReferenceOutput, gpt2Reference } from './gpt2Reference.js';
 

@@ -9,7 +9,7 @@ import {
   WPE,
   WTE,
   layerParamName,
-} from '../src/engine/modelGen/gpt2Weights.js';
+} from '../src/graph/gpt2Weights.js';
 
 export interface ReferenceInput {
   /** [batch][seq] */

@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureModelFolder, type ModelShape } from '../../src/engine/modelGen/ensureModelFolder.js';
+import { ensureModelFolder, type ModelShape } from '../../src/graph/ensureModelFolder.js';
 
 /** dist/test/helpers/fixtures.js → the repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
