@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { HELP, parseCliArgs, type CliArgs } from './cli/args.js';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'serve') {
+    const { runServe } = await import('./cli/serveCommand.js');
+    return runServe(argv.slice(1));
+  }
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 
 export const HELP = `Usage: parley [options]            chat in the terminal
        parley -p "text" [options]   one reply to stdout (or pipe text on stdin)
+       parley serve [options]       an OpenAI-compatible server (parley serve --help)
 
 Model:
   -m, --model <ref>         alias (gpt2, distilgpt2, demo), hub id (owner/name) or folder

@@ -233,9 +233,10 @@ export class WorkerEngineClient implements EngineClient {
     return Object.assign(queue, { requestId: id });
   }
 
-  cancel(): void {
-    Atomics.store(this.cancelFlag, 0, this.lastGenerationId);
-    this.streams.get(this.lastGenerationId)?.cancel();
+  cancel(requestId?: number): void {
+    const id = requestId ?? this.lastGenerationId;
+    Atomics.store(this.cancelFlag, 0, id);
+    this.streams.get(id)?.cancel();
   }
 
   onCrash(listener: (message: string) => void): () => void {
