@@ -6,6 +6,10 @@ export const HELP = `Usage: parley [options]            chat in the terminal
 
 Model:
   -m, --model <ref>         alias (gpt2, distilgpt2, demo), hub id (owner/name) or folder
+      --endpoint <url>      use an OpenAI-compatible server (…/v1) as the engine; --model
+                            names its model (then /model endpoint:NAME switches there)
+      --api-key <key>       key for --endpoint (default: $PARLEY_API_KEY, $OPENAI_API_KEY)
+      --context <n>         the server's context length, when it does not report one
       --dtype <type>        fp32 | fp16 | q8 | int8 | uint8 | q4 | q4f16
       --offline             never contact the Hugging Face hub
 
@@ -34,6 +38,11 @@ Sessions:
 export interface CliArgs {
   model?: string;
   dtype?: string;
+  /** An OpenAI-compatible server's base URL: the engine is then that server. */
+  endpoint?: string;
+  apiKey?: string;
+  /** Raw --context: the endpoint's context length when the server does not report it. */
+  context?: string;
   offline: boolean;
   /** Raw sampling flags, validated by the settings schema (one message per bad value). */
   sampling: Partial<Record<'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'seed', string>>;
@@ -58,6 +67,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
     options: {
       model: { type: 'string', short: 'm' },
       dtype: { type: 'string' },
+      endpoint: { type: 'string' },
+      'api-key': { type: 'string' },
+      context: { type: 'string' },
       offline: { type: 'boolean', default: false },
       'max-tokens': { type: 'string' },
       temperature: { type: 'string', short: 't' },
@@ -91,6 +103,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
   return {
     ...opt('model', values.model),
     ...opt('dtype', values.dtype),
+    ...opt('endpoint', values.endpoint),
+    ...opt('apiKey', values['api-key']),
+    ...opt('context', values.context),
     offline: values.offline,
     sampling,
     ...opt('session', values.session),

@@ -1,6 +1,8 @@
 // `parley serve`: load the model, listen, log a line per request, and on SIGINT/SIGTERM stop
 // accepting, cancel what runs, and exit 0 within 2 s.
+import { homedir } from 'node:os';
 import path from 'node:path';
+import { resolveModelRef } from '../engine/modelRefs.js';
 import { createEngine } from '../engine/workerEngineClient.js';
 import { openSettings, SettingsError } from '../session/settings.js';
 import { effectiveSettings } from '../session/settingsPrecedence.js';
@@ -57,10 +59,13 @@ export async function runServe(argv: string[]): Promise<number> {
   }
   if (showProgress) stderr.write('\r\x1b[2K');
 
-  const aliases = [info.modelId, path.basename(info.modelId)].filter((a) => a !== values.model);
+  // A folder is served under its own name; the path as typed and the absolute path work too.
+  const folder = resolveModelRef(values.model, process.cwd(), homedir()).kind === 'folder';
+  const id = folder ? path.basename(info.modelId) : values.model;
+  const aliases = [values.model, info.modelId].filter((a) => a !== id);
   const server = buildServer({
     engine,
-    model: servedModel(values.model, info, aliases),
+    model: servedModel(id, info, aliases),
     apiKey: args.apiKey,
     parallel: args.parallel,
     maxQueue: args.maxQueue,
@@ -76,7 +81,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : args.port;
   const host = args.host.includes(':') ? `[${args.host}]` : args.host;
-  say(`parley serve: ${values.model} (${info.dtype}, ${info.contextLength} tokens of context) on http://${host}:${port}/v1`);
+  say(`parley serve: ${id} (${info.dtype}, ${info.contextLength} tokens of context) on http://${host}:${port}/v1`);
   if (info.randomWeights) say('parley serve: this model has random weights: its replies are noise');
   if (!isLoopback(args.host) && args.apiKey === null) {
     say(`parley serve: warning: listening on ${args.host} without an API key: anyone who can reach this address can use the model (set --api-key or $PARLEY_API_KEY)`);

@@ -34,6 +34,11 @@ export interface EngineClient {
    * an id, the latest one (the chat has one at a time); with one, exactly that request.
    */
   cancel(requestId?: number): void;
+  /**
+   * The ref a session should record for `ref`, when the engine knows more than the user
+   * typed (`endpoint:NAME` gains the server's URL). Engines without such refs omit it.
+   */
+  canonicalRef?(ref: string): string;
   /** Called when the worker dies unexpectedly; the client restarts it and reloads the model. */
   onCrash(listener: (message: string) => void): () => void;
   dispose(): Promise<void>;

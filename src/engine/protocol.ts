@@ -31,6 +31,19 @@ export interface ModelInfo {
   chatTemplate?: ChatTemplate | null;
   /** True for a folder Parley generated with random weights: its output is noise. */
   randomWeights: boolean;
+  /** Set when the model runs on an OpenAI-compatible server (--endpoint), not in this process. */
+  endpoint?: EndpointInfo;
+}
+
+export interface EndpointInfo {
+  /** The server's base URL (…/v1), without credentials. */
+  url: string;
+  /** The name the server knows the model by. */
+  name: string;
+  /** Where the context length came from. */
+  contextFrom: 'server' | 'flag' | 'default';
+  /** Token counts from the server's POST /tokenize, or an estimate with a safety margin. */
+  tokenCounts: 'server' | 'estimate';
 }
 
 export interface SamplingParams {
@@ -88,7 +101,9 @@ export type ErrorCode =
   | 'no-model'
   | 'busy'
   | 'crashed'
-  | 'internal';
+  | 'internal'
+  /** An OpenAI-compatible server (--endpoint) refused or could not be reached. */
+  | 'remote';
 
 // ---- UI thread -> worker -------------------------------------------------------
 export type ToWorker =
