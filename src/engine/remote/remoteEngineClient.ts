@@ -185,12 +185,13 @@ export class RemoteEngineClient implements EngineClient {
         if (reply.hitStop) break;
       }
     } catch (e) {
-      if (readTimedOut) error = `${this.host} sent nothing for ${readTimeout / 1000} s`;
-      else if (!controller.signal.aborted) error = this.describe(e);
+      if (!controller.signal.aborted) error = this.describe(e);
     } finally {
       if (idle) clearTimeout(idle);
       this.running.delete(id);
     }
+    // The stream ends quietly when aborted, so a read timeout is told apart here.
+    if (readTimedOut) error = `${this.host} sent nothing for ${readTimeout / 1000} s`;
     if (!reply.hitStop && error === null) {
       const rest = reply.finish(raw);
       if (rest) yield { type: 'token', text: rest, tokenId: -1 };
