@@ -2,9 +2,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import OpenAI from 'openai';
 import { AutoTokenizer } from '@huggingface/transformers';
-import { tinyModelDir } from './helpers/fixtures.js';
+import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
 import { startServe, type ServeProcess } from './helpers/serveProcess.js';
 
 const KEY = 'test-key-123';
@@ -221,4 +222,52 @@ test('SIGTERM while a reply streams: the server stops and exits 0', async () => 
   assert.equal(await own.exited, 0);
   await reading;
   assert.match(own.stderr(), /SIGTERM: stopping/);
+});
+
+test('requests that arrive while others stream join them: their tokens interleave, up to --parallel at once', async () => {
+  assert.match(serve.stderr(), /up to 4 requests decoded together/);
+  const events: number[] = [];
+  await Promise.all(
+    [0, 1, 2, 3].map(async (i) => {
+      const stream = await client.completions.create({ model: modelDir, prompt: `Story ${i}:`, max_tokens: 30, temperature: 0, stream: true });
+      for await (const chunk of stream) if (chunk.choices[0]?.text) events.push(i);
+    }),
+  );
+  // Served one at a time, each stream's tokens would form one run; batched, they alternate.
+  const runs = events.filter((e, k) => k === 0 || events[k - 1] !== e).length;
+  assert.ok(runs > 8, `tokens arrived in ${runs} runs: ${events.join('')}`);
+});
+
+test('a client that resends its growing conversation has the shared prefix served from the cache', async () => {
+  const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'system', content: 'You are a patient storyteller who answers at length.' }, { role: 'user', content: 'Tell me about the sea and the ships on it.' }];
+  const first = await client.chat.completions.create({ model: modelDir, messages, max_tokens: 12, temperature: 0 });
+  messages.push({ role: 'assistant', content: first.choices[0]!.message.content! }, { role: 'user', content: 'And then?' });
+  const second = await client.chat.completions.create({ model: modelDir, messages, max_tokens: 12, temperature: 0 });
+  const cached = (second.usage as OpenAI.CompletionUsage).prompt_tokens_details?.cached_tokens ?? 0;
+  assert.ok(cached >= first.usage!.prompt_tokens, `${cached} of ${second.usage!.prompt_tokens} prompt tokens cached; the first prompt had ${first.usage!.prompt_tokens}`);
+});
+
+test('a graph that cannot batch (a hub export, present path) is served one request at a time, every request completes', async () => {
+  const hub = await startServe(['--model', path.join(REPO_ROOT, 'test', 'fixtures', 'hf-gpt2-tiny'), '--offline', '--parallel', '4'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
+  try {
+    assert.match(hub.stderr(), /one request at a time \(this graph cannot batch\)/);
+    const c = new OpenAI({ baseURL: hub.baseURL, apiKey: 'none', maxRetries: 0 });
+    const events: number[] = [];
+    const finishes = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const stream = await c.completions.create({ model: 'hf-gpt2-tiny', prompt: `Story ${i}:`, max_tokens: 10, temperature: 0, stream: true });
+        let finish: string | null = null;
+        for await (const chunk of stream) {
+          if (chunk.choices[0]?.text) events.push(i);
+          finish = chunk.choices[0]?.finish_reason ?? finish;
+        }
+        return finish;
+      }),
+    );
+    assert.deepEqual(finishes, ['length', 'length', 'length']);
+    const runs = events.filter((e, k) => k === 0 || events[k - 1] !== e).length;
+    assert.equal(runs, 3, `one run per request: ${events.join('')}`);
+  } finally {
+    await hub.stop();
+  }
 });

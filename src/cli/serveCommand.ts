@@ -44,7 +44,7 @@ export async function runServe(argv: string[]): Promise<number> {
     settings: stored,
   });
 
-  const engine = createEngine({ cacheDir: modelCacheDir() });
+  const engine = createEngine({ cacheDir: modelCacheDir(), batch: args.parallel });
   const showProgress = stderr.isTTY === true;
   let info;
   try {
@@ -81,7 +81,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : args.port;
   const host = args.host.includes(':') ? `[${args.host}]` : args.host;
-  say(`parley serve: ${id} (${info.dtype}, ${info.contextLength} tokens of context) on http://${host}:${port}/v1`);
+  const batching = (info.parallel ?? 1) > 1 ? `up to ${info.parallel} requests decoded together` : 'one request at a time (this graph cannot batch)';
+  say(`parley serve: ${id} (${info.dtype}, ${info.contextLength} tokens of context, ${batching}) on http://${host}:${port}/v1`);
   if (info.randomWeights) say('parley serve: this model has random weights: its replies are noise');
   if (!isLoopback(args.host) && args.apiKey === null) {
     say(`parley serve: warning: listening on ${args.host} without an API key: anyone who can reach this address can use the model (set --api-key or $PARLEY_API_KEY)`);

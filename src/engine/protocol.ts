@@ -31,6 +31,11 @@ export interface ModelInfo {
   chatTemplate?: ChatTemplate | null;
   /** True for a folder Parley generated with random weights: its output is noise. */
   randomWeights: boolean;
+  /**
+   * How many generations the engine decodes together (continuous batching); 1 or absent:
+   * one at a time, the rest wait their turn.
+   */
+  parallel?: number;
   /** Set when the model runs on an OpenAI-compatible server (--endpoint), not in this process. */
   endpoint?: EndpointInfo;
 }
@@ -111,6 +116,8 @@ export type ToWorker =
   | { type: 'tokenize'; id: number; texts: string[] }
   | { type: 'count'; id: number; texts: string[] }
   | { type: 'generate'; id: number; prompt: string; params: GenerateParams }
+  /** Stops generation `id` (batched engines, where several run at once; the flag covers the rest). */
+  | { type: 'cancel'; id: number }
   | { type: 'dispose'; id: number };
 
 // ---- worker -> UI thread -------------------------------------------------------
@@ -132,4 +139,6 @@ export interface WorkerData {
   cacheDir: string;
   /** Keep the KV cache between requests and reuse its longest common token prefix. */
   prefixCache: boolean;
+  /** Decode up to this many generations together (continuous batching) when the graph allows; absent or 1: one at a time. */
+  batch?: number;
 }

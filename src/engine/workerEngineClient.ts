@@ -16,6 +16,8 @@ export interface WorkerEngineOptions {
   cacheDir: string;
   /** Reuse the previous request's KV cache for a shared prompt prefix (default true). */
   prefixCache?: boolean;
+  /** Decode up to this many generations together when the model allows (parley serve). */
+  batch?: number;
 }
 
 type Reply = Extract<FromWorker, { type: 'ready' | 'tokens' | 'counts' | 'disposed' }>;
@@ -130,6 +132,7 @@ export class WorkerEngineClient implements EngineClient {
       cancelFlag: this.cancelBuffer,
       cacheDir: this.options.cacheDir,
       prefixCache: this.options.prefixCache ?? true,
+      ...(this.options.batch !== undefined ? { batch: this.options.batch } : {}),
     };
     // stdout/stderr are captured: a library printing from the worker must not tear the UI.
     this.worker = new Worker(new URL('./engineWorker.js', import.meta.url), { workerData: data, stdout: true, stderr: true });
@@ -236,6 +239,7 @@ export class WorkerEngineClient implements EngineClient {
   cancel(requestId?: number): void {
     const id = requestId ?? this.lastGenerationId;
     Atomics.store(this.cancelFlag, 0, id);
+    this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
     this.streams.get(id)?.cancel();
   }
 

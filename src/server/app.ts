@@ -39,7 +39,10 @@ export function buildServer(options: ServerOptions): ParleyServer {
     return503OnClosing: true,
     forceCloseConnections: true,
   });
-  const admission = new Admission(options.parallel, options.maxQueue);
+  // The engine runs together what it can batch; the rest of --parallel waits in the queue,
+  // so a graph that cannot batch is served one request at a time.
+  const together = Math.max(1, Math.min(options.parallel, options.model.info.parallel ?? 1));
+  const admission = new Admission(together, options.maxQueue + (options.parallel - together));
   const inflight = new Set<AbortController>();
   const tokens = new WeakMap<FastifyRequest, number>();
   const ctx: ServeContext = {

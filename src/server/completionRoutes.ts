@@ -109,6 +109,8 @@ const usageOf = (done: Done) => ({
   prompt_tokens: done.promptTokens,
   completion_tokens: done.generatedTokens,
   total_tokens: done.promptTokens + done.generatedTokens,
+  // OpenAI's (and vLLM's) name for the prompt tokens the prefix cache served.
+  ...(done.reusedTokens !== undefined ? { prompt_tokens_details: { cached_tokens: done.reusedTokens } } : {}),
 });
 
 async function wholeReply(ctx: ServeContext, request: FastifyRequest, job: Job, stream: AsyncIterable<GenerateEvent>, meta: Meta) {
