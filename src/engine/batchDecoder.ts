@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { PREFILL_CHUNK, type DecoderGraph } from './decoderSession.js';
+import type { DecoderGraph } from './decoderSession.js';
 import { SlotStore } from './slotStore.js';
 
 /**
@@ -31,83 +31,55 @@ export class BatchDecoder {
   }
 
   /**
-   * Runs `ids` into `slot` after its first `start` positions, in chunks; `stop` is asked
-   * between chunks. Returns the last position's logits, or null when stopped (the slot then
-   * holds a consistent prefix, whose length is returned too).
+   * One pass over several sequences at once: each entry feeds `tokens` (one for a decode
+   * step, up to a prompt chunk for a prefill) at positions from `length` of its slot. Rows of
+   * different lengths are padded on the right and the padding masked. The batch spans slots 0
+   * to the highest in use; slots in between that take no part get a row that sees only its
+   * own first position and whose rows are not kept. Returns each entry's logits at its last
+   * token.
    */
-  async prefill(slot: number, ids: readonly number[], start: number, stop: () => boolean): Promise<{ logits: Float32Array | null; length: number }> {
-    let length = start;
-    let logits: Float32Array | null = null;
-    for (let from = 0; from < ids.length; from += PREFILL_CHUNK) {
-      if (from > 0 && stop()) return { logits: null, length };
-      const chunk = ids.slice(from, from + PREFILL_CHUNK);
-      const n = chunk.length;
-      this.store.ensure(length + n);
-      const padded = length === 0 ? 0 : this.store.capacity;
-      const mask = new BigInt64Array(padded + n);
-      mask.fill(1n, 0, length);
-      mask.fill(1n, padded);
-      const feeds = this.baseFeeds(
-        BigInt64Array.from(chunk, (x) => BigInt(x)),
-        BigInt64Array.from(chunk, (_, i) => BigInt(length + i)),
-        [1, n],
-        mask,
-        [1, padded + n],
-        length > 0,
-      );
-      for (const name of this.pastNames) feeds[name] = padded === 0 ? this.emptyPast() : this.store.slotPast(name, slot);
-      const out = await this.session.run(feeds, ['logits', ...this.rowNames]);
-      this.pastNames.forEach((name, i) => this.store.write(name, slot, floats(out[this.rowNames[i]!]), 0, n, length, n));
-      logits = logitsRow(out['logits']!, 0);
-      length += n;
-    }
-    return { logits, length };
-  }
-
-  /**
-   * One decode step: each entry feeds `token` at position `length` of its slot. The batch
-   * spans slots 0 to the highest in use; slots in between that are not stepping get a row
-   * that sees only itself and whose rows are not kept. Returns each entry's logits.
-   */
-  async step(entries: readonly { slot: number; token: number; length: number }[]): Promise<Float32Array[]> {
+  async step(entries: readonly { slot: number; tokens: readonly number[]; length: number }[]): Promise<Float32Array[]> {
     const batch = Math.max(...entries.map((e) => e.slot)) + 1;
-    this.store.ensure(Math.max(...entries.map((e) => e.length)) + 1);
+    const width = Math.max(...entries.map((e) => e.tokens.length));
+    this.store.ensure(Math.max(...entries.map((e) => e.length + e.tokens.length)));
     const capacity = this.store.capacity;
-    const ids = new BigInt64Array(batch);
-    const positions = new BigInt64Array(batch);
-    const width = capacity + 1;
-    const mask = new BigInt64Array(batch * width);
-    for (let b = 0; b < batch; b++) mask[b * width + capacity] = 1n;
+    const ids = new BigInt64Array(batch * width);
+    const positions = new BigInt64Array(batch * width);
+    const maskWidth = capacity + width;
+    const mask = new BigInt64Array(batch * maskWidth);
+    for (let b = 0; b < batch; b++) mask[b * maskWidth + capacity] = 1n;
     for (const e of entries) {
-      ids[e.slot] = BigInt(e.token);
-      positions[e.slot] = BigInt(e.length);
-      mask.fill(1n, e.slot * width, e.slot * width + e.length);
+      const row = e.slot * width;
+      e.tokens.forEach((token, i) => {
+        ids[row + i] = BigInt(token);
+        positions[row + i] = BigInt(e.length + i);
+      });
+      mask.fill(1n, e.slot * maskWidth, e.slot * maskWidth + e.length);
+      mask.fill(1n, e.slot * maskWidth + capacity, e.slot * maskWidth + capacity + e.tokens.length);
     }
-    const feeds = this.baseFeeds(ids, positions, [batch, 1], mask, [batch, width], true);
+    const feeds = this.baseFeeds(ids, positions, [batch, width], mask, [batch, maskWidth], width);
     for (const name of this.pastNames) feeds[name] = this.store.batchPast(name, batch);
     const out = await this.session.run(feeds, ['logits', ...this.rowNames]);
     this.pastNames.forEach((name, i) => {
       const rows = floats(out[this.rowNames[i]!]);
-      for (const e of entries) this.store.write(name, e.slot, rows, e.slot, 1, e.length, 1);
+      for (const e of entries) this.store.write(name, e.slot, rows, e.slot, width, e.length, e.tokens.length);
     });
-    return entries.map((e) => logitsRow(out['logits']!, e.slot));
+    return entries.map((e) => logitsAt(out['logits']!, e.slot, e.tokens.length - 1 - (width - 1)));
   }
 
-  private baseFeeds(ids: BigInt64Array, positions: BigInt64Array, dims: number[], mask: BigInt64Array, maskDims: number[], hasPast: boolean): Record<string, ort.Tensor> {
+  private baseFeeds(ids: BigInt64Array, positions: BigInt64Array, dims: number[], mask: BigInt64Array, maskDims: number[], keep: number): Record<string, ort.Tensor> {
     const g = this.graph;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', ids, dims),
       position_ids: new ort.Tensor('int64', positions, dims),
       attention_mask: new ort.Tensor('int64', mask, maskDims),
     };
-    if (g.hasLogitsToKeep) feeds['num_logits_to_keep'] = new ort.Tensor('int64', BigInt64Array.of(1n), []);
-    if (g.hasUseCacheBranch) feeds['use_cache_branch'] = new ort.Tensor('bool', Uint8Array.of(hasPast ? 1 : 0), [1]);
+    // A row's last token need not be the batch's last position: keep the logits of all `keep`.
+    if (g.hasLogitsToKeep) feeds['num_logits_to_keep'] = new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []);
+    if (g.hasUseCacheBranch) feeds['use_cache_branch'] = new ort.Tensor('bool', Uint8Array.of(1), [1]);
     return feeds;
   }
 
-  private emptyPast(): ort.Tensor {
-    return new ort.Tensor('float32', new Float32Array(0), [1, this.graph.heads, 0, this.graph.headDim]);
-  }
 }
 
 function floats(tensor: ort.Tensor | undefined): Float32Array {
@@ -116,11 +88,14 @@ function floats(tensor: ort.Tensor | undefined): Float32Array {
   return data;
 }
 
-/** The last position's logits of batch row `row` (a copy the caller may modify). */
-function logitsRow(logits: ort.Tensor, row: number): Float32Array {
+/**
+ * The logits of batch row `row` at `fromEnd` positions before (≤ 0) the last kept one, a
+ * copy the caller may modify.
+ */
+function logitsAt(logits: ort.Tensor, row: number, fromEnd: number): Float32Array {
   const data = logits.data;
   if (!(data instanceof Float32Array)) throw new Error(`unsupported logits type ${logits.type}`);
   const [, positions, vocab] = logits.dims as [number, number, number];
-  const start = (row * positions + positions - 1) * vocab;
+  const start = (row * positions + positions - 1 + fromEnd) * vocab;
   return data.slice(start, start + vocab);
 }

@@ -6,6 +6,7 @@
 import type { FromWorker, GenerateParams } from './protocol.js';
 import type { LoadedModel } from './modelLoader.js';
 import { BatchDecoder } from './batchDecoder.js';
+import { PREFILL_CHUNK } from './decoderSession.js';
 import { checkLimit } from './contextLimit.js';
 import { commonPrefixLength } from './prefixCache.js';
 import { ReplyText } from './replyText.js';
@@ -28,6 +29,10 @@ interface Sequence {
   length: number;
   /** The sampled token not yet fed to the model. */
   next: number;
+  /** `next`'s text is not streamed yet. */
+  unsent: boolean;
+  /** The reply has all its tokens: only `next`'s text remains to send. */
+  final: boolean;
   generated: number[];
   seen: Set<number>;
   rng: () => number;
@@ -47,6 +52,8 @@ export class BatchScheduler {
   private readonly parked: (readonly number[])[];
   private readonly lastUsed: number[];
   private readonly cancelled = new Set<number>();
+  /** Requests past the queue (prefilling or decoding) until their done is sent. */
+  private readonly admitted = new Set<number>();
   private running: Promise<void> | null = null;
   private clock = 0;
 
@@ -63,7 +70,21 @@ export class BatchScheduler {
 
   submit(id: number, prompt: string, params: GenerateParams): void {
     this.waiting.push({ id, prompt, params, arrived: performance.now() });
-    this.running ??= this.loop().finally(() => (this.running = null));
+    this.running ??= this.loop()
+      .catch((err: unknown) => this.failAll(err))
+      .finally(() => (this.running = null));
+  }
+
+  /** Something unexpected (the tokenizer thread gone): every request ends with the error. */
+  private failAll(err: unknown): void {
+    const error = `generation failed: ${firstLine(err)}`;
+    const base = { promptTokens: 0, generated: 0, ttftMs: 0, tokensPerSecond: 0, text: '' };
+    this.parked.fill([]);
+    for (const s of this.active.splice(0)) this.done(s.id, 'error', { ...base, promptTokens: s.promptIds.length, generated: s.generated.length, text: s.reply.text }, error);
+    for (const id of this.admitted) if (!this.active.some((s) => s.id === id)) this.done(id, 'error', base, error);
+    this.admitted.clear();
+    this.cancelled.clear();
+    for (const w of this.waiting.splice(0)) this.done(w.id, 'error', base, error);
   }
 
   /** Stops a request within one step; one still waiting ends at once. */
@@ -74,40 +95,50 @@ export class BatchScheduler {
       this.done(w!.id, 'cancelled', { promptTokens: 0, generated: 0, ttftMs: 0, tokensPerSecond: 0, text: '' });
       return;
     }
-    if (this.active.some((s) => s.id === id)) this.cancelled.add(id);
+    if (this.admitted.has(id)) this.cancelled.add(id);
   }
 
   /** Cancels everything and waits until the loop has stopped (before a model change). */
   async stop(): Promise<void> {
     for (const w of [...this.waiting]) this.cancel(w.id);
-    for (const s of this.active) this.cancelled.add(s.id);
+    for (const id of this.admitted) this.cancelled.add(id);
     await this.running;
   }
 
   private async loop(): Promise<void> {
     while (this.waiting.length > 0 || this.active.length > 0) {
-      if (this.waiting.length > 0 && this.active.length < this.slots) await this.admit(this.waiting.shift()!);
+      if (this.waiting.length > 0 && this.active.length < this.slots) await this.admit();
       await this.dropCancelled();
       if (this.active.length === 0) continue;
-      let logits: Float32Array[];
-      try {
-        logits = await this.decoder.step(this.active.map((s) => ({ slot: s.slot, token: s.next, length: s.length })));
-      } catch (err) {
+      // Each active sequence has a sampled token that is not fed yet. Feed them all as one
+      // batch, and meanwhile turn the previous step's tokens into text (the tokenizer runs in
+      // its own thread), as the single-sequence loop overlaps them.
+      const stepping = this.active.filter((s) => !s.final);
+      const step = stepping.length > 0 ? this.settle(this.decoder.step(stepping.map((s) => ({ slot: s.slot, tokens: [s.next], length: s.length })))) : null;
+      await Promise.all(this.active.filter((s) => s.unsent).map((s) => this.sendText(s)));
+      const result = step ? await step : null;
+      if (result && 'error' in result) {
         // A failed step may have left any slot half written: nothing cached is trusted.
         this.parked.fill([]);
-        for (const s of this.active.splice(0)) await this.finish(s, 'error', `generation failed: ${firstLine(err)}`, false);
+        for (const s of this.active.splice(0)) await this.finish(s, 'error', `generation failed: ${firstLine(result.error)}`, false);
         continue;
       }
-      for (const s of this.active) s.length++;
-      const stepped = [...this.active];
-      const outcomes = await Promise.all(stepped.map((s, i) => this.advance(s, logits[i]!)));
-      for (let i = 0; i < stepped.length; i++) {
-        const outcome = outcomes[i];
-        if (outcome === null || outcome === undefined) continue;
-        this.active.splice(this.active.indexOf(stepped[i]!), 1);
-        await this.finish(stepped[i]!, outcome, undefined, true);
+      for (const s of [...this.active]) {
+        const at = stepping.indexOf(s);
+        if (at !== -1) s.length++;
+        const ended: DoneReason | null = s.reply.hitStop ? 'stop' : s.final ? 'length' : at === -1 ? null : this.sample(s, result!.logits[at]!);
+        if (ended === null) continue;
+        this.active.splice(this.active.indexOf(s), 1);
+        await this.finish(s, ended, undefined, true);
       }
     }
+  }
+
+  private settle(step: Promise<Float32Array[]>): Promise<{ logits: Float32Array[] } | { error: unknown }> {
+    return step.then(
+      (logits) => ({ logits }),
+      (error: unknown) => ({ error }),
+    );
   }
 
   private async dropCancelled(): Promise<void> {
@@ -117,55 +148,92 @@ export class BatchScheduler {
     }
   }
 
-  /** Tokenises, picks a slot (the one sharing the longest prefix), prefills, samples the first token. */
-  private async admit(w: Waiting): Promise<void> {
+  /**
+   * Admits every waiting request there is room for: tokenises them, gives each a slot (the
+   * one sharing the longest prefix with it), prefills them together in chunks, and streams
+   * each one's first token.
+   */
+  private async admit(): Promise<void> {
     const { tokenizer, info } = this.model;
+    const arrivals = this.waiting.splice(0, this.slots - this.active.length);
     const base = { promptTokens: 0, generated: 0, ttftMs: 0, tokensPerSecond: 0, text: '' };
-    let promptIds: number[];
+    let encoded: number[][];
     try {
-      promptIds = (await tokenizer.encode([w.prompt]))[0]!;
+      encoded = await tokenizer.encode(arrivals.map((w) => w.prompt));
     } catch (err) {
-      return this.done(w.id, 'error', base, `generation failed: ${firstLine(err)}`);
+      for (const w of arrivals) this.done(w.id, 'error', base, `generation failed: ${firstLine(err)}`);
+      return;
     }
-    if (promptIds.length === 0 && info.eosTokenIds.length > 0) promptIds = [info.eosTokenIds[0]!];
-    const limitError = checkLimit(promptIds.length, w.params.maxNewTokens, info.contextLength);
-    if (limitError) return this.done(w.id, 'error', { ...base, promptTokens: promptIds.length }, limitError);
+    const admitted: { s: Sequence; rest: number[] }[] = [];
+    arrivals.forEach((w, i) => {
+      let promptIds = encoded[i]!;
+      // GPT-2 conditions an empty prompt on <|endoftext|>, as it was trained.
+      if (promptIds.length === 0 && info.eosTokenIds.length > 0) promptIds = [info.eosTokenIds[0]!];
+      const limitError = checkLimit(promptIds.length, w.params.maxNewTokens, info.contextLength);
+      if (limitError) return this.done(w.id, 'error', { ...base, promptTokens: promptIds.length }, limitError);
+      const { slot, reused } = this.pickSlot(promptIds, admitted.map((a) => a.s.slot));
+      this.parked[slot] = [];
+      const s: Sequence = {
+        id: w.id,
+        params: w.params,
+        slot,
+        promptIds,
+        reusedTokens: reused,
+        length: reused,
+        next: -1,
+        unsent: false,
+        final: false,
+        generated: [],
+        seen: new Set(promptIds),
+        rng: createRng(w.params.seed ?? (Math.random() * 2 ** 31) | 0),
+        reply: new ReplyText(w.params.stop ?? []),
+        started: w.arrived,
+        firstAt: 0,
+        lastAt: 0,
+      };
+      this.admitted.add(s.id);
+      admitted.push({ s, rest: promptIds.slice(reused) });
+    });
 
-    const { slot, reused } = this.pickSlot(promptIds);
-    this.parked[slot] = [];
-    const s: Sequence = {
-      id: w.id,
-      params: w.params,
-      slot,
-      promptIds,
-      reusedTokens: reused,
-      length: reused,
-      next: -1,
-      generated: [],
-      seen: new Set(promptIds),
-      rng: createRng(w.params.seed ?? (Math.random() * 2 ** 31) | 0),
-      reply: new ReplyText(w.params.stop ?? []),
-      started: w.arrived,
-      firstAt: 0,
-      lastAt: 0,
-    };
-    let logits: Float32Array | null;
-    try {
-      const result = await this.decoder.prefill(slot, promptIds.slice(reused), reused, () => this.cancelled.has(w.id));
-      s.length = result.length;
-      logits = result.logits;
-    } catch (err) {
-      return this.finish(s, 'error', `generation failed: ${firstLine(err)}`, false);
+    // Chunks of every newcomer's prompt go through together; a cancel is heard between chunks.
+    let prefilling = admitted;
+    while (prefilling.length > 0) {
+      const gone = prefilling.filter((x) => this.cancelled.has(x.s.id));
+      for (const a of gone) await this.finish(a.s, 'cancelled', undefined, true);
+      prefilling = prefilling.filter((x) => !gone.includes(x));
+      if (prefilling.length === 0) break;
+      const chunks = prefilling.map((a) => a.rest.splice(0, PREFILL_CHUNK));
+      let logits: Float32Array[];
+      try {
+        logits = await this.decoder.step(prefilling.map((a, i) => ({ slot: a.s.slot, tokens: chunks[i]!, length: a.s.length })));
+      } catch (err) {
+        for (const a of prefilling) {
+          this.parked[a.s.slot] = [];
+          await this.finish(a.s, 'error', `generation failed: ${firstLine(err)}`, false);
+        }
+        return;
+      }
+      const still: typeof prefilling = [];
+      for (let i = 0; i < prefilling.length; i++) {
+        const { s, rest } = prefilling[i]!;
+        s.length += chunks[i]!.length;
+        if (rest.length > 0) {
+          still.push(prefilling[i]!);
+          continue;
+        }
+        const ended = this.sample(s, logits[i]!);
+        if (ended === null) await this.sendText(s);
+        const outcome = ended ?? (s.reply.hitStop ? 'stop' : s.final ? 'length' : null);
+        if (outcome !== null) await this.finish(s, outcome, undefined, true);
+        else this.active.push(s);
+      }
+      prefilling = still;
     }
-    if (!logits || this.cancelled.has(w.id)) return this.finish(s, 'cancelled', undefined, true);
-    const outcome = await this.advance(s, logits);
-    if (outcome !== null) return this.finish(s, outcome, undefined, true);
-    this.active.push(s);
   }
 
   /** The slot for a prompt: an idle one whose cache shares its longest prefix, else the least recently used. */
-  private pickSlot(promptIds: readonly number[]): { slot: number; reused: number } {
-    const busy = new Set(this.active.map((s) => s.slot));
+  private pickSlot(promptIds: readonly number[], taken: readonly number[]): { slot: number; reused: number } {
+    const busy = new Set([...this.active.map((s) => s.slot), ...taken]);
     let best = -1;
     let bestReuse = -1;
     for (let slot = 0; slot < this.slots; slot++) {
@@ -181,8 +249,8 @@ export class BatchScheduler {
     return { slot: best, reused: bestReuse };
   }
 
-  /** Samples the next token from `logits` and streams it; the reason the sequence ends, or null. */
-  private async advance(s: Sequence, logits: Float32Array): Promise<DoneReason | null> {
+  /** Samples the next token (not fed, not sent yet); 'eos' when the sequence ends instead. */
+  private sample(s: Sequence, logits: Float32Array): DoneReason | null {
     const eos = this.model.info.eosTokenIds;
     if (s.generated.length < (s.params.minNewTokens ?? 0)) for (const e of eos) logits[e] = -Infinity;
     const token = sampleNextToken(logits, s.params, s.seen, s.rng);
@@ -190,17 +258,23 @@ export class BatchScheduler {
     s.generated.push(token);
     s.seen.add(token);
     s.next = token;
+    s.unsent = true;
+    s.final = s.generated.length >= s.params.maxNewTokens;
     s.lastAt = performance.now();
     if (s.generated.length === 1) s.firstAt = s.lastAt;
-    const text = await this.model.tokenizer.decode(s.generated);
-    this.send({ type: 'token', id: s.id, text: s.reply.update(text), tokenId: token });
-    if (s.reply.hitStop) return 'stop';
-    if (s.generated.length >= s.params.maxNewTokens) return 'length';
     return null;
+  }
+
+  /** Streams the text the newest token adds (held back while it could begin a stop sequence). */
+  private async sendText(s: Sequence): Promise<void> {
+    s.unsent = false;
+    const text = await this.model.tokenizer.decode(s.generated);
+    this.send({ type: 'token', id: s.id, text: s.reply.update(text), tokenId: s.generated.at(-1)! });
   }
 
   private async finish(s: Sequence, reason: DoneReason, error: string | undefined, keepCache: boolean): Promise<void> {
     this.cancelled.delete(s.id);
+    this.admitted.delete(s.id);
     // The cache holds the prompt and every generated token that was fed back.
     if (keepCache) this.parked[s.slot] = [...s.promptIds, ...s.generated].slice(0, s.length);
     let failure = error;
