@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { HELP, parseCliArgs, type CliArgs } from './cli/args.js';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'pull' || argv[0] === 'models' || argv[0] === 'rm') {
+    const { runModelCommand } = await import('./cli/modelCommands.js');
+    return runModelCommand(argv[0], argv.slice(1), process);
+  }
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);
