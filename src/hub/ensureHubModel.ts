@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dtype } from '../engine/protocol.js';
 import { downloadFile, type FileProgress } from './downloadFile.js';
-import { HubError } from './hubError.js';
+import { HubError, writeError } from './hubError.js';
 import { hubFileUrl } from './hubEndpoint.js';
 import { listRepoDtypes } from './repoDtypes.js';
 import { CONFIG_FILES, OPTIONAL_FILES, modelFilesFor, onnxFileFor } from './modelFiles.js';
@@ -60,10 +60,16 @@ export async function ensureHubModel(options: EnsureHubModelOptions): Promise<st
       `${what} is not in the model cache and --offline forbids downloading; download it first with: parley pull ${options.ref ?? repoId}${dtype === 'fp32' ? '' : ` --dtype ${dtype}`}`,
     );
   }
-  await withRepoLock(cacheDir, repoId, () => download(options, dir), {
-    ...(options.onWait ? { onWait: options.onWait } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  try {
+    await withRepoLock(cacheDir, repoId, () => download(options, dir), {
+      ...(options.onWait ? { onWait: options.onWait } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (err) {
+    // The lock's own files (an unwritable or full cache) fail as plain errno errors.
+    if (!(err instanceof HubError) && typeof (err as NodeJS.ErrnoException).code === 'string') throw writeError(err, repoId, cacheDir);
+    throw err;
+  }
   await touchLastUsed(dir);
   return dir;
 }

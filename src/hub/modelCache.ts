@@ -12,6 +12,7 @@
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
+import { HubError } from './hubError.js';
 
 export const LAST_USED_FILE = '.parley-last-used';
 export const CONVERTED_DIR = 'parley-converted';
@@ -84,7 +85,7 @@ export async function withRepoLock<T>(
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
       if (!told) options.onWait?.();
       told = true;
-      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('cancelled');
+      if (options.signal?.aborted) throw new HubError('cancelled', `stopped while waiting for another download of ${repoId}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
