@@ -3,7 +3,7 @@
 // and a cached model needs no request.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -233,4 +233,39 @@ test('two downloads of one model at once (one process): both succeed, one good c
   }
   assert.equal(waited, 1, 'the second waited for the first');
   await sameBytes(path.join(cacheDir, 'fixtures', 'gpt2-tiny', 'onnx', 'model.onnx'), path.join(GPT2_FIXTURE, 'onnx', 'model.onnx'));
+});
+
+test('property: whatever the hub cuts and wherever, the real name only ever holds the complete file, and retrying ends with it', async () => {
+  const { default: fc } = await import('fast-check');
+  const source = path.join(root, 'random-repo');
+  const body = Buffer.alloc(200_000);
+  for (let i = 0; i < body.length; i++) body[i] = (i * 2654435761) >>> 24;
+  await mkdir(path.join(source, 'onnx'), { recursive: true });
+  await writeFile(path.join(source, 'onnx', 'model.onnx'), body);
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) await writeFile(path.join(source, f), '{}');
+  const server = await startTestHub({ repos: { 'prop/model': source } });
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: body.length - 1 }), { maxLength: 4 }), async (cuts) => {
+        const cacheDir = freshCache();
+        const dest = path.join(cacheDir, 'prop', 'model', 'onnx', 'model.onnx');
+        for (const cut of cuts) {
+          server.behave('prop/model', 'onnx/model.onnx', { cutAfter: cut, times: 1 });
+          await ensureHubModel({ cacheDir, endpoint: server.url, repoId: 'prop/model', dtype: 'fp32', offline: false }).then(
+            // A cut past what this attempt still had to send lets it finish.
+            () => undefined,
+            (err: unknown) => assert.ok(err instanceof HubError && err.code === 'network', String(err)),
+          );
+          if (existsSync(dest)) assert.ok((await readFile(dest)).equals(body), 'complete whenever present');
+        }
+        server.behave('prop/model', 'onnx/model.onnx', null);
+        await ensureHubModel({ cacheDir, endpoint: server.url, repoId: 'prop/model', dtype: 'fp32', offline: false });
+        assert.ok((await readFile(dest)).equals(body));
+        assert.deepEqual(await readdir(path.dirname(dest)), ['model.onnx']);
+      }),
+      { numRuns: 12 },
+    );
+  } finally {
+    await server.stop();
+  }
 });
