@@ -12,6 +12,7 @@ import { checkLimit } from './contextLimit.js';
 import { PrefixCache } from './prefixCache.js';
 import type { KvCache } from './kvCache.js';
 import { ensureHubModel } from '../hub/ensureHubModel.js';
+import { touchLastUsed } from '../hub/modelCache.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
 import { HubError, type HubErrorCode } from '../hub/hubError.js';
 import type { ErrorCode } from './protocol.js';
@@ -66,6 +67,7 @@ async function load(id: number, modelRef: string, options: LoadOptions): Promise
     if (source.kind === 'demo') {
       send({ type: 'progress', id, progress: { kind: 'loading', file: 'generating the demo model' } });
       const folder = await ensureDemoModel(path.join(data.cacheDir, 'demo-gpt2'));
+      await touchLastUsed(folder);
       source = { kind: 'folder', path: folder };
       label = 'demo';
     } else if (source.kind === 'hub') {
