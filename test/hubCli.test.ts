@@ -265,7 +265,8 @@ test('disk full (file size limit) during a download: a clear error, nothing part
 
 test('two processes downloading the same model at once: both succeed, one download, one good copy', async () => {
   const cache = path.join(dir, 'cache-two');
-  hub.behave('fixtures/gpt2-tiny', 'onnx/model.onnx', { bytesPerSecond: 3_000_000 });
+  // Slow enough (about 3 s) that the second process starts while the first still downloads.
+  hub.behave('fixtures/gpt2-tiny', 'onnx/model.onnx', { bytesPerSecond: 1_000_000 });
   const mark = hub.requests.length;
   try {
     const [a, b] = await Promise.all([
