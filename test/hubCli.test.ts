@@ -201,9 +201,9 @@ test('the hubEndpoint setting points Parley at a hub when HF_ENDPOINT is not set
   assert.ok(existsSync(path.join(cache, 'fixtures', 'gpt2-tiny', 'onnx', 'model.onnx')));
 });
 
-/** Starts `parley pull` and resolves once the hub has started sending `file`'s body. */
-async function startPull(id: string, file: string, cache: string): Promise<{ child: ChildProcess; result: Promise<Run> }> {
-  const child = spawn(process.execPath, [CLI, 'pull', id], { env: { ...env, PARLEY_CACHE_DIR: cache }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `parley pull` (or other `args`) and resolves once the hub has started sending `file`'s body. */
+async function startPull(id: string, file: string, cache: string, args = ['pull', id]): Promise<{ child: ChildProcess; result: Promise<Run> }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, PARLEY_CACHE_DIR: cache }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -245,6 +245,23 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     assert.deepEqual(await readdir(path.join(modelDir, 'onnx')), ['model.onnx']);
   });
 }
+
+test('Ctrl+C during the first run of parley -p: nothing partial is taken for complete; the next run finishes the download and answers', async () => {
+  const cache = path.join(dir, 'cache-oneshot-sigint');
+  hub.behave('fixtures/gpt2-tiny', 'onnx/model.onnx', { stallAfter: 400_000, times: 1 });
+  const args = ['--model', 'fixtures/gpt2-tiny', '-p', 'Hello', '--max-tokens', '2'];
+  const { child, result } = await startPull('fixtures/gpt2-tiny', 'onnx/model.onnx', cache, args);
+  child.kill('SIGINT');
+  // The load goes on after one Ctrl+C (it only stops a reply); a second one quits.
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill('SIGINT');
+  await result;
+  assert.equal(existsSync(path.join(cache, 'fixtures', 'gpt2-tiny', 'onnx', 'model.onnx')), false);
+  const next = await parley(args, { env: { ...env, PARLEY_CACHE_DIR: cache } });
+  assert.equal(next.code, 0, next.stderr);
+  assert.ok(next.stdout.trim().length > 0);
+  await sameAsFixtureIn(cache, 'fixtures/gpt2-tiny', 'onnx/model.onnx', 'hf-gpt2-tiny');
+});
 
 async function sameAsFixtureIn(cache: string, repo: string, file: string, fixture: string): Promise<void> {
   const got = await readFile(path.join(cache, ...repo.split('/'), file));
