@@ -122,7 +122,9 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
     }
     if (response.status !== 200 && response.status !== 206) {
       await response.body?.cancel();
-      throw new HubError('http', `download of ${what} failed: the hub answered ${response.status} ${response.statusText}`);
+      // The reason phrase comes from the network: no control characters into a terminal.
+      const reason = response.statusText.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+      throw new HubError('http', `download of ${what} failed: the hub answered ${response.status} ${reason}`);
     }
     const resumed = response.status === 206;
     if (!resumed) offset = 0;
