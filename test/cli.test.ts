@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
@@ -110,6 +110,7 @@ test('--session twice leaves a file with two exchanges; list and export see it',
   assert.equal(exp.code, 0, exp.stderr);
   const md = await readFile(out, 'utf8');
   assert.match(md, /and again/);
+  assert.equal((await stat(out)).mode & 0o777, 0o600, 'an export is as private as the session');
 });
 
 test('a corrupt session file is reported and left byte-for-byte intact', async () => {

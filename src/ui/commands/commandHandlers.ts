@@ -157,7 +157,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
 
     async exportSession(file) {
       const target = path.resolve(file ?? `${chat.session.name}.md`);
-      await writeFileAtomic(target, sessionToMarkdown(chat.session, speakerNames()), { mode: 0o644 });
+      await writeFileAtomic(target, sessionToMarkdown(chat.session, speakerNames()));
       notice(`Exported the conversation to ${target}.`);
     },
 
