@@ -27,6 +27,8 @@ Sessions:
       --list-sessions       list saved sessions and exit
       --export <name>       write a session as Markdown (to --out or stdout) and exit
   -o, --out <file>          file for --export
+      --raw                 print model and session text exactly, control characters included
+                            (otherwise: removed, and escape sequences too on a terminal)
       --system <text>       persona for this session (or a preset: translate, qa, summarise)
 
   -p, --prompt <text>       one-shot: print one reply and exit
@@ -48,6 +50,8 @@ export interface CliArgs {
   out?: string;
   system?: string;
   prompt?: string;
+  /** Model and session text goes out exactly, control characters included. */
+  raw: boolean;
   version: boolean;
   help: boolean;
 }
@@ -76,6 +80,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       out: { type: 'string', short: 'o' },
       system: { type: 'string' },
       prompt: { type: 'string', short: 'p' },
+      raw: { type: 'boolean', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -104,6 +109,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...opt('out', values.out),
     ...opt('system', values.system),
     ...opt('prompt', values.prompt),
+    raw: values.raw,
     version: values.version,
     help: values.help,
   };

@@ -14,7 +14,7 @@ import { ensureHubModel } from '../hub/ensureHubModel.js';
 import { HubError } from '../hub/hubError.js';
 import { formatModelTable } from './modelTable.js';
 import { downloadLine, formatBytes } from '../ui/format.js';
-import { sanitizeForTerminal } from '../ui/sanitize.js';
+import { sanitizeForTerminal } from '../text/terminalText.js';
 import { modelCacheDir } from './cachePaths.js';
 
 export const MODEL_COMMANDS = ['pull', 'models', 'rm'] as const;
