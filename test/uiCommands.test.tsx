@@ -1,7 +1,7 @@
 // Every slash command through the real UI, with good and bad arguments.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { addUser, appendReply } from '../src/session/conversation.js';
@@ -111,7 +111,7 @@ test('/new, /save, /sessions, /load, /resume, /delete and /export', async () => 
   await expectReply(chat, '/new work', 'a session "work" already exists; /load work continues it');
   await expectReply(chat, '/new scratch', 'New session scratch.');
   await expectReply(chat, '/save', /Saved session scratch to /);
-  await expectReply(chat, '/sessions', /Sessions in .*sessions:\n\* scratch +just now +0 turns[\s\S]* work +just now +2 turns +gpt2/);
+  await expectReply(chat, '/sessions', /Sessions in .*sessions:\n\* scratch +(?:just now|\d+ seconds? ago) +0 turns[\s\S]* work +(?:just now|\d+ seconds? ago) +2 turns +gpt2/);
 
   await expectReply(chat, '/load', 'usage: /load <name>');
   await expectReply(chat, '/load nothing', /there is no session "nothing"/);
@@ -135,6 +135,7 @@ test('/new, /save, /sessions, /load, /resume, /delete and /export', async () => 
   await chat.waitFor(/hi there[\s\S]*fine thanks\./);
   await expectReply(chat, `/export ${target}`, `Exported the conversation to ${target}.`);
   assert.match(readFileSync(target, 'utf8'), /# scratch[\s\S]*hi there[\s\S]*fine thanks\./);
+  assert.equal(statSync(target).mode & 0o777, 0o600, '/export writes like --export: private');
 });
 
 test('/load restores the transcript and offers to switch to its model', async () => {

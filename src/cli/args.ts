@@ -2,6 +2,9 @@ import { parseArgs } from 'node:util';
 
 export const HELP = `Usage: parley [options]            chat in the terminal
        parley -p "text" [options]   one reply to stdout (or pipe text on stdin)
+       parley pull MODEL [--dtype T]   download a model into the cache and check it loads
+       parley models                   cached models: dtypes, size, last use
+       parley rm MODEL [--dtype T] [--yes]   remove a model (or one dtype) from the cache
        parley serve [options]       an OpenAI-compatible server (parley serve --help)
 
 Model:
@@ -12,6 +15,7 @@ Model:
       --context <n>         the server's context length, when it does not report one
       --dtype <type>        fp32 | fp16 | q8 | int8 | uint8 | q4 | q4f16
       --offline             never contact the Hugging Face hub
+                            (HF_ENDPOINT or the hubEndpoint setting: use a mirror instead)
 
 Sampling:
       --max-tokens <n>      most new tokens per reply
@@ -28,6 +32,8 @@ Sessions:
       --list-sessions       list saved sessions and exit
       --export <name>       write a session as Markdown (to --out or stdout) and exit
   -o, --out <file>          file for --export
+      --raw                 print model and session text exactly, control characters included
+                            (otherwise: removed, and escape sequences too on a terminal)
       --system <text>       persona for this session (or a preset: translate, qa, summarise)
 
   -p, --prompt <text>       one-shot: print one reply and exit
@@ -54,6 +60,8 @@ export interface CliArgs {
   out?: string;
   system?: string;
   prompt?: string;
+  /** Model and session text goes out exactly, control characters included. */
+  raw: boolean;
   version: boolean;
   help: boolean;
 }
@@ -85,6 +93,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       out: { type: 'string', short: 'o' },
       system: { type: 'string' },
       prompt: { type: 'string', short: 'p' },
+      raw: { type: 'boolean', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -116,6 +125,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...opt('out', values.out),
     ...opt('system', values.system),
     ...opt('prompt', values.prompt),
+    raw: values.raw,
     version: values.version,
     help: values.help,
   };

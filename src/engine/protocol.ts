@@ -71,7 +71,7 @@ export interface GenerateParams extends SamplingParams {
 }
 
 export type LoadProgress =
-  | { kind: 'download'; file: string; loaded: number; total: number }
+  | { kind: 'download'; file: string; loaded: number; total: number; bytesPerSecond?: number }
   | { kind: 'loading'; file?: string };
 
 export type DoneReason = 'eos' | 'length' | 'stop' | 'cancelled' | 'error';
@@ -108,7 +108,9 @@ export type ErrorCode =
   | 'crashed'
   | 'internal'
   /** An OpenAI-compatible server (--endpoint) refused or could not be reached. */
-  | 'remote';
+  | 'remote'
+  /** The model cache could not take a download (full disk, a file size limit, no write access). */
+  | 'disk-full';
 
 // ---- UI thread -> worker -------------------------------------------------------
 export type ToWorker =
