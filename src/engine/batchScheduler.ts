@@ -107,7 +107,9 @@ export class BatchScheduler {
 
   private async loop(): Promise<void> {
     while (this.waiting.length > 0 || this.active.length > 0) {
-      if (this.waiting.length > 0 && this.active.length < this.slots) await this.admit();
+      // Requests that arrived during a prefill are admitted before the next step: a decode
+      // step would only delay their first token.
+      while (this.waiting.length > 0 && this.active.length < this.slots) await this.admit();
       await this.dropCancelled();
       if (this.active.length === 0) continue;
       // Each active sequence has a sampled token that is not fed yet. Feed them all as one
