@@ -216,15 +216,16 @@ export class BatchScheduler {
         return;
       }
       const still: typeof prefilling = [];
+      const prefilled: { s: Sequence; ended: DoneReason | null }[] = [];
       for (let i = 0; i < prefilling.length; i++) {
         const { s, rest } = prefilling[i]!;
         s.length += chunks[i]!.length;
-        if (rest.length > 0) {
-          still.push(prefilling[i]!);
-          continue;
-        }
-        const ended = this.sample(s, logits[i]!);
-        if (ended === null) await this.sendText(s);
+        if (rest.length > 0) still.push(prefilling[i]!);
+        else prefilled.push({ s, ended: this.sample(s, logits[i]!) });
+      }
+      // First tokens go out together: one tokenizer round trip's wait, not one per newcomer.
+      await Promise.all(prefilled.filter((p) => p.ended === null).map((p) => this.sendText(p.s)));
+      for (const { s, ended } of prefilled) {
         const outcome = ended ?? (s.reply.hitStop ? 'stop' : s.final ? 'length' : null);
         if (outcome !== null) await this.finish(s, outcome, undefined, true);
         else this.active.push(s);
