@@ -2,7 +2,8 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
-import { App, type ChatModel } from '../src/ui/App.js';
+import { App } from '../src/ui/App.js';
+import type { ChatModel } from '../src/chat/chatModel.js';
 import { COMMANDS } from '../src/ui/commands/commandTable.js';
 import { noticeItem } from '../src/ui/transcriptItems.js';
 import type { ViewState } from '../src/ui/viewState.js';

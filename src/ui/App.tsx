@@ -17,24 +17,7 @@ import { StatusBar } from './StatusBar.js';
 import { useTheme } from './theme.js';
 import { Transcript } from './Transcript.js';
 import { useTerminalInput } from './useTerminalInput.js';
-import type { ViewState } from './viewState.js';
-
-/** What the screen needs from the chat controller. */
-export interface ChatModel {
-  subscribe(listener: () => void): () => void;
-  getState(): ViewState;
-  /** A line sent with Enter: a message or a slash command. */
-  submit(text: string): void;
-  /** Stops the reply being generated, or a message waiting for the model. */
-  stop(): void;
-  answer(yes: boolean): void;
-  draftChanged(text: string): void;
-  clearScreen(): void;
-  /** The columns a reply's text gets on screen, so its finished lines can be printed once. */
-  setReplyWidth(columns: number): void;
-  /** Autosaves; resolves when the app may close. */
-  exit(): Promise<void>;
-}
+import type { ChatModel } from '../chat/chatModel.js';
 
 export interface AppProps {
   chat: ChatModel;

@@ -1,0 +1,182 @@
+// One reply at a time: waits for the model if it is still loading, streams the reply into
+// the live area (finished lines into the transcript), and applies the result to the session.
+import type { EngineClient } from '../engine/engineClient.js';
+import type { SamplingParams } from '../engine/protocol.js';
+import { chatTurn, type ChatTurnResult } from '../session/chatTurn.js';
+import { undo } from '../session/conversation.js';
+import type { PromptFormat } from '../session/promptFormat.js';
+import type { CountTokens } from '../session/tokenCountCache.js';
+import { REPLY_INDENT, settleLines } from '../ui/replyLines.js';
+import { TokenBatcher } from '../ui/tokenBatcher.js';
+import { noticeItem, replyEndItem, replyLinesItem, turnItem, type TranscriptItem } from '../ui/transcriptItems.js';
+import type { ContextMeter } from './contextMeter.js';
+import type { SessionKeeper } from './sessionKeeper.js';
+import type { ViewStore } from './viewStore.js';
+
+export interface TurnRunnerInput {
+  engine: EngineClient;
+  view: ViewStore;
+  keeper: SessionKeeper;
+  meter: ContextMeter;
+  /** True while a model loads: a reply then waits for it. */
+  modelLoading: () => boolean;
+  format: () => PromptFormat | null;
+  counter: () => CountTokens | null;
+  params: () => SamplingParams;
+  /** The model ref the session should remember. */
+  modelRef: () => string | null;
+  /** Hands text back to the input box. */
+  putInInput: (text: string) => void;
+  /** Something the status bar shows changed (tokens per second). */
+  onChange: () => void;
+  /** A turn ended, whatever the outcome. */
+  onSettled: () => void;
+}
+
+export class TurnRunner {
+  tokensPerSecond: number | null = null;
+  private turn: Promise<void> | null = null;
+  private abort: AbortController | null = null;
+  private waitingForModel = false;
+  /** Columns the reply text has on screen, until the screen says (setReplyWidth). */
+  private replyWidth = 80 - REPLY_INDENT;
+
+  constructor(private readonly input: TurnRunnerInput) {}
+
+  /** A reply streams or a message waits for the model. */
+  get busy(): boolean {
+    return this.turn !== null || this.waitingForModel;
+  }
+
+  /** A reply streams (the engine is generating). */
+  get streaming(): boolean {
+    return this.turn !== null;
+  }
+
+  get waiting(): boolean {
+    return this.waitingForModel;
+  }
+
+  setReplyWidth(columns: number): void {
+    this.replyWidth = Math.max(1, columns);
+  }
+
+  /** Generates a reply to the conversation, which ends with a user turn. */
+  start(): void {
+    if (this.input.modelLoading()) {
+      this.waitingForModel = true;
+      this.input.view.update({ live: { text: '', waitingForModel: true } });
+      return;
+    }
+    this.turn = this.run().finally(() => {
+      this.turn = null;
+      this.input.onSettled();
+    });
+  }
+
+  /** The model is ready: a waiting message is sent now. */
+  modelReady(): boolean {
+    if (!this.waitingForModel) return false;
+    this.waitingForModel = false;
+    this.start();
+    return true;
+  }
+
+  /** No model came: a waiting message stays in the conversation, unanswered. */
+  giveUpWaiting(): boolean {
+    if (!this.waitingForModel) return false;
+    this.waitingForModel = false;
+    this.input.view.update({ live: null });
+    return true;
+  }
+
+  /** Stops the reply; a message still waiting for the model goes back into the input box. */
+  stop(): void {
+    if (this.waitingForModel) {
+      this.waitingForModel = false;
+      const { keeper, view } = this.input;
+      const last = keeper.session.conversation.turns.at(-1);
+      const undone = undo(keeper.session.conversation);
+      if (undone && last) {
+        keeper.change((session) => ({ ...session, conversation: undone }));
+        this.input.putInInput(last.text);
+      }
+      view.update({ live: null });
+      view.notice('Not sent; your message is back in the input box.');
+      return;
+    }
+    this.abort?.abort();
+  }
+
+  /** Resolves when the reply in progress (if any) has ended. */
+  async settled(): Promise<void> {
+    await this.turn;
+  }
+
+  /** Stops a reply in progress and waits until its partial text is kept. */
+  async finish(): Promise<void> {
+    this.abort?.abort();
+    await this.turn;
+  }
+
+  private async run(): Promise<void> {
+    const { engine, view, keeper, meter } = this.input;
+    const format = this.input.format();
+    const counter = this.input.counter();
+    if (!format || !counter) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    view.update({ live: { text: '', waitingForModel: false } });
+    let streamed = false;
+    const batcher = new TokenBatcher((text) => {
+      const live = view.getState().live;
+      if (!live) return;
+      streamed = true;
+      // Lines that can no longer change go to the transcript; the live area keeps the last one.
+      const { lines, rest } = settleLines(live.text + text, this.replyWidth);
+      view.update({
+        live: { ...live, text: rest },
+        ...(lines.length > 0 ? { transcript: [...view.getState().transcript, replyLinesItem(lines)] } : {}),
+      });
+    });
+    let result: ChatTurnResult | null = null;
+    try {
+      const events = chatTurn({
+        engine,
+        session: keeper.session,
+        params: this.input.params(),
+        format,
+        countTokens: counter,
+        signal: abort.signal,
+      });
+      for await (const event of events) {
+        if (event.type === 'window') meter.show(event.window);
+        else if (event.type === 'delta') batcher.push(event.text);
+        else result = event.result;
+      }
+    } finally {
+      batcher.drain();
+      this.abort = null;
+    }
+    this.finishTurn(result, streamed ? (view.getState().live?.text ?? '') : null);
+  }
+
+  /** `streamedRest`: the reply's last line when it was streamed, its earlier lines already shown. */
+  private finishTurn(result: ChatTurnResult | null, streamedRest: string | null): void {
+    const { view, keeper } = this.input;
+    const items: TranscriptItem[] = [];
+    if (result) {
+      const done = result;
+      keeper.set({ ...done.session, model: this.input.modelRef() ?? done.session.model });
+      if (done.reply) {
+        const interrupted = done.reply.meta?.interrupted ?? false;
+        items.push(streamedRest === null ? turnItem(done.reply) : replyEndItem(streamedRest, interrupted));
+        this.tokensPerSecond = done.reply.meta?.tokensPerSecond ?? this.tokensPerSecond;
+      }
+      if (done.error) items.push(noticeItem(`The reply failed: ${done.error}. /retry tries again.`, 'error'));
+      else if (!done.reply && done.interrupted) items.push(noticeItem('Stopped before the first word; /retry asks again.'));
+    }
+    view.update({ live: null, transcript: [...view.getState().transcript, ...items] });
+    this.input.onChange();
+  }
+}

@@ -1,0 +1,196 @@
+// The parts the chat controller wires, each on its own: view store, session keeper,
+// context meter, model slot and turn runner, on the scripted engine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ContextMeter } from '../src/chat/contextMeter.js';
+import { ModelSlot } from '../src/chat/modelSlot.js';
+import { SessionKeeper } from '../src/chat/sessionKeeper.js';
+import { TurnRunner } from '../src/chat/turnRunner.js';
+import { ViewStore } from '../src/chat/viewStore.js';
+import { EngineError } from '../src/engine/engineClient.js';
+import { addUser, setPersona } from '../src/session/conversation.js';
+import { formatFor } from '../src/session/promptFormat.js';
+import { newSession, SessionStore } from '../src/session/sessionStore.js';
+import { DEFAULT_SETTINGS } from '../src/session/settingsSchema.js';
+import { samplingParams } from '../src/session/settingsPrecedence.js';
+import type { Session } from '../src/session/types.js';
+import type { ViewState } from '../src/ui/viewState.js';
+import { FakeEngine } from './helpers/fakeEngine.js';
+import { waitUntil } from './helpers/uiFakes.js';
+
+function emptyView(): ViewState {
+  return {
+    transcript: [],
+    transcriptEpoch: 0,
+    live: null,
+    loading: null,
+    status: {
+      model: null,
+      dtype: null,
+      randomWeights: false,
+      tokensUsed: null,
+      contextLength: null,
+      params: samplingParams(DEFAULT_SETTINGS),
+      sessionName: 's',
+      tokensPerSecond: null,
+      turnsOutOfContext: 0,
+    },
+    confirm: null,
+    inputRequest: null,
+    completionSources: { model: [], session: [], persona: [], command: [] },
+    exitRequested: false,
+  };
+}
+
+const texts = (view: ViewStore): string[] =>
+  view.getState().transcript.map((item) => (item.kind === 'notice' ? item.text : item.kind === 'turn' ? item.turn.text : item.kind));
+
+async function tempStore(): Promise<{ store: SessionStore; dir: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parley-parts-'));
+  return { store: new SessionStore(dir), dir };
+}
+
+test('view store: listeners hear every update; reprint clears first and bumps the epoch', () => {
+  const cleared: number[] = [];
+  const view = new ViewStore(emptyView(), () => cleared.push(view.getState().transcriptEpoch));
+  let heard = 0;
+  const unsubscribe = view.subscribe(() => heard++);
+  view.notice('one');
+  view.append();
+  view.reprint([]);
+  assert.equal(heard, 2);
+  assert.deepEqual(cleared, [0], 'the terminal is cleared before the new transcript is set');
+  assert.equal(view.getState().transcriptEpoch, 1);
+  unsubscribe();
+  view.notice('two');
+  assert.equal(heard, 2);
+  assert.deepEqual(texts(view), ['two']);
+});
+
+test('session keeper: saves in order, keeps changes made while a save runs, reports a failure once', async () => {
+  const { store, dir } = await tempStore();
+  try {
+    const errors: string[] = [];
+    const keeper = new SessionKeeper({
+      store,
+      session: newSession('kept'),
+      modelRef: () => 'gpt2',
+      onSaveError: (message) => errors.push(message),
+      onChange: () => undefined,
+    });
+    await keeper.autosave();
+    assert.equal(await store.exists('kept'), false, 'an empty new session is not written');
+    keeper.change((s) => ({ ...s, conversation: addUser(s.conversation, 'hello') }));
+    const saving = keeper.autosave();
+    keeper.change((s) => ({ ...s, conversation: setPersona(s.conversation, 'pirate') }));
+    await saving;
+    assert.equal(keeper.session.revision, 1);
+    assert.equal(keeper.session.conversation.persona, 'pirate', 'a change made during the save survives it');
+    assert.equal((await store.load('kept')).model, 'gpt2');
+    // Another writer moves the file on: our next saves conflict, reported once.
+    await store.save({ ...(await store.load('kept')) });
+    await keeper.autosave();
+    await keeper.autosave();
+    assert.equal(errors.length, 1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('context meter: counts the draft after a pause, not while paused, and shows a given window', async () => {
+  const engine = new FakeEngine({ contextLength: 1024 });
+  let session: Session = newSession('m');
+  let paused = false;
+  let changes = 0;
+  const meter = new ContextMeter({
+    engine,
+    format: () => formatFor(engine.model!, { user: 'User', assistant: 'Assistant' }),
+    session: () => session,
+    maxNewTokens: () => 128,
+    paused: () => paused,
+    onChange: () => changes++,
+  });
+  await meter.refresh();
+  const empty = meter.tokensUsed ?? 0;
+  meter.draftChanged('a fairly long draft message of many characters');
+  await waitUntil(() => meter.tokensUsed ?? 0, (n) => n > empty);
+  const withDraft = meter.tokensUsed;
+  paused = true;
+  session = { ...session, conversation: addUser(session.conversation, 'x'.repeat(400)) };
+  await meter.refresh();
+  assert.equal(meter.tokensUsed, withDraft, 'no count while the engine generates');
+  meter.show({ promptTokens: 7, droppedCount: 2 } as Parameters<ContextMeter['show']>[0]);
+  assert.deepEqual([meter.tokensUsed, meter.turnsOut], [7, 2]);
+  assert.ok(changes >= 3);
+  meter.dispose();
+});
+
+test('model slot: progress on screen while loading; a failure keeps the model in use', async () => {
+  const engine = new FakeEngine();
+  const view = new ViewStore(emptyView());
+  const ready: string[] = [];
+  let failed = 0;
+  const slot = new ModelSlot({
+    engine,
+    view,
+    offline: false,
+    dtype: () => 'fp32',
+    onReady: (ref) => ready.push(ref),
+    onFailed: () => failed++,
+  });
+  const loading = slot.load('gpt2');
+  assert.equal(slot.loading, true);
+  await loading;
+  assert.deepEqual([slot.label, slot.loading, ready], ['gpt2', false, ['gpt2']]);
+  const broken = new FakeEngine({ loadError: new EngineError('model-corrupt', 'bad file') });
+  broken.model = engine.model;
+  const other = new ModelSlot({ engine: broken, view, offline: false, dtype: () => 'fp32', onReady: () => undefined, onFailed: () => failed++ });
+  await other.load('./broken');
+  assert.equal(failed, 1);
+  assert.ok(texts(view).includes('Cannot load ./broken: bad file'));
+});
+
+test('turn runner: streams into the live area, stores the reply, Esc keeps the partial text', async () => {
+  const engine = new FakeEngine({ contextLength: 1024, scripts: [{ tokens: [' one', ' two'] }, { tokens: Array(200).fill(' w'), delayMs: 5 }] });
+  const { store, dir } = await tempStore();
+  try {
+    const view = new ViewStore(emptyView());
+    const keeper = new SessionKeeper({ store, session: newSession('t'), modelRef: () => null, onSaveError: () => undefined, onChange: () => undefined });
+    const format = () => formatFor(engine.model!, { user: 'User', assistant: 'Assistant' });
+    const meter = new ContextMeter({ engine, format, session: () => keeper.session, maxNewTokens: () => 64, paused: () => false, onChange: () => undefined });
+    let settled = 0;
+    const turns = new TurnRunner({
+      engine,
+      view,
+      keeper,
+      meter,
+      modelLoading: () => false,
+      format,
+      counter: () => meter.counter(),
+      params: () => samplingParams(DEFAULT_SETTINGS),
+      modelRef: () => null,
+      putInInput: () => undefined,
+      onChange: () => undefined,
+      onSettled: () => settled++,
+    });
+    keeper.change((s) => ({ ...s, conversation: addUser(s.conversation, 'hi') }));
+    turns.start();
+    assert.equal(turns.streaming, true);
+    await turns.settled();
+    assert.equal(keeper.session.conversation.turns.at(-1)?.text, 'one two');
+    assert.equal(view.getState().live, null);
+    keeper.change((s) => ({ ...s, conversation: addUser(s.conversation, 'more') }));
+    turns.start();
+    await waitUntil(() => view.getState().live?.text ?? '', (t) => t.length > 4);
+    turns.stop();
+    await turns.finish();
+    const reply = keeper.session.conversation.turns.at(-1);
+    assert.equal(reply?.meta?.interrupted, true);
+    assert.equal(settled, 2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
