@@ -128,29 +128,86 @@ test('context meter: counts the draft after a pause, not while paused, and shows
   meter.dispose();
 });
 
-test('model slot: progress on screen while loading; a failure keeps the model in use', async () => {
-  const engine = new FakeEngine();
+function slotOn(engine: FakeEngine) {
   const view = new ViewStore(emptyView());
-  const ready: string[] = [];
-  let failed = 0;
+  const events: string[] = [];
   const slot = new ModelSlot({
     engine,
     view,
     offline: false,
     dtype: () => 'fp32',
-    onReady: (ref) => ready.push(ref),
-    onFailed: () => failed++,
+    onReady: (ref, _model, how) => events.push(`${how} ${ref}`),
+    onFailed: () => events.push('failed'),
+    onChange: () => undefined,
   });
-  const loading = slot.load('gpt2');
-  assert.equal(slot.loading, true);
-  await loading;
-  assert.deepEqual([slot.label, slot.loading, ready], ['gpt2', false, ['gpt2']]);
-  const broken = new FakeEngine({ loadError: new EngineError('model-corrupt', 'bad file') });
-  broken.model = engine.model;
-  const other = new ModelSlot({ engine: broken, view, offline: false, dtype: () => 'fp32', onReady: () => undefined, onFailed: () => failed++ });
-  await other.load('./broken');
-  assert.equal(failed, 1);
+  return { view, events, slot };
+}
+
+test('model slot: progress on screen while loading; a failure keeps the model in use', async () => {
+  const engine = new FakeEngine({ manualLoads: true });
+  const { view, events, slot } = slotOn(engine);
+  const first = slot.load('gpt2');
+  assert.equal(slot.waitReason, 'load');
+  assert.ok(view.getState().loading);
+  engine.pendingLoads[0]!.resolve();
+  await first;
+  assert.deepEqual([slot.label, slot.waitReason, view.getState().loading, events], ['gpt2', null, null, ['loaded gpt2']]);
+  const broken = slot.load('./broken');
+  engine.pendingLoads[0]!.fail(new EngineError('model-corrupt', 'bad file'));
+  await broken;
+  assert.deepEqual(events, ['loaded gpt2', 'failed']);
   assert.ok(texts(view).includes('Cannot load ./broken: bad file'));
+  assert.ok(texts(view).includes('Still using gpt2.'));
+  assert.equal(slot.label, 'gpt2');
+});
+
+for (const order of ['first load finishes, then the second fails', 'second load fails, then the first finishes'] as const) {
+  test(`model slot: two quick switches, ${order}: the slot shows the engine's model`, async () => {
+    const engine = new FakeEngine({ manualLoads: true });
+    const { view, events, slot } = slotOn(engine);
+    const start = slot.load('old');
+    engine.pendingLoads[0]!.resolve();
+    await start;
+    const a = slot.load('model-a');
+    const b = slot.load('model-b');
+    const [loadA, loadB] = engine.pendingLoads;
+    if (order === 'first load finishes, then the second fails') {
+      loadA!.resolve();
+      await a;
+      assert.equal(slot.label, 'model-a', 'the engine runs model-a now');
+      loadB!.fail(new EngineError('model-corrupt', 'broken'));
+      await b;
+      assert.ok(texts(view).includes('Still using model-a.'), texts(view).join('\n'));
+      assert.deepEqual(events, ['loaded old', 'failed']);
+    } else {
+      loadB!.fail(new EngineError('model-corrupt', 'broken'));
+      await b;
+      assert.ok(texts(view).includes('Still using old.'));
+      assert.equal(slot.waitReason, 'load', 'model-a is still on its way');
+      loadA!.resolve();
+      await a;
+      assert.deepEqual(events, ['loaded old', 'loaded model-a']);
+    }
+    assert.equal(slot.label, 'model-a');
+    assert.equal(engine.model?.modelId, 'model-a');
+  });
+}
+
+test('model slot: a crash is reported; the engine reloads; a failed reload is reported', async () => {
+  const engine = new FakeEngine();
+  const { view, events, slot } = slotOn(engine);
+  await slot.load('gpt2');
+  const reload = engine.crash('worker exited with code 134');
+  assert.equal(slot.waitReason, 'restart');
+  await reload;
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(events, ['loaded gpt2', 'restarted gpt2']);
+  assert.equal(slot.waitReason, null);
+  engine.crash('worker exited with code 134', new EngineError('crashed', 'it is stopped; /model starts it again'));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(events.at(-1), 'failed');
+  assert.ok(texts(view).includes('The engine could not load the model again: it is stopped; /model starts it again'));
+  assert.equal(slot.label, null);
 });
 
 test('turn runner: streams into the live area, stores the reply, Esc keeps the partial text', async () => {
@@ -167,7 +224,7 @@ test('turn runner: streams into the live area, stores the reply, Esc keeps the p
       view,
       keeper,
       meter,
-      modelLoading: () => false,
+      modelWait: () => null,
       format,
       counter: () => meter.counter(),
       params: () => samplingParams(DEFAULT_SETTINGS),

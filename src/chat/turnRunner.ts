@@ -18,8 +18,8 @@ export interface TurnRunnerInput {
   view: ViewStore;
   keeper: SessionKeeper;
   meter: ContextMeter;
-  /** True while a model loads: a reply then waits for it. */
-  modelLoading: () => boolean;
+  /** Why a model is not there yet but coming (a load, a restart after a crash): a reply waits for it. */
+  modelWait: () => 'load' | 'restart' | null;
   format: () => PromptFormat | null;
   counter: () => CountTokens | null;
   params: () => SamplingParams;
@@ -63,9 +63,10 @@ export class TurnRunner {
 
   /** Generates a reply to the conversation, which ends with a user turn. */
   start(): void {
-    if (this.input.modelLoading()) {
+    const wait = this.input.modelWait();
+    if (wait !== null) {
       this.waitingForModel = true;
-      this.input.view.update({ live: { text: '', waitingForModel: true } });
+      this.input.view.update({ live: { text: '', waitingForModel: true, restarting: wait === 'restart' } });
       return;
     }
     this.turn = this.run().finally(() => {

@@ -190,7 +190,9 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
     <Box flexDirection="column">
       <Transcript key={view.transcriptEpoch} items={view.transcript} />
       {view.loading ? <ModelLoading state={view.loading} columns={columns} /> : null}
-      {view.live ? <LiveReply text={view.live.text} waitingForModel={view.live.waitingForModel} /> : null}
+      {view.live ? (
+        <LiveReply text={view.live.text} waitingForModel={view.live.waitingForModel} restarting={view.live.restarting ?? false} />
+      ) : null}
       {view.confirm !== null ? <Text color={theme.warning}>{sanitizeForTerminal(view.confirm)} (y/N)</Text> : null}
       {ctrlCPending ? <Text color={theme.warning}>Press Ctrl+C again to exit</Text> : null}
       <InputBox

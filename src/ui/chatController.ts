@@ -4,7 +4,7 @@
 // methods here.
 import { homedir } from 'node:os';
 import type { EngineClient } from '../engine/engineClient.js';
-import type { SamplingParams } from '../engine/protocol.js';
+import type { ModelInfo, SamplingParams } from '../engine/protocol.js';
 import { canonicalModelRef, DEMO_MODEL, MODEL_ALIASES } from '../engine/modelRefs.js';
 import { addUser } from '../session/conversation.js';
 import { PERSONA_PRESETS } from '../session/personas.js';
@@ -110,15 +110,16 @@ export class ChatController implements ChatModel {
       view: this.view,
       offline: input.offline,
       dtype: () => this.effective().values.dtype,
-      onReady: (ref) => this.modelReady(ref),
+      onReady: (ref, model, how) => this.modelReady(ref, model, how),
       onFailed: () => this.modelFailed(),
+      onChange: statusChanged,
     });
     this.turns = new TurnRunner({
       engine: this.engine,
       view: this.view,
       keeper: this.keeper,
       meter: this.meter,
-      modelLoading: () => this.slot.loading,
+      modelWait: () => this.slot.waitReason,
       format: () => this.format(),
       counter: () => this.counter(),
       params: () => samplingParams(this.effective().values),
@@ -134,9 +135,6 @@ export class ChatController implements ChatModel {
     this.commands = input.commands(this);
     const greeting = (input.greeting ?? []).map((line) => noticeItem(line, 'warning'));
     this.view.update({ transcript: [...greeting, ...this.introItems()] });
-    this.engine.onCrash((message) =>
-      this.notice(`The model engine stopped unexpectedly (${message}); it restarts and reloads the model.`, 'warning'),
-    );
     void this.refreshCompletionSources();
   }
 
@@ -346,28 +344,35 @@ export class ChatController implements ChatModel {
     }
     this.keeper.change((session) => ({ ...session, conversation: addUser(session.conversation, text) }));
     this.view.append(turnItem(this.session.conversation.turns.at(-1)!));
-    if (!this.engine.model && !this.slot.loading) {
+    if (!this.engine.model && this.slot.waitReason === null) {
       this.notice('No model is loaded: load one with /model, then /retry to get a reply.', 'error');
       return;
     }
     this.regenerate();
   }
 
-  private modelReady(ref: string): void {
-    const model = this.engine.model;
-    if (!model) return;
+  private modelReady(ref: string, model: ModelInfo, how: 'loaded' | 'restarted'): void {
     this.keeper.change((session) => ({ ...session, model: this.storedModelRef, dtype: model.dtype }));
-    this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
-    if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
-    const limitError = checkMaxNewTokens(this.effective().values.maxNewTokens, model.contextLength);
-    if (limitError) this.notice(`${limitError}; lower it with /max-tokens.`, 'warning');
+    if (how === 'restarted') {
+      this.notice(`The engine is back: model ${modelLabel(ref)} ready.`);
+    } else {
+      this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
+      if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
+      const limitError = checkMaxNewTokens(this.effective().values.maxNewTokens, model.contextLength);
+      if (limitError) this.notice(`${limitError}; lower it with /max-tokens.`, 'warning');
+    }
     this.refreshStatus();
     if (!this.turns.modelReady()) void this.refreshContext();
   }
 
+  /** No model is on its way any more; a waiting message goes to the model in use, if any. */
   private modelFailed(): void {
-    if (!this.engine.model && this.turns.giveUpWaiting()) {
-      this.notice('Your message is kept: load a model, then /retry to get a reply.');
+    if (!this.turns.waiting) return;
+    if (this.engine.model) {
+      this.notice(`Your message goes to ${this.slot.label ?? 'the model in use'}.`);
+      this.turns.modelReady();
+    } else if (this.turns.giveUpWaiting()) {
+      this.notice('Your message is kept: load a model with /model, then /retry to get a reply.');
     }
   }
 

@@ -8,6 +8,8 @@ export interface LiveReplyState {
   text: string;
   /** The message was sent before the model was ready and waits for it. */
   waitingForModel: boolean;
+  /** What it waits for is the engine, restarting after a crash. */
+  restarting?: boolean;
 }
 
 export interface ViewState {
