@@ -251,3 +251,24 @@ test('turn runner: streams into the live area, stores the reply, Esc keeps the p
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('turn runner: a turn result is applied to the session as it is now', async () => {
+  const { withTurnResult } = await import('../src/chat/turnRunner.js');
+  const asked = { ...newSession('w'), conversation: addUser(newSession('w').conversation, 'q', { id: 'u1' }) };
+  const reply = { id: 'r1', role: 'assistant' as const, text: 'a', createdAt: new Date(0).toISOString() };
+  const result = {
+    session: { ...asked, conversation: { ...asked.conversation, turns: [...asked.conversation.turns, reply] }, windowStart: 'u1' },
+    reply,
+    reason: 'eos' as const,
+    interrupted: false,
+    window: null,
+  };
+  const changed = { ...asked, params: { temperature: 0.2 }, conversation: setPersona(asked.conversation, 'p') };
+  const applied = withTurnResult(changed, asked, result, 'gpt2');
+  assert.deepEqual(applied.conversation.turns.map((t) => t.id), ['u1', 'r1']);
+  assert.equal(applied.params.temperature, 0.2);
+  assert.equal(applied.conversation.persona, 'p');
+  assert.equal(applied.windowStart, 'u1');
+  assert.equal(applied.model, 'gpt2');
+  assert.equal(withTurnResult(newSession('other'), asked, result, 'gpt2').conversation.turns.length, 0, 'another session is left alone');
+});

@@ -5,6 +5,7 @@ import type { SamplingParams } from '../engine/protocol.js';
 import { chatTurn, type ChatTurnResult } from '../session/chatTurn.js';
 import { undo } from '../session/conversation.js';
 import type { PromptFormat } from '../session/promptFormat.js';
+import type { Session } from '../session/types.js';
 import type { CountTokens } from '../session/tokenCountCache.js';
 import { REPLY_INDENT, settleLines } from '../ui/replyLines.js';
 import { TokenBatcher } from '../ui/tokenBatcher.js';
@@ -141,10 +142,11 @@ export class TurnRunner {
       });
     });
     let result: ChatTurnResult | null = null;
+    const asked = keeper.session;
     try {
       const events = chatTurn({
         engine,
-        session: keeper.session,
+        session: asked,
         params: this.input.params(),
         format,
         countTokens: counter,
@@ -159,16 +161,18 @@ export class TurnRunner {
       batcher.drain();
       this.abort = null;
     }
-    this.finishTurn(result, streamed ? (view.getState().live?.text ?? '') : null);
+    this.finishTurn(asked, result, streamed ? (view.getState().live?.text ?? '') : null);
   }
 
   /** `streamedRest`: the reply's last line when it was streamed, its earlier lines already shown. */
-  private finishTurn(result: ChatTurnResult | null, streamedRest: string | null): void {
+  private finishTurn(asked: Session, result: ChatTurnResult | null, streamedRest: string | null): void {
     const { view, keeper } = this.input;
     const items: TranscriptItem[] = [];
     if (result) {
       const done = result;
-      keeper.set({ ...done.session, model: this.input.modelRef() ?? done.session.model });
+      // Settings and the persona may have changed while the reply streamed: the reply is
+      // added to the session as it is now, not to the one the turn started from.
+      keeper.change((session) => withTurnResult(session, asked, done, this.input.modelRef()));
       if (done.reply) {
         const interrupted = done.reply.meta?.interrupted ?? false;
         items.push(streamedRest === null ? turnItem(done.reply) : replyEndItem(streamedRest, interrupted));
@@ -180,4 +184,22 @@ export class TurnRunner {
     view.update({ live: null, transcript: [...view.getState().transcript, ...items] });
     this.input.onChange();
   }
+}
+
+/**
+ * The session `current` with the outcome of a turn that started from `asked`: the reply
+ * (if any) follows the user turn it answers, and the window start is the turn's. Nothing
+ * changes when `current` is another session, or no longer ends with that user turn.
+ */
+export function withTurnResult(current: Session, asked: Session, result: ChatTurnResult, modelRef: string | null): Session {
+  const answered = asked.conversation.turns.at(-1);
+  const last = current.conversation.turns.at(-1);
+  if (current.name !== asked.name || !answered || last?.id !== answered.id) return current;
+  const reply = result.reply;
+  return {
+    ...current,
+    model: modelRef ?? current.model,
+    windowStart: result.session.windowStart ?? null,
+    conversation: reply ? { ...current.conversation, turns: [...current.conversation.turns, reply] } : current.conversation,
+  };
 }

@@ -94,7 +94,6 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
       return;
     }
     if (!text.trim()) return;
-    if (view.live && !view.live.waitingForModel) return;
     historyRef.current = startHistory(withEntry(historyRef.current.entries, text));
     onHistoryEntry(text);
     edit(EMPTY_EDITOR);

@@ -338,6 +338,12 @@ export class ChatController implements ChatModel {
   }
 
   private sendMessage(text: string): void {
+    if (this.turns.streaming) {
+      // The text stays the user's: back into the input box, to send once the reply is done.
+      this.putInInput(text);
+      this.notice('A reply is on its way: wait for the reply or press Esc.', 'warning');
+      return;
+    }
     if (this.busy) {
       this.notice('A message is already waiting for a reply; Esc takes it back.', 'warning');
       return;
