@@ -39,6 +39,7 @@ function emptyView(): ViewState {
       turnsOutOfContext: 0,
     },
     confirm: null,
+    choice: null,
     inputRequest: null,
     completionSources: { model: [], session: [], persona: [], command: [] },
     exitRequested: false,

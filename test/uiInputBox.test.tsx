@@ -34,6 +34,7 @@ class StubChat implements ChatModel {
       turnsOutOfContext: 0,
     },
     confirm: null,
+    choice: null,
     inputRequest: null,
     completionSources: { model: ['gpt2', 'distilgpt2'], session: [], persona: [], command: [] },
     exitRequested: false,
@@ -54,14 +55,16 @@ class StubChat implements ChatModel {
   stop(): void {
     this.stops++;
   }
+  choose(): void {}
   answer(yes: boolean): void {
     this.answers.push(yes);
   }
   draftChanged(): void {}
   clearScreen(): void {}
   setReplyWidth(): void {}
-  async exit(): Promise<void> {
+  async exit(): Promise<boolean> {
     this.exits++;
+    return true;
   }
 }
 

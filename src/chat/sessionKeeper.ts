@@ -1,5 +1,6 @@
 // The session in use and its file: every change to the session goes through here, and so
 // does every save, one after the other.
+import { sessionNameError } from '../session/sessionNames.js';
 import { saveSession, type SessionStore } from '../session/sessionStore.js';
 import type { Session } from '../session/types.js';
 
@@ -29,9 +30,44 @@ export class SessionKeeper {
     return this.current;
   }
 
+  /** Why the last save failed; null once a save succeeded (or nothing needed saving). */
+  get unsaved(): string | null {
+    return this.lastSaveError;
+  }
+
   set(session: Session): void {
     this.current = session;
     this.input.onChange();
+  }
+
+  /** A save made outside autosave (/save) succeeded: the session is saved as `name`. */
+  saved(name: string, revision: number, updatedAt: string): void {
+    this.lastSaveError = null;
+    this.set({ ...this.current, name, revision, updatedAt });
+  }
+
+  /** Another session takes this one's place (/new, /load): its save state starts afresh. */
+  replace(session: Session): void {
+    this.lastSaveError = null;
+    this.set(session);
+  }
+
+  /**
+   * Saves the session under a new name (after a conflict or a failed save under its own);
+   * the session in memory takes that name. Returns why it could not, or null.
+   */
+  async saveAs(name: string): Promise<string | null> {
+    const nameError = sessionNameError(name);
+    if (nameError) return nameError;
+    return this.serialized(async () => {
+      if (await this.store.exists(name).catch(() => false)) return `a session "${name}" already exists; choose another name`;
+      const result = await saveSession(this.store, { ...this.current, name, revision: 0, model: this.input.modelRef() ?? this.current.model });
+      if (!result.ok) return result.error.message;
+      this.lastSaveError = null;
+      this.current = { ...this.current, name, revision: result.session.revision, updatedAt: result.session.updatedAt };
+      this.input.onChange();
+      return null;
+    });
   }
 
   /** Applies `change` to the session as it is now (not as it was when some work began). */
@@ -59,11 +95,17 @@ export class SessionKeeper {
       if (session.revision === 0 && session.conversation.turns.length === 0) return;
       const result = await saveSession(this.store, { ...session, model: this.input.modelRef() ?? session.model });
       if (!result.ok) {
-        if (result.error.message !== this.lastSaveError) this.input.onSaveError(result.error.message);
+        const repeated = result.error.message === this.lastSaveError;
         this.lastSaveError = result.error.message;
+        if (!repeated) {
+          this.input.onSaveError(result.error.message);
+          this.input.onChange();
+        }
         return;
       }
+      const wasUnsaved = this.lastSaveError !== null;
       this.lastSaveError = null;
+      if (wasUnsaved) this.input.onChange();
       // The session may have changed while it was written; only the file's bookkeeping is new.
       if (this.current.name === session.name) {
         this.current = { ...this.current, revision: result.session.revision, updatedAt: result.session.updatedAt };

@@ -62,7 +62,10 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   const quit = useCallback(() => {
     if (exiting.current) return;
     exiting.current = true;
-    void chat.exit().then(() => exit());
+    void chat.exit().then((leave) => {
+      if (leave) exit();
+      else exiting.current = false;
+    });
   }, [chat, exit]);
 
   const edit = useCallback(
@@ -90,6 +93,11 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
     }
     if (view.confirm !== null) {
       chat.answer(/^\s*y(es)?\s*$/i.test(text));
+      edit(EMPTY_EDITOR);
+      return;
+    }
+    if (view.choice !== null) {
+      chat.choose(text);
       edit(EMPTY_EDITOR);
       return;
     }
@@ -133,6 +141,7 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
       case 'escape':
         if (generating) chat.stop();
         else if (view.confirm !== null) chat.answer(false);
+        else if (view.choice !== null) chat.choose('');
         return;
       case 'ctrlD':
         if (editor.text) edit(applyEdit(editor, { type: 'delete' }));
@@ -193,6 +202,11 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
         <LiveReply text={view.live.text} waitingForModel={view.live.waitingForModel} restarting={view.live.restarting ?? false} />
       ) : null}
       {view.confirm !== null ? <Text color={theme.warning}>{sanitizeForTerminal(view.confirm)} (y/N)</Text> : null}
+      {view.choice !== null ? (
+        <Text color={theme.warning}>
+          {sanitizeForTerminal(view.choice.question)} {view.choice.answers}
+        </Text>
+      ) : null}
       {ctrlCPending ? <Text color={theme.warning}>Press Ctrl+C again to exit</Text> : null}
       <InputBox
         editor={editor}

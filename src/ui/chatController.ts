@@ -66,6 +66,9 @@ export class ChatController implements ChatModel {
   private readonly slot: ModelSlot;
   private readonly turns: TurnRunner;
   private confirmAction: (() => Promise<void> | void) | null = null;
+  private choiceAction: ((text: string) => Promise<void> | void) | null = null;
+  /** The user chose to leave although the session is not saved. */
+  private leaveUnsaved = false;
   private inputSeq = 0;
 
   constructor(input: ChatControllerInput) {
@@ -84,6 +87,7 @@ export class ChatController implements ChatModel {
         loading: null,
         status: emptyStatus(input.session, effectiveSettings({ flags: this.flags, session: sessionLayer(input.session), settings: this.stored }).values),
         confirm: null,
+        choice: null,
         inputRequest: null,
         completionSources: { model: [], session: [], persona: [], command: [] },
         exitRequested: false,
@@ -179,6 +183,13 @@ export class ChatController implements ChatModel {
     this.runReported(action);
   }
 
+  choose(text: string): void {
+    const action = this.choiceAction;
+    this.choiceAction = null;
+    this.view.update({ choice: null });
+    if (action) this.runReported(() => action(text));
+  }
+
   draftChanged(text: string): void {
     this.meter.draftChanged(text);
   }
@@ -191,11 +202,38 @@ export class ChatController implements ChatModel {
     this.reprintWith([]);
   }
 
-  async exit(): Promise<void> {
-    this.meter.dispose();
+  async exit(): Promise<boolean> {
     // A reply in progress is stopped and kept, then everything is saved.
     await this.turns.finish();
     await this.autosave();
+    if (this.keeper.unsaved === null || this.leaveUnsaved) {
+      this.meter.dispose();
+      return true;
+    }
+    this.view.update({ exitRequested: false });
+    this.askUnsaved('leaving', () => {
+      this.leaveUnsaved = true;
+      this.requestExit();
+    });
+    return false;
+  }
+
+  /** Leaves without asking (a signal, a fatal error): stops a reply, saves, and says how that went. */
+  async shutdown(): Promise<number> {
+    this.meter.dispose();
+    await this.turns.finish();
+    await this.autosave();
+    return this.exitCode;
+  }
+
+  /** 0 when the session is saved, 1 when its last save failed. */
+  get exitCode(): number {
+    return this.keeper.unsaved === null ? 0 : 1;
+  }
+
+  /** Why the session is not saved, or null. */
+  get unsavedReason(): string | null {
+    return this.keeper.unsaved;
   }
 
   // ---- What commands build on -------------------------------------------------------
@@ -243,6 +281,11 @@ export class ChatController implements ChatModel {
     void this.refreshContext();
   }
 
+  /** An explicit save (/save) succeeded. */
+  sessionSaved(name: string, revision: number, updatedAt: string): void {
+    this.keeper.saved(name, revision, updatedAt);
+  }
+
   /** A sampling value chosen in the chat: it goes into the session and wins over the flag. */
   setSamplingValue<K extends keyof SamplingParams>(key: K, value: SamplingParams[K]): void {
     const flags = { ...this.flags };
@@ -256,9 +299,20 @@ export class ChatController implements ChatModel {
     this.refreshStatus();
   }
 
+  /**
+   * Runs `action`, which drops the session in use from memory (/new, /load), once the
+   * session is saved; when it cannot be, asks the user to retry, save it under another
+   * name, or discard it.
+   */
+  async leaveSession(what: string, action: () => Promise<void> | void): Promise<void> {
+    await this.autosave();
+    if (this.keeper.unsaved === null) return action();
+    this.askUnsaved(what, action);
+  }
+
   /** Swaps in another session (/new, /load): the screen shows its transcript anew. */
   replaceSession(session: Session, intro: string): void {
-    this.keeper.set(session);
+    this.keeper.replace(session);
     this.turns.tokensPerSecond = null;
     this.reprintWith([noticeItem(intro), ...this.turnItems()]);
     void this.refreshContext();
@@ -330,6 +384,41 @@ export class ChatController implements ChatModel {
     void Promise.resolve()
       .then(action)
       .catch((error: unknown) => this.notice(errorMessage(error), 'error'));
+  }
+
+  private askUnsaved(what: string, action: () => Promise<void> | void): void {
+    const name = this.session.name;
+    this.choiceAction = async (text) => {
+      const [word = '', ...rest] = text.trim().split(/\s+/);
+      const choice = word.toLowerCase();
+      if (choice === 'r' || choice === 'retry') return this.leaveSession(what, action);
+      if (choice === 'd' || choice === 'discard') {
+        this.notice(`Session ${name} discarded: not saved.`, 'warning');
+        return action();
+      }
+      if (choice === 's' || choice === 'save') {
+        const target = (rest[0]?.toLowerCase() === 'as' ? rest.slice(1) : rest).join(' ');
+        if (target === '') {
+          this.notice('Save as needs a name: s <name>.', 'error');
+          return this.askUnsaved(what, action);
+        }
+        const error = await this.keeper.saveAs(target);
+        if (error !== null) {
+          this.notice(error, 'error');
+          return this.askUnsaved(what, action);
+        }
+        this.notice(`Saved session ${target} to ${this.store.pathOf(target)}.`);
+        void this.refreshCompletionSources();
+        return action();
+      }
+      this.notice(`Cancelled; session ${name} is still not saved.`);
+    };
+    this.view.update({
+      choice: {
+        question: `Session ${name} is not saved (${this.keeper.unsaved ?? 'unknown error'}), ${what} would lose it.`,
+        answers: 'not saved: retry (r) / save as (s <name>) / discard (d)? Esc cancels',
+      },
+    });
   }
 
   private reprintWith(transcript: TranscriptItem[]): void {
@@ -410,6 +499,7 @@ export class ChatController implements ChatModel {
         sessionName: this.session.name,
         tokensPerSecond: this.turns.tokensPerSecond,
         turnsOutOfContext: this.meter.turnsOut,
+        unsaved: this.keeper.unsaved !== null,
       },
     });
   }

@@ -106,7 +106,7 @@ export async function runChatApp(options: ChatAppOptions): Promise<number> {
     const { element, controller } = await prepareChatApp({ ...options, engine, clearTerminal });
     const instance = render(element, { ...INK_OPTIONS, stdin: options.stdin ?? process.stdin, stdout });
     const onSignal = (): void => {
-      void controller.exit().then(() => instance.unmount());
+      void controller.shutdown().then(() => instance.unmount());
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGHUP', onSignal);
@@ -117,7 +117,9 @@ export async function runChatApp(options: ChatAppOptions): Promise<number> {
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);
     }
-    return 0;
+    const unsaved = controller.unsavedReason;
+    if (unsaved !== null) process.stderr.write(`parley: session ${controller.session.name} was not saved: ${unsaved}\n`);
+    return controller.exitCode;
   } finally {
     if (ownEngine) await engine.dispose();
   }

@@ -104,9 +104,10 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       const nameError = sessionNameError(chosen);
       if (nameError) return notice(nameError, 'error');
       if (taken.has(chosen)) return notice(`a session "${chosen}" already exists; /load ${chosen} continues it`, 'error');
-      await chat.autosave();
       const persona = resolvePersona(chat.effective().values.persona);
-      chat.replaceSession(newSession(chosen, { persona, now: now() }), `New session ${chosen}.`);
+      await chat.leaveSession('starting a new session', () =>
+        chat.replaceSession(newSession(chosen, { persona, now: now() }), `New session ${chosen}.`),
+      );
     },
 
     async saveSession(name) {
@@ -122,7 +123,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
         return chat.store.save({ ...session, name: target, model: chat.storedModelRef ?? session.model }, now());
       });
       if (!saved) return notice(`a session "${target}" already exists; choose another name`, 'error');
-      chat.setSession({ ...chat.session, name: target, revision: saved.revision, updatedAt: saved.updatedAt });
+      chat.sessionSaved(target, saved.revision, saved.updatedAt);
       notice(`Saved session ${target} to ${chat.store.pathOf(target)}.`);
       void chat.refreshCompletionSources();
     },
@@ -131,12 +132,13 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       if (busyGuard('switch sessions')) return;
       if (name === chat.session.name) return notice(`Session ${name} is the one in use.`);
       const session = await chat.store.load(name);
-      await chat.autosave();
-      chat.replaceSession(session, `Resumed session ${name} (${session.conversation.turns.length} turns).`);
-      const model = session.model;
-      if (model !== null && model !== chat.storedModelRef) {
-        chat.ask(`Session ${name} used the model ${model}. Switch to it?`, () => handlers.switchModel(model));
-      }
+      await chat.leaveSession(`loading ${name}`, () => {
+        chat.replaceSession(session, `Resumed session ${name} (${session.conversation.turns.length} turns).`);
+        const model = session.model;
+        if (model !== null && model !== chat.storedModelRef) {
+          chat.ask(`Session ${name} used the model ${model}. Switch to it?`, () => handlers.switchModel(model));
+        }
+      });
     },
 
     async listSessions() {
