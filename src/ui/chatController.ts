@@ -12,12 +12,13 @@ import { formatFor, type PromptFormat } from '../session/promptFormat.js';
 import type { SessionStore } from '../session/sessionStore.js';
 import type { SettingsStore } from '../session/settings.js';
 import { effectiveSettings, samplingParams, sessionLayer, type EffectiveSettings } from '../session/settingsPrecedence.js';
-import { checkMaxNewTokens, type Settings } from '../session/settingsSchema.js';
+import type { Settings } from '../session/settingsSchema.js';
 import type { CountTokens } from '../session/tokenCountCache.js';
 import type { Session } from '../session/types.js';
 import type { ChatModel } from '../chat/chatModel.js';
 import { ContextMeter } from '../chat/contextMeter.js';
 import { ModelSlot } from '../chat/modelSlot.js';
+import { replyBudget } from '../chat/replyBudget.js';
 import { SessionKeeper } from '../chat/sessionKeeper.js';
 import { TurnRunner } from '../chat/turnRunner.js';
 import { ViewStore } from '../chat/viewStore.js';
@@ -256,8 +257,13 @@ export class ChatController implements ChatModel {
     return this.turns.busy;
   }
 
+  /** The settings in effect, with the reply length fitted to the model in use. */
   effective(): EffectiveSettings {
-    return effectiveSettings({ flags: this.flags, session: sessionLayer(this.keeper.session), settings: this.stored });
+    const settings = effectiveSettings({ flags: this.flags, session: sessionLayer(this.keeper.session), settings: this.stored });
+    const model = this.engine.model;
+    if (!model) return settings;
+    const { maxNewTokens } = replyBudget(settings.values.maxNewTokens, settings.sources.maxNewTokens, model.contextLength);
+    return { ...settings, values: { ...settings.values, maxNewTokens } };
   }
 
   format(): PromptFormat | null {
@@ -453,8 +459,14 @@ export class ChatController implements ChatModel {
     } else {
       this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
       if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
-      const limitError = checkMaxNewTokens(this.effective().values.maxNewTokens, model.contextLength);
-      if (limitError) this.notice(`${limitError}; lower it with /max-tokens.`, 'warning');
+      const { values, sources } = effectiveSettings({ flags: this.flags, session: sessionLayer(this.session), settings: this.stored });
+      const budget = replyBudget(values.maxNewTokens, sources.maxNewTokens, model.contextLength);
+      if (budget.lowered) {
+        this.notice(
+          `max tokens ${values.maxNewTokens} does not fit ${modelLabel(ref)} (${model.contextLength} tokens of context): using ${budget.maxNewTokens} with it.`,
+          'warning',
+        );
+      }
     }
     this.refreshStatus();
     if (!this.turns.modelReady()) void this.refreshContext();
