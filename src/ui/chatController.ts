@@ -8,7 +8,7 @@ import type { ModelInfo, SamplingParams } from '../engine/protocol.js';
 import { canonicalModelRef, DEMO_MODEL, MODEL_ALIASES } from '../engine/modelRefs.js';
 import { addUser } from '../session/conversation.js';
 import { PERSONA_PRESETS } from '../session/personas.js';
-import { formatFor, type PromptFormat } from '../session/promptFormat.js';
+import { formatFor, transcriptFormat, type PromptFormat } from '../session/promptFormat.js';
 import type { SessionStore } from '../session/sessionStore.js';
 import type { SettingsStore } from '../session/settings.js';
 import { effectiveSettings, samplingParams, sessionLayer, type EffectiveSettings } from '../session/settingsPrecedence.js';
@@ -19,6 +19,7 @@ import type { ChatModel } from '../chat/chatModel.js';
 import { ContextMeter } from '../chat/contextMeter.js';
 import { ModelSlot } from '../chat/modelSlot.js';
 import { replyBudget } from '../chat/replyBudget.js';
+import { guardedFormat } from '../chat/formatGuard.js';
 import { SessionKeeper } from '../chat/sessionKeeper.js';
 import { TurnRunner } from '../chat/turnRunner.js';
 import { ViewStore } from '../chat/viewStore.js';
@@ -71,6 +72,8 @@ export class ChatController implements ChatModel {
   /** The user chose to leave although the session is not saved. */
   private leaveUnsaved = false;
   private inputSeq = 0;
+  /** Models whose chat template failed: they get the transcript format. */
+  private readonly brokenTemplates = new Set<string>();
 
   constructor(input: ChatControllerInput) {
     this.engine = input.engine;
@@ -266,11 +269,25 @@ export class ChatController implements ChatModel {
     return { ...settings, values: { ...settings.values, maxNewTokens } };
   }
 
+  /** The model's prompt format; the transcript when its chat template fails. */
   format(): PromptFormat | null {
     const model = this.engine.model;
     if (!model) return null;
     const { userName, assistantName } = this.effective().values;
-    return formatFor(model, { user: userName, assistant: assistantName });
+    const names = { user: userName, assistant: assistantName };
+    if (this.brokenTemplates.has(model.modelId)) return transcriptFormat(names);
+    return guardedFormat(
+      () => formatFor(model, names),
+      () => transcriptFormat(names),
+      (error) => {
+        if (this.brokenTemplates.has(model.modelId)) return;
+        this.brokenTemplates.add(model.modelId);
+        this.notice(
+          `The model's chat template failed (${errorMessage(error)}); its prompts use the plain transcript format instead.`,
+          'warning',
+        );
+      },
+    );
   }
 
   /** The model's token counter, through the cache. */

@@ -13,11 +13,14 @@ import { ChatController } from './chatController.js';
 import { chooseSession } from './chooseSession.js';
 import { commandHandlers } from './commands/commandHandlers.js';
 import { COMMANDS } from './commands/commandTable.js';
+import { installLastResort } from './lastResort.js';
 import { appendHistory, historyPath, loadHistory } from './historyFile.js';
 import { ThemeContext, themeFor } from './theme.js';
 
 // Erase the screen and the scrollback, cursor home.
 const CLEAR_TERMINAL = '\u001b[2J\u001b[3J\u001b[H';
+// Cursor visible, bracketed paste off.
+const SHOW_CURSOR = '\u001b[?25h\u001b[?2004l';
 
 export interface ChatAppOptions {
   args: Pick<CliArgs, 'offline' | 'resume' | 'session' | 'system'>;
@@ -104,18 +107,35 @@ export async function runChatApp(options: ChatAppOptions): Promise<number> {
       if (stdout.isTTY) stdout.write(CLEAR_TERMINAL);
     };
     const { element, controller } = await prepareChatApp({ ...options, engine, clearTerminal });
-    const instance = render(element, { ...INK_OPTIONS, stdin: options.stdin ?? process.stdin, stdout });
+    const stdin = options.stdin ?? process.stdin;
+    const instance = render(element, { ...INK_OPTIONS, stdin, stdout });
+    let signalled = false;
     const onSignal = (): void => {
+      if (signalled) return;
+      signalled = true;
       void controller.shutdown().then(() => instance.unmount());
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGHUP', onSignal);
+    // `on`, not `once`: Ink's signal-exit re-raises a signal that has no listener left but
+    // its own, which would kill the process before the session is saved.
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+    const removeLastResort = installLastResort({
+      restoreTerminal: () => {
+        instance.unmount();
+        if (stdin.isTTY) stdin.setRawMode(false);
+        if (stdout.isTTY) stdout.write(SHOW_CURSOR);
+      },
+      save: () => controller.shutdown(),
+      writeLine: (line) => process.stderr.write(`${line}\n`),
+      exit: (code) => process.exit(code),
+    });
     controller.start();
     try {
       await instance.waitUntilExit();
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);
+      removeLastResort();
     }
     const unsaved = controller.unsavedReason;
     if (unsaved !== null) process.stderr.write(`parley: session ${controller.session.name} was not saved: ${unsaved}\n`);

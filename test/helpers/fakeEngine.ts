@@ -2,6 +2,7 @@
 // Each generate() call consumes the next script (a list of token texts plus how it ends);
 // tokens arrive with a configurable delay so tests can cancel mid-stream.
 import type {
+  ChatTemplate,
   Dtype,
   DoneReason,
   GenerateEvent,
@@ -31,6 +32,8 @@ export interface FakeEngineOptions {
   modelId?: string;
   dtype?: Dtype;
   hasChatTemplate?: boolean;
+  /** The tokenizer's chat template, for instruct-model tests. */
+  chatTemplate?: ChatTemplate;
   /** Token counter; default: one token per 4 UTF-16 units, at least 1 for non-empty text. */
   countTokens?: (text: string) => number;
   /** Load fails with this error when set. */
@@ -229,6 +232,7 @@ export class FakeEngine implements EngineClient {
       eosTokenIds: [50256],
       dtype: this.options.dtype ?? 'fp32',
       hasChatTemplate: this.options.hasChatTemplate ?? false,
+      ...(this.options.chatTemplate ? { chatTemplate: this.options.chatTemplate } : {}),
       randomWeights: false,
     };
   }
