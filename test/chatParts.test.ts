@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ChatSettings } from '../src/chat/chatSettings.js';
 import { ContextMeter } from '../src/chat/contextMeter.js';
+import { Questions } from '../src/chat/questions.js';
 import { ModelSlot } from '../src/chat/modelSlot.js';
 import { SessionKeeper } from '../src/chat/sessionKeeper.js';
 import { TurnRunner } from '../src/chat/turnRunner.js';
@@ -272,4 +274,58 @@ test('turn runner: a turn result is applied to the session as it is now', async 
   assert.equal(applied.windowStart, 'u1');
   assert.equal(applied.model, 'gpt2');
   assert.equal(withTurnResult(newSession('other'), asked, result, 'gpt2').conversation.turns.length, 0, 'another session is left alone');
+});
+
+test('questions: yes runs the action, anything else cancels; a choice gets the line; input requests count up', async () => {
+  const view = new ViewStore(emptyView());
+  const ran: string[] = [];
+  const questions = new Questions(view, (action) => void action());
+  questions.ask('Delete?', () => void ran.push('deleted'));
+  assert.equal(view.getState().confirm, 'Delete?');
+  questions.answer(false);
+  assert.deepEqual([ran, view.getState().confirm, texts(view).at(-1)], [[], null, 'Cancelled.']);
+  questions.ask('Delete?', () => void ran.push('deleted'));
+  questions.answer(true);
+  questions.askChoice('Which?', 'a / b', (text) => void ran.push(`chose ${text}`));
+  assert.equal(view.getState().choice?.answers, 'a / b');
+  questions.choose('b');
+  assert.deepEqual(ran, ['deleted', 'chose b']);
+  assert.equal(view.getState().choice, null);
+  questions.putInInput('x');
+  questions.putInInput('x');
+  assert.equal(view.getState().inputRequest?.seq, 2);
+});
+
+test('chat settings: a flag wins until a chat value replaces it; the reply length follows the model', () => {
+  const settings = new ChatSettings({ temperature: 0.1 }, { topK: 7 });
+  const session = { ...newSession('s'), params: { temperature: 0.5 } };
+  assert.equal(settings.layered(session).values.temperature, 0.1);
+  settings.forgetFlag('temperature');
+  assert.equal(settings.layered(session).values.temperature, 0.5);
+  assert.equal(settings.layered(session).values.topK, 7);
+  settings.setStored('topK', 9);
+  assert.equal(settings.layered(session).values.topK, 9);
+  const small = { ...new FakeEngine({ contextLength: 128 }).model! };
+  assert.equal(settings.effective(session, small).values.maxNewTokens, 32);
+  assert.equal(settings.effective(session, null).values.maxNewTokens, 128);
+});
+
+test('last resort: an uncaught error restores the terminal, saves, prints one line, exits 1, once', async () => {
+  const { EventEmitter } = await import('node:events');
+  const { installLastResort } = await import('../src/ui/lastResort.js');
+  const events = new EventEmitter();
+  const steps: string[] = [];
+  const exited = new Promise<number>((resolve) => {
+    installLastResort({
+      restoreTerminal: () => steps.push('restore'),
+      save: async () => steps.push('save'),
+      writeLine: (line) => steps.push(line),
+      exit: resolve,
+      events: events as unknown as Pick<NodeJS.Process, 'on' | 'off'>,
+    });
+  });
+  events.emit('unhandledRejection', new Error('template exploded\nwith a stack'));
+  events.emit('uncaughtException', new Error('second'));
+  assert.equal(await exited, 1);
+  assert.deepEqual(steps, ['restore', 'save', 'parley: template exploded (the session was saved where it could be)']);
 });

@@ -8,18 +8,20 @@ import type { ModelInfo, SamplingParams } from '../engine/protocol.js';
 import { canonicalModelRef, DEMO_MODEL, MODEL_ALIASES } from '../engine/modelRefs.js';
 import { addUser } from '../session/conversation.js';
 import { PERSONA_PRESETS } from '../session/personas.js';
-import { formatFor, transcriptFormat, type PromptFormat } from '../session/promptFormat.js';
+import type { PromptFormat } from '../session/promptFormat.js';
 import type { SessionStore } from '../session/sessionStore.js';
 import type { SettingsStore } from '../session/settings.js';
-import { effectiveSettings, samplingParams, sessionLayer, type EffectiveSettings } from '../session/settingsPrecedence.js';
+import { samplingParams, type EffectiveSettings } from '../session/settingsPrecedence.js';
 import type { Settings } from '../session/settingsSchema.js';
 import type { CountTokens } from '../session/tokenCountCache.js';
 import type { Session } from '../session/types.js';
 import type { ChatModel } from '../chat/chatModel.js';
 import { ContextMeter } from '../chat/contextMeter.js';
 import { ModelSlot } from '../chat/modelSlot.js';
-import { replyBudget } from '../chat/replyBudget.js';
-import { guardedFormat } from '../chat/formatGuard.js';
+import { ChatSettings } from '../chat/chatSettings.js';
+import { PromptFormats } from '../chat/promptFormats.js';
+import { Questions } from '../chat/questions.js';
+import { UnsavedGuard } from '../chat/unsavedSession.js';
 import { SessionKeeper } from '../chat/sessionKeeper.js';
 import { TurnRunner } from '../chat/turnRunner.js';
 import { ViewStore } from '../chat/viewStore.js';
@@ -60,28 +62,24 @@ export class ChatController implements ChatModel {
   readonly settings: SettingsStore | null;
   readonly historyFile: string;
   private readonly commands: ChatCommands;
-  private flags: Partial<Settings>;
-  private stored: Partial<Settings>;
+  private readonly settingLayers: ChatSettings;
   private readonly view: ViewStore;
   private readonly keeper: SessionKeeper;
   private readonly meter: ContextMeter;
   private readonly slot: ModelSlot;
   private readonly turns: TurnRunner;
-  private confirmAction: (() => Promise<void> | void) | null = null;
-  private choiceAction: ((text: string) => Promise<void> | void) | null = null;
+  private readonly questions: Questions;
+  private readonly unsaved: UnsavedGuard;
+  private readonly formats: PromptFormats;
   /** The user chose to leave although the session is not saved. */
   private leaveUnsaved = false;
-  private inputSeq = 0;
-  /** Models whose chat template failed: they get the transcript format. */
-  private readonly brokenTemplates = new Set<string>();
 
   constructor(input: ChatControllerInput) {
     this.engine = input.engine;
     this.store = input.store;
     this.settings = input.settings;
     this.historyFile = input.historyFile;
-    this.flags = { ...input.flags };
-    this.stored = { ...input.stored };
+    this.settingLayers = new ChatSettings(input.flags, input.stored);
     const statusChanged = (): void => this.refreshStatus();
     this.view = new ViewStore(
       {
@@ -89,7 +87,7 @@ export class ChatController implements ChatModel {
         transcriptEpoch: 0,
         live: null,
         loading: null,
-        status: emptyStatus(input.session, effectiveSettings({ flags: this.flags, session: sessionLayer(input.session), settings: this.stored }).values),
+        status: emptyStatus(input.session, this.settingLayers.layered(input.session).values),
         confirm: null,
         choice: null,
         inputRequest: null,
@@ -98,6 +96,9 @@ export class ChatController implements ChatModel {
       },
       input.clearTerminal,
     );
+    const runReported = (action: () => Promise<void> | void): void => this.runReported(action);
+    this.questions = new Questions(this.view, runReported);
+    this.formats = new PromptFormats(this.engine, (text, tone) => this.notice(text, tone));
     this.keeper = new SessionKeeper({
       store: input.store,
       session: input.session,
@@ -139,6 +140,15 @@ export class ChatController implements ChatModel {
         void this.refreshContext();
       },
     });
+    this.unsaved = new UnsavedGuard({
+      keeper: this.keeper,
+      questions: this.questions,
+      notice: (text, tone) => this.notice(text, tone),
+      onSavedAs: (name) => {
+        this.notice(`Saved session ${name} to ${this.store.pathOf(name)}.`);
+        void this.refreshCompletionSources();
+      },
+    });
     this.refreshStatus();
     this.commands = input.commands(this);
     const greeting = (input.greeting ?? []).map((line) => noticeItem(line, 'warning'));
@@ -177,21 +187,11 @@ export class ChatController implements ChatModel {
   }
 
   answer(yes: boolean): void {
-    const action = this.confirmAction;
-    this.confirmAction = null;
-    this.view.update({ confirm: null });
-    if (!yes || !action) {
-      this.notice('Cancelled.');
-      return;
-    }
-    this.runReported(action);
+    this.questions.answer(yes);
   }
 
   choose(text: string): void {
-    const action = this.choiceAction;
-    this.choiceAction = null;
-    this.view.update({ choice: null });
-    if (action) this.runReported(() => action(text));
+    this.questions.choose(text);
   }
 
   draftChanged(text: string): void {
@@ -215,7 +215,7 @@ export class ChatController implements ChatModel {
       return true;
     }
     this.view.update({ exitRequested: false });
-    this.askUnsaved('leaving', () => {
+    this.unsaved.ask('leaving', () => {
       this.leaveUnsaved = true;
       this.requestExit();
     });
@@ -262,32 +262,13 @@ export class ChatController implements ChatModel {
 
   /** The settings in effect, with the reply length fitted to the model in use. */
   effective(): EffectiveSettings {
-    const settings = effectiveSettings({ flags: this.flags, session: sessionLayer(this.keeper.session), settings: this.stored });
-    const model = this.engine.model;
-    if (!model) return settings;
-    const { maxNewTokens } = replyBudget(settings.values.maxNewTokens, settings.sources.maxNewTokens, model.contextLength);
-    return { ...settings, values: { ...settings.values, maxNewTokens } };
+    return this.settingLayers.effective(this.keeper.session, this.engine.model);
   }
 
   /** The model's prompt format; the transcript when its chat template fails. */
   format(): PromptFormat | null {
-    const model = this.engine.model;
-    if (!model) return null;
     const { userName, assistantName } = this.effective().values;
-    const names = { user: userName, assistant: assistantName };
-    if (this.brokenTemplates.has(model.modelId)) return transcriptFormat(names);
-    return guardedFormat(
-      () => formatFor(model, names),
-      () => transcriptFormat(names),
-      (error) => {
-        if (this.brokenTemplates.has(model.modelId)) return;
-        this.brokenTemplates.add(model.modelId);
-        this.notice(
-          `The model's chat template failed (${errorMessage(error)}); its prompts use the plain transcript format instead.`,
-          'warning',
-        );
-      },
-    );
+    return this.formats.current({ user: userName, assistant: assistantName });
   }
 
   /** The model's token counter, through the cache. */
@@ -311,26 +292,18 @@ export class ChatController implements ChatModel {
 
   /** A sampling value chosen in the chat: it goes into the session and wins over the flag. */
   setSamplingValue<K extends keyof SamplingParams>(key: K, value: SamplingParams[K]): void {
-    const flags = { ...this.flags };
-    delete flags[key];
-    this.flags = flags;
+    this.settingLayers.forgetFlag(key);
     this.setSession({ ...this.session, params: { ...this.session.params, [key]: value } });
   }
 
   setStoredValue<K extends keyof Settings>(key: K, value: Settings[K]): void {
-    this.stored = { ...this.stored, [key]: value };
+    this.settingLayers.setStored(key, value);
     this.refreshStatus();
   }
 
-  /**
-   * Runs `action`, which drops the session in use from memory (/new, /load), once the
-   * session is saved; when it cannot be, asks the user to retry, save it under another
-   * name, or discard it.
-   */
-  async leaveSession(what: string, action: () => Promise<void> | void): Promise<void> {
-    await this.autosave();
-    if (this.keeper.unsaved === null) return action();
-    this.askUnsaved(what, action);
+  /** Runs `action`, which drops the session in use (/new, /load), once it is saved or the user says. */
+  leaveSession(what: string, action: () => Promise<void> | void): Promise<void> {
+    return this.unsaved.leave(what, action);
   }
 
   /** Swaps in another session (/new, /load): the screen shows its transcript anew. */
@@ -348,13 +321,11 @@ export class ChatController implements ChatModel {
   }
 
   ask(question: string, onYes: () => Promise<void> | void): void {
-    this.confirmAction = onYes;
-    this.view.update({ confirm: question });
+    this.questions.ask(question, onYes);
   }
 
   putInInput(text: string): void {
-    this.inputSeq++;
-    this.view.update({ inputRequest: { text, seq: this.inputSeq } });
+    this.questions.putInInput(text);
   }
 
   requestExit(): void {
@@ -409,41 +380,6 @@ export class ChatController implements ChatModel {
       .catch((error: unknown) => this.notice(errorMessage(error), 'error'));
   }
 
-  private askUnsaved(what: string, action: () => Promise<void> | void): void {
-    const name = this.session.name;
-    this.choiceAction = async (text) => {
-      const [word = '', ...rest] = text.trim().split(/\s+/);
-      const choice = word.toLowerCase();
-      if (choice === 'r' || choice === 'retry') return this.leaveSession(what, action);
-      if (choice === 'd' || choice === 'discard') {
-        this.notice(`Session ${name} discarded: not saved.`, 'warning');
-        return action();
-      }
-      if (choice === 's' || choice === 'save') {
-        const target = (rest[0]?.toLowerCase() === 'as' ? rest.slice(1) : rest).join(' ');
-        if (target === '') {
-          this.notice('Save as needs a name: s <name>.', 'error');
-          return this.askUnsaved(what, action);
-        }
-        const error = await this.keeper.saveAs(target);
-        if (error !== null) {
-          this.notice(error, 'error');
-          return this.askUnsaved(what, action);
-        }
-        this.notice(`Saved session ${target} to ${this.store.pathOf(target)}.`);
-        void this.refreshCompletionSources();
-        return action();
-      }
-      this.notice(`Cancelled; session ${name} is still not saved.`);
-    };
-    this.view.update({
-      choice: {
-        question: `Session ${name} is not saved (${this.keeper.unsaved ?? 'unknown error'}), ${what} would lose it.`,
-        answers: 'not saved: retry (r) / save as (s <name>) / discard (d)? Esc cancels',
-      },
-    });
-  }
-
   private reprintWith(transcript: TranscriptItem[]): void {
     this.view.reprint(transcript);
     this.refreshStatus();
@@ -476,11 +412,11 @@ export class ChatController implements ChatModel {
     } else {
       this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
       if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
-      const { values, sources } = effectiveSettings({ flags: this.flags, session: sessionLayer(this.session), settings: this.stored });
-      const budget = replyBudget(values.maxNewTokens, sources.maxNewTokens, model.contextLength);
+      const budget = this.settingLayers.replyBudget(this.session, model);
       if (budget.lowered) {
+        const asked = this.settingLayers.layered(this.session).values.maxNewTokens;
         this.notice(
-          `max tokens ${values.maxNewTokens} does not fit ${modelLabel(ref)} (${model.contextLength} tokens of context): using ${budget.maxNewTokens} with it.`,
+          `max tokens ${asked} does not fit ${modelLabel(ref)} (${model.contextLength} tokens of context): using ${budget.maxNewTokens} with it.`,
           'warning',
         );
       }
