@@ -109,32 +109,38 @@ export async function runChatApp(options: ChatAppOptions): Promise<number> {
     const { element, controller } = await prepareChatApp({ ...options, engine, clearTerminal });
     const stdin = options.stdin ?? process.stdin;
     const instance = render(element, { ...INK_OPTIONS, stdin, stdout });
-    let signalled = false;
+    // A signal (or a terminal that is gone) saves and leaves like Ctrl+D, without asking.
+    let shuttingDown: Promise<number> | null = null;
     const onSignal = (): void => {
-      if (signalled) return;
-      signalled = true;
-      void controller.shutdown().then(() => instance.unmount());
+      if (shuttingDown) return;
+      shuttingDown = controller.shutdown();
+      void shuttingDown.then(() => instance.unmount());
     };
-    // `on`, not `once`: Ink's signal-exit re-raises a signal that has no listener left but
-    // its own, which would kill the process before the session is saved.
+    // Ink's signal-exit unmounts the app on these signals, then raises the signal again once
+    // no listener but its own is left: ours stay until the session is saved, or that second
+    // signal would kill the process first.
     process.on('SIGTERM', onSignal);
     process.on('SIGHUP', onSignal);
+    // Writing to a closed terminal fails (EIO); there is nothing left to show, only to save.
+    stdout.on('error', onSignal);
     const removeLastResort = installLastResort({
       restoreTerminal: () => {
         instance.unmount();
         if (stdin.isTTY) stdin.setRawMode(false);
         if (stdout.isTTY) stdout.write(SHOW_CURSOR);
       },
-      save: () => controller.shutdown(),
+      save: () => shuttingDown ?? controller.shutdown(),
       writeLine: (line) => process.stderr.write(`${line}\n`),
       exit: (code) => process.exit(code),
     });
     controller.start();
     try {
       await instance.waitUntilExit();
+      if (shuttingDown) await shuttingDown;
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);
+      stdout.off('error', onSignal);
       removeLastResort();
     }
     const unsaved = controller.unsavedReason;
