@@ -38,6 +38,7 @@ test('defaults are the documented ones', () => {
       userName: 'User',
       assistantName: 'Assistant',
       sessionsDir: null,
+      hubEndpoint: null,
     },
   );
   assert.deepEqual(Object.keys(SETTINGS_JSON_SCHEMA), SETTING_KEYS);

@@ -2,11 +2,15 @@ import { parseArgs } from 'node:util';
 
 export const HELP = `Usage: parley [options]            chat in the terminal
        parley -p "text" [options]   one reply to stdout (or pipe text on stdin)
+       parley pull MODEL [--dtype T]   download a model into the cache and check it loads
+       parley models                   cached models: dtypes, size, last use
+       parley rm MODEL [--dtype T] [--yes]   remove a model (or one dtype) from the cache
 
 Model:
   -m, --model <ref>         alias (gpt2, distilgpt2, demo), hub id (owner/name) or folder
       --dtype <type>        fp32 | fp16 | q8 | int8 | uint8 | q4 | q4f16
       --offline             never contact the Hugging Face hub
+                            (HF_ENDPOINT or the hubEndpoint setting: use a mirror instead)
 
 Sampling:
       --max-tokens <n>      most new tokens per reply

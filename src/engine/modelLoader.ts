@@ -6,6 +6,7 @@ import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph } from './decoderSession.js';
 import { RemoteTokenizer } from './remoteTokenizer.js';
 import type { TokenizerProgress } from './tokenizerProtocol.js';
+import { onnxFileFor } from '../hub/modelFiles.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {
@@ -24,17 +25,6 @@ export interface LoadedModel {
   release(): Promise<void>;
 }
 
-/** transformers.js's file suffix for each dtype (see its dtypes.js). */
-const DTYPE_SUFFIX: Record<Dtype, string> = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  q4f16: '_q4f16',
-};
-
 /**
  * onnxruntime's intra-op threads spin between ops by default. On two cores that spinning
  * starves everything else the engine needs a core for: V8's GC helper threads (a decode
@@ -44,43 +34,41 @@ const DTYPE_SUFFIX: Record<Dtype, string> = {
  */
 const DECODE_SESSION_OPTIONS = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
 
-export function onnxFileFor(dtype: Dtype): string {
-  return `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
-}
+export { onnxFileFor };
 
 /**
- * Loads tokenizer and model with transformers.js (lazily imported: only the worker ever pulls
- * in transformers.js and onnxruntime). Local folders are checked first so the common mistakes
- * get a sentence that names the folder and the missing file.
+ * Loads tokenizer and model from a folder with transformers.js (lazily imported: only the
+ * worker ever pulls in transformers.js and onnxruntime). Hub models arrive here as their
+ * folder in the model cache (Parley downloads them itself, see src/hub), so transformers.js
+ * never fetches. The folder is checked first so the common mistakes get a sentence that
+ * names the folder and the missing file.
  */
 export async function loadModel(
-  source: Exclude<ModelSource, { kind: 'demo' }>,
+  source: Extract<ModelSource, { kind: 'folder' }>,
   options: LoadOptions & { cacheDir: string; label?: string },
   onProgress: (p: LoadProgress) => void,
 ): Promise<LoadedModel> {
   const { AutoModelForCausalLM, env, LogLevel } = await import('@huggingface/transformers');
   env.cacheDir = options.cacheDir;
-  env.allowRemoteModels = !options.offline;
+  env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.logLevel = LogLevel.ERROR;
 
-  const ref = source.kind === 'folder' ? source.path : source.id;
+  const ref = source.path;
   const label = options.label ?? ref;
-  if (source.kind === 'folder') checkFolder(source.path, options.dtype);
+  checkFolder(source.path, options.dtype);
 
   // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
   const progress_callback = (p: TokenizerProgress): void => {
-    if (p.status === 'progress' && source.kind === 'hub') {
-      onProgress({ kind: 'download', file: p.file ?? '', loaded: p.loaded ?? 0, total: p.total ?? 0 });
-    } else if (p.status === 'initiate') {
+    if (p.status === 'initiate') {
       onProgress({ kind: 'loading', ...(p.file === undefined ? {} : { file: p.file }) });
     }
   };
-  const hubOptions = { progress_callback, local_files_only: options.offline };
+  const hubOptions = { progress_callback, local_files_only: true };
   onProgress({ kind: 'loading' });
   let tokenizer: RemoteTokenizer | null = null;
   try {
-    tokenizer = await RemoteTokenizer.load({ ref, offline: options.offline, cacheDir: options.cacheDir }, progress_callback);
+    tokenizer = await RemoteTokenizer.load({ ref, offline: true, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
     const model = await AutoModelForCausalLM.from_pretrained(ref, {
       ...hubOptions,
@@ -120,7 +108,7 @@ export async function loadModel(
     };
   } catch (err) {
     await tokenizer?.release();
-    throw toLoadError(err, source, options, label);
+    throw toLoadError(err, options, label);
   }
 }
 
@@ -138,33 +126,12 @@ function checkFolder(folder: string, dtype: Dtype): void {
   }
 }
 
-function toLoadError(
-  err: unknown,
-  source: Exclude<ModelSource, { kind: 'demo' }>,
-  { dtype, offline }: LoadOptions,
-  label: string,
-): LoadError {
+function toLoadError(err: unknown, { dtype }: LoadOptions, label: string): LoadError {
   if (err instanceof LoadError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n')[0]!.slice(0, 300);
   if (/protobuf|parsing|Load model .* failed|invalid model|ONNX format/i.test(message)) {
     return new LoadError('model-corrupt', `${label}: ${onnxFileFor(dtype)} is not a valid ONNX model (${firstLine})`);
-  }
-  if (source.kind === 'hub') {
-    // transformers.js fails in odd places (a missing tokenizer config...) when a file is not
-    // cached and remote access is off, so any failure offline means "not in the cache".
-    if (offline) {
-      return new LoadError('network', `${source.id} is not in the model cache, and offline mode forbids downloading it`);
-    }
-    if (/not found locally|local_files_only|allowRemoteModels|fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network/i.test(message)) {
-      return new LoadError(
-        'network',
-        `cannot download ${source.id}: the Hugging Face hub is unreachable and the model is not in the cache`,
-      );
-    }
-    if (/404|not found/i.test(message)) {
-      return new LoadError('model-not-found', `${source.id} was not found on the hub or has no ${onnxFileFor(dtype)}`);
-    }
   }
   if (/not found/i.test(message)) return new LoadError('model-file-missing', `${label}: ${firstLine}`);
   return new LoadError('internal', `could not load ${label}: ${firstLine}`);

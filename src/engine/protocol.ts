@@ -53,7 +53,7 @@ export interface GenerateParams extends SamplingParams {
 }
 
 export type LoadProgress =
-  | { kind: 'download'; file: string; loaded: number; total: number }
+  | { kind: 'download'; file: string; loaded: number; total: number; bytesPerSecond?: number }
   | { kind: 'loading'; file?: string };
 
 export type DoneReason = 'eos' | 'length' | 'stop' | 'cancelled' | 'error';
@@ -88,7 +88,9 @@ export type ErrorCode =
   | 'no-model'
   | 'busy'
   | 'crashed'
-  | 'internal';
+  | 'internal'
+  /** The model cache could not take a download (full disk, a file size limit, no write access). */
+  | 'disk-full';
 
 // ---- UI thread -> worker -------------------------------------------------------
 export type ToWorker =

@@ -2,7 +2,7 @@
 // PARLEY_CONFIG_DIR). The edge of the settings logic: values are checked by
 // settingsSchema.ts, the file is only ever written by an explicit `set`, and a
 // hand-edited file that is broken is reported with its path, never reset.
-import Conf, { type Schema } from 'conf';
+import Conf, { type Schema } from './confWithoutSignalTraps.js';
 import envPaths from 'env-paths';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,6 +2,7 @@
 // Pure; the conf store (settings.ts), CLI flags, session files and slash commands all
 // validate through here so a value means the same thing wherever it was set.
 import { DTYPES, type Dtype, type SamplingParams } from '../engine/protocol.js';
+import { hubEndpointError, normaliseEndpoint } from '../hub/hubEndpoint.js';
 
 export interface Settings extends SamplingParams {
   /** Model ref: alias, hub id or local folder. */
@@ -13,6 +14,8 @@ export interface Settings extends SamplingParams {
   assistantName: string;
   /** Absolute path; null means the platform data directory. */
   sessionsDir: string | null;
+  /** The hub to download from (a mirror, a proxy); null means huggingface.co. HF_ENDPOINT beats it. */
+  hubEndpoint: string | null;
 }
 
 export type SettingKey = keyof Settings;
@@ -30,6 +33,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   userName: 'User',
   assistantName: 'Assistant',
   sessionsDir: null,
+  hubEndpoint: null,
 });
 
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as SettingKey[];
@@ -142,6 +146,12 @@ const SPECS: { [K in SettingKey]: Spec } = {
     rule: 'an absolute path, or "none" for the default',
     check: (v) => (v === null || (typeof v === 'string' && isAbsolutePath(v)) ? null : 'invalid'),
     parse: (raw) => (['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : raw.trim()),
+    schema: { type: ['string', 'null'] },
+  },
+  hubEndpoint: {
+    rule: 'an http or https URL, or "none" for huggingface.co',
+    check: (v) => (v === null || (typeof v === 'string' && hubEndpointError(v) === null) ? null : 'invalid'),
+    parse: (raw) => (['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : normaliseEndpoint(raw)),
     schema: { type: ['string', 'null'] },
   },
 };

@@ -7,6 +7,7 @@ export interface DownloadState {
   file: string;
   loaded: number;
   total: number;
+  bytesPerSecond?: number;
 }
 
 export interface LoadingState {
@@ -24,7 +25,7 @@ export function ModelLoading({ state, columns }: { state: LoadingState; columns:
     <Box flexDirection="column">
       {state.downloads.map((d) => (
         <Text key={d.file} wrap="truncate-end">
-          {sanitizeForTerminal(downloadLine(d.file, d.loaded, d.total, columns))}
+          {sanitizeForTerminal(downloadLine(d.file, d.loaded, d.total, columns, d.bytesPerSecond))}
         </Text>
       ))}
       <Spinner label={sanitizeForTerminal(label)} />

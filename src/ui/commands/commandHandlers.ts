@@ -4,6 +4,9 @@
 import path from 'node:path';
 import type { SamplingParams } from '../../engine/protocol.js';
 import { MODEL_ALIASES } from '../../engine/modelRefs.js';
+import { modelCacheDir } from '../../cli/cachePaths.js';
+import { listCachedModels } from '../../hub/cachedModels.js';
+import { withHubEndpoint } from './hubEndpointReport.js';
 import { editLast, retry, setPersona, undo, addUser, awaitsReply } from '../../session/conversation.js';
 import { sessionToMarkdown } from '../../session/exportMarkdown.js';
 import { writeFileAtomic } from '../../session/atomicWrite.js';
@@ -74,8 +77,10 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       void chat.loadModel(ref);
     },
 
-    showModels() {
-      notice(formatModelList(MODEL_ALIASES, chat.activeModelRef === null ? null : modelLabel(chat.activeModelRef)));
+    async showModels() {
+      const cacheDir = modelCacheDir();
+      const cached = await listCachedModels(cacheDir).catch(() => []);
+      notice(formatModelList(MODEL_ALIASES, chat.activeModelRef === null ? null : modelLabel(chat.activeModelRef), { dir: cacheDir, models: cached }));
     },
 
     async setPersona(text) {
@@ -236,10 +241,10 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       const { values, sources } = chat.effective();
       notice(
         formatSettings({
-          values: { ...values },
-          sources,
+          ...withHubEndpoint({ ...values }, sources, process.env),
           files: [
             ['Settings file', chat.settings?.path ?? 'unavailable'],
+            ['Model cache', modelCacheDir()],
             ['Sessions', chat.store.dir],
             ['Input history', chat.historyFile],
           ],
