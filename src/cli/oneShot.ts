@@ -62,7 +62,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
     params: { ...session.params, ...pickSampling(input.flags) },
     conversation: addUser(session.conversation, input.prompt),
   };
-  const format = formatFor(model, { user: values.userName, assistant: values.assistantName });
+  const format = formatFor(model, { user: values.userName, assistant: values.assistantName }, { date: new Date(session.createdAt) });
   let result: ChatTurnResult | null = null;
   for await (const event of chatTurn({ engine, session, params: samplingParams(values), format, signal: input.signal })) {
     if (event.type === 'delta') stdout.write(event.text);

@@ -236,7 +236,8 @@ export class ChatController implements ChatModel {
     const model = this.engine.model;
     if (!model) return null;
     const { userName, assistantName } = this.effective().values;
-    return formatFor(model, { user: userName, assistant: assistantName });
+    // A template's "today" is the session's first day, so a resumed session keeps its prefix.
+    return formatFor(model, { user: userName, assistant: assistantName }, { date: new Date(this.current.createdAt) });
   }
 
   /** The model's token counter, through the cache. */
