@@ -3,7 +3,9 @@ import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
 import type { ModelSource } from './modelRefs.js';
-import { DecoderSession, inspectDecoderGraph } from './decoderSession.js';
+import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from './decoderSession.js';
+import { contextLengthOf, endTokenIds, kvShape, unsupportedReason, type ConfigJson } from './modelConfig.js';
+import { onnxFileFor, pickDtype } from './modelFiles.js';
 import { RemoteTokenizer } from './remoteTokenizer.js';
 import type { TokenizerProgress } from './tokenizerProtocol.js';
 
@@ -24,17 +26,6 @@ export interface LoadedModel {
   release(): Promise<void>;
 }
 
-/** transformers.js's file suffix for each dtype (see its dtypes.js). */
-const DTYPE_SUFFIX: Record<Dtype, string> = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  q4f16: '_q4f16',
-};
-
 /**
  * onnxruntime's intra-op threads spin between ops by default. On two cores that spinning
  * starves everything else the engine needs a core for: V8's GC helper threads (a decode
@@ -44,9 +35,7 @@ const DTYPE_SUFFIX: Record<Dtype, string> = {
  */
 const DECODE_SESSION_OPTIONS = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
 
-export function onnxFileFor(dtype: Dtype): string {
-  return `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
-}
+export { onnxFileFor } from './modelFiles.js';
 
 /**
  * Loads tokenizer and model with transformers.js (lazily imported: only the worker ever pulls
@@ -58,7 +47,7 @@ export async function loadModel(
   options: LoadOptions & { cacheDir: string; label?: string },
   onProgress: (p: LoadProgress) => void,
 ): Promise<LoadedModel> {
-  const { AutoModelForCausalLM, env, LogLevel } = await import('@huggingface/transformers');
+  const { AutoConfig, AutoModelForCausalLM, env, LogLevel } = await import('@huggingface/transformers');
   env.cacheDir = options.cacheDir;
   env.allowRemoteModels = !options.offline;
   env.allowLocalModels = true;
@@ -66,7 +55,7 @@ export async function loadModel(
 
   const ref = source.kind === 'folder' ? source.path : source.id;
   const label = options.label ?? ref;
-  if (source.kind === 'folder') checkFolder(source.path, options.dtype);
+  const dtype = source.kind === 'folder' ? checkFolder(source.path, options) : source.dtype && options.dtypeIsDefault ? source.dtype : options.dtype;
 
   // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
   const progress_callback = (p: TokenizerProgress): void => {
@@ -80,34 +69,36 @@ export async function loadModel(
   onProgress({ kind: 'loading' });
   let tokenizer: RemoteTokenizer | null = null;
   try {
+    // The config first: a model Parley cannot drive is refused before any weights load.
+    const config = (await AutoConfig.from_pretrained(ref, hubOptions)) as unknown as ConfigJson;
+    const refusal = unsupportedReason(config);
+    if (refusal !== null) throw new LoadError('unsupported', `${label}: Parley cannot run this model: ${refusal}`);
     tokenizer = await RemoteTokenizer.load({ ref, offline: options.offline, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
     const model = await AutoModelForCausalLM.from_pretrained(ref, {
       ...hubOptions,
-      dtype: options.dtype,
+      dtype,
       device: 'cpu',
       session_options: DECODE_SESSION_OPTIONS,
     });
-    const config = model.config as unknown as Record<string, unknown>;
-    const num = (key: string, fallback: number): number => (typeof config[key] === 'number' ? (config[key] as number) : fallback);
     const sessions = (model as unknown as { sessions: Record<string, ort.InferenceSession> }).sessions;
     const session = sessions['model'] ?? sessions['decoder_model_merged'];
-    if (!session) throw new LoadError('model-corrupt', `${label} has no decoder model that Parley can drive`);
-    const graph = inspectDecoderGraph(session, {
-      layers: num('n_layer', num('num_hidden_layers', 12)),
-      heads: num('n_head', num('num_attention_heads', 12)),
-      embd: num('n_embd', num('hidden_size', 768)),
-    });
-    const eos = config['eos_token_id'];
+    if (!session) throw new LoadError('unsupported', `${label}: Parley cannot run this model: it has no decoder-only ONNX graph`);
+    const shape = kvShape(config);
+    if (shape === null) throw new LoadError('unsupported', `${label}: config.json does not give the layer count, attention heads and hidden size`);
+    const graph = inspectDecoderGraph(session, shape);
+    const generationConfig = (model as unknown as { generation_config?: ConfigJson | null }).generation_config ?? null;
+    const tokenizerInfo = loadedTokenizer.info;
     const info: ModelInfo = {
       modelId: ref,
-      contextLength: num('n_positions', num('max_position_embeddings', 1024)),
-      vocabSize: num('vocab_size', 50257),
-      eosTokenIds: Array.isArray(eos) ? eos.filter((x): x is number => typeof x === 'number') : typeof eos === 'number' ? [eos] : [],
-      dtype: options.dtype,
+      contextLength: contextLengthOf(config),
+      vocabSize: typeof config['vocab_size'] === 'number' ? config['vocab_size'] : 50257,
+      eosTokenIds: endTokenIds(config, generationConfig, tokenizerInfo.eosTokenId),
+      dtype,
       hasChatTemplate: loadedTokenizer.chatTemplate !== null,
       chatTemplate: loadedTokenizer.chatTemplate,
       randomWeights: config['parley_random_weights'] === true,
+      bosToken: tokenizerInfo.addsBos && tokenizerInfo.bos ? tokenizerInfo.bos.content : null,
     };
     return {
       info,
@@ -120,11 +111,12 @@ export async function loadModel(
     };
   } catch (err) {
     await tokenizer?.release();
-    throw toLoadError(err, source, options, label);
+    throw toLoadError(err, source, { ...options, dtype }, label);
   }
 }
 
-function checkFolder(folder: string, dtype: Dtype): void {
+/** Checks the folder's files and says which dtype to load from it. */
+function checkFolder(folder: string, options: LoadOptions): Dtype {
   if (!existsSync(folder)) throw new LoadError('model-not-found', `model folder not found: ${folder}`);
   if (!statSync(folder).isDirectory()) throw new LoadError('model-not-found', `not a model folder: ${folder}`);
   for (const file of ['config.json', 'tokenizer.json']) {
@@ -132,10 +124,13 @@ function checkFolder(folder: string, dtype: Dtype): void {
       throw new LoadError('model-file-missing', `model folder ${folder} has no ${file}`);
     }
   }
-  const onnx = onnxFileFor(dtype);
-  if (!existsSync(path.join(folder, onnx))) {
-    throw new LoadError('model-file-missing', `model folder ${folder} has no ${onnx} (needed for --dtype ${dtype})`);
+  const dtype = pickDtype(options.dtype, options.dtypeIsDefault !== true, (file) => existsSync(path.join(folder, file)));
+  if (dtype === null) {
+    const onnx = onnxFileFor(options.dtype);
+    const which = options.dtypeIsDefault ? 'no onnx/model*.onnx file' : `no ${onnx} (needed for --dtype ${options.dtype})`;
+    throw new LoadError('model-file-missing', `model folder ${folder} has ${which}`);
   }
+  return dtype;
 }
 
 function toLoadError(
@@ -145,6 +140,7 @@ function toLoadError(
   label: string,
 ): LoadError {
   if (err instanceof LoadError) return err;
+  if (err instanceof UnsupportedGraphError) return new LoadError('unsupported', `${label}: Parley cannot run this model: ${err.message}`);
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n')[0]!.slice(0, 300);
   if (/protobuf|parsing|Load model .* failed|invalid model|ONNX format/i.test(message)) {
@@ -165,6 +161,10 @@ function toLoadError(
     if (/404|not found/i.test(message)) {
       return new LoadError('model-not-found', `${source.id} was not found on the hub or has no ${onnxFileFor(dtype)}`);
     }
+  }
+  const unknownType = /Unsupported model type:? "?([\w-]+)"?/.exec(message);
+  if (unknownType) {
+    return new LoadError('unsupported', `${label}: Parley cannot run this model: transformers.js has no text-generation model of type ${unknownType[1]}`);
   }
   if (/not found/i.test(message)) return new LoadError('model-file-missing', `${label}: ${firstLine}`);
   return new LoadError('internal', `could not load ${label}: ${firstLine}`);

@@ -100,6 +100,7 @@ export type ErrorCode =
   | 'model-not-found'
   | 'model-file-missing'
   | 'model-corrupt'
+  | 'unsupported'
   | 'network'
   | 'over-limit'
   | 'no-model'
