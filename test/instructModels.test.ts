@@ -14,7 +14,7 @@ import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
 import { formatFor } from '../src/session/promptFormat.js';
 import { newSession } from '../src/session/sessionStore.js';
 import type { Session } from '../src/session/types.js';
-import { HF_LLAMA_TINY, HF_QWEN2_TINY } from './helpers/fixtures.js';
+import { HF_LLAMA_TINY, HF_QWEN2_TINY, publishedTemplate } from './helpers/fixtures.js';
 import { makeVariant } from './helpers/fixtureVariants.js';
 import { RecordingEngine } from './helpers/recordingEngine.js';
 
@@ -228,6 +228,20 @@ test('Esc during a reply stops it; the cache left behind is exact', async () => 
   const without = await run(plain, next);
   assert.ok(withCache.done.reusedTokens! > 0);
   assert.deepEqual(withCache.ids, without.ids);
+});
+
+test('a template that rewrites earlier turns (Mistral) is prefilled afresh every time', async () => {
+  const variant = makeVariant(HF_QWEN2_TINY, { json: { 'tokenizer_config.json': { chat_template: publishedTemplate('mistralai-Mistral-Nemo-Instruct-2407') } } });
+  try {
+    const { engine: worker } = await engineFor(variant.dir);
+    const engine = new RecordingEngine(worker);
+    const first = await reply(engine, hello('Be brief.'));
+    const second = await reply(engine, { ...first.session, conversation: addUser(first.session.conversation, 'And again?') });
+    assert.equal(second.reason, 'length');
+    assert.equal(engine.replies[1]!.stats.reusedTokens, 0);
+  } finally {
+    variant.remove();
+  }
 });
 
 test('weights stored as external data (model.onnx + model.onnx_data) load and give the same reply', async () => {
