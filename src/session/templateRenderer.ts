@@ -97,15 +97,17 @@ export function templateFormat(chat: ChatTemplate, options: TemplateOptions = {}
     render,
     pieces,
     stop,
-    prefixStable: [null, 'P'].every((persona) => {
-      const first = render(persona, [{ role: 'user', text: 'q1' }]);
-      const next = render(persona, [
-        { role: 'user', text: 'q1' },
-        { role: 'assistant', text: 'r1' },
-        { role: 'user', text: 'q2' },
-      ]);
-      return next.startsWith(`${first}r1`);
-    }),
+    prefixStable: accepts(() =>
+      [null, 'P'].every((persona) => {
+        const first = render(persona, [{ role: 'user', text: 'q1' }]);
+        const next = render(persona, [
+          { role: 'user', text: 'q1' },
+          { role: 'assistant', text: 'r1' },
+          { role: 'user', text: 'q2' },
+        ]);
+        return next.startsWith(`${first}r1`);
+      }),
+    ),
     cleanReply: (raw) => cutAtStop(raw, stop).trim(),
   };
 }
