@@ -6,7 +6,7 @@ import type { ChatTemplate } from '../engine/protocol.js';
 import { templateFormat } from './templateRenderer.js';
 import { cutAtStop, END_OF_TEXT, tidy, type Message, type PromptFormat } from './promptShape.js';
 
-export { cutAtStop, END_OF_TEXT } from './promptShape.js';
+export { cutAtStop } from './promptShape.js';
 export type { Message, PromptFormat, PromptPieces } from './promptShape.js';
 
 export interface SpeakerNames {
