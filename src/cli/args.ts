@@ -23,6 +23,8 @@ Sessions:
       --list-sessions       list saved sessions and exit
       --export <name>       write a session as Markdown (to --out or stdout) and exit
   -o, --out <file>          file for --export
+      --raw                 print model and session text exactly, control characters included
+                            (otherwise: removed, and escape sequences too on a terminal)
       --system <text>       persona for this session (or a preset: translate, qa, summarise)
 
   -p, --prompt <text>       one-shot: print one reply and exit
@@ -44,6 +46,8 @@ export interface CliArgs {
   out?: string;
   system?: string;
   prompt?: string;
+  /** Model and session text goes out exactly, control characters included. */
+  raw: boolean;
   version: boolean;
   help: boolean;
 }
@@ -72,6 +76,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       out: { type: 'string', short: 'o' },
       system: { type: 'string' },
       prompt: { type: 'string', short: 'p' },
+      raw: { type: 'boolean', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -100,6 +105,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...opt('out', values.out),
     ...opt('system', values.system),
     ...opt('prompt', values.prompt),
+    raw: values.raw,
     version: values.version,
     help: values.help,
   };

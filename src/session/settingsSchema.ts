@@ -155,26 +155,10 @@ export type SettingResult =
   | { [K in SettingKey]: { ok: true; key: K; value: Settings[K] } }[SettingKey]
   | { ok: false; error: string };
 
-// The spellings people type: `/set top-k 40`, `--max-tokens`, `temp`.
-const ALIASES: Record<string, SettingKey> = {
-  temp: 'temperature',
-  k: 'topK',
-  p: 'topP',
-  repeatpenalty: 'repetitionPenalty',
-  penalty: 'repetitionPenalty',
-  maxtokens: 'maxNewTokens',
-  max: 'maxNewTokens',
-  tokens: 'maxNewTokens',
-  numpredict: 'maxNewTokens',
-  user: 'userName',
-  assistant: 'assistantName',
-  sessions: 'sessionsDir',
-};
-
 /** The setting a typed name refers to (case, dashes and underscores ignored), or null. */
 export function settingKeyFor(name: string): SettingKey | null {
   const folded = name.trim().toLowerCase().replace(/[-_\s]/g, '');
-  return SETTING_KEYS.find((k) => k.toLowerCase() === folded) ?? ALIASES[folded] ?? null;
+  return SETTING_KEYS.find((k) => k.toLowerCase() === folded) ?? null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { downloadLine } from './format.js';
-import { sanitizeForTerminal } from './sanitize.js';
+import { sanitizeForTerminal } from '../text/terminalText.js';
 import { Spinner } from './Spinner.js';
 
 export interface DownloadState {

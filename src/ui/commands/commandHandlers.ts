@@ -7,6 +7,7 @@ import { MODEL_ALIASES } from '../../engine/modelRefs.js';
 import { editLast, retry, setPersona, undo, addUser, awaitsReply } from '../../session/conversation.js';
 import { sessionToMarkdown } from '../../session/exportMarkdown.js';
 import { writeFileAtomic } from '../../session/atomicWrite.js';
+import { cleanText } from '../../text/terminalText.js';
 import { buildWindow } from '../../session/contextWindow.js';
 import { findPersonaPreset, PERSONA_PRESETS, resolvePersona } from '../../session/personas.js';
 import { defaultSessionName, sessionNameError, uniqueSessionName } from '../../session/sessionNames.js';
@@ -157,7 +158,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
 
     async exportSession(file) {
       const target = path.resolve(file ?? `${chat.session.name}.md`);
-      await writeFileAtomic(target, sessionToMarkdown(chat.session, speakerNames()), { mode: 0o644 });
+      await writeFileAtomic(target, cleanText(sessionToMarkdown(chat.session, speakerNames()), 'text'));
       notice(`Exported the conversation to ${target}.`);
     },
 
