@@ -236,7 +236,8 @@ export class ChatController implements ChatModel {
     const model = this.engine.model;
     if (!model) return null;
     const { userName, assistantName } = this.effective().values;
-    return formatFor(model, { user: userName, assistant: assistantName });
+    // A template's "today" is the session's first day, so a resumed session keeps its prefix.
+    return formatFor(model, { user: userName, assistant: assistantName }, { date: new Date(this.current.createdAt) });
   }
 
   /** The model's token counter, through the cache. */
@@ -301,9 +302,13 @@ export class ChatController implements ChatModel {
   async loadModel(ref: string): Promise<void> {
     const seq = ++this.loadSeq;
     this.update({ loading: startLoading(ref) });
-    const dtype = this.effective().values.dtype;
+    const { values, sources } = this.effective();
+    const dtype = values.dtype;
+    // A dtype the session remembers belongs to the session's model, not to another one.
+    const dtypeIsDefault =
+      sources.dtype === 'default' || (sources.dtype === 'session' && canonicalModelRef(ref, process.cwd(), homedir()) !== this.current.model);
     try {
-      await this.engine.load(ref, { dtype, offline: this.offline }, (progress) => {
+      await this.engine.load(ref, { dtype, dtypeIsDefault, offline: this.offline }, (progress) => {
         if (seq === this.loadSeq && this.view.loading) this.update({ loading: withProgress(this.view.loading, progress) });
       });
     } catch (error) {
