@@ -138,7 +138,7 @@ function slotOn(engine: FakeEngine) {
     engine,
     view,
     offline: false,
-    dtype: () => 'fp32',
+    loadOptions: () => ({ dtype: 'fp32', dtypeIsDefault: true }),
     onReady: (ref, _model, how) => events.push(`${how} ${ref}`),
     onFailed: () => events.push('failed'),
     onChange: () => undefined,

@@ -47,15 +47,15 @@ test('guardedFormat: a throwing function answers from the fallback, reports once
   const failing: PromptFormat = {
     ...transcriptFormat(),
     name: 'failing',
-    turnSegment: () => {
+    render: () => {
       calls++;
       throw new Error('bad template');
     },
   };
   const format = guardedFormat(() => failing, () => transcriptFormat(), (e) => errors.push(e));
   assert.equal(format.name, 'failing');
-  assert.equal(format.turnSegment({ role: 'user', text: 'hi' }), 'User: hi\n');
-  assert.equal(format.turnSegment({ role: 'user', text: 'again' }), 'User: again\n');
+  assert.equal(format.render(null, [{ role: 'user', text: 'hi' }]), 'User: hi\nAssistant:');
+  assert.equal(format.render(null, [{ role: 'user', text: 'again' }]), 'User: again\nAssistant:');
   assert.equal(format.name, 'transcript');
   assert.equal(errors.length, 1);
   assert.equal(calls, 1);

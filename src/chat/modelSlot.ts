@@ -13,7 +13,8 @@ export interface ModelSlotInput {
   engine: EngineClient;
   view: ViewStore;
   offline: boolean;
-  dtype: () => Dtype;
+  /** The dtype to load `ref` with, and whether it is only a default. */
+  loadOptions: (ref: string) => { dtype: Dtype; dtypeIsDefault: boolean };
   /** `model` is now the one in use: a load finished, or the engine is back after a crash. */
   onReady: (ref: string, model: ModelInfo, how: 'loaded' | 'restarted') => void;
   /** A load or a reload failed (already reported), and no other is under way. */
@@ -63,7 +64,7 @@ export class ModelSlot {
     view.update({ loading: startLoading(ref) });
     let model: ModelInfo;
     try {
-      model = await engine.load(ref, { dtype: this.input.dtype(), offline: this.input.offline }, (progress) => {
+      model = await engine.load(ref, { ...this.input.loadOptions(ref), offline: this.input.offline }, (progress) => {
         const loading = view.getState().loading;
         if (seq === this.loadSeq && loading) view.update({ loading: withProgress(loading, progress) });
       });

@@ -1,7 +1,7 @@
 // The prompt format of the model in use, guarded: a chat template that fails is reported
 // once, and that model's prompts use the transcript format from then on.
 import type { EngineClient } from '../engine/engineClient.js';
-import { formatFor, transcriptFormat, type PromptFormat, type SpeakerNames } from '../session/promptFormat.js';
+import { formatFor, transcriptFormat, type FormatOptions, type PromptFormat, type SpeakerNames } from '../session/promptFormat.js';
 import { errorMessage } from '../ui/loadFailure.js';
 import type { NoticeTone } from '../ui/transcriptItems.js';
 import { guardedFormat } from './formatGuard.js';
@@ -16,13 +16,14 @@ export class PromptFormats {
   ) {}
 
   /** The format for the model in use, or null when none is loaded. */
-  current(names: SpeakerNames): PromptFormat | null {
+  current(names: SpeakerNames, options: FormatOptions = {}): PromptFormat | null {
     const model = this.engine.model;
     if (!model) return null;
-    if (this.broken.has(model.modelId)) return transcriptFormat(names);
+    const transcript = (): PromptFormat => transcriptFormat(names, model.bosToken ?? '');
+    if (this.broken.has(model.modelId)) return transcript();
     return guardedFormat(
-      () => formatFor(model, names),
-      () => transcriptFormat(names),
+      () => formatFor(model, names, options),
+      transcript,
       (error) => {
         if (this.broken.has(model.modelId)) return;
         this.broken.add(model.modelId);

@@ -118,7 +118,14 @@ export class ChatController implements ChatModel {
       engine: this.engine,
       view: this.view,
       offline: input.offline,
-      dtype: () => this.effective().values.dtype,
+      loadOptions: (ref) => {
+        const { values, sources } = this.effective();
+        // A dtype the session remembers belongs to the session's model, not to another one.
+        const dtypeIsDefault =
+          sources.dtype === 'default' ||
+          (sources.dtype === 'session' && canonicalModelRef(ref, process.cwd(), homedir()) !== this.session.model);
+        return { dtype: values.dtype, dtypeIsDefault };
+      },
       onReady: (ref, model, how) => this.modelReady(ref, model, how),
       onFailed: () => this.modelFailed(),
       onChange: statusChanged,
@@ -268,7 +275,8 @@ export class ChatController implements ChatModel {
   /** The model's prompt format; the transcript when its chat template fails. */
   format(): PromptFormat | null {
     const { userName, assistantName } = this.effective().values;
-    return this.formats.current({ user: userName, assistant: assistantName });
+    // A template's "today" is the session's first day, so a resumed session keeps its prefix.
+    return this.formats.current({ user: userName, assistant: assistantName }, { date: new Date(this.session.createdAt) });
   }
 
   /** The model's token counter, through the cache. */

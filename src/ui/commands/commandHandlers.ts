@@ -213,9 +213,9 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
         start: chat.session.windowStart ?? null,
       });
       const included = conversation.turns.filter((t) => window.includedTurnIds.includes(t.id));
-      const counts = await counter(included.map((t) => format.turnSegment(t)));
-      const persona = conversation.persona;
-      const [personaTokens = 0] = persona !== null && window.persona === 'included' ? await counter([format.personaSegment(persona)]) : [];
+      const pieces = format.pieces(window.persona === 'included' ? conversation.persona : null, included);
+      const counts = await counter(pieces.turns);
+      const [personaTokens = 0] = window.persona === 'included' ? await counter([pieces.persona]) : [];
       const newestTokens = pending ? (counts.at(-1) ?? 0) : 0;
       notice(
         formatContext({
@@ -229,6 +229,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
           earlierTurnTokens: counts.slice(0, -1).reduce((a, b) => a + b, 0),
           newestTokens,
           truncated: window.truncated,
+          rendered: window.prompt,
         }),
       );
     },
