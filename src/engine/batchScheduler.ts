@@ -10,6 +10,7 @@ import { PREFILL_CHUNK } from './decoderSession.js';
 import { checkLimit } from './contextLimit.js';
 import { commonPrefixLength } from './prefixCache.js';
 import { ReplyText } from './replyText.js';
+import { specialStopIds } from './stopSequences.js';
 import { createRng, sampleNextToken } from './sampling.js';
 
 interface Waiting {
@@ -35,6 +36,8 @@ interface Sequence {
   final: boolean;
   generated: number[];
   seen: Set<number>;
+  /** Token ids that end the reply: the model's end ids and stops that are special tokens. */
+  ends: Set<number>;
   rng: () => number;
   reply: ReplyText;
   started: number;
@@ -169,11 +172,17 @@ export class BatchScheduler {
     const admitted: { s: Sequence; rest: number[] }[] = [];
     arrivals.forEach((w, i) => {
       let promptIds = encoded[i]!;
-      // GPT-2 conditions an empty prompt on <|endoftext|>, as it was trained.
-      if (promptIds.length === 0 && info.eosTokenIds.length > 0) promptIds = [info.eosTokenIds[0]!];
+      // An empty prompt starts from BOS (GPT-2's is its <|endoftext|>), else the first end id.
+      if (promptIds.length === 0) {
+        const seed = tokenizer.info.bos?.id ?? info.eosTokenIds[0];
+        if (seed !== undefined) promptIds = [seed];
+      }
       const limitError = checkLimit(promptIds.length, w.params.maxNewTokens, info.contextLength);
       if (limitError) return this.done(w.id, 'error', { ...base, promptTokens: promptIds.length }, limitError);
-      const { slot, reused } = this.pickSlot(promptIds, admitted.map((a) => a.s.slot));
+      const picked = this.pickSlot(promptIds, admitted.map((a) => a.s.slot));
+      const slot = picked.slot;
+      // A format that rewrites earlier text as turns are added gets a fresh prefill.
+      const reused = w.params.reusePrefix === false ? 0 : picked.reused;
       this.parked[slot] = [];
       const s: Sequence = {
         id: w.id,
@@ -187,6 +196,7 @@ export class BatchScheduler {
         final: false,
         generated: [],
         seen: new Set(promptIds),
+      ends: new Set([...info.eosTokenIds, ...specialStopIds(w.params.stop ?? [], tokenizer.info.specialTokens)]),
         rng: createRng(w.params.seed ?? (Math.random() * 2 ** 31) | 0),
         reply: new ReplyText(w.params.stop ?? []),
         started: w.arrived,
@@ -254,10 +264,9 @@ export class BatchScheduler {
 
   /** Samples the next token (not fed, not sent yet); 'eos' when the sequence ends instead. */
   private sample(s: Sequence, logits: Float32Array): DoneReason | null {
-    const eos = this.model.info.eosTokenIds;
-    if (s.generated.length < (s.params.minNewTokens ?? 0)) for (const e of eos) logits[e] = -Infinity;
+    if (s.generated.length < (s.params.minNewTokens ?? 0)) for (const e of s.ends) logits[e] = -Infinity;
     const token = sampleNextToken(logits, s.params, s.seen, s.rng);
-    if (eos.includes(token)) return 'eos';
+    if (s.ends.has(token)) return 'eos';
     s.generated.push(token);
     s.seen.add(token);
     s.next = token;

@@ -39,7 +39,11 @@ export interface EngineClient {
    * typed (`endpoint:NAME` gains the server's URL). Engines without such refs omit it.
    */
   canonicalRef?(ref: string): string;
-  /** Called when the worker dies unexpectedly; the client restarts it and reloads the model. */
-  onCrash(listener: (message: string) => void): () => void;
+  /**
+   * Called when the worker dies unexpectedly; the client restarts it and reloads the model.
+   * `reload` resolves with the model loaded again (null when none was loaded), or rejects
+   * with an EngineError when the reload failed or the client gave up restarting.
+   */
+  onCrash(listener: (message: string, reload: Promise<ModelInfo | null>) => void): () => void;
   dispose(): Promise<void>;
 }

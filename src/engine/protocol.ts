@@ -7,6 +7,11 @@ export const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 
 
 export interface LoadOptions {
   dtype: Dtype;
+  /**
+   * The dtype is the default, not the user's choice: the loader may take another one the
+   * model has (see modelFiles.ts), and ModelInfo.dtype says which it loaded.
+   */
+  dtypeIsDefault?: boolean;
   /** Forbid any remote access: only local folders and the transformers.js cache. */
   offline: boolean;
 }
@@ -15,6 +20,8 @@ export interface ChatTemplate {
   template: string;
   bosToken: string;
   eosToken: string;
+  /** The tokenizer's special tokens as text (turn markers are found among them). */
+  specialTokens?: string[];
 }
 
 export interface ModelInfo {
@@ -31,6 +38,11 @@ export interface ModelInfo {
   chatTemplate?: ChatTemplate | null;
   /** True for a folder Parley generated with random weights: its output is noise. */
   randomWeights: boolean;
+  /**
+   * The BOS as text when the tokenizer adds one to plain text (Llama's do): prompt formats
+   * start every prompt with it, once. Absent or null when it adds none (GPT-2, Qwen2).
+   */
+  bosToken?: string | null;
   /**
    * How many generations the engine decodes together (continuous batching); 1 or absent:
    * one at a time, the rest wait their turn.
@@ -68,6 +80,11 @@ export interface GenerateParams extends SamplingParams {
   stop?: string[];
   /** Force at least this many tokens (benchmarks on random weights). */
   minNewTokens?: number;
+  /**
+   * false: prefill the whole prompt, reusing nothing the last request left in the KV cache
+   * (the prompt format rewrites earlier text as turns are added). Default true.
+   */
+  reusePrefix?: boolean;
 }
 
 export type LoadProgress =
@@ -101,6 +118,7 @@ export type ErrorCode =
   | 'model-not-found'
   | 'model-file-missing'
   | 'model-corrupt'
+  | 'unsupported'
   | 'network'
   | 'over-limit'
   | 'no-model'

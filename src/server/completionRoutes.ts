@@ -81,7 +81,13 @@ async function serve(ctx: ServeContext, request: FastifyRequest, reply: FastifyR
   try {
     const release = await ctx.admission.acquire(abort.signal);
     try {
-      const stream = ctx.engine.generate(job.prompt, { ...job.plan.sampling, maxNewTokens, stop: job.stops });
+      const stream = ctx.engine.generate(job.prompt, {
+        ...job.plan.sampling,
+        maxNewTokens,
+        stop: job.stops,
+        // A chat template that rewrites earlier text as turns are added: nothing to reuse.
+        ...(job.kind === 'chat' && !ctx.model.format.prefixStable ? { reusePrefix: false } : {}),
+      });
       const cancel = (): void => ctx.engine.cancel(stream.requestId);
       abort.signal.addEventListener('abort', cancel, { once: true });
       if (abort.signal.aborted) cancel();

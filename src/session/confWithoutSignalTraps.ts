@@ -9,6 +9,8 @@ const TRAPPED = [
   'SIGTRAP', 'SIGSYS', 'SIGQUIT', 'SIGIOT', 'SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT',
 ] as const;
 
+import type ConfClass from 'conf';
+
 const before = new Map(TRAPPED.map((signal) => [signal, new Set(process.listeners(signal))]));
 const { default: Conf } = await import('conf');
 for (const signal of TRAPPED) {
@@ -17,6 +19,9 @@ for (const signal of TRAPPED) {
   }
 }
 
-/** conf's class, loaded without its signal traps; its type is conf's own. */
-export { Conf };
-export type { default as ConfStore, Schema } from 'conf';
+// The class's type too, under the same name, for annotations (conf's own constraint: an
+// interface such as Settings has no index signature, so `unknown` values would not do).
+type Conf<T extends Record<string, any> = Record<string, unknown>> = ConfClass<T>;
+
+export default Conf;
+export type { Schema } from 'conf';

@@ -2,7 +2,7 @@
 // PARLEY_CONFIG_DIR). The edge of the settings logic: values are checked by
 // settingsSchema.ts, the file is only ever written by an explicit `set`, and a
 // hand-edited file that is broken is reported with its path, never reset.
-import { Conf, type ConfStore, type Schema } from './confWithoutSignalTraps.js';
+import Conf, { type Schema } from './confWithoutSignalTraps.js';
 import envPaths from 'env-paths';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,7 +47,7 @@ export function openSettings(options: OpenSettingsOptions = {}): SettingsStore {
   const dir = settingsDir(options);
   const path = join(dir, `${CONFIG_NAME}.json`);
   checkFile(path);
-  let conf: ConfStore<Partial<Settings>>;
+  let conf: Conf<Partial<Settings>>;
   try {
     conf = new Conf<Partial<Settings>>({
       projectName: 'parley',
@@ -104,7 +104,7 @@ function checkFile(path: string): void {
 }
 
 // The file may have been hand-edited since opening; conf validates on every read.
-function readStore(conf: ConfStore<Partial<Settings>>, path: string): Record<string, unknown> {
+function readStore(conf: Conf<Partial<Settings>>, path: string): Record<string, unknown> {
   try {
     return conf.store;
   } catch (error) {

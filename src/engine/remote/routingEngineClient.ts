@@ -23,7 +23,7 @@ export class RoutingEngineClient implements EngineClient {
   private remote: RemoteEngineClient | null = null;
   private active: EngineClient | null = null;
   private endpoint: string | null;
-  private readonly crashListeners = new Set<(message: string) => void>();
+  private readonly crashListeners = new Set<(message: string, reload: Promise<ModelInfo | null>) => void>();
 
   constructor(private readonly options: RoutingEngineOptions) {
     this.endpoint = options.endpoint === null ? null : normaliseEndpointUrl(options.endpoint);
@@ -83,7 +83,7 @@ export class RoutingEngineClient implements EngineClient {
     this.active?.cancel(requestId);
   }
 
-  onCrash(listener: (message: string) => void): () => void {
+  onCrash(listener: (message: string, reload: Promise<ModelInfo | null>) => void): () => void {
     this.crashListeners.add(listener);
     return () => this.crashListeners.delete(listener);
   }
@@ -94,8 +94,8 @@ export class RoutingEngineClient implements EngineClient {
 
   private startLocal(): EngineClient {
     const local = this.options.createLocal();
-    local.onCrash((message) => {
-      for (const l of this.crashListeners) l(message);
+    local.onCrash((message, reload) => {
+      for (const l of this.crashListeners) l(message, reload);
     });
     return local;
   }
