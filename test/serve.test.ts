@@ -273,3 +273,22 @@ test('a graph that cannot batch (a hub export, present path) is served one reque
     await hub.stop();
   }
 });
+
+test('an instruct model gets its chat template: the prompt the server counts is the one the tokenizer renders', async () => {
+  const folder = path.join(REPO_ROOT, 'test', 'fixtures', 'hf-qwen2-tiny');
+  const qwen = await startServe(['--model', folder, '--offline'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
+  try {
+    const c = new OpenAI({ baseURL: qwen.baseURL, apiKey: 'none', maxRetries: 0 });
+    const messages = [
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: 'Hello there' },
+    ];
+    const reply = await c.chat.completions.create({ model: 'hf-qwen2-tiny', messages, max_tokens: 4, temperature: 0 });
+    const tokenizer = await AutoTokenizer.from_pretrained(folder);
+    const rendered = tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false }) as string;
+    assert.match(rendered, /<\|im_start\|>assistant\n$/);
+    assert.equal(reply.usage!.prompt_tokens, tokenizer.encode(rendered).length);
+  } finally {
+    await qwen.stop();
+  }
+});
