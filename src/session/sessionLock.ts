@@ -130,12 +130,15 @@ export async function acquireLock(lock: string, waitMs: number): Promise<(() => 
   }
 }
 
+let stagingCount = 0;
+
 async function tryCreate(lock: string): Promise<boolean> {
   // The owner is written beside the lock and linked into place: link() creates the lock with
   // its content in one step, so a process killed at any moment never leaves a lock without an
   // owner (which only a long timeout could clear). File systems without hard links fall back
   // to create-then-write.
-  const staging = `${lock}.${process.pid}.owner`;
+  // One staging file per attempt: two saves of this process may be creating the same lock.
+  const staging = `${lock}.${process.pid}.${++stagingCount}.owner`;
   await writeFile(staging, JSON.stringify(ownOwner()), { mode: 0o600 });
   try {
     await link(staging, lock);
