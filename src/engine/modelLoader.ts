@@ -5,6 +5,8 @@ import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './p
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph } from './decoderSession.js';
 import { RemoteTokenizer } from './remoteTokenizer.js';
+import { type GraphChoice, prepareGraph } from './convertedGraph.js';
+import { fetchHubFile } from './hubFile.js';
 import type { TokenizerProgress } from './tokenizerProtocol.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
@@ -66,7 +68,7 @@ export async function loadModel(
 
   const ref = source.kind === 'folder' ? source.path : source.id;
   const label = options.label ?? ref;
-  if (source.kind === 'folder') checkFolder(source.path, options.dtype);
+  if (source.kind === 'folder') checkFolderFiles(source.path);
 
   // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
   const progress_callback = (p: TokenizerProgress): void => {
@@ -82,7 +84,9 @@ export async function loadModel(
   try {
     tokenizer = await RemoteTokenizer.load({ ref, offline: options.offline, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
-    const model = await AutoModelForCausalLM.from_pretrained(ref, {
+    const choice = await chooseGraph(source, options, hubOptions, onProgress);
+    if (source.kind === 'folder' && !choice?.folder) checkFolder(source.path, options.dtype);
+    const model = await AutoModelForCausalLM.from_pretrained(choice?.folder ?? ref, {
       ...hubOptions,
       dtype: options.dtype,
       device: 'cpu',
@@ -108,6 +112,7 @@ export async function loadModel(
       hasChatTemplate: loadedTokenizer.chatTemplate !== null,
       chatTemplate: loadedTokenizer.chatTemplate,
       randomWeights: config['parley_random_weights'] === true,
+      ...(choice ? { graph: choice.info } : {}),
     };
     return {
       info,
@@ -124,7 +129,50 @@ export async function loadModel(
   }
 }
 
-function checkFolder(folder: string, dtype: Dtype): void {
+/**
+ * For a GPT-2-family model: Parley's graph converted from the export (or the reason to run
+ * the export as is). A hub model's fp32 file is fetched into the cache when only a quantized
+ * dtype was asked for.
+ */
+async function chooseGraph(
+  source: Exclude<ModelSource, { kind: 'demo' }>,
+  options: LoadOptions & { cacheDir: string },
+  hubOptions: { local_files_only: boolean },
+  onProgress: (p: LoadProgress) => void,
+): Promise<GraphChoice | null> {
+  let sourceFolder: string;
+  if (source.kind === 'folder') {
+    sourceFolder = source.path;
+  } else {
+    const { AutoConfig } = await import('@huggingface/transformers');
+    const config = (await AutoConfig.from_pretrained(source.id, hubOptions)) as unknown as Record<string, unknown>;
+    if (config['model_type'] !== 'gpt2' || options.noConvert) return null;
+    sourceFolder = path.join(options.cacheDir, source.id);
+    const fp32 = path.join(sourceFolder, onnxFileFor('fp32'));
+    if (!existsSync(fp32)) {
+      if (options.offline) {
+        return { folder: null, info: { converted: false, note: `the export as it is: offline, so ${onnxFileFor('fp32')} (fp32), which Parley builds its graph from, cannot be fetched` } };
+      }
+      try {
+        await fetchHubFile(source.id, onnxFileFor('fp32'), fp32, onProgress);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        return { folder: null, info: { converted: false, note: `the export as it is: fetching ${onnxFileFor('fp32')} to build Parley's graph failed (${why})` } };
+      }
+    }
+  }
+  return prepareGraph({
+    sourceFolder,
+    ref: source.kind === 'folder' ? source.path : source.id,
+    isHub: source.kind === 'hub',
+    cacheDir: options.cacheDir,
+    dtype: options.dtype,
+    noConvert: options.noConvert ?? false,
+    onProgress,
+  });
+}
+
+function checkFolderFiles(folder: string): void {
   if (!existsSync(folder)) throw new LoadError('model-not-found', `model folder not found: ${folder}`);
   if (!statSync(folder).isDirectory()) throw new LoadError('model-not-found', `not a model folder: ${folder}`);
   for (const file of ['config.json', 'tokenizer.json']) {
@@ -132,6 +180,10 @@ function checkFolder(folder: string, dtype: Dtype): void {
       throw new LoadError('model-file-missing', `model folder ${folder} has no ${file}`);
     }
   }
+}
+
+function checkFolder(folder: string, dtype: Dtype): void {
+  checkFolderFiles(folder);
   const onnx = onnxFileFor(dtype);
   if (!existsSync(path.join(folder, onnx))) {
     throw new LoadError('model-file-missing', `model folder ${folder} has no ${onnx} (needed for --dtype ${dtype})`);
