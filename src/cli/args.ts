@@ -7,6 +7,7 @@ Model:
   -m, --model <ref>         alias (gpt2, distilgpt2, demo), hub id (owner/name) or folder
       --dtype <type>        fp32 | fp16 | q8 | int8 | uint8 | q4 | q4f16
       --offline             never contact the Hugging Face hub
+      --no-convert          run a GPT-2 export as it is, not on Parley's graph built from it
 
 Sampling:
       --max-tokens <n>      most new tokens per reply
@@ -34,6 +35,8 @@ export interface CliArgs {
   model?: string;
   dtype?: string;
   offline: boolean;
+  /** --no-convert: run GPT-2 exports as they are. */
+  noConvert?: boolean;
   /** Raw sampling flags, validated by the settings schema (one message per bad value). */
   sampling: Partial<Record<'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'seed', string>>;
   session?: string;
@@ -58,6 +61,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       model: { type: 'string', short: 'm' },
       dtype: { type: 'string' },
       offline: { type: 'boolean', default: false },
+      'no-convert': { type: 'boolean' },
       'max-tokens': { type: 'string' },
       temperature: { type: 'string', short: 't' },
       'top-k': { type: 'string' },
@@ -91,6 +95,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...opt('model', values.model),
     ...opt('dtype', values.dtype),
     offline: values.offline,
+    ...opt('noConvert', values['no-convert']),
     sampling,
     ...opt('session', values.session),
     resume: values.resume,

@@ -20,6 +20,7 @@ export function flagSettings(args: CliArgs): { values: Partial<Settings>; errors
     else errors.push(`${FLAG_NAMES[key]}: ${result.error}`);
   }
   if (args.model !== undefined) values['model'] = args.model;
+  if (args.noConvert === true) values['convert'] = false;
   if (args.dtype !== undefined) {
     if ((DTYPES as readonly string[]).includes(args.dtype)) values['dtype'] = args.dtype as Dtype;
     else errors.push(`--dtype must be one of ${DTYPES.join(', ')} (got "${args.dtype}")`);

@@ -41,7 +41,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
 
   const showProgress = stderr.isTTY === true;
   try {
-    await engine.load(values.model, { dtype: values.dtype, offline: input.offline }, (p) => {
+    await engine.load(values.model, { dtype: values.dtype, offline: input.offline, noConvert: !values.convert }, (p) => {
       if (showProgress) stderr.write(`\r\x1b[2K${loadProgressLine(values.model, p, stderr.columns ?? 80)}`);
     });
   } catch (err) {
@@ -52,6 +52,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   }
   if (showProgress) stderr.write('\r\x1b[2K');
   const model = engine.model!;
+  if (model.graph && !model.graph.converted && values.convert) stderr.write(`parley: running ${model.graph.note}\n`);
   const limitError = checkMaxNewTokens(values.maxNewTokens, model.contextLength);
   if (limitError) return fail(limitError);
 

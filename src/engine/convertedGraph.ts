@@ -115,7 +115,14 @@ async function convertOrReuse(
   if (stamp && stamp.graphVersion === CONVERTED_GRAPH_VERSION) {
     const same = stamp.source.size === size && stamp.source.mtimeMs === mtimeMs;
     // A touched file is hashed again: the stamp holds only if the bytes are the same.
-    if (!same && (stamp.source.size !== size || (await fileSha256(sourceFile)) !== stamp.source.sha256)) stamp = null;
+    if (!same) {
+      if (stamp.source.size === size && (await fileSha256(sourceFile)) === stamp.source.sha256) {
+        stamp.source.mtimeMs = mtimeMs;
+        await writeJsonAtomic(stampFile, stamp);
+      } else {
+        stamp = null;
+      }
+    }
   } else {
     stamp = null;
   }

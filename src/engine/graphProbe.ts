@@ -46,10 +46,18 @@ export async function runProbe(
     const inputs = new Set(session.inputNames);
     const layers = session.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
     const steps = options.continuation?.length ?? options.steps ?? PROBE_STEPS;
+    // The graph's own declared past shape wins over config.json's (which may be wrong).
+    let { heads, headDim } = options;
+    const meta = session.inputMetadata.find((m) => m.name === 'past_key_values.0.key');
+    if (meta?.isTensor) {
+      const [, h, , d] = meta.shape;
+      if (typeof h === 'number' && h > 0) heads = h;
+      if (typeof d === 'number' && d > 0) headDim = d;
+    }
     let past: Record<string, ort.Tensor> = {};
     for (let i = 0; i < layers; i++) {
       for (const kind of ['key', 'value']) {
-        past[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, options.heads, 0, options.headDim]);
+        past[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]);
       }
     }
     const rows: Float32Array[] = [];

@@ -301,9 +301,9 @@ export class ChatController implements ChatModel {
   async loadModel(ref: string): Promise<void> {
     const seq = ++this.loadSeq;
     this.update({ loading: startLoading(ref) });
-    const dtype = this.effective().values.dtype;
+    const { dtype, convert } = this.effective().values;
     try {
-      await this.engine.load(ref, { dtype, offline: this.offline }, (progress) => {
+      await this.engine.load(ref, { dtype, offline: this.offline, noConvert: !convert }, (progress) => {
         if (seq === this.loadSeq && this.view.loading) this.update({ loading: withProgress(this.view.loading, progress) });
       });
     } catch (error) {
@@ -453,6 +453,8 @@ export class ChatController implements ChatModel {
     this.current = { ...this.current, model: this.storedModelRef, dtype: model.dtype };
     this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
     if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
+    if (model.graph && !model.graph.converted) this.notice(`Running ${model.graph.note}.`, 'warning');
+    else if (model.graph?.convertedNow) this.notice(`Runs on ${model.graph.note}.`);
     const limitError = checkMaxNewTokens(this.effective().values.maxNewTokens, model.contextLength);
     if (limitError) this.notice(`${limitError}; lower it with /max-tokens.`, 'warning');
     this.update({ status: this.statusInfo() });
