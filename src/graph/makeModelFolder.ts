@@ -1,6 +1,6 @@
 // Writes a GPT-2 model folder with seeded random weights that transformers.js loads like
 // one downloaded from the hub: config, tokenizer, onnx/model.onnx and, with q8,
-// onnx/model_quantized.onnx.
+// onnx/model_quantized.onnx, with q4, onnx/model_q4.onnx.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
@@ -18,6 +18,8 @@ export interface ModelFolderOptions {
   positions: number;
   seed: number;
   q8: boolean;
+  /** Also write onnx/model_q4.onnx (4-bit attention and MLP, int8 LM head). */
+  q4?: boolean;
   /** The KV cache's type at the graph boundary (the maths is fp32 either way); float32 by default. */
   kvCache?: KvCacheType;
   /** Adds the new_key_values.* outputs Parley's decoder prefers; true by default. */
@@ -58,7 +60,7 @@ export function validateModelOptions(options: Omit<ModelFolderOptions, 'out'>): 
   }
 }
 
-function dimsOf(options: Omit<ModelFolderOptions, 'out' | 'seed' | 'q8'>): Gpt2Dims {
+function dimsOf(options: Omit<ModelFolderOptions, 'out' | 'seed' | 'q8' | 'q4'>): Gpt2Dims {
   const { layers, heads, embd, positions } = options;
   return { layers, heads, embd, positions, vocabSize: GPT2_VOCAB_SIZE };
 }
@@ -128,4 +130,5 @@ export async function makeModelFolder(options: ModelFolderOptions): Promise<void
   const graph: GraphOptions = { kvCache: options.kvCache ?? 'float32', newKeyValues: options.newKeyValues ?? true };
   await writeOnnx(path.join(options.out, 'onnx', 'model.onnx'), dims, options.seed, 'fp32', graph);
   if (options.q8) await writeOnnx(path.join(options.out, 'onnx', 'model_quantized.onnx'), dims, options.seed, 'q8', graph);
+  if (options.q4) await writeOnnx(path.join(options.out, 'onnx', 'model_q4.onnx'), dims, options.seed, 'q4', graph);
 }

@@ -12,7 +12,7 @@ export const MODELS_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'models');
 export type { ModelShape };
 
 /** The shape of tinyModelDir()'s model. */
-export const TINY_MODEL_SHAPE: ModelShape = { layers: 2, heads: 4, embd: 64, positions: 1024, seed: 1, q8: true };
+export const TINY_MODEL_SHAPE: ModelShape = { layers: 2, heads: 4, embd: 64, positions: 1024, seed: 1, q8: true, q4: true };
 
 const pending = new Map<string, Promise<string>>();
 
@@ -42,7 +42,7 @@ export function shortContextModelDir(): Promise<string> {
 
 /** The GPT-2 small shape (124M parameters, ~500 MB fp32) with random weights, for benchmarks. */
 export function gpt2SmallDir(q8 = true): Promise<string> {
-  return cachedModelDir('gpt2-small-random', { layers: 12, heads: 12, embd: 768, positions: 1024, seed: 1, q8 });
+  return cachedModelDir('gpt2-small-random', { layers: 12, heads: 12, embd: 768, positions: 1024, seed: 1, q8, q4: q8 });
 }
 
 /** GPT-2 small without the new_key_values outputs: the graph a hub export has (the decoder's present path). */
