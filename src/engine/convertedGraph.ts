@@ -189,7 +189,7 @@ async function convertOrReuse(
 
 async function probe(original: string, converted: string, vocab: number, heads: number, headDim: number, precision: Precision) {
   const prompt = probePrompt(vocab);
-  const reference = await runProbe(original, prompt, { steps: PROBE_STEPS, heads, headDim });
+  const reference = await runProbe(original, prompt, { steps: PROBE_STEPS, heads, headDim, unoptimised: true });
   const candidate = await runProbe(converted, prompt, { continuation: reference.continuation, heads, headDim });
   const stats = compareLogits(reference.rows, candidate.rows);
   return judgeProbe(precision, stats, PROBE_PROMPT_TOKENS + PROBE_STEPS);

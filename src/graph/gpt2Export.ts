@@ -61,11 +61,27 @@ function tensorFloats(t: OnnxTensor): Float32Array {
   return out;
 }
 
+/** The transpose, computed only when its values are first read (a tied LM head never is). */
 function transpose2d(c: Constant): Constant {
   const [rows, cols] = c.dims as [number, number];
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = c.data[r * cols + k]!;
-  return { dims: [cols, rows], data: out };
+  let data: Float32Array | null = null;
+  return {
+    dims: [cols, rows],
+    get data(): Float32Array {
+      if (data) return data;
+      const source = c.data;
+      data = new Float32Array(rows * cols);
+      const TILE = 64;
+      for (let r0 = 0; r0 < rows; r0 += TILE) {
+        for (let k0 = 0; k0 < cols; k0 += TILE) {
+          for (let r = r0; r < Math.min(rows, r0 + TILE); r++) {
+            for (let k = k0; k < Math.min(cols, k0 + TILE); k++) data[k * rows + r] = source[r * cols + k]!;
+          }
+        }
+      }
+      return data;
+    },
+  };
 }
 
 class GraphIndex {
@@ -286,11 +302,21 @@ function embeddings(g: GraphIndex): { wte: Constant; wpe: Constant; sum: string 
   return { wte, wpe, sum: add.outputs[0]! };
 }
 
-function sameValues(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/**
+ * Whether the LM head reads the token embedding: through a Transpose of the very table the
+ * embedding Gather reads (as de-duplicated exports do), or a stored copy with equal values.
+ */
+function tiedToEmbedding(g: GraphIndex, head: Linear, wte: Constant): boolean {
+  const weightInput = head.node.inputs[1]!;
+  const producer = g.producer.get(weightInput);
+  const table = producer?.opType === 'Transpose' ? producer.inputs[0]! : head.node.opType === 'Gemm' ? weightInput : null;
+  if (table !== null && g.constant(table) === wte) return true;
+  const [rows, cols] = head.weight.dims as [number, number]; // [embd, vocab]
+  const values = head.weight.data;
+  for (let e = 0; e < rows; e++) for (let v = 0; v < cols; v++) if (values[e * cols + v] !== wte.data[v * rows + e]) return false;
   return true;
 }
+
 
 /** Follows the export's graph and returns GPT-2's parameters; `heads` comes from config.json. */
 export function readGpt2Export(model: OnnxModel, heads: number): Gpt2Export {
@@ -323,7 +349,7 @@ export function readGpt2Export(model: OnnxModel, heads: number): Gpt2Export {
     if (qkv.weight.dims[0] === embd && qkv.weight.dims[1] === vocabSize) {
       // The final LayerNorm and the LM head: it must be the token embedding (tied).
       if (qkv.bias) fail('the LM head has a bias');
-      if (!sameValues(transpose2d(qkv.weight).data, wte.data)) fail('the LM head is not tied to the token embedding');
+      if (!tiedToEmbedding(g, qkv, wte)) fail('the LM head is not tied to the token embedding');
       params.set(`${LN_F}.weight`, ln1.weight);
       params.set(`${LN_F}.bias`, ln1.bias);
       if (layer === 0) fail('no transformer blocks');
