@@ -1,9 +1,12 @@
-// npm run bench:peers [-- --rounds N --dtypes fp32,q8,q4 --contexts 16,512,896]
+// npm run bench:peers [-- --rounds N --dtypes fp32,q8,q4 --contexts 16,512,896 --hub-style DIR]
 // Parley against llama.cpp built for this CPU, on the same weights (the generated GPT-2 small,
 // written as GGUF by ggufWriter.ts), in one run: the engines alternate case by case, 2 threads
 // each, a fresh process per case (peak RSS from /usr/bin/time). First a check that the F32 GGUF
 // and Parley's fp32 give the same greedy text over 32 tokens on a peaked model. The last line
 // is JSON with both engines' figures and the ratios Parley ÷ llama.cpp.
+// --hub-style DIR: also convert DIR (a hub-style GPT-2 small export, made by
+// test/fixtures/tools/make_fixture.py) and time its converted graph against the generated
+// folder, alternating, as decode ratios converted ÷ generated.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
@@ -14,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { MODEL_GENERATOR_VERSION, generatedParams } from '../src/graph/makeModelFolder.js';
 import type { Dtype } from '../src/engine/protocol.js';
 import { createEngine } from '../src/engine/workerEngineClient.js';
+import { prepareGraph } from '../src/engine/convertedGraph.js';
 import { MODELS_CACHE_DIR, REPO_ROOT, cachedModelDir, gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { log, median, round } from './benchStats.js';
 import { type GgufType, writeGpt2Gguf } from './ggufWriter.js';
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     dtypes: { type: 'string', default: 'fp32,q8,q4' },
     contexts: { type: 'string', default: '16,512,896' },
     'skip-check': { type: 'boolean', default: false },
+    'hub-style': { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -133,6 +138,37 @@ for (const dtype of dtypes) {
     cases.push(c);
   }
 }
+const hubStyle: { dtype: Dtype; context: number; converted: Figures; generated: Figures; decodeRatio: number }[] = [];
+if (values['hub-style']) {
+  const cacheDir = path.join(REPO_ROOT, '.cache', 'peers', 'converted-cache');
+  for (const dtype of dtypes) {
+    const started = performance.now();
+    const choice = await prepareGraph({
+      sourceFolder: path.resolve(values['hub-style']),
+      ref: path.resolve(values['hub-style']),
+      isHub: false,
+      cacheDir,
+      dtype,
+      noConvert: false,
+      onProgress: () => {},
+    });
+    log(`hub-style ${dtype}: ${choice?.info.note} (${round((performance.now() - started) / 1000)} s)`);
+    if (!choice?.folder) continue;
+    for (const n of contexts) {
+      const c: Figures[] = [];
+      const g: Figures[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        c.push(await parleyCase(choice.folder, dtype, n));
+        g.push(await parleyCase(dir, dtype, n));
+      }
+      const converted = medianOf(c);
+      const generated = medianOf(g);
+      const row = { dtype, context: n, converted, generated, decodeRatio: round(converted.decodeTokPerS / generated.decodeTokPerS, 3) };
+      log(JSON.stringify(row));
+      hubStyle.push(row);
+    }
+  }
+}
 const loadAtEnd = uptime();
 log(`uptime at end: ${loadAtEnd}`);
 console.log(
@@ -145,5 +181,6 @@ console.log(
     greedyCheck: check ? { equal: check.equal } : null,
     modelsDir: MODELS_CACHE_DIR,
     cases,
+    ...(hubStyle.length > 0 ? { hubStyle } : {}),
   }),
 );

@@ -46,6 +46,20 @@ const DTYPE_SUFFIX: Record<Dtype, string> = {
  */
 const DECODE_SESSION_OPTIONS = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
 
+/**
+ * The session options, or the benchmarks' override PARLEY_ORT_THREADING
+ * ("threads=1,spin=1,spin_us=100"), which times other threading choices in the full pipeline.
+ */
+export function decodeSessionOptions(env: Readonly<Record<string, string | undefined>> = process.env): Record<string, unknown> {
+  const override = env['PARLEY_ORT_THREADING'];
+  if (!override) return DECODE_SESSION_OPTIONS;
+  const fields = new Map(override.split(',').map((kv) => kv.split('=') as [string, string]));
+  const intra: Record<string, string> = { allow_spinning: fields.get('spin') ?? '0' };
+  if (fields.has('spin_us')) intra['spin_duration_us'] = fields.get('spin_us')!;
+  const threads = Number(fields.get('threads') ?? 0);
+  return { ...(threads > 0 ? { intraOpNumThreads: threads } : {}), extra: { session: { intra_op: intra } } };
+}
+
 export function onnxFileFor(dtype: Dtype): string {
   return `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
 }
@@ -90,7 +104,7 @@ export async function loadModel(
       ...hubOptions,
       dtype: options.dtype,
       device: 'cpu',
-      session_options: DECODE_SESSION_OPTIONS,
+      session_options: decodeSessionOptions(),
     });
     const config = model.config as unknown as Record<string, unknown>;
     const num = (key: string, fallback: number): number => (typeof config[key] === 'number' ? (config[key] as number) : fallback);
