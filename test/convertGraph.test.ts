@@ -4,7 +4,7 @@
 // a structure that is not GPT-2's, or a graph that does not match, runs the export as is.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareGraph, type PrepareOptions } from '../src/engine/convertedGraph.js';
@@ -120,6 +120,15 @@ describe('Parley graph from a GPT-2 export', () => {
     assert.deepEqual(off, { folder: null, info: { converted: false, note: 'the export as it is (conversion off)' } });
     const fp16 = await prepareGraph(options(GPT2, path.join(scratch, 'cache-off'), 'fp16'));
     assert.equal(fp16?.folder, null);
+  });
+
+  test('a folder with only a quantized file runs it as is and says why (no fp32 file to build from)', async () => {
+    const folder = path.join(scratch, 'only-quantized');
+    await cp(GPT2, folder, { recursive: true });
+    await rename(path.join(folder, 'onnx', 'model.onnx'), path.join(folder, 'onnx', 'model_quantized.onnx'));
+    const choice = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'q8'));
+    assert.equal(choice?.folder, null);
+    assert.match(choice!.info.note, /from onnx\/model\.onnx \(fp32\), which this model does not have/);
   });
 
   test('Qwen2 and Llama exports are left unconverted', async () => {
