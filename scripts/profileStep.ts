@@ -89,15 +89,17 @@ profiled.endProfiling();
 await profiled.release();
 // onnxruntime names the file <prefix>_<date>.json.
 const profileFile = path.join(os.tmpdir(), (await readdir(os.tmpdir())).find((f) => f.startsWith(path.basename(profilePrefix)) && f.endsWith('.json'))!);
-const events = JSON.parse(await readFile(profileFile, 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+const events = JSON.parse(await readFile(profileFile, 'utf8')) as { cat: string; name: string; ts: number; dur: number; args?: { op_name?: string } }[];
 await rm(profileFile, { force: true });
 // The last STEPS model runs are the decode steps; node events sum to the graph's work.
 const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
-const nodes = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
 const steps = runs.slice(-STEPS);
-const nodeMsPerStep = nodes.reduce((sum, e) => sum + e.dur, 0) / 1000 / runs.length;
+// Only the nodes of the decode steps (not the prefill), by their time stamps.
+const inStep = (ts: number): boolean => steps.some((r) => ts >= r.ts && ts <= r.ts + r.dur);
+const nodes = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && inStep(e.ts));
+const nodeMsPerStep = nodes.reduce((sum, e) => sum + e.dur, 0) / 1000 / steps.length;
 const byOp = new Map<string, number>();
-for (const e of nodes) byOp.set(e.args?.op_name ?? '?', (byOp.get(e.args?.op_name ?? '?') ?? 0) + e.dur / 1000 / runs.length);
+for (const e of nodes) byOp.set(e.args?.op_name ?? '?', (byOp.get(e.args?.op_name ?? '?') ?? 0) + e.dur / 1000 / steps.length);
 const ops = [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([op, ms]) => ({ op, ms: round(ms, 3) }));
 const result = {
   dtype,
