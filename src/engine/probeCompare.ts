@@ -17,8 +17,8 @@ export const FP32_ABS = 1e-4;
 export const FP32_REL = 1e-4;
 /** Quantized thresholds: a graph that fails them runs the export instead. */
 export const QUANTIZED_LIMITS = {
-  q8: { top1: 0.8, meanKl: 0.02 },
-  q4: { top1: 0.6, meanKl: 0.1 },
+  q8: { top1: 0.75, meanKl: 0.02 },
+  q4: { top1: 0.5, meanKl: 0.05 },
 } as const;
 
 function logSoftmax(row: Float32Array): Float64Array {
