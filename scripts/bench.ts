@@ -1,5 +1,5 @@
 // npm run bench: speed of the real worker engine on a GPT-2-small-shaped model (random weights),
-// and the rest of issue 5's figures: prefix cache, UI thread, start-up, memory, q8 vs fp32.
+// and the rest of the figures in the README's Speed section: prefix cache, UI thread, start-up, memory, q8 vs fp32.
 // Prints progress on stderr and one JSON object as the last line of stdout.
 import os from 'node:os';
 import path from 'node:path';

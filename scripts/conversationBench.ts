@@ -1,4 +1,4 @@
-// Issue 5, section 5: mean time to first token over a scripted 40-turn conversation that
+// Mean time to first token over a scripted 40-turn conversation that
 // fills the context, so the window slides now and then, through the real session layer.
 import type { WorkerEngineClient } from '../src/engine/workerEngineClient.js';
 import { addUser } from '../src/session/conversation.js';

@@ -1,4 +1,4 @@
-// Issue 5, section 5: TTFT and decode speed of the real worker engine at short and long
+// TTFT and decode speed of the real worker engine at short and long
 // contexts, against the memory-bandwidth limit (weights plus the KV cache read per step).
 import path from 'node:path';
 import { onnxFileFor } from '../src/engine/modelLoader.js';

@@ -1,4 +1,4 @@
-// Issue 5, section 3: how far q8 logits are from fp32 logits on real English text.
+// How far q8 logits are from fp32 logits on real English text.
 // Both ONNX files run one full forward pass over the same tokens (no KV cache, every
 // position's logits kept), straight on onnxruntime so the engine's loop plays no part.
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 5, section 5: time to the first token of a follow-up, a 20-token user message added
+// Time to the first token of a follow-up, a 20-token user message added
 // to a window of about 800 tokens, after the reply to the previous message. With the prefix
 // cache only the new tokens should need a forward pass; without it the whole window does.
 import type { WorkerEngineClient } from '../src/engine/workerEngineClient.js';

@@ -1,4 +1,4 @@
-// Issue 5, section 5: peak resident memory of a process that loads one dtype of the model
+// Peak resident memory of a process that loads one dtype of the model
 // in the real worker engine and generates with it. Each dtype gets a fresh child process,
 // since peak RSS only ever grows. The child reports VmHWM from /proc/self/status, not
 // process.resourceUsage().maxRSS: Linux carries maxRSS over from the forking parent across

@@ -1,4 +1,4 @@
-// Issue 5, section 4: start-up. `parley --version` is timed as a spawned process, start to
+// Start-up. `parley --version` is timed as a spawned process, start to
 // exit, next to a node process that does nothing. Time to an interactive UI is measured in a real terminal: the CLI starts in a tmux
 // window (a server of our own, -L) and the screen is polled every 10 ms until the input
 // box's placeholder is on it; the model keeps loading in the engine worker meanwhile, so

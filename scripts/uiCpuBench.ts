@@ -1,4 +1,4 @@
-// Issue 5, section 4: how much CPU the UI thread spends while a reply streams, against the
+// How much CPU the UI thread spends while a reply streams, against the
 // engine's. The real Ink app (prepareChatApp) shows a session of 300 turns and renders to a
 // non-TTY sink; replies come from the real worker engine until 500 tokens have streamed.
 //

@@ -7,7 +7,15 @@
 import { readFileSync } from 'node:fs';
 import { HELP, parseCliArgs, type CliArgs } from './cli/args.js';
 
+// A file size limit (ulimit -f) kills the process with SIGXFSZ on the write that crosses it.
+// Handled, the write fails with EFBIG instead, so a download or a save can say so and clean up.
+process.on('SIGXFSZ', () => undefined);
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'pull' || argv[0] === 'models' || argv[0] === 'rm') {
+    const { runModelCommand } = await import('./cli/modelCommands.js');
+    return runModelCommand(argv[0], argv.slice(1), process);
+  }
   let args: CliArgs;
   try {
     args = parseCliArgs(argv);

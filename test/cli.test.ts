@@ -1,10 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
+import { newSession, SessionStore } from '../src/session/sessionStore.js';
+import { addUser, appendReply } from '../src/session/conversation.js';
+import { MODELS_CACHE_DIR, REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 let dir: string;
@@ -17,9 +19,9 @@ interface Run {
   stderr: string;
 }
 
-function parley(args: string[], input?: string): Promise<Run> {
+function parley(args: string[], input?: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, cwd: dir }, (error, stdout, stderr) => {
       const code = error && typeof error.code === 'number' ? error.code : 0;
       resolve({ code, stdout, stderr });
     });
@@ -110,6 +112,7 @@ test('--session twice leaves a file with two exchanges; list and export see it',
   assert.equal(exp.code, 0, exp.stderr);
   const md = await readFile(out, 'utf8');
   assert.match(md, /and again/);
+  assert.equal((await stat(out)).mode & 0o777, 0o600, 'an export is as private as the session');
 });
 
 test('a corrupt session file is reported and left byte-for-byte intact', async () => {
@@ -124,4 +127,44 @@ test('a corrupt session file is reported and left byte-for-byte intact', async (
   const list = await parley(['--list-sessions']);
   assert.match(list.stdout, /broken\s+unreadable/);
   assert.match(list.stdout, /demo/);
+});
+
+// C0 and C1 controls other than \n and \t, and the bidi overrides.
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+test('one-shot on the demo model: the control characters it writes reach a pipe only with --raw', async () => {
+  // With random weights the demo model samples over every byte token; with this seed, its
+  // 24th token is STX (U+0002). The demo model is generated once into the tests' model cache.
+  const args = ['--model', 'demo', '-p', 'hi', '--max-tokens', '32', '--seed', '14', '--temperature', '1', '--top-k', '0', '--top-p', '1', '--repeat-penalty', '1'];
+  const cache = { PARLEY_CACHE_DIR: MODELS_CACHE_DIR };
+  const raw = await parley([...args, '--raw'], undefined, cache);
+  assert.equal(raw.code, 0, raw.stderr);
+  assert.ok(raw.stdout.includes('\u0002'), `the demo model wrote no control character with this seed: ${JSON.stringify(raw.stdout)}`);
+  const piped = await parley(args, undefined, cache);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.equal(piped.stdout, raw.stdout.replace(CONTROLS, ''));
+});
+
+test('--list-sessions and --export clean names, model refs and text that come from session files', async () => {
+  const store = new SessionStore(path.join(dir, 'sessions'));
+  const session = newSession('hostile', { model: 'gpt2\u001b]0;pwned\u0007\u202e' });
+  const conversation = appendReply(addUser(session.conversation, 'colour?'), '\u001b[31mred\u001b[0m \u2066x\u2069');
+  await store.save({ ...session, conversation });
+
+  const list = await parley(['--list-sessions']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /hostile .* gpt2\]0;pwned<U\+202E>\n/);
+  assert.equal(list.stdout.match(CONTROLS), null);
+  assert.ok((await parley(['--list-sessions', '--raw'])).stdout.includes('gpt2\u001b]0;pwned\u0007\u202e'));
+
+  const exported = await parley(['--export', 'hostile']);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.equal(exported.stdout.match(CONTROLS), null);
+  assert.match(exported.stdout, /\[31mred\[0m <U\+2066>x<U\+2069>/);
+  const raw = await parley(['--export', 'hostile', '--raw']);
+  assert.ok(raw.stdout.includes('\u001b[31mred\u001b[0m \u2066x\u2069'), 'the conversation exactly as saved');
+  assert.equal(raw.stdout.split('## ')[0]!.match(CONTROLS), null, 'the headers Parley writes are clean even then');
+  const out = path.join(dir, 'hostile.md');
+  assert.equal((await parley(['--export', 'hostile', '--out', out])).code, 0);
+  assert.equal((await readFile(out, 'utf8')).match(CONTROLS), null);
 });

@@ -4,8 +4,6 @@ import {
   addUser,
   appendReply,
   awaitsReply,
-  clearPersona,
-  clearTurns,
   editLast,
   emptyConversation,
   retry,
@@ -76,12 +74,9 @@ test('editLast removes the last exchange and returns its user text for the input
   assert.equal(editLast(emptyConversation()), null);
 });
 
-test('persona: set, blank clears, clear; clearTurns keeps it', () => {
+test('persona: set, blank or null clears', () => {
   const c = chat(['a', '1']);
   assert.equal(setPersona(c, 'Pirate.').persona, 'Pirate.');
   assert.equal(setPersona(c, '   ').persona, null);
-  assert.equal(clearPersona(c).persona, null);
-  const cleared = clearTurns(c);
-  assert.deepEqual(cleared.turns, []);
-  assert.equal(cleared.persona, 'Be brief.');
+  assert.equal(setPersona(c, null).persona, null);
 });

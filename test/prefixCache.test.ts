@@ -1,4 +1,4 @@
-// Issue 5 §1: the worker reuses the previous request's KV cache for the longest common
+// The worker reuses the previous request's KV cache for the longest common
 // token prefix. With greedy decoding, replies must be token-for-token the same as without
 // the cache, over a scripted conversation with slides, /retry, /undo and /edit.
 import { describe, test } from 'node:test';

@@ -3,8 +3,13 @@
 //                         "saved N" after each save that completed (N = turns saved),
 //                         until it is killed;
 //   try-save DIR NAME N   adds a user turn of N characters and saves once, printing the
-//                         outcome as JSON (used under a file size limit and as another user).
+//                         outcome as JSON (used under a file size limit and as another user);
+//   hold-lock DIR NAME    takes the session's save lock, prints "locked" and keeps it until
+//                         it is killed.
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { addUser, appendReply } from '../src/session/conversation.js';
+import { acquireLock } from '../src/session/sessionLock.js';
 import { saveSession, SessionStore } from '../src/session/sessionStore.js';
 
 const [mode, dir, name, size] = process.argv.slice(2);
@@ -30,6 +35,13 @@ if (mode === 'crash') {
         : { ok: false, code: result.error.code, message: result.error.message, turnsInMemory: attempt.conversation.turns.length },
     ),
   );
+} else if (mode === 'hold-lock') {
+  const file = store.pathOf(name);
+  await mkdir(dir, { recursive: true });
+  const release = await acquireLock(join(dirname(file), `.${basename(file)}.lock`), 0);
+  if (release === null) throw new Error('the lock is taken');
+  process.stdout.write('locked\n');
+  setInterval(() => undefined, 60_000);
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

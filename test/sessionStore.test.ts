@@ -143,17 +143,12 @@ test('two writers: a save based on a stale revision is refused with the file nam
   assert.equal((await store.load('shared-b')).conversation.turns.at(-1)?.text, 'from B');
 });
 
-test('a lock left by a killed process is taken over; a live one makes the save wait, then report busy', async () => {
+test('a lock left by a killed process is taken over (live holders: sessionLock.test.ts)', async () => {
   const store = await freshStore();
   const lock = join(store.dir, '.locked.json.lock');
   // A pid that does not run: the highest pid Linux can hand out is below 2^22.
   await writeFile(lock, String(2 ** 22 + 123));
   assert.equal((await store.save(sampleSession('locked'))).revision, 1);
-  await writeFile(lock, String(process.pid));
-  const quick = new SessionStore(store.dir, { lockWaitMs: 100 });
-  await assert.rejects(quick.save(await store.load('locked')), (e: unknown) => isCode('busy')(e) && (e as Error).message.includes(lock));
-  await rm(lock);
-  assert.equal((await quick.save(await store.load('locked'))).revision, 2);
   assert.deepEqual((await readdir(store.dir)).sort(), ['locked.json'], 'no temp or lock files left');
 });
 

@@ -1,4 +1,4 @@
-// Issue 5, section 4: `parley --version` and `--help` must stay instant, so they never load
+// `parley --version` and `--help` must stay instant, so they never load
 // transformers.js or onnxruntime. The CLI runs with an --import module that records every
 // module the process loads: ES modules through a resolve hook (module.register), CommonJS
 // ones from require.cache at exit (Node 20's hooks do not see require()).

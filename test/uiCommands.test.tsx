@@ -1,7 +1,7 @@
 // Every slash command through the real UI, with good and bad arguments.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { addUser, appendReply } from '../src/session/conversation.js';
@@ -135,6 +135,7 @@ test('/new, /save, /sessions, /load, /resume, /delete and /export', async () => 
   await chat.waitFor(/hi there[\s\S]*fine thanks\./);
   await expectReply(chat, `/export ${target}`, `Exported the conversation to ${target}.`);
   assert.match(readFileSync(target, 'utf8'), /# scratch[\s\S]*hi there[\s\S]*fine thanks\./);
+  assert.equal(statSync(target).mode & 0o777, 0o600, '/export writes like --export: private');
 });
 
 test('/load restores the transcript and offers to switch to its model', async () => {

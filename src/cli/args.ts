@@ -2,11 +2,15 @@ import { parseArgs } from 'node:util';
 
 export const HELP = `Usage: parley [options]            chat in the terminal
        parley -p "text" [options]   one reply to stdout (or pipe text on stdin)
+       parley pull MODEL [--dtype T]   download a model into the cache and check it loads
+       parley models                   cached models: dtypes, size, last use
+       parley rm MODEL [--dtype T] [--yes]   remove a model (or one dtype) from the cache
 
 Model:
   -m, --model <ref>         alias (gpt2, distilgpt2, demo), hub id (owner/name) or folder
       --dtype <type>        fp32 | fp16 | q8 | int8 | uint8 | q4 | q4f16
       --offline             never contact the Hugging Face hub
+                            (HF_ENDPOINT or the hubEndpoint setting: use a mirror instead)
       --no-convert          run a GPT-2 export as it is, not on Parley's graph built from it
 
 Sampling:
@@ -24,6 +28,8 @@ Sessions:
       --list-sessions       list saved sessions and exit
       --export <name>       write a session as Markdown (to --out or stdout) and exit
   -o, --out <file>          file for --export
+      --raw                 print model and session text exactly, control characters included
+                            (otherwise: removed, and escape sequences too on a terminal)
       --system <text>       persona for this session (or a preset: translate, qa, summarise)
 
   -p, --prompt <text>       one-shot: print one reply and exit
@@ -47,6 +53,8 @@ export interface CliArgs {
   out?: string;
   system?: string;
   prompt?: string;
+  /** Model and session text goes out exactly, control characters included. */
+  raw: boolean;
   version: boolean;
   help: boolean;
 }
@@ -76,6 +84,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       out: { type: 'string', short: 'o' },
       system: { type: 'string' },
       prompt: { type: 'string', short: 'p' },
+      raw: { type: 'boolean', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -105,6 +114,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...opt('out', values.out),
     ...opt('system', values.system),
     ...opt('prompt', values.prompt),
+    raw: values.raw,
     version: values.version,
     help: values.help,
   };

@@ -11,7 +11,7 @@ export function convertingText(p: Extract<LoadProgress, { kind: 'converting' }>)
 
 /** One status line for a load, as shown on stderr in one-shot mode (the UI's download line). */
 export function loadProgressLine(modelRef: string, p: LoadProgress, columns: number): string {
-  if (p.kind === 'download') return `downloading ${downloadLine(p.file, p.loaded, p.total, columns - 12)}`;
+  if (p.kind === 'download') return `downloading ${downloadLine(p.file, p.loaded, p.total, columns - 12, p.bytesPerSecond)}`;
   if (p.kind === 'converting') return `converting ${modelRef}: ${convertingText(p)}…`;
   return `loading ${modelRef}${p.file ? ` (${p.file})` : ''}…`;
 }

@@ -10,6 +10,7 @@ import { resolvePersona } from '../session/personas.js';
 import { effectiveSettings, sessionLayer, samplingParams } from '../session/settingsPrecedence.js';
 import { checkMaxNewTokens, type Settings } from '../session/settingsSchema.js';
 import { newSession, type SessionStore } from '../session/sessionStore.js';
+import { cleanText, createTextCleaner, outputModeFor } from '../text/terminalText.js';
 import { loadProgressLine } from './loadProgressLine.js';
 
 export interface OneShotInput {
@@ -21,7 +22,9 @@ export interface OneShotInput {
   /** Continue (or create) this saved session; without it nothing is saved. */
   session?: { name: string; store: SessionStore };
   system?: string;
-  stdout: NodeJS.WritableStream;
+  /** Write the reply exactly as the model wrote it, control characters included. */
+  raw?: boolean;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   signal: AbortSignal;
 }
@@ -30,7 +33,7 @@ export interface OneShotInput {
 export async function runOneShot(input: OneShotInput): Promise<number> {
   const { engine, stdout, stderr } = input;
   const fail = (message: string): number => {
-    stderr.write(`parley: ${message}\n`);
+    stderr.write(`parley: ${cleanText(message, outputModeFor(stderr, false))}\n`);
     return 1;
   };
 
@@ -65,11 +68,12 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   };
   const format = formatFor(model, { user: values.userName, assistant: values.assistantName });
   let result: ChatTurnResult | null = null;
+  const cleaner = createTextCleaner(outputModeFor(stdout, input.raw === true));
   for await (const event of chatTurn({ engine, session, params: samplingParams(values), format, signal: input.signal })) {
-    if (event.type === 'delta') stdout.write(event.text);
+    if (event.type === 'delta') stdout.write(cleaner.push(event.text));
     else if (event.type === 'done') result = event.result;
   }
-  stdout.write('\n');
+  stdout.write(cleaner.end() + '\n');
   if (!result) return fail('the reply ended without a result');
   if (result.window && result.window.droppedCount > 0) {
     stderr.write(`parley: ${result.window.droppedCount} earlier turns out of context\n`);

@@ -4,6 +4,7 @@ import { openSettings, SettingsError } from '../session/settings.js';
 import { effectiveSettings } from '../session/settingsPrecedence.js';
 import { resolveSessionsDir } from '../session/sessionsDir.js';
 import { SessionError, SessionStore } from '../session/sessionStore.js';
+import { cleanText, outputModeFor } from '../text/terminalText.js';
 import type { CliArgs } from './args.js';
 import { modelCacheDir } from './cachePaths.js';
 import { flagSettings } from './flagSettings.js';
@@ -13,7 +14,7 @@ import { exportSession, listSessions } from './sessionCommands.js';
 /** Everything past --help/--version: settings, sessions, one-shot or the chat UI. */
 export async function runCommand(args: CliArgs): Promise<number> {
   const fail = (message: string, code = 1): number => {
-    process.stderr.write(`parley: ${message}\n`);
+    process.stderr.write(`parley: ${cleanText(message, outputModeFor(process.stderr, false))}\n`);
     return code;
   };
   const flags = flagSettings(args);
@@ -30,10 +31,10 @@ export async function runCommand(args: CliArgs): Promise<number> {
   const store = new SessionStore(sessionsDir);
 
   try {
-    if (args.listSessions) return await listSessions(store, process.stdout);
+    if (args.listSessions) return await listSessions(store, process.stdout, args.raw);
     if (args.export !== undefined) {
       const { values } = effectiveSettings({ flags: flags.values, settings: stored });
-      return await exportSession(store, args.export, args.out, values, process.stdout, process.stderr);
+      return await exportSession(store, args.export, args.out, values, process.stdout, process.stderr, args.raw);
     }
 
     let prompt = args.prompt;
@@ -57,6 +58,7 @@ export async function runCommand(args: CliArgs): Promise<number> {
           offline: args.offline,
           ...(args.session !== undefined ? { session: { name: args.session, store } } : {}),
           ...(args.system !== undefined ? { system: args.system } : {}),
+          raw: args.raw,
           stdout: process.stdout,
           stderr: process.stderr,
           signal: controller.signal,

@@ -11,6 +11,11 @@ import { ensureDemoModel } from './demoModel.js';
 import { checkLimit } from './contextLimit.js';
 import { PrefixCache } from './prefixCache.js';
 import type { KvCache } from './kvCache.js';
+import { ensureHubModel } from '../hub/ensureHubModel.js';
+import { touchLastUsed } from '../hub/modelCache.js';
+import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
+import { HubError, type HubErrorCode } from '../hub/hubError.js';
+import type { ErrorCode } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('engineWorker must run in a worker thread');
@@ -57,12 +62,29 @@ async function handle(msg: ToWorker): Promise<void> {
 async function load(id: number, modelRef: string, options: LoadOptions): Promise<void> {
   try {
     let source = resolveModelRef(modelRef, process.cwd(), process.env['HOME'] ?? process.cwd());
+    const resolved = source.kind;
     let label = modelRef;
     if (source.kind === 'demo') {
       send({ type: 'progress', id, progress: { kind: 'loading', file: 'generating the demo model' } });
       const folder = await ensureDemoModel(path.join(data.cacheDir, 'demo-gpt2'));
+      await touchLastUsed(folder);
       source = { kind: 'folder', path: folder };
       label = 'demo';
+    } else if (source.kind === 'hub') {
+      // Parley downloads hub models itself (see src/hub) and hands transformers.js the folder.
+      label = source.id;
+      const folder = await ensureHubModel({
+        cacheDir: data.cacheDir,
+        endpoint: currentHubEndpoint().url,
+        repoId: source.id,
+        dtype: options.dtype,
+        offline: options.offline,
+        ref: modelRef,
+        onProgress: (p) => send({ type: 'progress', id, progress: { kind: 'download', ...p } }),
+        onWait: () =>
+          send({ type: 'progress', id, progress: { kind: 'loading', file: `waiting for another Parley process downloading ${label}` } }),
+      });
+      source = { kind: 'folder', path: folder };
     }
     const loaded = await loadModel(source, { ...options, cacheDir: data.cacheDir, label }, (progress) =>
       send({ type: 'progress', id, progress }),
@@ -71,14 +93,30 @@ async function load(id: number, modelRef: string, options: LoadOptions): Promise
     const previous = current;
     current = loaded;
     prefixCache?.clear();
-    if (label === 'demo') current.info.modelId = 'demo';
+    // A generated or downloaded folder is known by its name, not its place in the cache.
+    if (label !== modelRef || resolved !== 'folder') current.info.modelId = label;
     await previous?.release();
     send({ type: 'ready', id, info: current.info });
   } catch (err) {
-    const e = err instanceof LoadError ? err : new LoadError('internal', err instanceof Error ? err.message : String(err));
+    const e =
+      err instanceof LoadError
+        ? err
+        : err instanceof HubError
+          ? new LoadError(HUB_ERROR_CODES[err.code], err.message)
+          : new LoadError('internal', err instanceof Error ? err.message : String(err));
     send({ type: 'error', id, code: e.code, message: e.message });
   }
 }
+
+const HUB_ERROR_CODES: Record<HubErrorCode, ErrorCode> = {
+  'not-found': 'model-not-found',
+  'not-cached': 'model-not-found',
+  network: 'network',
+  'disk-full': 'disk-full',
+  permission: 'disk-full',
+  http: 'network',
+  cancelled: 'internal',
+};
 
 async function generate(id: number, prompt: string, params: GenerateParams): Promise<void> {
   const started = performance.now();

@@ -1,13 +1,17 @@
 import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph } from './decoderSession.js';
 import { RemoteTokenizer } from './remoteTokenizer.js';
-import { type GraphChoice, prepareGraph } from './convertedGraph.js';
-import { fetchHubFile } from './hubFile.js';
 import type { TokenizerProgress } from './tokenizerProtocol.js';
+import { onnxFileFor } from '../hub/modelFiles.js';
+import { type GraphChoice, prepareGraph } from './convertedGraph.js';
+import { ensureHubModel } from '../hub/ensureHubModel.js';
+import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
+import { isRepoId } from '../hub/modelCache.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {
@@ -25,17 +29,6 @@ export interface LoadedModel {
   decoder: DecoderSession;
   release(): Promise<void>;
 }
-
-/** transformers.js's file suffix for each dtype (see its dtypes.js). */
-const DTYPE_SUFFIX: Record<Dtype, string> = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  q4f16: '_q4f16',
-};
 
 /**
  * onnxruntime's intra-op threads spin between ops by default. On two cores that spinning
@@ -60,46 +53,44 @@ export function decodeSessionOptions(env: Readonly<Record<string, string | undef
   return { ...(threads > 0 ? { intraOpNumThreads: threads } : {}), extra: { session: { intra_op: intra } } };
 }
 
-export function onnxFileFor(dtype: Dtype): string {
-  return `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
-}
+export { onnxFileFor };
 
 /**
- * Loads tokenizer and model with transformers.js (lazily imported: only the worker ever pulls
- * in transformers.js and onnxruntime). Local folders are checked first so the common mistakes
- * get a sentence that names the folder and the missing file.
+ * Loads tokenizer and model from a folder with transformers.js (lazily imported: only the
+ * worker ever pulls in transformers.js and onnxruntime). Hub models arrive here as their
+ * folder in the model cache (Parley downloads them itself, see src/hub), so transformers.js
+ * never fetches. The folder is checked first so the common mistakes get a sentence that
+ * names the folder and the missing file.
  */
 export async function loadModel(
-  source: Exclude<ModelSource, { kind: 'demo' }>,
+  source: Extract<ModelSource, { kind: 'folder' }>,
   options: LoadOptions & { cacheDir: string; label?: string },
   onProgress: (p: LoadProgress) => void,
 ): Promise<LoadedModel> {
   const { AutoModelForCausalLM, env, LogLevel } = await import('@huggingface/transformers');
   env.cacheDir = options.cacheDir;
-  env.allowRemoteModels = !options.offline;
+  env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.logLevel = LogLevel.ERROR;
 
-  const ref = source.kind === 'folder' ? source.path : source.id;
+  const ref = source.path;
   const label = options.label ?? ref;
-  if (source.kind === 'folder') checkFolderFiles(source.path);
+  checkFolderFiles(source.path);
 
   // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
   const progress_callback = (p: TokenizerProgress): void => {
-    if (p.status === 'progress' && source.kind === 'hub') {
-      onProgress({ kind: 'download', file: p.file ?? '', loaded: p.loaded ?? 0, total: p.total ?? 0 });
-    } else if (p.status === 'initiate') {
+    if (p.status === 'initiate') {
       onProgress({ kind: 'loading', ...(p.file === undefined ? {} : { file: p.file }) });
     }
   };
-  const hubOptions = { progress_callback, local_files_only: options.offline };
+  const hubOptions = { progress_callback, local_files_only: true };
   onProgress({ kind: 'loading' });
   let tokenizer: RemoteTokenizer | null = null;
   try {
-    tokenizer = await RemoteTokenizer.load({ ref, offline: options.offline, cacheDir: options.cacheDir }, progress_callback);
+    tokenizer = await RemoteTokenizer.load({ ref, offline: true, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
-    const choice = await chooseGraph(source, options, hubOptions, onProgress);
-    if (source.kind === 'folder' && !choice?.folder) checkFolder(source.path, options.dtype);
+    const choice = await chooseGraph(source.path, options, onProgress);
+    if (!choice?.folder) checkFolder(source.path, options.dtype);
     const model = await AutoModelForCausalLM.from_pretrained(choice?.folder ?? ref, {
       ...hubOptions,
       dtype: options.dtype,
@@ -139,51 +130,68 @@ export async function loadModel(
     };
   } catch (err) {
     await tokenizer?.release();
-    throw toLoadError(err, source, options, label);
+    throw toLoadError(err, options, label);
   }
+}
+
+/** The hub id whose cache folder `folder` is, if it is one. */
+function hubRepoOf(folder: string, cacheDir: string): string | null {
+  const relative = path.relative(path.resolve(cacheDir), path.resolve(folder)).split(path.sep).join('/');
+  return isRepoId(relative) ? relative : null;
 }
 
 /**
  * For a GPT-2-family model: Parley's graph converted from the export (or the reason to run
- * the export as is). A hub model's fp32 file is fetched into the cache when only a quantized
- * dtype was asked for.
+ * the export as is). A hub model asked for in q8/q4 gets its fp32 file, which the graph is
+ * built from, downloaded too.
  */
 async function chooseGraph(
-  source: Exclude<ModelSource, { kind: 'demo' }>,
+  folder: string,
   options: LoadOptions & { cacheDir: string },
-  hubOptions: { local_files_only: boolean },
   onProgress: (p: LoadProgress) => void,
 ): Promise<GraphChoice | null> {
-  let sourceFolder: string;
-  if (source.kind === 'folder') {
-    sourceFolder = source.path;
-  } else {
-    const { AutoConfig } = await import('@huggingface/transformers');
-    const config = (await AutoConfig.from_pretrained(source.id, hubOptions)) as unknown as Record<string, unknown>;
-    if (config['model_type'] !== 'gpt2' || options.noConvert) return null;
-    sourceFolder = path.join(options.cacheDir, source.id);
-    const fp32 = path.join(sourceFolder, onnxFileFor('fp32'));
-    if (!existsSync(fp32)) {
-      if (options.offline) {
-        return { folder: null, info: { converted: false, note: `the export as it is: offline, so ${onnxFileFor('fp32')} (fp32), which Parley builds its graph from, cannot be fetched` } };
-      }
-      try {
-        await fetchHubFile(source.id, onnxFileFor('fp32'), fp32, onProgress);
-      } catch (err) {
-        const why = err instanceof Error ? err.message : String(err);
-        return { folder: null, info: { converted: false, note: `the export as it is: fetching ${onnxFileFor('fp32')} to build Parley's graph failed (${why})` } };
-      }
+  const repoId = hubRepoOf(folder, options.cacheDir);
+  const fp32 = path.join(folder, onnxFileFor('fp32'));
+  const wanted = !options.noConvert && (options.dtype === 'q8' || options.dtype === 'q4');
+  if (repoId && wanted && !existsSync(fp32) && (await isGpt2(folder))) {
+    if (options.offline) {
+      return {
+        folder: null,
+        info: { converted: false, note: `the export as it is: Parley builds its ${options.dtype} graph from ${onnxFileFor('fp32')}, which is not in the cache, and --offline forbids downloading it` },
+      };
+    }
+    try {
+      await ensureHubModel({
+        cacheDir: options.cacheDir,
+        endpoint: currentHubEndpoint().url,
+        repoId,
+        dtype: 'fp32',
+        offline: false,
+        onProgress: (p) => onProgress({ kind: 'download', ...p }),
+      });
+    } catch (err) {
+      const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+      return { folder: null, info: { converted: false, note: `the export as it is: fetching ${onnxFileFor('fp32')} to build Parley's graph failed (${why})` } };
     }
   }
   return prepareGraph({
-    sourceFolder,
-    ref: source.kind === 'folder' ? source.path : source.id,
-    isHub: source.kind === 'hub',
+    sourceFolder: folder,
+    ref: repoId ?? folder,
+    isHub: repoId !== null,
     cacheDir: options.cacheDir,
     dtype: options.dtype,
     noConvert: options.noConvert ?? false,
     onProgress,
   });
+}
+
+async function isGpt2(folder: string): Promise<boolean> {
+  try {
+    const config = JSON.parse(await readFile(path.join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+    return config['model_type'] === 'gpt2';
+  } catch {
+    return false;
+  }
 }
 
 function checkFolderFiles(folder: string): void {
@@ -204,33 +212,12 @@ function checkFolder(folder: string, dtype: Dtype): void {
   }
 }
 
-function toLoadError(
-  err: unknown,
-  source: Exclude<ModelSource, { kind: 'demo' }>,
-  { dtype, offline }: LoadOptions,
-  label: string,
-): LoadError {
+function toLoadError(err: unknown, { dtype }: LoadOptions, label: string): LoadError {
   if (err instanceof LoadError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n')[0]!.slice(0, 300);
   if (/protobuf|parsing|Load model .* failed|invalid model|ONNX format/i.test(message)) {
     return new LoadError('model-corrupt', `${label}: ${onnxFileFor(dtype)} is not a valid ONNX model (${firstLine})`);
-  }
-  if (source.kind === 'hub') {
-    // transformers.js fails in odd places (a missing tokenizer config...) when a file is not
-    // cached and remote access is off, so any failure offline means "not in the cache".
-    if (offline) {
-      return new LoadError('network', `${source.id} is not in the model cache, and offline mode forbids downloading it`);
-    }
-    if (/not found locally|local_files_only|allowRemoteModels|fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network/i.test(message)) {
-      return new LoadError(
-        'network',
-        `cannot download ${source.id}: the Hugging Face hub is unreachable and the model is not in the cache`,
-      );
-    }
-    if (/404|not found/i.test(message)) {
-      return new LoadError('model-not-found', `${source.id} was not found on the hub or has no ${onnxFileFor(dtype)}`);
-    }
   }
   if (/not found/i.test(message)) return new LoadError('model-file-missing', `${label}: ${firstLine}`);
   return new LoadError('internal', `could not load ${label}: ${firstLine}`);

@@ -67,7 +67,7 @@ export interface GenerateParams extends SamplingParams {
 }
 
 export type LoadProgress =
-  | { kind: 'download'; file: string; loaded: number; total: number }
+  | { kind: 'download'; file: string; loaded: number; total: number; bytesPerSecond?: number }
   | { kind: 'loading'; file?: string }
   | { kind: 'converting'; stage: 'reading' | 'building' | 'checking'; fraction: number };
 
@@ -103,7 +103,9 @@ export type ErrorCode =
   | 'no-model'
   | 'busy'
   | 'crashed'
-  | 'internal';
+  | 'internal'
+  /** The model cache could not take a download (full disk, a file size limit, no write access). */
+  | 'disk-full';
 
 // ---- UI thread -> worker -------------------------------------------------------
 export type ToWorker =

@@ -11,10 +11,14 @@ export interface AtomicWriteOptions {
   mode?: number;
 }
 
+/** Temporary files this process is writing now. */
+const writing = new Set<string>();
+
 export async function writeFileAtomic(path: string, data: string, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, tempName(basename(path)));
   let created = false;
+  writing.add(temp);
   try {
     const handle = await open(temp, 'wx', options.mode ?? 0o600);
     created = true;
@@ -27,6 +31,7 @@ export async function writeFileAtomic(path: string, data: string, options: Atomi
     await rename(temp, path);
     created = false;
   } finally {
+    writing.delete(temp);
     if (created) await unlink(temp).catch(() => undefined);
   }
   await syncDirectory(dir);
@@ -34,7 +39,9 @@ export async function writeFileAtomic(path: string, data: string, options: Atomi
 
 /**
  * Removes temporary files of `target` left by writers that were killed mid-write. Only files
- * of processes that no longer run are removed, so a concurrent writer is never disturbed.
+ * of processes that no longer run are removed, so a concurrent writer is never disturbed;
+ * files named with our own pid that we are not writing come from an earlier process that
+ * had this pid (PID 1 in a container).
  */
 export async function removeStaleTempFiles(path: string): Promise<void> {
   const prefix = `.${basename(path)}.`;
@@ -47,8 +54,10 @@ export async function removeStaleTempFiles(path: string): Promise<void> {
   for (const name of names) {
     if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
     const pid = Number(name.slice(prefix.length).split('.')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !processRuns(pid)) {
-      await unlink(join(dirname(path), name)).catch(() => undefined);
+    const file = join(dirname(path), name);
+    if (!Number.isInteger(pid)) continue;
+    if (pid === process.pid ? !writing.has(file) : !processRuns(pid)) {
+      await unlink(file).catch(() => undefined);
     }
   }
 }

@@ -1,6 +1,6 @@
 // Which part of a conversation fits in the model's context, and the prompt for it.
 //
-// Rules (issue 3):
+// Rules:
 // - budget = contextLength − maxNewTokens; the prompt never exceeds it, counted with the
 //   model's tokenizer on the final assembled text (BPE counts of parts do not add up
 //   exactly, so part counts only guide the choice and the whole prompt is the judge);

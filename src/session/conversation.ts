@@ -65,15 +65,6 @@ export function setPersona(conversation: Conversation, persona: string | null): 
   return { ...conversation, persona: normalisePersona(persona) };
 }
 
-export function clearPersona(conversation: Conversation): Conversation {
-  return { ...conversation, persona: null };
-}
-
-/** Forgets all turns; the persona stays, as it describes the chat rather than its content. */
-export function clearTurns(conversation: Conversation): Conversation {
-  return { ...conversation, turns: [] };
-}
-
 /** True when the conversation ends with a user turn that has no reply yet. */
 export function awaitsReply(conversation: Conversation): boolean {
   return conversation.turns.at(-1)?.role === 'user';

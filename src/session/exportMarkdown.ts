@@ -2,6 +2,7 @@
 // with the model and settings that produced each reply.
 import { DEFAULT_NAMES, type SpeakerNames } from './promptFormat.js';
 import type { ReplyMeta, Session, Turn } from './types.js';
+import { cleanText } from '../text/terminalText.js';
 
 export function sessionToMarkdown(session: Session, names: SpeakerNames = DEFAULT_NAMES): string {
   const lines: string[] = [`# ${escapeInline(session.name)}`, ''];
@@ -39,9 +40,10 @@ function metaLine(meta: ReplyMeta): string {
 }
 
 // Message text is the user's own Markdown and goes out as is; the metadata we generate
-// must not turn into markup by accident.
+// must not turn into markup by accident, nor carry control characters from a session file
+// (a model ref can hold anything), whatever the output mode.
 function escapeInline(text: string): string {
-  return text.replace(/[\\`*_[\]<>#|]/g, '\\$&');
+  return cleanText(text, 'text').replace(/[\\`*_[\]<>#|]/g, '\\$&');
 }
 
 function quote(text: string): string {

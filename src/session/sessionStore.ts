@@ -5,15 +5,17 @@
 // - writes are atomic (atomicWrite.ts): a crash leaves the old file or the new one;
 // - a save carries the revision it was loaded at; if the file on disk has moved on (another
 //   Parley saved in between) the save is refused, naming the file, instead of losing turns;
-//   a per-session lock file makes check-and-write one step across processes;
+//   a per-session lock file makes check-and-write one step across processes
+//   (sessionLock.ts: a lock whose owner is gone is taken over at once);
 // - a file that cannot be read, is not valid, or comes from a newer Parley is reported with
 //   its path and never written over, renamed onto or deleted (unless deletion is forced);
 // - nothing is written outside the directory: names are validated (sessionNames.ts);
 // - a failed save (disk full, read-only) throws a SessionError and changes nothing in memory.
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { processRuns, removeStaleTempFiles, writeFileAtomic } from './atomicWrite.js';
+import { removeStaleTempFiles, writeFileAtomic } from './atomicWrite.js';
 import { emptyConversation } from './conversation.js';
+import { acquireLock } from './sessionLock.js';
 import { parseSession, serializeSession } from './sessionSchema.js';
 import { sessionFileName, sessionNameError, sessionNameOfFile } from './sessionNames.js';
 import type { Session } from './types.js';
@@ -73,10 +75,6 @@ export function newSession(name: string, options: NewSessionOptions = {}): Sessi
 }
 
 const LOCK_WAIT_MS = 3000;
-const LOCK_POLL_MS = 25;
-// A lock file without a readable pid (its writer died between create and write) is
-// considered abandoned after this long.
-const LOCK_STALE_MS = 10_000;
 
 export interface SessionStoreOptions {
   /** How long a save waits for another process's lock on the same session; default 3 s. */
@@ -248,36 +246,22 @@ export class SessionStore {
     }
   }
 
-  // A lock file per session, created exclusively; a lock whose process is gone (killed
-  // mid-save) is taken over. Waits briefly for a live one: saves take milliseconds.
+  // A lock file per session. Waits briefly for a live holder: saves take milliseconds.
   private async withLock<T>(file: string, name: string, verb: Action, action: () => Promise<T>): Promise<T> {
     const lock = join(dirname(file), `.${basename(file)}.lock`);
-    const deadline = Date.now() + this.lockWaitMs;
-    for (;;) {
-      try {
-        const handle = await open(lock, 'wx', 0o600);
-        try {
-          await handle.writeFile(String(process.pid));
-        } finally {
-          await handle.close();
-        }
-        break;
-      } catch (error) {
-        if (codeOf(error) !== 'EEXIST') throw writeError(error, name, dirname(file), verb);
-      }
-      if (await lockIsStale(lock)) {
-        await unlink(lock).catch(() => undefined);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new SessionError('busy', `session "${name}" is being saved by another Parley right now (lock ${lock}); try again`, file);
-      }
-      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    let release;
+    try {
+      release = await acquireLock(lock, this.lockWaitMs);
+    } catch (error) {
+      throw writeError(error, name, dirname(file), verb);
+    }
+    if (release === null) {
+      throw new SessionError('busy', `session "${name}" is being saved by another Parley right now (lock ${lock}); try again`, file);
     }
     try {
       return await action();
     } finally {
-      await unlink(lock).catch(() => undefined);
+      await release();
     }
   }
 }
@@ -296,18 +280,6 @@ export async function saveSession(
   } catch (error) {
     if (error instanceof SessionError) return { ok: false, error };
     return { ok: false, error: new SessionError('write-failed', `session "${session.name}" was not saved: ${messageOf(error)}`) };
-  }
-}
-
-async function lockIsStale(lock: string): Promise<boolean> {
-  try {
-    const [content, info] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-    const pid = Number(content.trim());
-    if (content.trim() !== '' && Number.isInteger(pid) && pid > 0) return pid !== process.pid && !processRuns(pid);
-    return Date.now() - info.mtimeMs > LOCK_STALE_MS;
-  } catch (error) {
-    // Released in the meantime: try again at once.
-    return codeOf(error) === 'ENOENT';
   }
 }
 

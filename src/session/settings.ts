@@ -1,8 +1,8 @@
 // Persistent defaults in a conf file (config.json in the platform config directory, or in
 // PARLEY_CONFIG_DIR). The edge of the settings logic: values are checked by
-// settingsSchema.ts, the file is only ever written by an explicit `set`/`unset`, and a
+// settingsSchema.ts, the file is only ever written by an explicit `set`, and a
 // hand-edited file that is broken is reported with its path, never reset.
-import Conf, { type Schema } from 'conf';
+import Conf, { type Schema } from './confWithoutSignalTraps.js';
 import envPaths from 'env-paths';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,8 +28,6 @@ export interface SettingsStore {
   stored(): Partial<Settings>;
   /** Validates and saves one value; throws SettingsError with a one-line message. */
   set<K extends SettingKey>(key: K, value: Settings[K]): void;
-  /** Removes a value, so the default applies again. */
-  unset(key: SettingKey): void;
 }
 
 export interface OpenSettingsOptions {
@@ -75,13 +73,6 @@ export function openSettings(options: OpenSettingsOptions = {}): SettingsStore {
         conf.set(key, value);
       } catch (cause) {
         throw new SettingsError(`could not save ${key} to ${path}: ${messageOf(cause)}`, path);
-      }
-    },
-    unset: (key) => {
-      try {
-        conf.delete(key);
-      } catch (cause) {
-        throw new SettingsError(`could not save ${path}: ${messageOf(cause)}`, path);
       }
     },
   };

@@ -2,6 +2,7 @@
 // Pure; the conf store (settings.ts), CLI flags, session files and slash commands all
 // validate through here so a value means the same thing wherever it was set.
 import { DTYPES, type Dtype, type SamplingParams } from '../engine/protocol.js';
+import { hubEndpointError, normaliseEndpoint } from '../hub/hubEndpoint.js';
 
 export interface Settings extends SamplingParams {
   /** Model ref: alias, hub id or local folder. */
@@ -15,6 +16,8 @@ export interface Settings extends SamplingParams {
   sessionsDir: string | null;
   /** Run GPT-2 exports on Parley's own graph converted from them (off: the export as it is). */
   convert: boolean;
+  /** The hub to download from (a mirror, a proxy); null means huggingface.co. HF_ENDPOINT beats it. */
+  hubEndpoint: string | null;
 }
 
 export type SettingKey = keyof Settings;
@@ -33,6 +36,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   assistantName: 'Assistant',
   sessionsDir: null,
   convert: true,
+  hubEndpoint: null,
 });
 
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as SettingKey[];
@@ -156,6 +160,12 @@ const SPECS: { [K in SettingKey]: Spec } = {
     },
     schema: { type: 'boolean' },
   },
+  hubEndpoint: {
+    rule: 'an http or https URL, or "none" for huggingface.co',
+    check: (v) => (v === null || (typeof v === 'string' && hubEndpointError(v) === null) ? null : 'invalid'),
+    parse: (raw) => (['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : normaliseEndpoint(raw)),
+    schema: { type: ['string', 'null'] },
+  },
 };
 
 /** JSON schema of the settings file, in the shape conf expects (one entry per key). */
@@ -167,26 +177,10 @@ export type SettingResult =
   | { [K in SettingKey]: { ok: true; key: K; value: Settings[K] } }[SettingKey]
   | { ok: false; error: string };
 
-// The spellings people type: `/set top-k 40`, `--max-tokens`, `temp`.
-const ALIASES: Record<string, SettingKey> = {
-  temp: 'temperature',
-  k: 'topK',
-  p: 'topP',
-  repeatpenalty: 'repetitionPenalty',
-  penalty: 'repetitionPenalty',
-  maxtokens: 'maxNewTokens',
-  max: 'maxNewTokens',
-  tokens: 'maxNewTokens',
-  numpredict: 'maxNewTokens',
-  user: 'userName',
-  assistant: 'assistantName',
-  sessions: 'sessionsDir',
-};
-
 /** The setting a typed name refers to (case, dashes and underscores ignored), or null. */
 export function settingKeyFor(name: string): SettingKey | null {
   const folded = name.trim().toLowerCase().replace(/[-_\s]/g, '');
-  return SETTING_KEYS.find((k) => k.toLowerCase() === folded) ?? ALIASES[folded] ?? null;
+  return SETTING_KEYS.find((k) => k.toLowerCase() === folded) ?? null;
 }
 
 /**

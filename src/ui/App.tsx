@@ -12,7 +12,7 @@ import { applyEdit, editorWith, EMPTY_EDITOR, moveVertically, type EditAction, t
 import { LiveReply } from './LiveReply.js';
 import { ModelLoading } from './ModelLoading.js';
 import { REPLY_INDENT } from './replyLines.js';
-import { sanitizeForTerminal } from './sanitize.js';
+import { sanitizeForTerminal } from '../text/terminalText.js';
 import { StatusBar } from './StatusBar.js';
 import { useTheme } from './theme.js';
 import { Transcript } from './Transcript.js';

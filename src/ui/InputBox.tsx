@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { EditorState } from './inputEditing.js';
-import { sanitizeForTerminal } from './sanitize.js';
+import { sanitizeForTerminal } from '../text/terminalText.js';
 import { useTheme } from './theme.js';
 
 interface LineView {

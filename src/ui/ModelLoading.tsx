@@ -1,12 +1,13 @@
 import { Box, Text } from 'ink';
 import { downloadLine } from './format.js';
-import { sanitizeForTerminal } from './sanitize.js';
+import { sanitizeForTerminal } from '../text/terminalText.js';
 import { Spinner } from './Spinner.js';
 
 export interface DownloadState {
   file: string;
   loaded: number;
   total: number;
+  bytesPerSecond?: number;
 }
 
 export interface LoadingState {
@@ -24,7 +25,7 @@ export function ModelLoading({ state, columns }: { state: LoadingState; columns:
     <Box flexDirection="column">
       {state.downloads.map((d) => (
         <Text key={d.file} wrap="truncate-end">
-          {sanitizeForTerminal(downloadLine(d.file, d.loaded, d.total, columns))}
+          {sanitizeForTerminal(downloadLine(d.file, d.loaded, d.total, columns, d.bytesPerSecond))}
         </Text>
       ))}
       <Spinner label={sanitizeForTerminal(label)} />

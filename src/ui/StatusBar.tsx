@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import type { Dtype, SamplingParams } from '../engine/protocol.js';
 import { formatNumber } from './format.js';
-import { sanitizeForTerminal } from './sanitize.js';
+import { sanitizeForTerminal } from '../text/terminalText.js';
 import { useTheme } from './theme.js';
 
 export interface StatusInfo {

@@ -2,7 +2,7 @@ import { memo } from 'react';
 import { Box, Static, Text } from 'ink';
 import type { Turn } from '../session/types.js';
 import { REPLY_INDENT } from './replyLines.js';
-import { sanitizeForTerminal } from './sanitize.js';
+import { sanitizeForTerminal } from '../text/terminalText.js';
 import { useTheme } from './theme.js';
 import type { TranscriptItem } from './transcriptItems.js';
 

@@ -19,11 +19,15 @@ export function progressBar(fraction: number, width: number): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
 }
 
-/** One file of a download: name, bar, percent and bytes, fitted to the terminal width. */
-export function downloadLine(file: string, loaded: number, total: number, columns: number): string {
+/**
+ * One file of a download: name, bar, percent, bytes and (when known) speed, fitted to the
+ * terminal width.
+ */
+export function downloadLine(file: string, loaded: number, total: number, columns: number, bytesPerSecond?: number): string {
   const percent = total > 0 ? Math.floor((loaded / total) * 100) : 0;
   const amounts = total > 0 ? `${formatBytes(loaded)}/${formatBytes(total)}` : formatBytes(loaded);
-  const tail = ` ${String(percent).padStart(3)}% ${amounts}`;
+  const speed = bytesPerSecond !== undefined && bytesPerSecond > 0 ? ` ${formatBytes(Math.round(bytesPerSecond))}/s` : '';
+  const tail = ` ${String(percent).padStart(3)}% ${amounts}${speed}`;
   const barWidth = Math.max(0, Math.min(30, columns - file.length - tail.length - 4));
   const bar = barWidth >= 5 ? ` ${progressBar(total > 0 ? loaded / total : 0, barWidth)}` : '';
   return `${file}${bar}${tail}`;

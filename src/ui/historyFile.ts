@@ -1,9 +1,11 @@
 // Input history on disk: one JSON string per line, so entries with newlines survive and a
 // line can be appended without rewriting the file. Failures never reach the user as
-// errors: history is a convenience, and the chat must go on without it.
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+// errors: history is a convenience, and the chat must go on without it. It holds every
+// message typed, so it is as private as the sessions: 0600 in a 0700 folder.
+import { appendFile, chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import envPaths from 'env-paths';
+import { writeFileAtomic } from '../session/atomicWrite.js';
 import { HISTORY_LIMIT } from './history.js';
 
 export function parseHistory(content: string): string[] {
@@ -26,7 +28,10 @@ export async function loadHistory(file: string): Promise<string[]> {
     const entries = parseHistory(content);
     // Keep the file from growing without bound: rewrite it when well past the limit.
     if (content.split('\n').length > HISTORY_LIMIT * 2) {
-      await writeFile(file, entries.map((e) => JSON.stringify(e) + '\n').join(''));
+      await writeFileAtomic(file, entries.map((e) => JSON.stringify(e) + '\n').join(''), { mode: PRIVATE_FILE });
+    } else if (((await stat(file)).mode & 0o077) !== 0) {
+      // Written by an older Parley, readable by others.
+      await chmod(file, PRIVATE_FILE);
     }
     return entries;
   } catch {
@@ -36,12 +41,15 @@ export async function loadHistory(file: string): Promise<string[]> {
 
 export async function appendHistory(file: string, entry: string): Promise<void> {
   try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await appendFile(file, JSON.stringify(entry) + '\n');
+    await mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR });
+    await appendFile(file, JSON.stringify(entry) + '\n', { mode: PRIVATE_FILE });
   } catch {
     // See the note at the top.
   }
 }
+
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
 
 export const DATA_DIR_ENV = 'PARLEY_DATA_DIR';
 

@@ -10,7 +10,8 @@ export function startLoading(modelRef: string): LoadingState {
 export function withProgress(state: LoadingState, progress: LoadProgress): LoadingState {
   if (progress.kind === 'loading') return { ...state, loadingFile: progress.file ?? state.loadingFile };
   if (progress.kind === 'converting') return { ...state, loadingFile: convertingText(progress) };
-  const download = { file: progress.file, loaded: progress.loaded, total: progress.total };
+  const { file, loaded, total, bytesPerSecond } = progress;
+  const download = { file, loaded, total, ...(bytesPerSecond === undefined ? {} : { bytesPerSecond }) };
   const known = state.downloads.some((d) => d.file === progress.file);
   const downloads = known ? state.downloads.map((d) => (d.file === progress.file ? download : d)) : [...state.downloads, download];
   return { ...state, downloads };

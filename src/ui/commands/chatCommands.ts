@@ -8,7 +8,7 @@ export interface ChatCommands {
   setSampling<K extends keyof SamplingParams>(key: K, value: SamplingParams[K], global: boolean): Promise<void>;
   /** Loads a model in the background; the old one stays if it fails. */
   switchModel(ref: string): void;
-  showModels(): void;
+  showModels(): Promise<void>;
   /** Sets the persona text; 'none' clears it. */
   setPersona(text: string): Promise<void>;
   showPersona(): void;

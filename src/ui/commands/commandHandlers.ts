@@ -4,9 +4,13 @@
 import path from 'node:path';
 import type { SamplingParams } from '../../engine/protocol.js';
 import { MODEL_ALIASES } from '../../engine/modelRefs.js';
+import { modelCacheDir } from '../../cli/cachePaths.js';
+import { listCachedModels } from '../../hub/cachedModels.js';
+import { withHubEndpoint } from './hubEndpointReport.js';
 import { editLast, retry, setPersona, undo, addUser, awaitsReply } from '../../session/conversation.js';
 import { sessionToMarkdown } from '../../session/exportMarkdown.js';
 import { writeFileAtomic } from '../../session/atomicWrite.js';
+import { cleanText } from '../../text/terminalText.js';
 import { buildWindow } from '../../session/contextWindow.js';
 import { findPersonaPreset, PERSONA_PRESETS, resolvePersona } from '../../session/personas.js';
 import { defaultSessionName, sessionNameError, uniqueSessionName } from '../../session/sessionNames.js';
@@ -73,8 +77,10 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       void chat.loadModel(ref);
     },
 
-    showModels() {
-      notice(formatModelList(MODEL_ALIASES, chat.activeModelRef === null ? null : modelLabel(chat.activeModelRef)));
+    async showModels() {
+      const cacheDir = modelCacheDir();
+      const cached = await listCachedModels(cacheDir).catch(() => []);
+      notice(formatModelList(MODEL_ALIASES, chat.activeModelRef === null ? null : modelLabel(chat.activeModelRef), { dir: cacheDir, models: cached }));
     },
 
     async setPersona(text) {
@@ -157,7 +163,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
 
     async exportSession(file) {
       const target = path.resolve(file ?? `${chat.session.name}.md`);
-      await writeFileAtomic(target, sessionToMarkdown(chat.session, speakerNames()), { mode: 0o644 });
+      await writeFileAtomic(target, cleanText(sessionToMarkdown(chat.session, speakerNames()), 'text'));
       notice(`Exported the conversation to ${target}.`);
     },
 
@@ -233,10 +239,10 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       const { values, sources } = chat.effective();
       notice(
         formatSettings({
-          values: { ...values },
-          sources,
+          ...withHubEndpoint({ ...values }, sources, process.env),
           files: [
             ['Settings file', chat.settings?.path ?? 'unavailable'],
+            ['Model cache', modelCacheDir()],
             ['Sessions', chat.store.dir],
             ['Input history', chat.historyFile],
           ],

@@ -60,12 +60,12 @@ export const COMMANDS: readonly SlashCommand[] = [
     name: 'model',
     aliases: [],
     args: '[alias|hub id|folder]',
-    description: 'switch model, keeping the conversation; alone, list aliases',
+    description: 'switch model, keeping the conversation; alone, list aliases and cached models',
     completes: 'model',
     run: (chat, raw) => {
       const ref = optional(raw);
-      if (ref === null) chat.showModels();
-      else chat.switchModel(ref);
+      if (ref === null) return chat.showModels();
+      chat.switchModel(ref);
     },
   },
   {

@@ -3,7 +3,7 @@
 import type { GraphChoiceInfo } from '../../engine/protocol.js';
 import type { SessionListEntry } from '../../session/sessionStore.js';
 import type { Conversation, ReplyMeta } from '../../session/types.js';
-import { formatAge, formatDuration } from '../format.js';
+import { formatAge, formatBytes, formatDuration } from '../format.js';
 
 export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo): string {
   const graphLine = graph ? [`Graph: ${graph.note}.`] : [];
@@ -55,13 +55,32 @@ export function formatSessionList(entries: readonly SessionListEntry[], current:
   return [`Sessions in ${dir}:`, ...rows].join('\n');
 }
 
-export function formatModelList(aliases: Readonly<Record<string, string>>, current: string | null): string {
+export interface CachedModelRow {
+  id: string;
+  dtypes: readonly string[];
+  bytes: number;
+}
+
+export function formatModelList(
+  aliases: Readonly<Record<string, string>>,
+  current: string | null,
+  cache?: { dir: string; models: readonly CachedModelRow[] },
+): string {
   const rows = Object.entries(aliases).map(([alias, id]) => `  ${alias}  ${id}`);
+  const cached = cache
+    ? cache.models.length === 0
+      ? [`Nothing in the model cache yet (${cache.dir}).`]
+      : [
+          `In the model cache (${cache.dir}):`,
+          ...cache.models.map((m) => `  ${m.id}  ${m.dtypes.length ? m.dtypes.join(',') : 'no model file'}  ${formatBytes(m.bytes)}`),
+        ]
+    : [];
   return [
     `Current model: ${current ?? 'none'}`,
     'Aliases:',
     ...rows,
     '  demo  random-weights GPT-2 generated on the spot (writes noise)',
+    ...cached,
     'Or a hub id (owner/name) or a folder (./path).',
   ].join('\n');
 }

@@ -1,0 +1,40 @@
+export type HubErrorCode =
+  /** The hub answered 404 (or 401, as it does for repositories that do not exist). */
+  | 'not-found'
+  /** No answer, a refused connection, a stalled or cut transfer. */
+  | 'network'
+  /** The disk (or a file size limit) would not take the file. */
+  | 'disk-full'
+  /** Another HTTP status. */
+  | 'http'
+  /** The cache is not writable. */
+  | 'permission'
+  /** Offline and a file is not in the cache. */
+  | 'not-cached'
+  | 'cancelled';
+
+/** A download failure the user can act on; `message` is one sentence. */
+export class HubError extends Error {
+  constructor(
+    readonly code: HubErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HubError';
+  }
+}
+
+/** The HubError for a failed file-system write while saving `what`. */
+export function writeError(err: unknown, what: string, dir: string): HubError {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new HubError('disk-full', `cannot save ${what}: the disk holding ${dir} is full (nothing partial was kept)`);
+  }
+  if (code === 'EFBIG') {
+    return new HubError('disk-full', `cannot save ${what}: the file would exceed the file size limit (nothing partial was kept)`);
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new HubError('permission', `cannot save ${what}: ${dir} is not writable`);
+  }
+  return new HubError('http', `cannot save ${what}: ${err instanceof Error ? err.message : String(err)}`);
+}

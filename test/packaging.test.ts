@@ -1,0 +1,46 @@
+// What `npm pack` ships: only what runs Parley, built by the package's own scripts. The
+// install of that tarball into a fresh prefix, and running it, is checked by .ci/run.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './helpers/fixtures.js';
+
+const run = promisify(execFile);
+
+interface PackageJson {
+  bin: Record<string, string>;
+  scripts: Record<string, string>;
+  files?: string[];
+  dependencies: Record<string, string>;
+}
+
+test('the tarball holds the built program and its docs, not the tests, benchmarks or fixtures', async () => {
+  // --ignore-scripts: list what the current build would ship, without rebuilding it.
+  const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO_ROOT });
+  const [pack] = JSON.parse(stdout) as [{ files: { path: string }[] }];
+  const files = pack.files.map((f) => f.path);
+  const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson;
+  for (const needed of ['package.json', 'README.md', pkg.bin['parley']!, 'dist/src/engine/engineWorker.js', 'dist/src/engine/tokenizerWorker.js']) {
+    assert.ok(files.includes(needed), `${needed} is in the tarball`);
+  }
+  const stray = files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'README.md', 'LICENSE', 'sessions/README.md'].includes(f));
+  assert.deepEqual(stray, [], 'nothing but dist/src and the docs');
+  assert.deepEqual(files.filter((f) => f.startsWith('dist/src/') && !f.endsWith('.js')), [], 'no source maps or type files');
+});
+
+test('a fresh clone builds its program on install and pack; ink is pinned to the minor version whose internals it uses', async () => {
+  const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson;
+  assert.match(pkg.scripts['prepare'] ?? '', /tsc -p tsconfig\.build\.json/);
+  const build = JSON.parse(await readFile(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+  assert.deepEqual(build.include, ['src/**/*'], 'prepare builds the program only: npm ci stays quick');
+  // useTerminalInput listens on Ink's internal input event emitter, which a minor release may change.
+  assert.equal(pkg.dependencies['ink'], '~6.8.0');
+  const lock = JSON.parse(await readFile(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string; dependencies?: Record<string, string> }> };
+  assert.equal(lock.packages['']!.dependencies!['ink'], '~6.8.0');
+  assert.match(lock.packages['node_modules/ink']!.version, /^6\.8\./);
+  const npmrc = await readFile(path.join(REPO_ROOT, '.npmrc'), 'utf8');
+  assert.match(npmrc, /^#.*CUDA/m, '.npmrc says why the onnxruntime-node download is skipped');
+});
