@@ -13,6 +13,7 @@ import { compareLogits } from '../src/engine/probeCompare.js';
 import { loadModel } from '../src/engine/modelLoader.js';
 import type { Dtype } from '../src/engine/protocol.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
+import { listCachedModels } from '../src/hub/cachedModels.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const GPT2 = path.join(FIXTURES, 'hf-gpt2-tiny');
@@ -56,7 +57,7 @@ describe('Parley graph from a GPT-2 export', () => {
     assert.equal(choice.info.converted, true);
     assert.equal(choice.info.convertedNow, true);
     assert.deepEqual([...new Set(progress)], ['reading', 'building', 'checking']);
-    assert.match(choice.folder, /[/\\]converted[/\\]folder--hf-gpt2-tiny--[0-9a-f]{12}$/);
+    assert.match(choice.folder, /[/\\]converted[/\\]folder--hf-gpt2-tiny--[0-9a-f]{12}[/\\]rows-fp32$/);
 
     const prompt = probePrompt(50257, 20);
     const original = await runProbe(path.join(GPT2, 'onnx', 'model.onnx'), prompt, { steps: 6, heads: 2, headDim: 8 });
@@ -129,6 +130,16 @@ describe('Parley graph from a GPT-2 export', () => {
     const choice = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'q8'));
     assert.equal(choice?.folder, null);
     assert.match(choice!.info.note, /from onnx\/model\.onnx \(fp32\), which this model does not have/);
+  });
+
+  test('a hub repository\'s graph goes under its cache folder, where parley models lists it', async () => {
+    const cache = path.join(scratch, 'cache-hub');
+    const repo = path.join(cache, 'someone', 'gpt2-tiny');
+    await cp(GPT2, repo, { recursive: true });
+    const choice = await prepareGraph(options(repo, cache, 'fp32', { ref: 'someone/gpt2-tiny', isHub: true }));
+    assert.equal(choice?.folder, path.join(repo, 'parley-converted', 'rows-fp32'));
+    const listed = (await listCachedModels(cache)).find((m) => m.id === 'someone/gpt2-tiny');
+    assert.deepEqual(listed?.converted.map((c) => c.variant), ['rows-fp32']);
   });
 
   test('Qwen2 and Llama exports are left unconverted', async () => {

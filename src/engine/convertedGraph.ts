@@ -2,12 +2,14 @@
 // export's fp32 file (cached in <cache>/converted/<slug>/, checked on a probe before first
 // use), or the export as it is, with the reason.
 //
-// Layout of a converted folder, one per source model:
-//   <cacheDir>/converted/<slug>/config.json            the source's, plus parley_converted
-//   <cacheDir>/converted/<slug>/tokenizer*.json, generation_config.json, special_tokens_map.json
-//   <cacheDir>/converted/<slug>/onnx/model.onnx         fp32 (also model_quantized.onnx, model_q4.onnx)
-//   <cacheDir>/converted/<slug>/parley-converted.json   the stamp (see ConvertStamp)
-// slug: `hub--<org>--<name>` for a hub id, `folder--<basename>--<hash of the absolute path>`.
+// Where converted graphs live, one loadable model folder per source model and dtype
+// (variant `rows-<dtype>`):
+//   hub repository: <cacheDir>/<owner>/<name>/parley-converted/rows-<dtype>/  (the hub cache's
+//                   place for derived graphs: `parley models` lists them, `parley rm` removes them)
+//   local folder:   <cacheDir>/converted/folder--<basename>--<12 hex of sha256(absolute path)>/rows-<dtype>/
+// each holding config.json (the source's, plus parley_converted), the tokenizer files,
+// onnx/model.onnx | model_quantized.onnx | model_q4.onnx (the dtype's file) and
+// parley-converted.json, the stamp (see ConvertStamp).
 
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -19,6 +21,7 @@ import type { Precision } from '../graph/gpt2Graph.js';
 import { compareLogits, judgeProbe } from './probeCompare.js';
 import { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } from './graphProbe.js';
 import type { Dtype, GraphChoiceInfo, LoadProgress } from './protocol.js';
+import { convertedGraphDir } from '../hub/modelCache.js';
 
 export const CONVERTED_DIR = 'converted';
 const STAMP = 'parley-converted.json';
@@ -48,11 +51,13 @@ export interface PrepareOptions {
   onProgress: (p: LoadProgress) => void;
 }
 
-export function convertedSlug(ref: string, isHub: boolean): string {
-  if (isHub) return `hub--${ref.replace(/\//g, '--')}`;
+/** The folder of `ref`'s converted graph in `precision` (see the layout above). */
+export function convertedFolder(cacheDir: string, ref: string, isHub: boolean, precision: Precision): string {
+  const variant = `rows-${precision}`;
+  if (isHub) return convertedGraphDir(cacheDir, ref, variant);
   const absolute = path.resolve(ref);
   const hash = createHash('sha256').update(absolute).digest('hex').slice(0, 12);
-  return `folder--${path.basename(absolute).replace(/[^A-Za-z0-9._-]/g, '_')}--${hash}`;
+  return path.join(cacheDir, CONVERTED_DIR, `folder--${path.basename(absolute).replace(/[^A-Za-z0-9._-]/g, '_')}--${hash}`, variant);
 }
 
 function isPrecision(dtype: Dtype): dtype is Precision {
@@ -108,7 +113,7 @@ async function convertOrReuse(
   heads: number,
   precision: Precision,
 ): Promise<GraphChoice> {
-  const out = path.join(options.cacheDir, CONVERTED_DIR, convertedSlug(options.ref, options.isHub));
+  const out = convertedFolder(options.cacheDir, options.ref, options.isHub, precision);
   const stampFile = path.join(out, STAMP);
   const { size, mtimeMs } = await stat(sourceFile);
   let stamp = await readJson<ConvertStamp>(stampFile);
