@@ -23,6 +23,7 @@ import { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } from './graph
 import type { Dtype, GraphChoiceInfo, LoadProgress } from './protocol.js';
 import { convertedGraphDir } from '../hub/modelCache.js';
 
+/** Under the model cache: graphs converted from local folders (hub repositories keep theirs). */
 export const CONVERTED_DIR = 'converted';
 const STAMP = 'parley-converted.json';
 const COPIED = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];

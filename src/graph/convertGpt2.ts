@@ -16,8 +16,6 @@ import { writeChunks } from './writeChunks.js';
  */
 export const CONVERTED_GRAPH_VERSION = 1;
 
-export type ConvertStage = 'reading' | 'building';
-
 /** Reads and follows the export in `file` (fp32 ONNX); throws UnrecognisedGraph when it is not GPT-2. */
 export async function readExport(file: string, heads: number): Promise<{ exported: Gpt2Export; sha256: string }> {
   const bytes = await readFile(file);

@@ -24,9 +24,9 @@ interface Constant {
 
 interface Linear {
   node: OnnxNode;
-  /** The value the projection reads (before shape-only ops). */
+  /** The value the projection reads, shape-only ops before it looked through. */
   input: string;
-  /** Its result with the bias added (after shape-only ops stripped). */
+  /** Its result, the bias added (the Add's output when the bias is a separate node). */
   output: string;
   weight: Constant; // [in, out]
   bias: Float32Array | null;
@@ -181,7 +181,7 @@ class GraphIndex {
   }
 }
 
-/** A projection node reading `input` (MatMul or Gemm with a constant weight), if `node` is one. */
+/** `node` as a projection (MatMul or Gemm with a constant weight), or null. */
 function asLinear(g: GraphIndex, node: OnnxNode): Linear | null {
   let weight: Constant | null = null;
   let bias: Float32Array | null = null;
@@ -316,7 +316,6 @@ function tiedToEmbedding(g: GraphIndex, head: Linear, wte: Constant): boolean {
   for (let e = 0; e < rows; e++) for (let v = 0; v < cols; v++) if (values[e * cols + v] !== wte.data[v * rows + e]) return false;
   return true;
 }
-
 
 /** Follows the export's graph and returns GPT-2's parameters; `heads` comes from config.json. */
 export function readGpt2Export(model: OnnxModel, heads: number): Gpt2Export {
