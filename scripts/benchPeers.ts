@@ -1,4 +1,4 @@
-// npm run bench:peers [-- --rounds N --dtypes fp32,q8,q4 --contexts 16,512,896 --hub-style DIR]
+// npm run bench:peers [-- --rounds N --dtypes fp32,q8,q4 --contexts 16,512,896 --hub-style DIR --poll N]
 // Parley against llama.cpp built for this CPU, on the same weights (the generated GPT-2 small,
 // written as GGUF by ggufWriter.ts), in one run: the engines alternate case by case, 2 threads
 // each, a fresh process per case (peak RSS from /usr/bin/time). First a check that the F32 GGUF
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     contexts: { type: 'string', default: '16,512,896' },
     'skip-check': { type: 'boolean', default: false },
     'hub-style': { type: 'string' },
+    poll: { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -89,8 +90,9 @@ async function parleyCase(dir: string, dtype: Dtype, n: number): Promise<Figures
 }
 
 async function llamaCase(peer: Awaited<ReturnType<typeof ensureLlamaCpp>>, file: string, n: number): Promise<Figures> {
-  const prompt = await llamaBench(peer, file, { prompt: n });
-  const decode = await llamaBench(peer, file, { generate: NEW_TOKENS, depth: n });
+  const poll = values.poll === undefined ? undefined : Number(values.poll);
+  const prompt = await llamaBench(peer, file, { prompt: n }, 2, poll);
+  const decode = await llamaBench(peer, file, { generate: NEW_TOKENS, depth: n }, 2, poll);
   return { ttftMs: (n / prompt.tokPerS) * 1000, decodeTokPerS: decode.tokPerS, peakRssMB: Math.max(prompt.peakRssMB, decode.peakRssMB) };
 }
 
@@ -175,6 +177,7 @@ console.log(
   JSON.stringify({
     llamaCpp: { commit: peer.commit, from: 'node-llama-cpp@3.21.1', build: 'GGML_NATIVE=ON, Release' },
     threads: 2,
+    llamaPoll: values.poll === undefined ? 'default (50)' : Number(values.poll),
     newTokens: NEW_TOKENS,
     rounds: ROUNDS,
     uptime: { start: loadAtStart, end: loadAtEnd },

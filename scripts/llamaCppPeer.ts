@@ -93,8 +93,11 @@ export async function llamaBench(
   model: string,
   test: { prompt: number } | { generate: number; depth: number },
   repetitions = 2,
+  poll?: number,
 ): Promise<LlamaBenchResult> {
   const args = ['-m', model, '-t', '2', '-r', String(repetitions), '-o', 'jsonl'];
+  // --poll: how hard llama.cpp's threads busy-wait for work (its default 50); 0 sleeps instead.
+  if (poll !== undefined) args.push('--poll', String(poll));
   if ('prompt' in test) args.push('-p', String(test.prompt), '-n', '0');
   else args.push('-p', '0', '-n', String(test.generate), '-d', String(test.depth));
   const { stdout, peakRssMB } = await timed(peer.bench, args);
