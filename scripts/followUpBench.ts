@@ -39,13 +39,13 @@ async function conversationOf(engine: WorkerEngineClient, sentences: readonly st
   const count = async (...segments: string[]): Promise<number> =>
     (await engine.countTokens(segments)).reduce((a, b) => a + b, 0);
   let conversation = newSession('follow-up').conversation;
-  let total = await count(format.turnSegment({ role: 'user', text: last }), format.replyCue);
+  let total = await count(format.render(null, [{ role: 'user', text: last }]));
   // The licence's sentences are long: skipping a pair that does not fit, rather than
   // stopping there, lets shorter ones fill the window up closely.
   for (let i = 0; i + 1 < sentences.length; i += 2) {
     const user = sentences[i]!;
     const assistant = sentences[i + 1]!;
-    const pair = await count(format.turnSegment({ role: 'user', text: user }), format.turnSegment({ role: 'assistant', text: assistant }));
+    const pair = await count(...format.pieces(null, [{ role: 'user', text: user }, { role: 'assistant', text: assistant }]).turns);
     if (total + pair > tokens) continue;
     total += pair;
     conversation = appendReply(addUser(conversation, user), assistant);

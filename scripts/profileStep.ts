@@ -45,7 +45,7 @@ interface StepTimes {
 }
 
 async function timeSteps(s: ort.InferenceSession): Promise<StepTimes[]> {
-  const graph = inspectDecoderGraph(s, { layers: 12, heads: 12, embd: 768 });
+  const graph = inspectDecoderGraph(s, { layers: 12, kvHeads: 12, headDim: 64 });
   const decoder = new DecoderSession(s, graph, 1024);
   const originalRun = s.run.bind(s);
   let runMs = 0;

@@ -1,12 +1,15 @@
 // Property test of the context window with GPT-2's real BPE tokenizer (gpt-3-encoder):
-// thousands of random conversations, windows built turn after turn as in a chat.
+// thousands of random conversations, windows built turn after turn as in a chat, with the
+// transcript format and with published chat templates (rendered over the whole window).
 // Set PARLEY_PROPERTY_SEED to replay a failure; PARLEY_PROPERTY_RUNS to run more.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encode } from 'gpt-3-encoder';
 import { buildWindow, ContextWindowError, TRUNCATION_MARKER } from '../src/session/contextWindow.js';
 import { addUser, appendReply, emptyConversation } from '../src/session/conversation.js';
-import { transcriptFormat } from '../src/session/promptFormat.js';
+import { transcriptFormat, type PromptFormat } from '../src/session/promptFormat.js';
+import { templateFormat } from '../src/session/templateRenderer.js';
+import { publishedTemplate } from './helpers/fixtures.js';
 import { TokenCountCache, type CountTokens } from '../src/session/tokenCountCache.js';
 import type { Conversation } from '../src/session/types.js';
 
@@ -62,6 +65,19 @@ function gpt2Count(text: string): number {
 }
 const gpt2Raw: CountTokens = async (texts) => texts.map(gpt2Count);
 
+const DAY = new Date('2026-03-05T12:00:00Z');
+const TEMPLATES: { name: string; format: PromptFormat }[] = [
+  { name: 'qwen2.5', format: templateFormat({ template: publishedTemplate('Qwen-Qwen2.5-7B-Instruct'), bosToken: '', eosToken: '<|im_end|>' }) },
+  {
+    name: 'llama3.2',
+    format: templateFormat(
+      { template: publishedTemplate('meta-llama-Llama-3.2-3B-Instruct'), bosToken: '<|begin_of_text|>', eosToken: '<|eot_id|>' },
+      { date: DAY, bos: '<|begin_of_text|>' },
+    ),
+  },
+  { name: 'gemma2', format: templateFormat({ template: publishedTemplate('google-gemma-2-2b-it'), bosToken: '<bos>', eosToken: '<eos>' }) },
+];
+
 test(`window invariants hold over ${RUNS} random chats (seed ${SEED})`, async () => {
   const r = prng(SEED);
   const cache = new TokenCountCache();
@@ -70,17 +86,22 @@ test(`window invariants hold over ${RUNS} random chats (seed ${SEED})`, async ()
   let truncated = 0;
   let dropped = 0;
   let personaDropped = 0;
+  let prefixChecked = 0;
+  const formats = new Set<string>();
   for (let run = 0; run < RUNS; run++) {
     const contextLength = pick(r, [64, 64, 96, 128, 256, 512, 1024]);
     const maxNewTokens = r() < 0.8 ? int(r, 1, Math.floor(contextLength / 2)) : int(r, 1, contextLength - 1);
     const names = r() < 0.8 ? { user: 'User', assistant: 'Assistant' } : { user: 'Ann', assistant: 'Bot 9' };
-    const format = transcriptFormat(names);
+    const template = r() < 0.5 ? null : pick(r, TEMPLATES);
+    const format = template?.format ?? transcriptFormat(names);
+    formats.add(template?.name ?? 'transcript');
     const persona = r() < 0.6 ? text(r) : null;
     const countTokens = cache.counter('gpt2', gpt2Raw);
-    const context = `run ${run}: contextLength ${contextLength}, maxNewTokens ${maxNewTokens}, seed ${SEED}`;
+    const context = `run ${run} (${template?.name ?? 'transcript'}): contextLength ${contextLength}, maxNewTokens ${maxNewTokens}, seed ${SEED}`;
 
     let c: Conversation = emptyConversation(persona);
     let start: string | null = null;
+    let previous: { prompt: string; start: string; persona: string; truncated: boolean } | null = null;
     const exchanges = int(r, 1, r() < 0.8 ? 6 : 25);
     for (let e = 0; e < exchanges; e++) {
       c = addUser(c, text(r));
@@ -91,7 +112,7 @@ test(`window invariants hold over ${RUNS} random chats (seed ${SEED})`, async ()
       } catch (error) {
         assert.ok(error instanceof ContextWindowError && error.code === 'too-small', `${context}: ${String(error)}`);
         // Only when not even "<user>: […]" and the cue fit.
-        const frame = format.turnSegment({ role: 'user', text: TRUNCATION_MARKER }) + format.replyCue;
+        const frame = format.render(null, [{ role: 'user', text: TRUNCATION_MARKER }]);
         assert.ok(encode(frame).length > contextLength - maxNewTokens - 2, `${context}: too-small for a budget that holds the frame`);
         tooSmall++;
         break;
@@ -104,19 +125,30 @@ test(`window invariants hold over ${RUNS} random chats (seed ${SEED})`, async ()
       assert.ok(real <= budget, `${context}: prompt has ${real} tokens, budget ${budget}`);
       assert.equal(w.promptTokens, real, context);
 
-      // The newest user message is in: whole, or its end behind the marker.
+      // The window is whole turns rendered together: the included turns, the newest one
+      // whole or its end behind the marker.
       assert.equal(w.includedTurnIds.at(-1), newest.id, context);
-      const userSegment = format.turnSegment(newest);
+      const included = c.turns.filter((t) => w.includedTurnIds.includes(t.id));
+      const shownPersona = w.persona === 'included' ? c.persona : null;
       if (w.truncated) {
         truncated++;
-        const marker = `${names.user}: ${TRUNCATION_MARKER.trimEnd()}`;
-        const at = w.prompt.lastIndexOf(marker);
-        assert.ok(at !== -1, `${context}: no marker`);
-        const kept = w.prompt.slice(at + marker.length, w.prompt.length - format.replyCue.length).trimStart();
-        assert.ok(userSegment.endsWith(kept) || kept.trim() === '', `${context}: kept text is not the message's end`);
+        const hole = '\u2063kept\u2063';
+        const [before, after] = format.render(shownPersona, [...included.slice(0, -1), { role: 'user', text: TRUNCATION_MARKER + hole }]).split(hole) as [string, string];
+        const head = before.trimEnd();
+        assert.ok(w.prompt.startsWith(head) && w.prompt.endsWith(after), `${context}: not the window's turns around the cut message`);
+        const kept = w.prompt.slice(head.length, w.prompt.length - after.length).trim();
+        assert.ok(newest.text.trimEnd().endsWith(kept), `${context}: kept text is not the message's end`);
       } else {
-        assert.ok(w.prompt.endsWith(userSegment + format.replyCue), `${context}: newest message not whole at the end`);
+        assert.equal(w.prompt, format.render(shownPersona, included), `${context}: not the window's turns rendered`);
       }
+
+      // The prefix-cache property: while the window keeps its start, the last prompt and its
+      // reply begin this one (for the formats that promise it).
+      if (format.prefixStable && previous && !previous.truncated && previous.start === w.start && previous.persona === w.persona) {
+        assert.ok(w.prompt.startsWith(previous.prompt), `${context}: the earlier prompt is not a prefix of this one`);
+        prefixChecked++;
+      }
+      previous = { prompt: w.prompt, start: w.start, persona: w.persona, truncated: w.truncated };
 
       // Whole exchanges, contiguous, newest last.
       const ids = c.turns.map((t) => t.id);
@@ -129,13 +161,12 @@ test(`window invariants hold over ${RUNS} random chats (seed ${SEED})`, async ()
       // quarter of the budget of it (with a few tokens of slack for the cut marker and
       // for BPE merges at the joins, which part counts cannot see).
       if (c.persona !== null) {
-        const personaSegment = format.personaSegment(c.persona);
-        const [p, u, q] = [personaSegment, userSegment, format.replyCue].map(gpt2Count) as [number, number, number];
-        const fitsWhole = gpt2Count(personaSegment + userSegment + format.replyCue) <= budget;
+        const alone = format.pieces(c.persona, [newest]);
+        const [p, u, q] = [alone.persona, alone.turns[0]!, alone.frame].map(gpt2Count) as [number, number, number];
+        const fitsWhole = gpt2Count(format.render(c.persona, [newest])) <= budget;
         const fitsBesideQuarter = p + Math.min(u, Math.floor(budget / 4)) + q + 6 <= budget;
         if (fitsWhole || fitsBesideQuarter) assert.equal(w.persona, 'included', `${context}: persona fits but was dropped`);
-        if (w.persona === 'included') assert.ok(w.prompt.startsWith(personaSegment), context);
-        else personaDropped++;
+        if (w.persona !== 'included') personaDropped++;
       } else {
         assert.equal(w.persona, 'none');
       }
@@ -148,5 +179,9 @@ test(`window invariants hold over ${RUNS} random chats (seed ${SEED})`, async ()
   }
   // The generator must actually reach the interesting cases.
   assert.ok(windows > RUNS, `windows ${windows}`);
-  assert.ok(truncated > 50 && dropped > 100 && personaDropped > 10 && tooSmall > 0, JSON.stringify({ truncated, dropped, personaDropped, tooSmall }));
+  assert.ok(
+    truncated > 50 && dropped > 100 && personaDropped > 10 && tooSmall > 0 && prefixChecked > 500,
+    JSON.stringify({ truncated, dropped, personaDropped, tooSmall, prefixChecked }),
+  );
+  assert.equal(formats.size, 1 + TEMPLATES.length, 'every format was exercised');
 });

@@ -14,7 +14,7 @@ import { type KvCache, ROW_CAPACITY_STEP, truncateKvCache } from '../src/engine/
 import { makeModelFolder } from '../src/graph/makeModelFolder.js';
 import { TINY_MODEL_SHAPE, tinyModelDir } from './helpers/fixtures.js';
 
-const SHAPE = { layers: TINY_MODEL_SHAPE.layers, heads: TINY_MODEL_SHAPE.heads, embd: TINY_MODEL_SHAPE.embd };
+const SHAPE = { layers: TINY_MODEL_SHAPE.layers, kvHeads: TINY_MODEL_SHAPE.heads, headDim: TINY_MODEL_SHAPE.embd / TINY_MODEL_SHAPE.heads };
 const PROMPT = [464, 2068, 7586, 21831, 18045, 625, 262];
 
 let scratch: string;

@@ -156,7 +156,7 @@ test("a tokenizer's chat template is reported with the model", async () => {
   await writeFile(configFile, JSON.stringify({ ...config, chat_template: template }));
   const info = await engine.load(instruct, { dtype: 'fp32', offline: true });
   assert.equal(info.hasChatTemplate, true);
-  assert.deepEqual(info.chatTemplate, { template, bosToken: '<|endoftext|>', eosToken: '<|endoftext|>' });
+  assert.deepEqual(info.chatTemplate, { template, bosToken: '<|endoftext|>', eosToken: '<|endoftext|>', specialTokens: ['<|endoftext|>'] });
   await engine.load(modelDir, { dtype: 'fp32', offline: true });
 });
 

@@ -8,8 +8,7 @@ import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
-import type { EngineClient, GenerationStream } from '../src/engine/engineClient.js';
-import type { GenerateEvent, GenerateParams, GenerationStats, SamplingParams } from '../src/engine/protocol.js';
+import type { GenerateParams, GenerationStats, SamplingParams } from '../src/engine/protocol.js';
 import { fitCapacity, newRowStore, pastTensor, type PresentKvCache, ROW_CAPACITY_STEP, truncateKvCache, writeRows } from '../src/engine/kvCache.js';
 import { PrefixCache, commonPrefixLength } from '../src/engine/prefixCache.js';
 import { addUser, editLast, retry, undo } from '../src/session/conversation.js';
@@ -18,6 +17,7 @@ import { transcriptFormat } from '../src/session/promptFormat.js';
 import { newSession } from '../src/session/sessionStore.js';
 import type { Session } from '../src/session/types.js';
 import { shortContextModelDir } from './helpers/fixtures.js';
+import { RecordingEngine } from './helpers/recordingEngine.js';
 
 describe('KV cache bookkeeping', () => {
   const cacheOf = (length: number): PresentKvCache => {
@@ -93,35 +93,6 @@ describe('KV cache bookkeeping', () => {
     assert.equal(prefix.take([1, 6, 7, 8]), null, 'nothing in common');
   });
 });
-
-/** The engine, recording each generation's token ids and stats. */
-class RecordingEngine implements EngineClient {
-  readonly replies: { ids: number[]; stats: GenerationStats }[] = [];
-  constructor(private readonly engine: WorkerEngineClient) {}
-  get model() {
-    return this.engine.model;
-  }
-  load: EngineClient['load'] = (...args) => this.engine.load(...args);
-  countTokens: EngineClient['countTokens'] = (texts) => this.engine.countTokens(texts);
-  tokenize: EngineClient['tokenize'] = (texts) => this.engine.tokenize(texts);
-  cancel = (): void => this.engine.cancel();
-  onCrash: EngineClient['onCrash'] = (listener) => this.engine.onCrash(listener);
-  dispose = (): Promise<void> => this.engine.dispose();
-
-  generate(prompt: string, params: GenerateParams): GenerationStream {
-    const stream = this.engine.generate(prompt, params);
-    const replies = this.replies;
-    async function* recorded(): AsyncGenerator<GenerateEvent> {
-      const ids: number[] = [];
-      for await (const event of stream) {
-        if (event.type === 'token' && event.tokenId >= 0) ids.push(event.tokenId);
-        if (event.type === 'done') replies.push({ ids, stats: event });
-        yield event;
-      }
-    }
-    return Object.assign(recorded(), { requestId: stream.requestId });
-  }
-}
 
 const WORDS = ['hello', 'über', 'context', 'window', 'naïve', 'GPT-2', 'tokens', 'why?', 'x', 'cache', '🙂', 'prefix'];
 

@@ -2,28 +2,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { addUser, appendReply, emptyConversation } from '../src/session/conversation.js';
 import { findPersonaPreset, PERSONA_PRESETS, resolvePersona } from '../src/session/personas.js';
-import {
-  assemblePrompt,
-  chatTemplateFormat,
-  CHATML,
-  cutAtStop,
-  formatFor,
-  transcriptFormat,
-} from '../src/session/promptFormat.js';
+import { cutAtStop, formatFor, transcriptFormat } from '../src/session/promptFormat.js';
 
 test('transcript: persona header, one line per speaker, ends with the assistant cue', () => {
   let c = emptyConversation('You are helpful.');
   c = addUser(c, 'Hello?');
   c = appendReply(c, 'Hi there.');
   c = addUser(c, 'How are you?\n');
-  const prompt = assemblePrompt(transcriptFormat(), c.persona, c.turns);
+  const prompt = transcriptFormat().render(c.persona, c.turns);
   assert.equal(prompt, 'You are helpful.\n\nUser: Hello?\nAssistant: Hi there.\nUser: How are you?\nAssistant:');
 });
 
 test('transcript: names are settings, and the stop follows the user name', () => {
   const format = transcriptFormat({ user: 'Ann', assistant: 'Bot' });
   const c = addUser(emptyConversation(), 'yo');
-  assert.equal(assemblePrompt(format, null, c.turns), 'Ann: yo\nBot:');
+  assert.equal(format.render(null, c.turns), 'Ann: yo\nBot:');
   assert.deepEqual(format.stop, ['\nAnn:']);
 });
 
@@ -43,28 +36,21 @@ test('cutAtStop picks the earliest marker', () => {
   assert.equal(cutAtStop('plain', ['\nUser:']), 'plain');
 });
 
-test('segments are independent: the prompt is the concatenation of per-turn segments', () => {
+test('transcript pieces join to the prompt: persona, one per turn, the cue', () => {
   const format = transcriptFormat();
   let c = emptyConversation('P');
   c = addUser(c, 'a');
   c = appendReply(c, 'b');
   c = addUser(c, 'c');
-  const joined = format.personaSegment('P') + c.turns.map((t) => format.turnSegment(t)).join('') + format.replyCue;
-  assert.equal(assemblePrompt(format, c.persona, c.turns), joined);
+  const pieces = format.pieces(c.persona, c.turns);
+  assert.equal(pieces.persona + pieces.turns.join('') + pieces.frame, format.render(c.persona, c.turns));
+  assert.equal(format.prefixStable, true);
 });
 
-test('chat template format (ChatML renderer) and format selection', () => {
-  const format = chatTemplateFormat(CHATML);
-  let c = emptyConversation('Be kind.');
-  c = addUser(c, 'hi');
-  assert.equal(
-    assemblePrompt(format, c.persona, c.turns),
-    '<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n',
-  );
-  assert.equal(format.cleanReply('Hello!<|im_end|>\n<|im_start|>user'), 'Hello!');
-  assert.equal(formatFor({ hasChatTemplate: false }).name, 'transcript');
-  assert.equal(formatFor({ hasChatTemplate: true }).name, 'transcript', 'no renderer known: transcript');
-  assert.equal(formatFor({ hasChatTemplate: true }, undefined, CHATML).name, 'chat-template:chatml');
+test("transcript of a model whose tokenizer adds a BOS starts with it once", () => {
+  const format = formatFor({ hasChatTemplate: false, bosToken: '<s>' });
+  assert.equal(format.render(null, [{ role: 'user', text: 'hi' }]), '<s>User: hi\nAssistant:');
+  assert.equal(formatFor({ hasChatTemplate: false }).render(null, [{ role: 'user', text: 'hi' }]), 'User: hi\nAssistant:');
 });
 
 test('persona presets by name; other text is the persona itself', () => {

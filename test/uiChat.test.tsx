@@ -151,5 +151,6 @@ test('an engine crash is reported in plain words', async () => {
   const chat = await startChat();
   await chat.waitFor('Model gpt2 ready');
   chat.engine.crash('worker exited with code 134');
-  await chat.waitFor('The model engine stopped unexpectedly (worker exited with code 134); it restarts and reloads the model.');
+  await chat.waitFor('The model engine stopped unexpectedly: the engine crashed (worker exited with code 134); restarting it.');
+  await chat.waitFor('The engine is back: model gpt2 ready.');
 });

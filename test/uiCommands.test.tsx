@@ -111,7 +111,7 @@ test('/new, /save, /sessions, /load, /resume, /delete and /export', async () => 
   await expectReply(chat, '/new work', 'a session "work" already exists; /load work continues it');
   await expectReply(chat, '/new scratch', 'New session scratch.');
   await expectReply(chat, '/save', /Saved session scratch to /);
-  await expectReply(chat, '/sessions', /Sessions in .*sessions:\n\* scratch +just now +0 turns[\s\S]* work +just now +2 turns +gpt2/);
+  await expectReply(chat, '/sessions', /Sessions in .*sessions:\n\* scratch +(?:just now|\d+ seconds? ago) +0 turns[\s\S]* work +(?:just now|\d+ seconds? ago) +2 turns +gpt2/);
 
   await expectReply(chat, '/load', 'usage: /load <name>');
   await expectReply(chat, '/load nothing', /there is no session "nothing"/);

@@ -2,7 +2,8 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
-import { App, type ChatModel } from '../src/ui/App.js';
+import { App } from '../src/ui/App.js';
+import type { ChatModel } from '../src/chat/chatModel.js';
 import { COMMANDS } from '../src/ui/commands/commandTable.js';
 import { noticeItem } from '../src/ui/transcriptItems.js';
 import type { ViewState } from '../src/ui/viewState.js';
@@ -33,6 +34,7 @@ class StubChat implements ChatModel {
       turnsOutOfContext: 0,
     },
     confirm: null,
+    choice: null,
     inputRequest: null,
     completionSources: { model: ['gpt2', 'distilgpt2'], session: [], persona: [], command: [] },
     exitRequested: false,
@@ -53,14 +55,16 @@ class StubChat implements ChatModel {
   stop(): void {
     this.stops++;
   }
+  choose(): void {}
   answer(yes: boolean): void {
     this.answers.push(yes);
   }
   draftChanged(): void {}
   clearScreen(): void {}
   setReplyWidth(): void {}
-  async exit(): Promise<void> {
+  async exit(): Promise<boolean> {
     this.exits++;
+    return true;
   }
 }
 

@@ -38,13 +38,14 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   };
 
   let session = input.session ? await input.session.store.loadOrCreate(input.session.name) : newSession('one-shot');
-  const { values } = effectiveSettings({ flags: input.flags, session: sessionLayer(session), settings: input.stored });
+  const { values, sources } = effectiveSettings({ flags: input.flags, session: sessionLayer(session), settings: input.stored });
   const persona = input.system !== undefined ? resolvePersona(input.system) : session.revision === 0 ? resolvePersona(values.persona) : undefined;
   if (persona !== undefined) session = { ...session, conversation: setPersona(session.conversation, persona) };
 
   const showProgress = stderr.isTTY === true;
   try {
-    await engine.load(values.model, { dtype: values.dtype, offline: input.offline, noConvert: !values.convert }, (p) => {
+    const loadOptions = { dtype: values.dtype, dtypeIsDefault: sources.dtype === 'default', offline: input.offline, noConvert: !values.convert };
+    await engine.load(values.model, loadOptions, (p) => {
       if (showProgress) stderr.write(`\r\x1b[2K${loadProgressLine(values.model, p, stderr.columns ?? 80)}`);
     });
   } catch (err) {
@@ -55,6 +56,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   }
   if (showProgress) stderr.write('\r\x1b[2K');
   const model = engine.model!;
+  if (model.dtype !== values.dtype) stderr.write(`parley: loaded ${model.dtype}: the model has no ${values.dtype} file\n`);
   if (model.graph && !model.graph.converted && values.convert) stderr.write(`parley: running ${model.graph.note}\n`);
   const limitError = checkMaxNewTokens(values.maxNewTokens, model.contextLength);
   if (limitError) return fail(limitError);
@@ -62,11 +64,11 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   session = {
     ...session,
     model: canonicalModelRef(values.model, process.cwd(), homedir()),
-    dtype: values.dtype,
+    dtype: model.dtype,
     params: { ...session.params, ...pickSampling(input.flags) },
     conversation: addUser(session.conversation, input.prompt),
   };
-  const format = formatFor(model, { user: values.userName, assistant: values.assistantName });
+  const format = formatFor(model, { user: values.userName, assistant: values.assistantName }, { date: new Date(session.createdAt) });
   let result: ChatTurnResult | null = null;
   const cleaner = createTextCleaner(outputModeFor(stdout, input.raw === true));
   for await (const event of chatTurn({ engine, session, params: samplingParams(values), format, signal: input.signal })) {

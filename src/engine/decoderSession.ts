@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import type { KvShape } from './modelConfig.js';
 import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowKvCache, type RowStore, writeRows } from './kvCache.js';
 
 /**
@@ -23,23 +24,25 @@ export interface DecoderGraph {
   heads: number;
   headDim: number;
   hasPositionIds: boolean;
+  hasAttentionMask: boolean;
   hasLogitsToKeep: boolean;
   hasUseCacheBranch: boolean;
   /** new_key_values.{i}.key/value, [batch, sequence, heads × headDim], when the graph has them all. */
   rowOutputs: { key: string; value: string }[] | null;
 }
 
-export interface ModelShape {
-  layers: number;
-  heads: number;
-  embd: number;
-}
+/**
+ * The graph's declared past shape decides; `shape` (from config.json) fills in dimensions the
+ * graph leaves symbolic.
+ */
+/** A graph Parley cannot drive; the message says what is missing, to follow "<model>: ". */
+export class UnsupportedGraphError extends Error {}
 
-export function inspectDecoderGraph(session: ort.InferenceSession, shape: ModelShape): DecoderGraph {
+export function inspectDecoderGraph(session: ort.InferenceSession, shape: KvShape): DecoderGraph {
   const inputs = new Set(session.inputNames);
   const outputs = new Set(session.outputNames);
   if (!inputs.has('input_ids') || !outputs.has('logits')) {
-    throw new Error('the ONNX graph is not a text-generation decoder (needs input_ids and logits)');
+    throw new UnsupportedGraphError('its ONNX graph is not a text-generation decoder (it needs an input_ids input and a logits output)');
   }
   const pastInputs: DecoderGraph['pastInputs'] = [];
   const presentOutputs: DecoderGraph['presentOutputs'] = [];
@@ -50,16 +53,23 @@ export function inspectDecoderGraph(session: ort.InferenceSession, shape: ModelS
     const pKey = `present.${i}.key`;
     const pValue = `present.${i}.value`;
     if (!outputs.has(pKey) || !outputs.has(pValue)) {
-      throw new Error(`the ONNX graph declares ${key} but has no ${pKey} output`);
+      throw new UnsupportedGraphError(`its ONNX graph declares ${key} but has no ${pKey} output`);
     }
     pastInputs.push({ key, value });
     presentOutputs.push({ key: pKey, value: pValue });
   }
-  if (pastInputs.length === 0) throw new Error('the ONNX graph has no KV-cache inputs (past_key_values.*)');
+  if (pastInputs.length === 0) {
+    throw new UnsupportedGraphError('its ONNX graph has no KV cache (no past_key_values.N.key/value inputs); export it with past (Optimum: text-generation-with-past)');
+  }
+  const fed = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', 'use_cache_branch', ...pastInputs.flatMap((p) => [p.key, p.value])]);
+  const unknown = session.inputNames.filter((name) => !fed.has(name));
+  if (unknown.length > 0) {
+    throw new UnsupportedGraphError(`its ONNX graph needs inputs Parley does not feed (${unknown.join(', ')}); Parley drives decoder-only text generators`);
+  }
 
   let pastType: DecoderGraph['pastType'] = 'float32';
-  let heads = shape.heads;
-  let headDim = Math.floor(shape.embd / shape.heads);
+  let heads = shape.kvHeads;
+  let headDim = shape.headDim;
   const meta = session.inputMetadata.find((m) => m.name === pastInputs[0]!.key);
   if (meta && meta.isTensor) {
     if (meta.type === 'float16') pastType = 'float16';
@@ -74,6 +84,7 @@ export function inspectDecoderGraph(session: ort.InferenceSession, shape: ModelS
     heads,
     headDim,
     hasPositionIds: inputs.has('position_ids'),
+    hasAttentionMask: inputs.has('attention_mask'),
     hasLogitsToKeep: inputs.has('num_logits_to_keep'),
     hasUseCacheBranch: inputs.has('use_cache_branch'),
     rowOutputs: findRowOutputs(session, pastInputs.length, { pastType, heads, headDim }),
@@ -199,7 +210,7 @@ export class DecoderSession {
 
     if (cache.kind === 'rows') return this.forwardRows(ids, cache, feeds);
 
-    feeds['attention_mask'] = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
+    if (g.hasAttentionMask) feeds['attention_mask'] = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
     Object.assign(feeds, cache.tensors);
     const out = await this.session.run(feeds);
     const next: Record<string, ort.Tensor> = {};

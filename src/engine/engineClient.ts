@@ -31,7 +31,11 @@ export interface EngineClient {
   generate(prompt: string, params: GenerateParams): GenerationStream;
   /** Stops the running generation within one token; its stream ends with reason 'cancelled'. */
   cancel(): void;
-  /** Called when the worker dies unexpectedly; the client restarts it and reloads the model. */
-  onCrash(listener: (message: string) => void): () => void;
+  /**
+   * Called when the worker dies unexpectedly; the client restarts it and reloads the model.
+   * `reload` resolves with the model loaded again (null when none was loaded), or rejects
+   * with an EngineError when the reload failed or the client gave up restarting.
+   */
+  onCrash(listener: (message: string, reload: Promise<ModelInfo | null>) => void): () => void;
   dispose(): Promise<void>;
 }

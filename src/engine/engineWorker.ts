@@ -7,6 +7,7 @@ import { resolveModelRef } from './modelRefs.js';
 import { LoadError, loadModel, type LoadedModel } from './modelLoader.js';
 import { createRng, sampleNextToken } from './sampling.js';
 import { ReplyText } from './replyText.js';
+import { specialStopIds } from './stopSequences.js';
 import { ensureDemoModel } from './demoModel.js';
 import { checkLimit } from './contextLimit.js';
 import { PrefixCache } from './prefixCache.js';
@@ -73,11 +74,14 @@ async function load(id: number, modelRef: string, options: LoadOptions): Promise
     } else if (source.kind === 'hub') {
       // Parley downloads hub models itself (see src/hub) and hands transformers.js the folder.
       label = source.id;
+      // An alias names the file to take when the user chose no dtype.
+      const dtype = source.dtype !== undefined && options.dtypeIsDefault === true ? source.dtype : options.dtype;
+      options = { ...options, dtype, dtypeIsDefault: false };
       const folder = await ensureHubModel({
         cacheDir: data.cacheDir,
         endpoint: currentHubEndpoint().url,
         repoId: source.id,
-        dtype: options.dtype,
+        dtype,
         offline: options.offline,
         ref: modelRef,
         onProgress: (p) => send({ type: 'progress', id, progress: { kind: 'download', ...p } }),
@@ -131,15 +135,19 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   } catch (err) {
     return send({ type: 'done', id, reason: 'error', ...base, text: '', error: `generation failed: ${firstLine(err)}` });
   }
-  // GPT-2 conditions an empty prompt on <|endoftext|>, as it was trained.
-  if (promptIds.length === 0 && info.eosTokenIds.length > 0) promptIds = [info.eosTokenIds[0]!];
+  // An empty prompt starts from BOS, as the model saw text start in training (GPT-2's BOS is
+  // its <|endoftext|>); a tokenizer without a BOS falls back to the first end id.
+  if (promptIds.length === 0) {
+    const seed = tokenizer.info.bos?.id ?? info.eosTokenIds[0];
+    if (seed !== undefined) promptIds = [seed];
+  }
   const limitError = checkLimit(promptIds.length, params.maxNewTokens, info.contextLength);
   if (limitError) {
     return send({ type: 'done', id, reason: 'error', ...base, promptTokens: promptIds.length, text: '', error: limitError });
   }
 
   const rng = createRng(params.seed ?? (Math.random() * 2 ** 31) | 0);
-  const eos = new Set(info.eosTokenIds);
+  const eos = new Set([...info.eosTokenIds, ...specialStopIds(params.stop ?? [], tokenizer.info.specialTokens)]);
   const seen = new Set(promptIds);
   const generated: number[] = [];
   const reply = new ReplyText(params.stop ?? []);
@@ -148,6 +156,7 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   let lastTokenAt = 0;
   let error: string | undefined;
   const decode = (): Promise<string> => tokenizer.decode(generated);
+  if (params.reusePrefix === false) prefixCache?.clear();
   const reuse = prefixCache?.take(promptIds) ?? null;
   const reusedTokens = reuse?.reused ?? 0;
   let cache: KvCache | null = null;

@@ -4,10 +4,11 @@ import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
 import type { ModelSource } from './modelRefs.js';
-import { DecoderSession, inspectDecoderGraph } from './decoderSession.js';
+import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from './decoderSession.js';
+import { contextLengthOf, endTokenIds, kvShape, unsupportedReason, type ConfigJson } from './modelConfig.js';
+import { onnxFileFor, pickDtype } from './modelFiles.js';
 import { RemoteTokenizer } from './remoteTokenizer.js';
 import type { TokenizerProgress } from './tokenizerProtocol.js';
-import { onnxFileFor } from '../hub/modelFiles.js';
 import { type GraphChoice, prepareGraph } from './convertedGraph.js';
 import { ensureHubModel } from '../hub/ensureHubModel.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
@@ -53,21 +54,19 @@ export function decodeSessionOptions(env: Readonly<Record<string, string | undef
   return { ...(threads > 0 ? { intraOpNumThreads: threads } : {}), extra: { session: { intra_op: intra } } };
 }
 
-export { onnxFileFor };
+export { onnxFileFor } from './modelFiles.js';
 
 /**
- * Loads tokenizer and model from a folder with transformers.js (lazily imported: only the
- * worker ever pulls in transformers.js and onnxruntime). Hub models arrive here as their
- * folder in the model cache (Parley downloads them itself, see src/hub), so transformers.js
- * never fetches. The folder is checked first so the common mistakes get a sentence that
- * names the folder and the missing file.
+ * Loads tokenizer and model with transformers.js (lazily imported: only the worker ever pulls
+ * in transformers.js and onnxruntime). Local folders are checked first so the common mistakes
+ * get a sentence that names the folder and the missing file.
  */
 export async function loadModel(
   source: Extract<ModelSource, { kind: 'folder' }>,
   options: LoadOptions & { cacheDir: string; label?: string },
   onProgress: (p: LoadProgress) => void,
 ): Promise<LoadedModel> {
-  const { AutoModelForCausalLM, env, LogLevel } = await import('@huggingface/transformers');
+  const { AutoConfig, AutoModelForCausalLM, env, LogLevel } = await import('@huggingface/transformers');
   env.cacheDir = options.cacheDir;
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
@@ -75,7 +74,10 @@ export async function loadModel(
 
   const ref = source.path;
   const label = options.label ?? ref;
-  checkFolderFiles(source.path);
+  // A GPT-2 export runs on Parley's graph converted from it when it can (the dtype asked for
+  // is then built from the fp32 file); otherwise the folder's own file for the dtype.
+  const choice = await chooseGraph(source.path, options, onProgress);
+  const dtype = choice?.folder ? options.dtype : checkFolder(source.path, options);
 
   // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
   const progress_callback = (p: TokenizerProgress): void => {
@@ -87,36 +89,36 @@ export async function loadModel(
   onProgress({ kind: 'loading' });
   let tokenizer: RemoteTokenizer | null = null;
   try {
+    // The config first: a model Parley cannot drive is refused before any weights load.
+    const config = (await AutoConfig.from_pretrained(ref, hubOptions)) as unknown as ConfigJson;
+    const refusal = unsupportedReason(config);
+    if (refusal !== null) throw new LoadError('unsupported', `${label}: Parley cannot run this model: ${refusal}`);
     tokenizer = await RemoteTokenizer.load({ ref, offline: true, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
-    const choice = await chooseGraph(source.path, options, onProgress);
-    if (!choice?.folder) checkFolder(source.path, options.dtype);
     const model = await AutoModelForCausalLM.from_pretrained(choice?.folder ?? ref, {
       ...hubOptions,
-      dtype: options.dtype,
+      dtype,
       device: 'cpu',
       session_options: decodeSessionOptions(),
     });
-    const config = model.config as unknown as Record<string, unknown>;
-    const num = (key: string, fallback: number): number => (typeof config[key] === 'number' ? (config[key] as number) : fallback);
     const sessions = (model as unknown as { sessions: Record<string, ort.InferenceSession> }).sessions;
     const session = sessions['model'] ?? sessions['decoder_model_merged'];
-    if (!session) throw new LoadError('model-corrupt', `${label} has no decoder model that Parley can drive`);
-    const graph = inspectDecoderGraph(session, {
-      layers: num('n_layer', num('num_hidden_layers', 12)),
-      heads: num('n_head', num('num_attention_heads', 12)),
-      embd: num('n_embd', num('hidden_size', 768)),
-    });
-    const eos = config['eos_token_id'];
+    if (!session) throw new LoadError('unsupported', `${label}: Parley cannot run this model: it has no decoder-only ONNX graph`);
+    const shape = kvShape(config);
+    if (shape === null) throw new LoadError('unsupported', `${label}: config.json does not give the layer count, attention heads and hidden size`);
+    const graph = inspectDecoderGraph(session, shape);
+    const generationConfig = (model as unknown as { generation_config?: ConfigJson | null }).generation_config ?? null;
+    const tokenizerInfo = loadedTokenizer.info;
     const info: ModelInfo = {
       modelId: ref,
-      contextLength: num('n_positions', num('max_position_embeddings', 1024)),
-      vocabSize: num('vocab_size', 50257),
-      eosTokenIds: Array.isArray(eos) ? eos.filter((x): x is number => typeof x === 'number') : typeof eos === 'number' ? [eos] : [],
-      dtype: options.dtype,
+      contextLength: contextLengthOf(config),
+      vocabSize: typeof config['vocab_size'] === 'number' ? config['vocab_size'] : 50257,
+      eosTokenIds: endTokenIds(config, generationConfig, tokenizerInfo.eosTokenId),
+      dtype,
       hasChatTemplate: loadedTokenizer.chatTemplate !== null,
       chatTemplate: loadedTokenizer.chatTemplate,
       randomWeights: config['parley_random_weights'] === true,
+      bosToken: tokenizerInfo.addsBos && tokenizerInfo.bos ? tokenizerInfo.bos.content : null,
       ...(choice ? { graph: choice.info } : {}),
     };
     return {
@@ -130,7 +132,7 @@ export async function loadModel(
     };
   } catch (err) {
     await tokenizer?.release();
-    throw toLoadError(err, options, label);
+    throw toLoadError(err, { ...options, dtype }, label);
   }
 }
 
@@ -194,7 +196,8 @@ async function isGpt2(folder: string): Promise<boolean> {
   }
 }
 
-function checkFolderFiles(folder: string): void {
+/** Checks the folder's files and says which dtype to load from it. */
+function checkFolder(folder: string, options: LoadOptions): Dtype {
   if (!existsSync(folder)) throw new LoadError('model-not-found', `model folder not found: ${folder}`);
   if (!statSync(folder).isDirectory()) throw new LoadError('model-not-found', `not a model folder: ${folder}`);
   for (const file of ['config.json', 'tokenizer.json']) {
@@ -202,22 +205,30 @@ function checkFolderFiles(folder: string): void {
       throw new LoadError('model-file-missing', `model folder ${folder} has no ${file}`);
     }
   }
-}
-
-function checkFolder(folder: string, dtype: Dtype): void {
-  checkFolderFiles(folder);
-  const onnx = onnxFileFor(dtype);
-  if (!existsSync(path.join(folder, onnx))) {
-    throw new LoadError('model-file-missing', `model folder ${folder} has no ${onnx} (needed for --dtype ${dtype})`);
+  const dtype = pickDtype(options.dtype, options.dtypeIsDefault !== true, (file) => existsSync(path.join(folder, file)));
+  if (dtype === null) {
+    const onnx = onnxFileFor(options.dtype);
+    const which = options.dtypeIsDefault ? 'no onnx/model*.onnx file' : `no ${onnx} (needed for --dtype ${options.dtype})`;
+    throw new LoadError('model-file-missing', `model folder ${folder} has ${which}`);
   }
+  return dtype;
 }
 
-function toLoadError(err: unknown, { dtype }: LoadOptions, label: string): LoadError {
+function toLoadError(
+  err: unknown,
+  { dtype }: LoadOptions,
+  label: string,
+): LoadError {
   if (err instanceof LoadError) return err;
+  if (err instanceof UnsupportedGraphError) return new LoadError('unsupported', `${label}: Parley cannot run this model: ${err.message}`);
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n')[0]!.slice(0, 300);
   if (/protobuf|parsing|Load model .* failed|invalid model|ONNX format/i.test(message)) {
     return new LoadError('model-corrupt', `${label}: ${onnxFileFor(dtype)} is not a valid ONNX model (${firstLine})`);
+  }
+  const unknownType = /Unsupported model type:? "?([\w-]+)"?/.exec(message);
+  if (unknownType) {
+    return new LoadError('unsupported', `${label}: Parley cannot run this model: transformers.js has no text-generation model of type ${unknownType[1]}`);
   }
   if (/not found/i.test(message)) return new LoadError('model-file-missing', `${label}: ${firstLine}`);
   return new LoadError('internal', `could not load ${label}: ${firstLine}`);

@@ -1,16 +1,36 @@
 import path from 'node:path';
+import type { Dtype } from './protocol.js';
 
-/** Short names for hub models that ship transformers.js-compatible ONNX files (`onnx/model*.onnx`). */
+/**
+ * Short names for hub models that ship transformers.js-compatible ONNX files
+ * (`onnx/model*.onnx`), under the hub ids transformers.js's own examples use.
+ */
 export const MODEL_ALIASES: Readonly<Record<string, string>> = {
   gpt2: 'Xenova/gpt2',
   distilgpt2: 'Xenova/distilgpt2',
+  smollm2: 'HuggingFaceTB/SmolLM2-135M-Instruct',
+  'smollm2-360m': 'HuggingFaceTB/SmolLM2-360M-Instruct',
+  'qwen2.5': 'onnx-community/Qwen2.5-0.5B-Instruct',
+  'llama3.2': 'onnx-community/Llama-3.2-1B-Instruct',
+};
+
+/**
+ * The file an alias loads when the user chose no dtype (the hub cannot be listed offline,
+ * so this says which of the repository's files to take; see the README's table). The
+ * SmolLM2 repositories have no model_quantized.onnx; Llama-3.2's fp32 is 4.9 GB.
+ */
+export const ALIAS_DTYPES: Readonly<Record<string, Dtype>> = {
+  smollm2: 'fp32',
+  'smollm2-360m': 'q4',
+  'qwen2.5': 'q8',
+  'llama3.2': 'q8',
 };
 
 /** `demo` is a GPT-2 folder Parley generates on the spot with random weights (it writes noise). */
 export const DEMO_MODEL = 'demo';
 
 export type ModelSource =
-  | { kind: 'hub'; id: string }
+  | { kind: 'hub'; id: string; dtype?: Dtype }
   | { kind: 'folder'; path: string }
   | { kind: 'demo' };
 
@@ -23,7 +43,10 @@ export function resolveModelRef(ref: string, cwd: string, home: string): ModelSo
   const trimmed = ref.trim();
   if (trimmed === DEMO_MODEL) return { kind: 'demo' };
   const alias = MODEL_ALIASES[trimmed];
-  if (alias) return { kind: 'hub', id: alias };
+  if (alias) {
+    const dtype = ALIAS_DTYPES[trimmed];
+    return dtype === undefined ? { kind: 'hub', id: alias } : { kind: 'hub', id: alias, dtype };
+  }
   if (trimmed === '~' || trimmed.startsWith('~/')) return { kind: 'folder', path: path.join(home, trimmed.slice(1)) };
   if (path.isAbsolute(trimmed) || trimmed.startsWith('.') || trimmed.includes('\\')) {
     return { kind: 'folder', path: path.resolve(cwd, trimmed) };

@@ -7,6 +7,11 @@ export const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 
 
 export interface LoadOptions {
   dtype: Dtype;
+  /**
+   * The dtype is the default, not the user's choice: the loader may take another one the
+   * model has (see modelFiles.ts), and ModelInfo.dtype says which it loaded.
+   */
+  dtypeIsDefault?: boolean;
   /** Forbid any remote access: only local folders and the transformers.js cache. */
   offline: boolean;
   /** Run a GPT-2 export as it is instead of Parley's graph converted from it. */
@@ -27,6 +32,8 @@ export interface ChatTemplate {
   template: string;
   bosToken: string;
   eosToken: string;
+  /** The tokenizer's special tokens as text (turn markers are found among them). */
+  specialTokens?: string[];
 }
 
 export interface ModelInfo {
@@ -45,6 +52,11 @@ export interface ModelInfo {
   randomWeights: boolean;
   /** For GPT-2-family exports: Parley's converted graph or the export, and why. */
   graph?: GraphChoiceInfo;
+  /**
+   * The BOS as text when the tokenizer adds one to plain text (Llama's do): prompt formats
+   * start every prompt with it, once. Absent or null when it adds none (GPT-2, Qwen2).
+   */
+  bosToken?: string | null;
 }
 
 export interface SamplingParams {
@@ -64,6 +76,11 @@ export interface GenerateParams extends SamplingParams {
   stop?: string[];
   /** Force at least this many tokens (benchmarks on random weights). */
   minNewTokens?: number;
+  /**
+   * false: prefill the whole prompt, reusing nothing the last request left in the KV cache
+   * (the prompt format rewrites earlier text as turns are added). Default true.
+   */
+  reusePrefix?: boolean;
 }
 
 export type LoadProgress =
@@ -98,6 +115,7 @@ export type ErrorCode =
   | 'model-not-found'
   | 'model-file-missing'
   | 'model-corrupt'
+  | 'unsupported'
   | 'network'
   | 'over-limit'
   | 'no-model'

@@ -1,6 +1,6 @@
 import type { ChatTemplate } from './protocol.js';
 import { Worker } from 'node:worker_threads';
-import type { FromTokenizer, TokenizerProgress, TokenizerWorkerData, ToTokenizer } from './tokenizerProtocol.js';
+import type { FromTokenizer, TokenizerInfo, TokenizerProgress, TokenizerWorkerData, ToTokenizer } from './tokenizerProtocol.js';
 
 type Reply = Extract<FromTokenizer, { id: number }>;
 
@@ -16,6 +16,7 @@ export class RemoteTokenizer {
   private constructor(
     private readonly worker: Worker,
     readonly chatTemplate: ChatTemplate | null,
+    readonly info: TokenizerInfo,
   ) {
     worker.on('message', (msg: FromTokenizer) => {
       if (!('id' in msg)) return;
@@ -42,7 +43,7 @@ export class RemoteTokenizer {
         if (msg.type !== 'ready' && msg.type !== 'failed') return;
         worker.off('message', onMessage);
         worker.off('error', onError);
-        if (msg.type === 'ready') return resolve(new RemoteTokenizer(worker, msg.chatTemplate));
+        if (msg.type === 'ready') return resolve(new RemoteTokenizer(worker, msg.chatTemplate, msg.info));
         void worker.terminate();
         reject(new Error(msg.message));
       };

@@ -26,3 +26,11 @@ export function partialStopLength(text: string, stops: readonly string[]): numbe
   }
   return longest;
 }
+
+/**
+ * Stops that are special tokens (<|im_end|>, <|eot_id|>, <end_of_turn>) end the reply by id:
+ * decoding leaves special tokens out, so as text they would never be seen.
+ */
+export function specialStopIds(stops: readonly string[], specials: readonly { content: string; id: number }[]): number[] {
+  return specials.filter((t) => stops.includes(t.content)).map((t) => t.id);
+}

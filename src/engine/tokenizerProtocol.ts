@@ -16,13 +16,25 @@ export interface TokenizerProgress {
   total?: number;
 }
 
+/** What the engine needs to know about the tokenizer's special tokens. */
+export interface TokenizerInfo {
+  /** Every special token (never shown: decoding skips them), with its id. */
+  specialTokens: { content: string; id: number }[];
+  /** The BOS as text and id, or null without one. */
+  bos: { content: string; id: number } | null;
+  /** Whether encoding plain text puts the BOS in front (Llama's post-processor does). */
+  addsBos: boolean;
+  /** The id of the tokenizer's eos_token, if it has one. */
+  eosTokenId: number | null;
+}
+
 export type ToTokenizer =
   | { type: 'encode'; id: number; texts: string[] }
   | { type: 'decode'; id: number; ids: number[] };
 
 export type FromTokenizer =
   | { type: 'progress'; progress: TokenizerProgress }
-  | { type: 'ready'; chatTemplate: ChatTemplate | null }
+  | { type: 'ready'; chatTemplate: ChatTemplate | null; info: TokenizerInfo }
   | { type: 'failed'; message: string }
   | { type: 'encoded'; id: number; ids: number[][] }
   | { type: 'decoded'; id: number; text: string }

@@ -5,7 +5,7 @@
 // to mark.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ChatTemplate } from './protocol.js';
-import type { FromTokenizer, ToTokenizer, TokenizerWorkerData } from './tokenizerProtocol.js';
+import type { FromTokenizer, ToTokenizer, TokenizerInfo, TokenizerWorkerData } from './tokenizerProtocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('tokenizerWorker must run in a worker thread');
@@ -44,7 +44,10 @@ try {
       send({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
     }
   });
-  send({ type: 'ready', chatTemplate: chatTemplateOf(tokenizer) });
+  const info = tokenizerInfo(tokenizer);
+  const chatTemplate = chatTemplateOf(tokenizer);
+  if (chatTemplate) chatTemplate.specialTokens = info.specialTokens.map((t) => t.content);
+  send({ type: 'ready', chatTemplate, info });
 } catch (err) {
   send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
 }
@@ -61,4 +64,30 @@ function chatTemplateOf(tokenizer: { chat_template?: unknown; bos_token?: unknow
   if (typeof template !== 'string' || template.trim() === '') return null;
   const text = (v: unknown): string => (typeof v === 'string' ? v : '');
   return { template, bosToken: text(tokenizer.bos_token), eosToken: text(tokenizer.eos_token) };
+}
+
+interface TokenizerLike {
+  all_special_tokens?: unknown;
+  all_special_ids?: unknown;
+  bos_token?: unknown;
+  bos_token_id?: unknown;
+  eos_token_id?: unknown;
+  encode(text: string, options: { add_special_tokens: boolean }): number[];
+}
+
+function tokenizerInfo(tokenizer: TokenizerLike): TokenizerInfo {
+  const contents = Array.isArray(tokenizer.all_special_tokens) ? (tokenizer.all_special_tokens as unknown[]) : [];
+  const ids = Array.isArray(tokenizer.all_special_ids) ? (tokenizer.all_special_ids as unknown[]) : [];
+  const specialTokens = contents.flatMap((content, i) => {
+    const id = ids[i];
+    return typeof content === 'string' && typeof id === 'number' ? [{ content, id }] : [];
+  });
+  const bosId = tokenizer.bos_token_id;
+  const bos = typeof tokenizer.bos_token === 'string' && typeof bosId === 'number' ? { content: tokenizer.bos_token, id: bosId } : null;
+  // Whatever the config claims, what encode() does is what counts.
+  const withSpecial = tokenizer.encode('a', { add_special_tokens: true });
+  const plain = tokenizer.encode('a', { add_special_tokens: false });
+  const addsBos = bos !== null && withSpecial[0] === bos.id && plain[0] !== bos.id;
+  const eosId = tokenizer.eos_token_id;
+  return { specialTokens, bos, addsBos, eosTokenId: typeof eosId === 'number' ? eosId : null };
 }

@@ -16,7 +16,24 @@ export interface WorkerEngineOptions {
   cacheDir: string;
   /** Reuse the previous request's KV cache for a shared prompt prefix (default true). */
   prefixCache?: boolean;
+  /** The worker's script; tests pass one that misbehaves on purpose. */
+  workerUrl?: URL;
 }
+
+/** A worker that crashes this often within RESTART_WINDOW_MS is not started again by itself. */
+export const MAX_RESTARTS = 3;
+export const RESTART_WINDOW_MS = 60_000;
+
+const endedBy = (error: string): GenerateEvent => ({
+  type: 'done',
+  reason: 'error',
+  error,
+  text: '',
+  promptTokens: 0,
+  generatedTokens: 0,
+  ttftMs: 0,
+  tokensPerSecond: 0,
+});
 
 type Reply = Extract<FromWorker, { type: 'ready' | 'tokens' | 'counts' | 'disposed' }>;
 
@@ -114,7 +131,11 @@ export class WorkerEngineClient implements EngineClient {
   private readonly streams = new Map<number, EventQueue>();
   private readonly cancelBuffer = new SharedArrayBuffer(4);
   private readonly cancelFlag = new Int32Array(this.cancelBuffer);
-  private readonly crashListeners = new Set<(message: string) => void>();
+  private readonly crashListeners = new Set<(message: string, reload: Promise<ModelInfo | null>) => void>();
+  /** When the worker crashed, within the last RESTART_WINDOW_MS. */
+  private crashTimes: number[] = [];
+  /** Set after too many crashes: no worker runs until the next load(). */
+  private stoppedBecause: string | null = null;
   private lastLoad: { modelRef: string; options: LoadOptions } | null = null;
   private lastGenerationId = 0;
   private disposing = false;
@@ -132,7 +153,8 @@ export class WorkerEngineClient implements EngineClient {
       prefixCache: this.options.prefixCache ?? true,
     };
     // stdout/stderr are captured: a library printing from the worker must not tear the UI.
-    this.worker = new Worker(new URL('./engineWorker.js', import.meta.url), { workerData: data, stdout: true, stderr: true });
+    const url = this.options.workerUrl ?? new URL('./engineWorker.js', import.meta.url);
+    this.worker = new Worker(url, { workerData: data, stdout: true, stderr: true });
     this.worker.stdout.resume();
     this.worker.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000);
@@ -159,6 +181,9 @@ export class WorkerEngineClient implements EngineClient {
         this.pending.get(msg.id)?.onProgress?.(msg.progress);
         return;
       case 'error': {
+        // The worker reports a failure outside a request's own handling this way; a
+        // generation must end with it too, or its consumer would wait forever.
+        this.streams.get(msg.id)?.push(endedBy(msg.message));
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
         p?.reject(new EngineError(msg.code, msg.message));
@@ -178,24 +203,39 @@ export class WorkerEngineClient implements EngineClient {
     if (this.crashedWorker === worker || worker !== this.worker) return; // 'error' then 'exit'
     this.crashedWorker = worker;
     const detail = this.stderrTail.trim().split('\n').pop();
-    const message = `the engine crashed (${reason}${detail ? `: ${detail}` : ''}); restarting it`;
+    const now = Date.now();
+    this.crashTimes = [...this.crashTimes.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    const giveUp = this.crashTimes.length > MAX_RESTARTS;
+    const message = `the engine crashed (${reason}${detail ? `: ${detail}` : ''}); ${giveUp ? 'not restarting it' : 'restarting it'}`;
     for (const p of this.pending.values()) p.reject(new EngineError('crashed', message));
     this.pending.clear();
-    for (const s of this.streams.values()) {
-      s.push({ type: 'done', reason: 'error', error: message, text: '', promptTokens: 0, generatedTokens: 0, ttftMs: 0, tokensPerSecond: 0 });
-    }
+    for (const s of this.streams.values()) s.push(endedBy(message));
     this.streams.clear();
     this.model = null;
     this.stderrTail = '';
-    for (const l of this.crashListeners) l(message);
-    this.spawn();
-    if (this.lastLoad) {
-      const { modelRef, options } = this.lastLoad;
-      this.load(modelRef, options).catch(() => undefined);
+    let reload: Promise<ModelInfo | null>;
+    if (giveUp) {
+      this.stoppedBecause = `the engine crashed ${this.crashTimes.length} times within a minute, so it is stopped; /model loads a model and starts it again`;
+      reload = Promise.reject(new EngineError('crashed', this.stoppedBecause));
+    } else {
+      this.spawn();
+      const last = this.lastLoad;
+      reload = last ? this.reload(last.modelRef, last.options) : Promise.resolve(null);
     }
+    // Listeners may not look at the outcome; it must not become an unhandled rejection.
+    reload.catch(() => undefined);
+    for (const l of this.crashListeners) l(message, reload);
+  }
+
+  private async reload(modelRef: string, options: LoadOptions): Promise<ModelInfo> {
+    const reply = await this.request({ type: 'load', id: this.nextId++, modelRef, options });
+    if (reply.type !== 'ready') throw new EngineError('internal', `unexpected reply ${reply.type} to load`);
+    this.model = reply.info;
+    return reply.info;
   }
 
   private request(msg: ToWorker, onProgress?: (p: LoadProgress) => void): Promise<Reply> {
+    if (this.stoppedBecause !== null) return Promise.reject(new EngineError('crashed', this.stoppedBecause));
     return new Promise((resolve, reject) => {
       this.pending.set(msg.id, { resolve, reject, ...(onProgress ? { onProgress } : {}) });
       this.worker.postMessage(msg);
@@ -203,6 +243,12 @@ export class WorkerEngineClient implements EngineClient {
   }
 
   async load(modelRef: string, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
+    if (this.stoppedBecause !== null) {
+      // The user asks for a model again after the engine was given up: a fresh start.
+      this.stoppedBecause = null;
+      this.crashTimes = [];
+      this.spawn();
+    }
     const reply = await this.request({ type: 'load', id: this.nextId++, modelRef, options }, onProgress);
     if (reply.type !== 'ready') throw new EngineError('internal', `unexpected reply ${reply.type} to load`);
     this.model = reply.info;
@@ -228,6 +274,10 @@ export class WorkerEngineClient implements EngineClient {
     const id = this.nextId++;
     this.lastGenerationId = id;
     const queue = new EventQueue(() => this.streams.delete(id));
+    if (this.stoppedBecause !== null) {
+      queue.push(endedBy(this.stoppedBecause));
+      return Object.assign(queue, { requestId: id });
+    }
     this.streams.set(id, queue);
     this.worker.postMessage({ type: 'generate', id, prompt, params } satisfies ToWorker);
     return Object.assign(queue, { requestId: id });
@@ -238,7 +288,7 @@ export class WorkerEngineClient implements EngineClient {
     this.streams.get(this.lastGenerationId)?.cancel();
   }
 
-  onCrash(listener: (message: string) => void): () => void {
+  onCrash(listener: (message: string, reload: Promise<ModelInfo | null>) => void): () => void {
     this.crashListeners.add(listener);
     return () => this.crashListeners.delete(listener);
   }
@@ -251,6 +301,8 @@ export class WorkerEngineClient implements EngineClient {
   async dispose(): Promise<void> {
     if (this.disposing) return;
     this.disposing = true;
+    // A worker given up after crashes has exited already.
+    if (this.stoppedBecause !== null) return;
     // Stop a running reply first: terminating a thread inside onnxruntime aborts the process.
     this.cancel();
     const done = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));

@@ -3,21 +3,9 @@
 // one onnx/model*.onnx and its external data chunks), so that after Parley's own download
 // the folder loads with no request at all.
 import { DTYPES, type Dtype } from '../engine/protocol.js';
+import { DTYPE_SUFFIX, onnxFileFor } from '../engine/modelFiles.js';
 
-/** transformers.js's file suffix for each dtype (see its dtypes.js). */
-export const DTYPE_SUFFIX: Readonly<Record<Dtype, string>> = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  q4f16: '_q4f16',
-};
-
-export function onnxFileFor(dtype: Dtype): string {
-  return `onnx/model${DTYPE_SUFFIX[dtype]}.onnx`;
-}
+export { DTYPE_SUFFIX, onnxFileFor };
 
 /** The dtype whose file `file` (a repository path) is, or null for anything else. */
 export function dtypeOfFile(file: string): Dtype | null {

@@ -89,7 +89,11 @@ export async function* chatTurn(input: ChatTurnInput): AsyncGenerator<ChatTurnEv
     return;
   }
 
-  const stream = engine.generate(window.prompt, { ...params, stop: [...format.stop] });
+  const stream = engine.generate(window.prompt, {
+    ...params,
+    stop: [...format.stop],
+    ...(format.prefixStable ? {} : { reusePrefix: false }),
+  });
   const iterator = stream[Symbol.asyncIterator]();
   const onAbort = (): void => engine.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -19,7 +19,9 @@ for (const signal of TRAPPED) {
   }
 }
 
-// The class's type under the same name, so `Conf<T>` works as a type where it is imported.
-type Conf<T extends Record<string, unknown>> = ConfClass<T>;
+// The class's type too, under the same name, for annotations (conf's own constraint: an
+// interface such as Settings has no index signature, so `unknown` values would not do).
+type Conf<T extends Record<string, any> = Record<string, unknown>> = ConfClass<T>;
+
 export default Conf;
 export type { Schema } from 'conf';

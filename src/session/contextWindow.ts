@@ -2,8 +2,9 @@
 //
 // Rules:
 // - budget = contextLength − maxNewTokens; the prompt never exceeds it, counted with the
-//   model's tokenizer on the final assembled text (BPE counts of parts do not add up
-//   exactly, so part counts only guide the choice and the whole prompt is the judge);
+//   model's tokenizer on the final rendered text (BPE counts of parts do not add up
+//   exactly, and a chat template renders a window as a whole, so part counts only guide
+//   the choice and the whole prompt is the judge);
 // - the newest user message is always in; a message too long on its own is cut from its
 //   start behind a visible marker; the persona is kept whenever it fits beside that message
 //   (the message keeping at least a quarter of the budget);
@@ -87,26 +88,27 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
   }
   const newestText = newest.text;
 
-  const personaSegment = conversation.persona === null ? null : format.personaSegment(conversation.persona);
-  const segments = turns.map((t) => format.turnSegment(t));
-  const counts = await countTokens([...segments, format.replyCue, ...(personaSegment === null ? [] : [personaSegment])]);
+  const persona = conversation.persona;
+  // Part counts guide the choice; the rendered window is always counted whole.
+  const pieces = format.pieces(persona, turns);
+  const counts = await countTokens([...pieces.turns, pieces.frame, ...(persona === null ? [] : [pieces.persona])]);
   const turnTokens = counts.slice(0, turns.length);
   const cueTokens = counts[turns.length] as number;
-  const personaTokens = personaSegment === null ? 0 : (counts[turns.length + 1] as number);
+  const personaTokens = persona === null ? 0 : (counts[turns.length + 1] as number);
   const userTokens = turnTokens[last] as number;
 
   const assemble = (plan: Plan): string =>
-    (plan.withPersona && personaSegment !== null ? personaSegment : '') +
-    segments.slice(plan.first, last).join('') +
-    (plan.truncated ? format.turnSegment({ role: 'user', text: plan.userText }) : segments[last]) +
-    format.replyCue;
+    format.render(plan.withPersona ? persona : null, [
+      ...turns.slice(plan.first, last),
+      plan.truncated ? { role: 'user', text: plan.userText } : newest,
+    ]);
   const exactTokens = async (prompt: string): Promise<number> => (await countTokens([prompt]))[0] as number;
 
   const minUserTokens = Math.min(userTokens, Math.floor(budget * (options.minUserShare ?? 0.25)));
   // Part counts can be off at the joins; when they say no, ask the real count before
   // giving up the persona.
   const personaFits =
-    personaSegment !== null &&
+    persona !== null &&
     (personaTokens + minUserTokens + cueTokens <= budget ||
       (await exactTokens(assemble({ withPersona: true, first: last, userText: newestText, truncated: false }))) <= budget);
   const fixedTokens = (personaFits ? personaTokens : 0) + cueTokens + userTokens;
@@ -144,7 +146,7 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
     droppedTurnIds,
     droppedCount: droppedTurnIds.length,
     start: firstId,
-    persona: personaSegment === null ? 'none' : plan.withPersona ? 'included' : 'dropped',
+    persona: persona === null ? 'none' : plan.withPersona ? 'included' : 'dropped',
     truncated: plan.truncated,
     slid: plan.first > Math.max(previousStart, 0),
   };
@@ -202,7 +204,7 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
       }
       return { plan: candidate(hi), promptTokens: tried.get(hi) as number };
     }
-    const scaffold = format.turnSegment({ role: 'user', text: TRUNCATION_MARKER }) + format.replyCue;
+    const scaffold = format.render(null, [{ role: 'user', text: TRUNCATION_MARKER }]);
     throw new ContextWindowError(
       'too-small',
       `the context is too small: ${contextLength} positions minus ${maxNewTokens} reserved for the reply leave ${budget} tokens, ` +

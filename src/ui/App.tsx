@@ -17,24 +17,7 @@ import { StatusBar } from './StatusBar.js';
 import { useTheme } from './theme.js';
 import { Transcript } from './Transcript.js';
 import { useTerminalInput } from './useTerminalInput.js';
-import type { ViewState } from './viewState.js';
-
-/** What the screen needs from the chat controller. */
-export interface ChatModel {
-  subscribe(listener: () => void): () => void;
-  getState(): ViewState;
-  /** A line sent with Enter: a message or a slash command. */
-  submit(text: string): void;
-  /** Stops the reply being generated, or a message waiting for the model. */
-  stop(): void;
-  answer(yes: boolean): void;
-  draftChanged(text: string): void;
-  clearScreen(): void;
-  /** The columns a reply's text gets on screen, so its finished lines can be printed once. */
-  setReplyWidth(columns: number): void;
-  /** Autosaves; resolves when the app may close. */
-  exit(): Promise<void>;
-}
+import type { ChatModel } from '../chat/chatModel.js';
 
 export interface AppProps {
   chat: ChatModel;
@@ -79,7 +62,10 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   const quit = useCallback(() => {
     if (exiting.current) return;
     exiting.current = true;
-    void chat.exit().then(() => exit());
+    void chat.exit().then((leave) => {
+      if (leave) exit();
+      else exiting.current = false;
+    });
   }, [chat, exit]);
 
   const edit = useCallback(
@@ -110,8 +96,12 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
       edit(EMPTY_EDITOR);
       return;
     }
+    if (view.choice !== null) {
+      chat.choose(text);
+      edit(EMPTY_EDITOR);
+      return;
+    }
     if (!text.trim()) return;
-    if (view.live && !view.live.waitingForModel) return;
     historyRef.current = startHistory(withEntry(historyRef.current.entries, text));
     onHistoryEntry(text);
     edit(EMPTY_EDITOR);
@@ -151,6 +141,7 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
       case 'escape':
         if (generating) chat.stop();
         else if (view.confirm !== null) chat.answer(false);
+        else if (view.choice !== null) chat.choose('');
         return;
       case 'ctrlD':
         if (editor.text) edit(applyEdit(editor, { type: 'delete' }));
@@ -207,8 +198,15 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
     <Box flexDirection="column">
       <Transcript key={view.transcriptEpoch} items={view.transcript} />
       {view.loading ? <ModelLoading state={view.loading} columns={columns} /> : null}
-      {view.live ? <LiveReply text={view.live.text} waitingForModel={view.live.waitingForModel} /> : null}
+      {view.live ? (
+        <LiveReply text={view.live.text} waitingForModel={view.live.waitingForModel} restarting={view.live.restarting ?? false} />
+      ) : null}
       {view.confirm !== null ? <Text color={theme.warning}>{sanitizeForTerminal(view.confirm)} (y/N)</Text> : null}
+      {view.choice !== null ? (
+        <Text color={theme.warning}>
+          {sanitizeForTerminal(view.choice.question)} {view.choice.answers}
+        </Text>
+      ) : null}
       {ctrlCPending ? <Text color={theme.warning}>Press Ctrl+C again to exit</Text> : null}
       <InputBox
         editor={editor}

@@ -5,7 +5,7 @@ import { AssistantText } from './Transcript.js';
 import { useTheme } from './theme.js';
 
 /** The reply being generated, under the transcript; `text` grows once per frame. */
-export function LiveReply({ text, waitingForModel }: { text: string; waitingForModel: boolean }) {
+export function LiveReply({ text, waitingForModel, restarting = false }: { text: string; waitingForModel: boolean; restarting?: boolean }) {
   const theme = useTheme();
   return (
     <Box flexDirection="column">
@@ -14,7 +14,15 @@ export function LiveReply({ text, waitingForModel }: { text: string; waitingForM
         {text ? (
           <Text color={theme.muted}>Esc stops the reply</Text>
         ) : (
-          <Spinner label={waitingForModel ? 'waiting for the model to load… (Esc cancels)' : 'thinking… (Esc stops)'} />
+          <Spinner
+            label={
+              restarting
+                ? 'the engine is restarting… (Esc cancels)'
+                : waitingForModel
+                  ? 'waiting for the model to load… (Esc cancels)'
+                  : 'thinking… (Esc stops)'
+            }
+          />
         )}
       </Box>
     </Box>

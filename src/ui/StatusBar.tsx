@@ -15,6 +15,8 @@ export interface StatusInfo {
   sessionName: string;
   tokensPerSecond: number | null;
   turnsOutOfContext: number;
+  /** The session's last save failed. */
+  unsaved?: boolean;
 }
 
 export interface StatusSegment {
@@ -32,6 +34,7 @@ export function statusSegments(info: StatusInfo): StatusSegment[] {
   const { temperature, topK, topP } = info.params;
   segments.push({ text: `temp ${formatNumber(temperature, 2)} top-k ${topK} top-p ${formatNumber(topP, 2)}` });
   segments.push({ text: `session ${info.sessionName}` });
+  if (info.unsaved) segments.push({ text: 'not saved', tone: 'warning' });
   if (info.tokensPerSecond !== null) segments.push({ text: `${info.tokensPerSecond.toFixed(1)} tok/s` });
   if (info.turnsOutOfContext > 0) {
     const n = info.turnsOutOfContext;

@@ -1,36 +1,37 @@
-// The chat behind the screen: the session, the model, replies, the context count and
-// autosave. It holds the ViewState the App renders and changes it only through `update`,
-// so React sees every change (useSyncExternalStore). Slash commands live in
-// commandHandlers.ts and act through the public methods here.
+// The chat behind the screen, wired from parts that each own one concern (src/chat): the
+// view store the screen renders, the model slot, the turn runner, the session keeper and
+// the context meter. Slash commands live in commandHandlers.ts and act through the public
+// methods here.
 import { homedir } from 'node:os';
 import type { EngineClient } from '../engine/engineClient.js';
-import type { SamplingParams } from '../engine/protocol.js';
+import type { ModelInfo, SamplingParams } from '../engine/protocol.js';
 import { canonicalModelRef, DEMO_MODEL, MODEL_ALIASES } from '../engine/modelRefs.js';
-import { chatTurn, type ChatTurnResult } from '../session/chatTurn.js';
-import { buildWindow, type ContextWindow } from '../session/contextWindow.js';
-import { addUser, awaitsReply, undo } from '../session/conversation.js';
+import { addUser } from '../session/conversation.js';
 import { PERSONA_PRESETS } from '../session/personas.js';
-import { formatFor, type PromptFormat } from '../session/promptFormat.js';
-import { saveSession, type SessionStore } from '../session/sessionStore.js';
+import type { PromptFormat } from '../session/promptFormat.js';
+import type { SessionStore } from '../session/sessionStore.js';
 import type { SettingsStore } from '../session/settings.js';
-import { effectiveSettings, samplingParams, sessionLayer, type EffectiveSettings } from '../session/settingsPrecedence.js';
-import { checkMaxNewTokens, type Settings } from '../session/settingsSchema.js';
-import { TokenCountCache, type CountTokens } from '../session/tokenCountCache.js';
+import { samplingParams, type EffectiveSettings } from '../session/settingsPrecedence.js';
+import type { Settings } from '../session/settingsSchema.js';
+import type { CountTokens } from '../session/tokenCountCache.js';
 import type { Session } from '../session/types.js';
-import type { ChatModel } from './App.js';
+import type { ChatModel } from '../chat/chatModel.js';
+import { ContextMeter } from '../chat/contextMeter.js';
+import { ModelSlot } from '../chat/modelSlot.js';
+import { ChatSettings } from '../chat/chatSettings.js';
+import { PromptFormats } from '../chat/promptFormats.js';
+import { Questions } from '../chat/questions.js';
+import { UnsavedGuard } from '../chat/unsavedSession.js';
+import { SessionKeeper } from '../chat/sessionKeeper.js';
+import { TurnRunner } from '../chat/turnRunner.js';
+import { ViewStore } from '../chat/viewStore.js';
 import type { ChatCommands } from './commands/chatCommands.js';
 import { COMMANDS } from './commands/commandTable.js';
 import { parseSlashCommand } from './commands/parseSlashCommand.js';
-import { errorMessage, loadFailureLines } from './loadFailure.js';
-import { startLoading, withProgress } from './loadingProgress.js';
+import { errorMessage } from './loadFailure.js';
 import { modelLabel } from './modelLabel.js';
-import { TokenBatcher } from './tokenBatcher.js';
-import { REPLY_INDENT, settleLines } from './replyLines.js';
-import { noticeItem, replyEndItem, replyLinesItem, turnItem, type NoticeTone, type TranscriptItem } from './transcriptItems.js';
+import { noticeItem, turnItem, type NoticeTone, type TranscriptItem } from './transcriptItems.js';
 import type { ViewState } from './viewState.js';
-
-/** How long typing must pause before the context is counted again. */
-const DRAFT_COUNT_DELAY_MS = 150;
 
 export interface ChatControllerInput {
   engine: EngineClient;
@@ -60,73 +61,113 @@ export class ChatController implements ChatModel {
   readonly store: SessionStore;
   readonly settings: SettingsStore | null;
   readonly historyFile: string;
-  private readonly offline: boolean;
   private readonly commands: ChatCommands;
-  private readonly clearTerminal: () => void;
-  private flags: Partial<Settings>;
-  private stored: Partial<Settings>;
-  private current: Session;
-  private view: ViewState;
-  private readonly listeners = new Set<() => void>();
-
-  private activeRef: string | null = null;
-  private loadSeq = 0;
-  private waitingForModel = false;
-  private turn: Promise<void> | null = null;
-  private abort: AbortController | null = null;
-  private readonly tokenCache = new TokenCountCache();
-  private draft = '';
-  private draftTimer: NodeJS.Timeout | null = null;
-  private contextSeq = 0;
-  private confirmAction: (() => Promise<void> | void) | null = null;
-  private inputSeq = 0;
-  private saving: Promise<void> = Promise.resolve();
-  private lastSaveError: string | null = null;
-  private tokensUsed: number | null = null;
-  private turnsOut = 0;
-  private tokensPerSecond: number | null = null;
-
-  /** Columns the reply text has on screen, until the screen says (setReplyWidth). */
-  private replyWidth = 80 - REPLY_INDENT;
+  private readonly settingLayers: ChatSettings;
+  private readonly view: ViewStore;
+  private readonly keeper: SessionKeeper;
+  private readonly meter: ContextMeter;
+  private readonly slot: ModelSlot;
+  private readonly turns: TurnRunner;
+  private readonly questions: Questions;
+  private readonly unsaved: UnsavedGuard;
+  private readonly formats: PromptFormats;
+  /** The user chose to leave although the session is not saved. */
+  private leaveUnsaved = false;
 
   constructor(input: ChatControllerInput) {
     this.engine = input.engine;
     this.store = input.store;
     this.settings = input.settings;
     this.historyFile = input.historyFile;
-    this.offline = input.offline;
-    this.clearTerminal = input.clearTerminal ?? (() => undefined);
-    this.flags = { ...input.flags };
-    this.stored = { ...input.stored };
-    this.current = input.session;
-    this.view = {
-      transcript: [],
-      transcriptEpoch: 0,
-      live: null,
-      loading: null,
-      status: this.statusInfo(),
-      confirm: null,
-      inputRequest: null,
-      completionSources: { model: [], session: [], persona: [], command: [] },
-      exitRequested: false,
-    };
+    this.settingLayers = new ChatSettings(input.flags, input.stored);
+    const statusChanged = (): void => this.refreshStatus();
+    this.view = new ViewStore(
+      {
+        transcript: [],
+        transcriptEpoch: 0,
+        live: null,
+        loading: null,
+        status: emptyStatus(input.session, this.settingLayers.layered(input.session).values),
+        confirm: null,
+        choice: null,
+        inputRequest: null,
+        completionSources: { model: [], session: [], persona: [], command: [] },
+        exitRequested: false,
+      },
+      input.clearTerminal,
+    );
+    const runReported = (action: () => Promise<void> | void): void => this.runReported(action);
+    this.questions = new Questions(this.view, runReported);
+    this.formats = new PromptFormats(this.engine, (text, tone) => this.notice(text, tone));
+    this.keeper = new SessionKeeper({
+      store: input.store,
+      session: input.session,
+      modelRef: () => this.storedModelRef,
+      onSaveError: (message) => this.notice(message, 'error'),
+      onChange: statusChanged,
+    });
+    this.meter = new ContextMeter({
+      engine: this.engine,
+      format: () => this.format(),
+      session: () => this.keeper.session,
+      maxNewTokens: () => this.effective().values.maxNewTokens,
+      paused: () => this.turns.streaming,
+      onChange: statusChanged,
+    });
+    this.slot = new ModelSlot({
+      engine: this.engine,
+      view: this.view,
+      offline: input.offline,
+      loadOptions: (ref) => {
+        const { values, sources } = this.effective();
+        // A dtype the session remembers belongs to the session's model, not to another one.
+        const dtypeIsDefault =
+          sources.dtype === 'default' ||
+          (sources.dtype === 'session' && canonicalModelRef(ref, process.cwd(), homedir()) !== this.session.model);
+        return { dtype: values.dtype, dtypeIsDefault, noConvert: !values.convert };
+      },
+      onReady: (ref, model, how) => this.modelReady(ref, model, how),
+      onFailed: () => this.modelFailed(),
+      onChange: statusChanged,
+    });
+    this.turns = new TurnRunner({
+      engine: this.engine,
+      view: this.view,
+      keeper: this.keeper,
+      meter: this.meter,
+      modelWait: () => this.slot.waitReason,
+      format: () => this.format(),
+      counter: () => this.counter(),
+      params: () => samplingParams(this.effective().values),
+      modelRef: () => this.storedModelRef,
+      putInInput: (text) => this.putInInput(text),
+      onChange: statusChanged,
+      onSettled: () => {
+        void this.autosave();
+        void this.refreshContext();
+      },
+    });
+    this.unsaved = new UnsavedGuard({
+      keeper: this.keeper,
+      questions: this.questions,
+      notice: (text, tone) => this.notice(text, tone),
+      onSavedAs: (name) => {
+        this.notice(`Saved session ${name} to ${this.store.pathOf(name)}.`);
+        void this.refreshCompletionSources();
+      },
+    });
+    this.refreshStatus();
     this.commands = input.commands(this);
     const greeting = (input.greeting ?? []).map((line) => noticeItem(line, 'warning'));
-    this.update({ transcript: [...greeting, ...this.introItems()] });
-    this.engine.onCrash((message) =>
-      this.notice(`The model engine stopped unexpectedly (${message}); it restarts and reloads the model.`, 'warning'),
-    );
+    this.view.update({ transcript: [...greeting, ...this.introItems()] });
     void this.refreshCompletionSources();
   }
 
   // ---- ChatModel (what the screen calls) -------------------------------------------
 
-  subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
+  subscribe = (listener: () => void): (() => void) => this.view.subscribe(listener);
 
-  getState = (): ViewState => this.view;
+  getState = (): ViewState => this.view.getState();
 
   /** Loads the model the settings name; call once the screen is up. */
   start(): void {
@@ -139,7 +180,7 @@ export class ChatController implements ChatModel {
       this.sendMessage(parsed.text);
       return;
     }
-    this.update({ transcript: [...this.view.transcript, noticeItem(`› ${text}`)] });
+    this.view.notice(`› ${text}`);
     if (parsed.kind === 'unknown') {
       const hint = parsed.suggestion ? ` Did you mean /${parsed.suggestion}?` : '';
       this.notice(`Unknown command /${parsed.name}.${hint} /help lists the commands.`, 'error');
@@ -149,130 +190,134 @@ export class ChatController implements ChatModel {
   }
 
   stop(): void {
-    if (this.waitingForModel) {
-      // The message has not reached the model: take it back into the input box.
-      this.waitingForModel = false;
-      const last = this.current.conversation.turns.at(-1);
-      const undone = undo(this.current.conversation);
-      if (undone && last) {
-        this.setSession({ ...this.current, conversation: undone });
-        this.putInInput(last.text);
-      }
-      this.update({ live: null });
-      this.notice('Not sent; your message is back in the input box.');
-      return;
-    }
-    this.abort?.abort();
+    this.turns.stop();
   }
 
   answer(yes: boolean): void {
-    const action = this.confirmAction;
-    this.confirmAction = null;
-    this.update({ confirm: null });
-    if (!yes || !action) {
-      this.notice('Cancelled.');
-      return;
-    }
-    this.runReported(action);
+    this.questions.answer(yes);
   }
 
-  /** Runs a command's action off the key handler; a failure becomes a one-line error notice. */
-  private runReported(action: () => Promise<void> | void): void {
-    void Promise.resolve()
-      .then(action)
-      .catch((error: unknown) => this.notice(errorMessage(error), 'error'));
+  choose(text: string): void {
+    this.questions.choose(text);
   }
 
   draftChanged(text: string): void {
-    if (text === this.draft) return;
-    this.draft = text;
-    if (this.draftTimer) clearTimeout(this.draftTimer);
-    this.draftTimer = setTimeout(() => {
-      this.draftTimer = null;
-      void this.refreshContext();
-    }, DRAFT_COUNT_DELAY_MS);
+    this.meter.draftChanged(text);
   }
 
   setReplyWidth(columns: number): void {
-    this.replyWidth = Math.max(1, columns);
+    this.turns.setReplyWidth(columns);
   }
 
   clearScreen(): void {
     this.reprintWith([]);
   }
 
-  async exit(): Promise<void> {
-    if (this.draftTimer) clearTimeout(this.draftTimer);
+  async exit(): Promise<boolean> {
     // A reply in progress is stopped and kept, then everything is saved.
-    this.abort?.abort();
-    await this.turn;
+    await this.turns.finish();
     await this.autosave();
+    if (this.keeper.unsaved === null || this.leaveUnsaved) {
+      this.meter.dispose();
+      return true;
+    }
+    this.view.update({ exitRequested: false });
+    this.unsaved.ask('leaving', () => {
+      this.leaveUnsaved = true;
+      this.requestExit();
+    });
+    return false;
+  }
+
+  /** Leaves without asking (a signal, a fatal error): stops a reply, saves, and says how that went. */
+  async shutdown(): Promise<number> {
+    this.meter.dispose();
+    await this.turns.finish();
+    await this.autosave();
+    return this.exitCode;
+  }
+
+  /** 0 when the session is saved, 1 when its last save failed. */
+  get exitCode(): number {
+    return this.keeper.unsaved === null ? 0 : 1;
+  }
+
+  /** Why the session is not saved, or null. */
+  get unsavedReason(): string | null {
+    return this.keeper.unsaved;
   }
 
   // ---- What commands build on -------------------------------------------------------
 
   get session(): Session {
-    return this.current;
+    return this.keeper.session;
   }
 
   get activeModelRef(): string | null {
-    return this.activeRef;
+    return this.slot.ref;
   }
 
   /** The model in use as a session remembers it: folders absolute, so they work from anywhere. */
   get storedModelRef(): string | null {
-    return this.activeRef === null ? null : canonicalModelRef(this.activeRef, process.cwd(), homedir());
+    const ref = this.slot.ref;
+    return ref === null ? null : canonicalModelRef(ref, process.cwd(), homedir());
   }
 
   get busy(): boolean {
-    return this.turn !== null || this.waitingForModel;
+    return this.turns.busy;
   }
 
+  /** The settings in effect, with the reply length fitted to the model in use. */
   effective(): EffectiveSettings {
-    return effectiveSettings({ flags: this.flags, session: sessionLayer(this.current), settings: this.stored });
+    return this.settingLayers.effective(this.keeper.session, this.engine.model);
   }
 
+  /** The model's prompt format; the transcript when its chat template fails. */
   format(): PromptFormat | null {
-    const model = this.engine.model;
-    if (!model) return null;
     const { userName, assistantName } = this.effective().values;
-    return formatFor(model, { user: userName, assistant: assistantName });
+    // A template's "today" is the session's first day, so a resumed session keeps its prefix.
+    return this.formats.current({ user: userName, assistant: assistantName }, { date: new Date(this.session.createdAt) });
   }
 
   /** The model's token counter, through the cache. */
   counter(): CountTokens | null {
-    const model = this.engine.model;
-    if (!model) return null;
-    return this.tokenCache.counter(model.modelId, (texts) => this.engine.countTokens(texts));
+    return this.meter.counter();
   }
 
   notice(text: string, tone: NoticeTone = 'info'): void {
-    this.update({ transcript: [...this.view.transcript, noticeItem(text, tone)] });
+    this.view.notice(text, tone);
   }
 
   setSession(session: Session): void {
-    this.current = session;
-    this.update({ status: this.statusInfo() });
+    this.keeper.set(session);
     void this.refreshContext();
+  }
+
+  /** An explicit save (/save) succeeded. */
+  sessionSaved(name: string, revision: number, updatedAt: string): void {
+    this.keeper.saved(name, revision, updatedAt);
   }
 
   /** A sampling value chosen in the chat: it goes into the session and wins over the flag. */
   setSamplingValue<K extends keyof SamplingParams>(key: K, value: SamplingParams[K]): void {
-    const flags = { ...this.flags };
-    delete flags[key];
-    this.flags = flags;
-    this.setSession({ ...this.current, params: { ...this.current.params, [key]: value } });
+    this.settingLayers.forgetFlag(key);
+    this.setSession({ ...this.session, params: { ...this.session.params, [key]: value } });
   }
 
   setStoredValue<K extends keyof Settings>(key: K, value: Settings[K]): void {
-    this.stored = { ...this.stored, [key]: value };
-    this.update({ status: this.statusInfo() });
+    this.settingLayers.setStored(key, value);
+    this.refreshStatus();
+  }
+
+  /** Runs `action`, which drops the session in use (/new, /load), once it is saved or the user says. */
+  leaveSession(what: string, action: () => Promise<void> | void): Promise<void> {
+    return this.unsaved.leave(what, action);
   }
 
   /** Swaps in another session (/new, /load): the screen shows its transcript anew. */
   replaceSession(session: Session, intro: string): void {
-    this.current = session;
-    this.tokensPerSecond = null;
+    this.keeper.replace(session);
+    this.turns.tokensPerSecond = null;
     this.reprintWith([noticeItem(intro), ...this.turnItems()]);
     void this.refreshContext();
     void this.refreshCompletionSources();
@@ -284,84 +329,29 @@ export class ChatController implements ChatModel {
   }
 
   ask(question: string, onYes: () => Promise<void> | void): void {
-    this.confirmAction = onYes;
-    this.update({ confirm: question });
+    this.questions.ask(question, onYes);
   }
 
   putInInput(text: string): void {
-    this.inputSeq++;
-    this.update({ inputRequest: { text, seq: this.inputSeq } });
+    this.questions.putInInput(text);
   }
 
   requestExit(): void {
-    this.update({ exitRequested: true });
+    this.view.update({ exitRequested: true });
   }
 
   /** Loads a model in the background; a failure keeps the model in use. */
-  async loadModel(ref: string): Promise<void> {
-    const seq = ++this.loadSeq;
-    this.update({ loading: startLoading(ref) });
-    const { dtype, convert } = this.effective().values;
-    try {
-      await this.engine.load(ref, { dtype, offline: this.offline, noConvert: !convert }, (progress) => {
-        if (seq === this.loadSeq && this.view.loading) this.update({ loading: withProgress(this.view.loading, progress) });
-      });
-    } catch (error) {
-      if (seq !== this.loadSeq) return;
-      const current = this.engine.model ? this.activeRef : null;
-      this.update({ loading: null });
-      for (const line of loadFailureLines(ref, error, current, this.offline)) this.notice(line, 'error');
-      if (this.waitingForModel && !this.engine.model) {
-        this.waitingForModel = false;
-        this.update({ live: null });
-        this.notice('Your message is kept: load a model, then /retry to get a reply.');
-      }
-      return;
-    }
-    if (seq !== this.loadSeq) return;
-    this.modelLoaded(ref);
+  loadModel(ref: string): Promise<void> {
+    return this.slot.load(ref);
   }
 
   /** Generates a reply to the conversation, which ends with a user turn. */
   regenerate(): void {
-    if (this.loading()) {
-      this.waitingForModel = true;
-      this.update({ live: { text: '', waitingForModel: true } });
-      return;
-    }
-    this.turn = this.runTurn().finally(() => {
-      this.turn = null;
-      void this.autosave();
-      void this.refreshContext();
-    });
+    this.turns.start();
   }
 
-  async refreshContext(): Promise<void> {
-    const seq = ++this.contextSeq;
-    const model = this.engine.model;
-    const counter = this.counter();
-    const format = this.format();
-    // The engine is busy while it generates; the count is taken when the reply is done.
-    if (!model || !counter || !format || this.turn) return;
-    const conversation = awaitsReply(this.current.conversation)
-      ? this.current.conversation
-      : addUser(this.current.conversation, this.draft, { id: 'draft' });
-    let window: ContextWindow | null = null;
-    try {
-      window = await buildWindow(conversation, {
-        contextLength: model.contextLength,
-        maxNewTokens: this.effective().values.maxNewTokens,
-        countTokens: counter,
-        format,
-        start: this.current.windowStart ?? null,
-      });
-    } catch {
-      // The limits are wrong for this model (max tokens too big); commands say so.
-    }
-    if (seq !== this.contextSeq) return;
-    this.tokensUsed = window?.promptTokens ?? null;
-    this.turnsOut = window?.droppedCount ?? 0;
-    this.update({ status: this.statusInfo() });
+  refreshContext(): Promise<void> {
+    return this.meter.refresh();
   }
 
   async refreshCompletionSources(): Promise<void> {
@@ -371,7 +361,7 @@ export class ChatController implements ChatModel {
     } catch {
       // An unreadable sessions folder only means no session names to complete.
     }
-    this.update({
+    this.view.update({
       completionSources: {
         model: [...Object.keys(MODEL_ALIASES), DEMO_MODEL],
         session: sessions,
@@ -381,180 +371,125 @@ export class ChatController implements ChatModel {
     });
   }
 
-  /**
-   * Runs a file operation on the session after the saves before it, so an explicit /save
-   * or rename never races an autosave with the same revision.
-   */
   serialized<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.saving.then(operation);
-    this.saving = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+    return this.keeper.serialized(operation);
   }
 
-  /** Saves when there is something to save; a failure is reported, never thrown. */
-  async autosave(): Promise<void> {
-    const run = async (): Promise<void> => {
-      const session = this.current;
-      if (session.revision === 0 && session.conversation.turns.length === 0) return;
-      const result = await saveSession(this.store, { ...session, model: this.storedModelRef ?? session.model });
-      if (!result.ok) {
-        if (result.error.message !== this.lastSaveError) this.notice(result.error.message, 'error');
-        this.lastSaveError = result.error.message;
-        return;
-      }
-      this.lastSaveError = null;
-      // The session may have changed while it was written; only the file's bookkeeping is new.
-      if (this.current.name === session.name) {
-        this.current = { ...this.current, revision: result.session.revision, updatedAt: result.session.updatedAt };
-      }
-    };
-    await this.serialized(run);
+  autosave(): Promise<void> {
+    return this.keeper.autosave();
   }
 
-  // ---- Internals ----------------------------------------------------------------------
+  // ---- Wiring -------------------------------------------------------------------------
 
-  private update(patch: Partial<ViewState>): void {
-    this.view = { ...this.view, ...patch };
-    for (const listener of this.listeners) listener();
+  /** Runs a command's action off the key handler; a failure becomes a one-line error notice. */
+  private runReported(action: () => Promise<void> | void): void {
+    void Promise.resolve()
+      .then(action)
+      .catch((error: unknown) => this.notice(errorMessage(error), 'error'));
   }
 
   private reprintWith(transcript: TranscriptItem[]): void {
-    this.clearTerminal();
-    this.update({ transcript, transcriptEpoch: this.view.transcriptEpoch + 1, status: this.statusInfo() });
-  }
-
-  private loading(): boolean {
-    return this.view.loading !== null;
+    this.view.reprint(transcript);
+    this.refreshStatus();
   }
 
   private sendMessage(text: string): void {
+    if (this.turns.streaming) {
+      // The text stays the user's: back into the input box, to send once the reply is done.
+      this.putInInput(text);
+      this.notice('A reply is on its way: wait for the reply or press Esc.', 'warning');
+      return;
+    }
     if (this.busy) {
       this.notice('A message is already waiting for a reply; Esc takes it back.', 'warning');
       return;
     }
-    const conversation = addUser(this.current.conversation, text);
-    this.current = { ...this.current, conversation };
-    this.update({ transcript: [...this.view.transcript, turnItem(conversation.turns.at(-1)!)] });
-    if (!this.engine.model && !this.loading()) {
+    this.keeper.change((session) => ({ ...session, conversation: addUser(session.conversation, text) }));
+    this.view.append(turnItem(this.session.conversation.turns.at(-1)!));
+    if (!this.engine.model && this.slot.waitReason === null) {
       this.notice('No model is loaded: load one with /model, then /retry to get a reply.', 'error');
       return;
     }
     this.regenerate();
   }
 
-  private modelLoaded(ref: string): void {
-    const model = this.engine.model;
-    this.activeRef = ref;
-    this.update({ loading: null });
-    if (!model) return;
-    this.current = { ...this.current, model: this.storedModelRef, dtype: model.dtype };
-    this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
-    if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
-    if (model.graph && !model.graph.converted) this.notice(`Running ${model.graph.note}.`, 'warning');
-    else if (model.graph?.convertedNow) this.notice(`Runs on ${model.graph.note}.`);
-    const limitError = checkMaxNewTokens(this.effective().values.maxNewTokens, model.contextLength);
-    if (limitError) this.notice(`${limitError}; lower it with /max-tokens.`, 'warning');
-    this.update({ status: this.statusInfo() });
-    if (this.waitingForModel) {
-      this.waitingForModel = false;
-      this.regenerate();
+  private modelReady(ref: string, model: ModelInfo, how: 'loaded' | 'restarted'): void {
+    this.keeper.change((session) => ({ ...session, model: this.storedModelRef, dtype: model.dtype }));
+    if (how === 'restarted') {
+      this.notice(`The engine is back: model ${modelLabel(ref)} ready.`);
     } else {
-      void this.refreshContext();
+      this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
+      if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
+      if (model.graph && !model.graph.converted) this.notice(`Running ${model.graph.note}.`, 'warning');
+      else if (model.graph?.convertedNow) this.notice(`Runs on ${model.graph.note}.`);
+      const budget = this.settingLayers.replyBudget(this.session, model);
+      if (budget.lowered) {
+        const asked = this.settingLayers.layered(this.session).values.maxNewTokens;
+        this.notice(
+          `max tokens ${asked} does not fit ${modelLabel(ref)} (${model.contextLength} tokens of context): using ${budget.maxNewTokens} with it.`,
+          'warning',
+        );
+      }
     }
+    this.refreshStatus();
+    if (!this.turns.modelReady()) void this.refreshContext();
   }
 
-  private async runTurn(): Promise<void> {
-    const format = this.format();
-    const counter = this.counter();
-    if (!format || !counter) return;
-    const values = this.effective().values;
-    const abort = new AbortController();
-    this.abort = abort;
-    this.update({ live: { text: '', waitingForModel: false } });
-    let streamed = false;
-    const batcher = new TokenBatcher((text) => {
-      if (!this.view.live) return;
-      streamed = true;
-      // Lines that can no longer change go to the transcript; the live area keeps the last one.
-      const { lines, rest } = settleLines(this.view.live.text + text, this.replyWidth);
-      this.update({
-        live: { ...this.view.live, text: rest },
-        ...(lines.length > 0 ? { transcript: [...this.view.transcript, replyLinesItem(lines)] } : {}),
-      });
-    });
-    let result: ChatTurnResult | null = null;
-    try {
-      const events = chatTurn({
-        engine: this.engine,
-        session: this.current,
-        params: samplingParams(values),
-        format,
-        countTokens: counter,
-        signal: abort.signal,
-      });
-      for await (const event of events) {
-        if (event.type === 'window') {
-          this.tokensUsed = event.window.promptTokens;
-          this.turnsOut = event.window.droppedCount;
-          this.update({ status: this.statusInfo() });
-        } else if (event.type === 'delta') {
-          batcher.push(event.text);
-        } else {
-          result = event.result;
-        }
-      }
-    } finally {
-      batcher.drain();
-      this.abort = null;
+  /** No model is on its way any more; a waiting message goes to the model in use, if any. */
+  private modelFailed(): void {
+    if (!this.turns.waiting) return;
+    if (this.engine.model) {
+      this.notice(`Your message goes to ${this.slot.label ?? 'the model in use'}.`);
+      this.turns.modelReady();
+    } else if (this.turns.giveUpWaiting()) {
+      this.notice('Your message is kept: load a model with /model, then /retry to get a reply.');
     }
-    this.finishTurn(result, streamed ? (this.view.live?.text ?? '') : null);
-  }
-
-  /** `streamedRest`: the reply's last line when it was streamed, its earlier lines already shown. */
-  private finishTurn(result: ChatTurnResult | null, streamedRest: string | null): void {
-    const items: TranscriptItem[] = [];
-    if (result) {
-      this.current = { ...result.session, model: this.storedModelRef ?? result.session.model };
-      if (result.reply) {
-        const interrupted = result.reply.meta?.interrupted ?? false;
-        items.push(streamedRest === null ? turnItem(result.reply) : replyEndItem(streamedRest, interrupted));
-        this.tokensPerSecond = result.reply.meta?.tokensPerSecond ?? this.tokensPerSecond;
-      }
-      if (result.error) items.push(noticeItem(`The reply failed: ${result.error}. /retry tries again.`, 'error'));
-      else if (!result.reply && result.interrupted) items.push(noticeItem('Stopped before the first word; /retry asks again.'));
-    }
-    this.update({ live: null, transcript: [...this.view.transcript, ...items], status: this.statusInfo() });
   }
 
   private turnItems(): TranscriptItem[] {
-    return this.current.conversation.turns.map(turnItem);
+    return this.session.conversation.turns.map(turnItem);
   }
 
   private introItems(): TranscriptItem[] {
-    const turns = this.current.conversation.turns.length;
+    const session = this.session;
+    const turns = session.conversation.turns.length;
     const intro =
       turns > 0
-        ? `Parley · session ${this.current.name} resumed (${turns} turns) · /help for commands`
-        : `Parley · session ${this.current.name} · /help for commands · Esc stops a reply · Ctrl+C twice exits`;
+        ? `Parley · session ${session.name} resumed (${turns} turns) · /help for commands`
+        : `Parley · session ${session.name} · /help for commands · Esc stops a reply · Ctrl+C twice exits`;
     return [noticeItem(intro), ...this.turnItems()];
   }
 
-  private statusInfo(): ViewState['status'] {
+  private refreshStatus(): void {
     const { values } = this.effective();
     const model = this.engine.model;
-    return {
-      model: this.activeRef === null ? null : modelLabel(this.activeRef),
-      dtype: model?.dtype ?? null,
-      randomWeights: model?.randomWeights ?? false,
-      tokensUsed: this.tokensUsed,
-      contextLength: model?.contextLength ?? null,
-      params: samplingParams(values),
-      sessionName: this.current.name,
-      tokensPerSecond: this.tokensPerSecond,
-      turnsOutOfContext: this.turnsOut,
-    };
+    this.view.update({
+      status: {
+        model: this.slot.label,
+        dtype: model?.dtype ?? null,
+        randomWeights: model?.randomWeights ?? false,
+        tokensUsed: this.meter.tokensUsed,
+        contextLength: model?.contextLength ?? null,
+        params: samplingParams(values),
+        sessionName: this.session.name,
+        tokensPerSecond: this.turns.tokensPerSecond,
+        turnsOutOfContext: this.meter.turnsOut,
+        unsaved: this.keeper.unsaved !== null,
+      },
+    });
   }
+}
+
+function emptyStatus(session: Session, values: Settings): ViewState['status'] {
+  return {
+    model: null,
+    dtype: null,
+    randomWeights: false,
+    tokensUsed: null,
+    contextLength: null,
+    params: samplingParams(values),
+    sessionName: session.name,
+    tokensPerSecond: null,
+    turnsOutOfContext: 0,
+  };
 }

@@ -13,11 +13,14 @@ import { ChatController } from './chatController.js';
 import { chooseSession } from './chooseSession.js';
 import { commandHandlers } from './commands/commandHandlers.js';
 import { COMMANDS } from './commands/commandTable.js';
+import { installLastResort } from './lastResort.js';
 import { appendHistory, historyPath, loadHistory } from './historyFile.js';
 import { ThemeContext, themeFor } from './theme.js';
 
 // Erase the screen and the scrollback, cursor home.
 const CLEAR_TERMINAL = '\u001b[2J\u001b[3J\u001b[H';
+// Cursor visible, bracketed paste off.
+const SHOW_CURSOR = '\u001b[?25h\u001b[?2004l';
 
 export interface ChatAppOptions {
   args: Pick<CliArgs, 'offline' | 'resume' | 'session' | 'system'>;
@@ -104,20 +107,45 @@ export async function runChatApp(options: ChatAppOptions): Promise<number> {
       if (stdout.isTTY) stdout.write(CLEAR_TERMINAL);
     };
     const { element, controller } = await prepareChatApp({ ...options, engine, clearTerminal });
-    const instance = render(element, { ...INK_OPTIONS, stdin: options.stdin ?? process.stdin, stdout });
+    const stdin = options.stdin ?? process.stdin;
+    const instance = render(element, { ...INK_OPTIONS, stdin, stdout });
+    // A signal (or a terminal that is gone) saves and leaves like Ctrl+D, without asking.
+    let shuttingDown: Promise<number> | null = null;
     const onSignal = (): void => {
-      void controller.exit().then(() => instance.unmount());
+      if (shuttingDown) return;
+      shuttingDown = controller.shutdown();
+      void shuttingDown.then(() => instance.unmount());
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGHUP', onSignal);
+    // Ink's signal-exit unmounts the app on these signals, then raises the signal again once
+    // no listener but its own is left: ours stay until the session is saved, or that second
+    // signal would kill the process first.
+    process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
+    // Writing to a closed terminal fails (EIO); there is nothing left to show, only to save.
+    stdout.on('error', onSignal);
+    const removeLastResort = installLastResort({
+      restoreTerminal: () => {
+        instance.unmount();
+        if (stdin.isTTY) stdin.setRawMode(false);
+        if (stdout.isTTY) stdout.write(SHOW_CURSOR);
+      },
+      save: () => shuttingDown ?? controller.shutdown(),
+      writeLine: (line) => process.stderr.write(`${line}\n`),
+      exit: (code) => process.exit(code),
+    });
     controller.start();
     try {
       await instance.waitUntilExit();
+      if (shuttingDown) await shuttingDown;
     } finally {
       process.off('SIGTERM', onSignal);
       process.off('SIGHUP', onSignal);
+      stdout.off('error', onSignal);
+      removeLastResort();
     }
-    return 0;
+    const unsaved = controller.unsavedReason;
+    if (unsaved !== null) process.stderr.write(`parley: session ${controller.session.name} was not saved: ${unsaved}\n`);
+    return controller.exitCode;
   } finally {
     if (ownEngine) await engine.dispose();
   }

@@ -8,6 +8,8 @@ export interface LiveReplyState {
   text: string;
   /** The message was sent before the model was ready and waits for it. */
   waitingForModel: boolean;
+  /** What it waits for is the engine, restarting after a crash. */
+  restarting?: boolean;
 }
 
 export interface ViewState {
@@ -19,6 +21,8 @@ export interface ViewState {
   status: StatusInfo;
   /** A yes/no question the next Enter answers (/delete, switching model on /load). */
   confirm: string | null;
+  /** A question with several answers the next line chooses from (a session not saved). */
+  choice: { question: string; answers: string } | null;
   /** Text a command (/edit) puts into the input box; `seq` tells repeated requests apart. */
   inputRequest: { text: string; seq: number } | null;
   /** Argument candidates for Tab completion. */

@@ -2,6 +2,7 @@
 // Each generate() call consumes the next script (a list of token texts plus how it ends);
 // tokens arrive with a configurable delay so tests can cancel mid-stream.
 import type {
+  ChatTemplate,
   Dtype,
   DoneReason,
   GenerateEvent,
@@ -31,10 +32,21 @@ export interface FakeEngineOptions {
   modelId?: string;
   dtype?: Dtype;
   hasChatTemplate?: boolean;
+  /** The tokenizer's chat template, for instruct-model tests. */
+  chatTemplate?: ChatTemplate;
   /** Token counter; default: one token per 4 UTF-16 units, at least 1 for non-empty text. */
   countTokens?: (text: string) => number;
   /** Load fails with this error when set. */
   loadError?: EngineError;
+  /** Loads wait until the test settles them through `pendingLoads`, in any order. */
+  manualLoads?: boolean;
+}
+
+/** A load waiting for the test to settle it (FakeEngineOptions.manualLoads). */
+export interface PendingLoad {
+  modelRef: string;
+  resolve(): void;
+  fail(error: EngineError): void;
 }
 
 export interface GenerateCall {
@@ -55,10 +67,15 @@ export class FakeEngine implements EngineClient {
   disposed = false;
 
   private readonly scripts: FakeScript[];
-  private readonly crashListeners = new Set<(message: string) => void>();
+  /** Loads not settled yet, with manualLoads. */
+  readonly pendingLoads: PendingLoad[] = [];
+  private readonly crashListeners = new Set<(message: string, reload: Promise<ModelInfo | null>) => void>();
   private nextRequestId = 1;
   private activeRequest: number | null = null;
   private cancelledRequest: number | null = null;
+  /** The request a crash ended, and the message it ended with. */
+  private crashedRequest: { id: number; message: string } | null = null;
+  private lastLoad: { modelRef: string; options: LoadOptions } | null = null;
 
   constructor(private readonly options: FakeEngineOptions = {}) {
     this.scripts = [...(options.scripts ?? [])];
@@ -72,8 +89,21 @@ export class FakeEngine implements EngineClient {
 
   async load(modelRef: string, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
     onProgress?.({ kind: 'loading', file: 'model.onnx' });
+    if (this.options.manualLoads) {
+      let entry: PendingLoad | null = null;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          entry = { modelRef, resolve, fail: reject };
+          this.pendingLoads.push(entry);
+        });
+      } finally {
+        this.pendingLoads.splice(this.pendingLoads.indexOf(entry!), 1);
+      }
+    }
     if (this.options.loadError) throw this.options.loadError;
+    // Like the real engine: the model changes only once a load succeeds.
     this.model = { ...this.modelInfo(modelRef), dtype: options.dtype };
+    this.lastLoad = { modelRef, options };
     return this.model;
   }
 
@@ -107,6 +137,10 @@ export class FakeEngine implements EngineClient {
       try {
         for (const token of script.tokens) {
           if (delayMs > 0) await sleep(delayMs);
+          if (self.crashedRequest?.id === requestId) {
+            yield done('error', generated, self.crashedRequest.message);
+            return;
+          }
           if (self.cancelledRequest === requestId) {
             reason = 'cancelled';
             break;
@@ -160,14 +194,29 @@ export class FakeEngine implements EngineClient {
     if (this.activeRequest !== null) this.cancelledRequest = this.activeRequest;
   }
 
-  onCrash(listener: (message: string) => void): () => void {
+  onCrash(listener: (message: string, reload: Promise<ModelInfo | null>) => void): () => void {
     this.crashListeners.add(listener);
     return () => this.crashListeners.delete(listener);
   }
 
-  /** Simulates a worker crash: notifies the listeners. */
-  crash(message = 'worker exited with code 1'): void {
-    for (const listener of this.crashListeners) listener(message);
+  /**
+   * A worker crash, as the real client handles it: the running reply ends with an error,
+   * the model is gone, the listeners hear about it, and the last model is loaded again
+   * (failing with `reloadError` when given).
+   */
+  crash(message = 'worker exited with code 1', reloadError?: EngineError): Promise<ModelInfo | null> {
+    const full = `the engine crashed (${message}); restarting it`;
+    if (this.activeRequest !== null) this.crashedRequest = { id: this.activeRequest, message: full };
+    this.model = null;
+    const last = this.lastLoad;
+    const reload: Promise<ModelInfo | null> = reloadError
+      ? Promise.reject(reloadError)
+      : last
+        ? this.load(last.modelRef, last.options)
+        : Promise.resolve(null);
+    reload.catch(() => undefined);
+    for (const listener of this.crashListeners) listener(full, reload);
+    return reload;
   }
 
   async dispose(): Promise<void> {
@@ -183,6 +232,7 @@ export class FakeEngine implements EngineClient {
       eosTokenIds: [50256],
       dtype: this.options.dtype ?? 'fp32',
       hasChatTemplate: this.options.hasChatTemplate ?? false,
+      ...(this.options.chatTemplate ? { chatTemplate: this.options.chatTemplate } : {}),
       randomWeights: false,
     };
   }

@@ -1,6 +1,7 @@
 // Generated GPT-2 model folders shared by tests and benchmarks, cached in
 // <repo>/.cache/models (git-ignored) and regenerated only when missing or stale.
 
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureModelFolder, type ModelShape } from '../../src/graph/ensureModelFolder.js';
@@ -48,4 +49,14 @@ export function gpt2SmallDir(q8 = true): Promise<string> {
 /** GPT-2 small without the new_key_values outputs: the graph a hub export has (the decoder's present path). */
 export function gpt2SmallPresentOnlyDir(q8 = true): Promise<string> {
   return cachedModelDir('gpt2-small-random-present', { layers: 12, heads: 12, embd: 768, positions: 1024, seed: 1, q8, newKeyValues: false });
+}
+
+/** The hub-style exports in test/fixtures (see its README): Qwen2 with ChatML, Llama-3.2. */
+export const HF_QWEN2_TINY = path.join(REPO_ROOT, 'test', 'fixtures', 'hf-qwen2-tiny');
+export const HF_LLAMA_TINY = path.join(REPO_ROOT, 'test', 'fixtures', 'hf-llama-tiny');
+export const HF_GPT2_TINY = path.join(REPO_ROOT, 'test', 'fixtures', 'hf-gpt2-tiny');
+
+/** A published chat template from test/fixtures/chat-templates, by file name without `.jinja`. */
+export function publishedTemplate(name: string): string {
+  return readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'chat-templates', `${name}.jinja`), 'utf8');
 }

@@ -110,9 +110,10 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       const nameError = sessionNameError(chosen);
       if (nameError) return notice(nameError, 'error');
       if (taken.has(chosen)) return notice(`a session "${chosen}" already exists; /load ${chosen} continues it`, 'error');
-      await chat.autosave();
       const persona = resolvePersona(chat.effective().values.persona);
-      chat.replaceSession(newSession(chosen, { persona, now: now() }), `New session ${chosen}.`);
+      await chat.leaveSession('starting a new session', () =>
+        chat.replaceSession(newSession(chosen, { persona, now: now() }), `New session ${chosen}.`),
+      );
     },
 
     async saveSession(name) {
@@ -128,7 +129,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
         return chat.store.save({ ...session, name: target, model: chat.storedModelRef ?? session.model }, now());
       });
       if (!saved) return notice(`a session "${target}" already exists; choose another name`, 'error');
-      chat.setSession({ ...chat.session, name: target, revision: saved.revision, updatedAt: saved.updatedAt });
+      chat.sessionSaved(target, saved.revision, saved.updatedAt);
       notice(`Saved session ${target} to ${chat.store.pathOf(target)}.`);
       void chat.refreshCompletionSources();
     },
@@ -137,12 +138,13 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       if (busyGuard('switch sessions')) return;
       if (name === chat.session.name) return notice(`Session ${name} is the one in use.`);
       const session = await chat.store.load(name);
-      await chat.autosave();
-      chat.replaceSession(session, `Resumed session ${name} (${session.conversation.turns.length} turns).`);
-      const model = session.model;
-      if (model !== null && model !== chat.storedModelRef) {
-        chat.ask(`Session ${name} used the model ${model}. Switch to it?`, () => handlers.switchModel(model));
-      }
+      await chat.leaveSession(`loading ${name}`, () => {
+        chat.replaceSession(session, `Resumed session ${name} (${session.conversation.turns.length} turns).`);
+        const model = session.model;
+        if (model !== null && model !== chat.storedModelRef) {
+          chat.ask(`Session ${name} used the model ${model}. Switch to it?`, () => handlers.switchModel(model));
+        }
+      });
     },
 
     async listSessions() {
@@ -211,9 +213,9 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
         start: chat.session.windowStart ?? null,
       });
       const included = conversation.turns.filter((t) => window.includedTurnIds.includes(t.id));
-      const counts = await counter(included.map((t) => format.turnSegment(t)));
-      const persona = conversation.persona;
-      const [personaTokens = 0] = persona !== null && window.persona === 'included' ? await counter([format.personaSegment(persona)]) : [];
+      const pieces = format.pieces(window.persona === 'included' ? conversation.persona : null, included);
+      const counts = await counter(pieces.turns);
+      const [personaTokens = 0] = window.persona === 'included' ? await counter([pieces.persona]) : [];
       const newestTokens = pending ? (counts.at(-1) ?? 0) : 0;
       notice(
         formatContext({
@@ -227,6 +229,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
           earlierTurnTokens: counts.slice(0, -1).reduce((a, b) => a + b, 0),
           newestTokens,
           truncated: window.truncated,
+          rendered: window.prompt,
         }),
       );
     },

@@ -31,6 +31,8 @@ export interface ContextReport {
   earlierTurnTokens: number;
   newestTokens: number;
   truncated: boolean;
+  /** The prompt exactly as the model gets it (the chat template's rendering, if it has one). */
+  rendered?: string;
 }
 
 export function formatContext(r: ContextReport): string {
@@ -42,6 +44,7 @@ export function formatContext(r: ContextReport): string {
     `Parts: ${persona}; earlier turns ${r.earlierTurnTokens} tokens; your message ${r.newestTokens} tokens.`,
   ];
   if (r.truncated) lines.push('Your message is too long for the window: its start is cut.');
+  if (r.rendered !== undefined) lines.push('The window as the model reads it:', r.rendered);
   return lines.join('\n');
 }
 

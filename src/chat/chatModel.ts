@@ -1,0 +1,24 @@
+// What the chat screen (App) needs from whatever runs the chat: a view store to render, and
+// the user's actions to hand over.
+import type { ViewState } from '../ui/viewState.js';
+
+export interface ChatModel {
+  subscribe(listener: () => void): () => void;
+  getState(): ViewState;
+  /** A line sent with Enter: a message or a slash command. */
+  submit(text: string): void;
+  /** Stops the reply being generated, or a message waiting for the model. */
+  stop(): void;
+  answer(yes: boolean): void;
+  /** The line that answers a question with several answers; '' (Esc) cancels. */
+  choose(text: string): void;
+  draftChanged(text: string): void;
+  clearScreen(): void;
+  /** The columns a reply's text gets on screen, so its finished lines can be printed once. */
+  setReplyWidth(columns: number): void;
+  /**
+   * Stops a reply and saves; resolves true when the app may close, false when the session
+   * could not be saved and the user is asked what to do instead.
+   */
+  exit(): Promise<boolean>;
+}

@@ -1,0 +1,47 @@
+// The settings in effect in the chat: command-line flags, the session's own values, the
+// settings file, defaults; with the reply length fitted to the model in use.
+import type { ModelInfo, SamplingParams } from '../engine/protocol.js';
+import { effectiveSettings, sessionLayer, type EffectiveSettings } from '../session/settingsPrecedence.js';
+import type { Settings } from '../session/settingsSchema.js';
+import type { Session } from '../session/types.js';
+import { replyBudget, type ReplyBudget } from './replyBudget.js';
+
+export class ChatSettings {
+  private flags: Partial<Settings>;
+  private stored: Partial<Settings>;
+
+  constructor(flags: Partial<Settings>, stored: Partial<Settings>) {
+    this.flags = { ...flags };
+    this.stored = { ...stored };
+  }
+
+  /** As the layers say, before any model is taken into account. */
+  layered(session: Session): EffectiveSettings {
+    return effectiveSettings({ flags: this.flags, session: sessionLayer(session), settings: this.stored });
+  }
+
+  /** In effect with `model`: the reply length fitted to it. */
+  effective(session: Session, model: ModelInfo | null): EffectiveSettings {
+    const settings = this.layered(session);
+    if (!model) return settings;
+    const { maxNewTokens } = this.replyBudget(session, model);
+    return { ...settings, values: { ...settings.values, maxNewTokens } };
+  }
+
+  replyBudget(session: Session, model: ModelInfo): ReplyBudget {
+    const { values, sources } = this.layered(session);
+    return replyBudget(values.maxNewTokens, sources.maxNewTokens, model.contextLength);
+  }
+
+  /** A value chosen in the chat wins over the flag from now on (it lives in the session). */
+  forgetFlag(key: keyof SamplingParams): void {
+    const flags = { ...this.flags };
+    delete flags[key];
+    this.flags = flags;
+  }
+
+  /** A value just written to the settings file. */
+  setStored<K extends keyof Settings>(key: K, value: Settings[K]): void {
+    this.stored = { ...this.stored, [key]: value };
+  }
+}

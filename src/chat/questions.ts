@@ -1,0 +1,52 @@
+// Questions the next line answers (yes/no, or a choice among several answers), and text
+// handed to the input box (/edit). Each answer runs its action off the key handler.
+import type { ViewStore } from './viewStore.js';
+
+type Action = () => Promise<void> | void;
+
+export class Questions {
+  private onYes: Action | null = null;
+  private onChoice: ((text: string) => Promise<void> | void) | null = null;
+  private inputSeq = 0;
+
+  /** `run` runs an answer's action and reports its failure. */
+  constructor(
+    private readonly view: ViewStore,
+    private readonly run: (action: Action) => void,
+  ) {}
+
+  /** A yes/no question; only yes runs `onYes`. */
+  ask(question: string, onYes: Action): void {
+    this.onYes = onYes;
+    this.view.update({ confirm: question });
+  }
+
+  answer(yes: boolean): void {
+    const action = this.onYes;
+    this.onYes = null;
+    this.view.update({ confirm: null });
+    if (!yes || !action) {
+      this.view.notice('Cancelled.');
+      return;
+    }
+    this.run(action);
+  }
+
+  /** A question whose answer is a line of text (`answers` says which); '' means cancel. */
+  askChoice(question: string, answers: string, onAnswer: (text: string) => Promise<void> | void): void {
+    this.onChoice = onAnswer;
+    this.view.update({ choice: { question, answers } });
+  }
+
+  choose(text: string): void {
+    const action = this.onChoice;
+    this.onChoice = null;
+    this.view.update({ choice: null });
+    if (action) this.run(() => action(text));
+  }
+
+  putInInput(text: string): void {
+    this.inputSeq++;
+    this.view.update({ inputRequest: { text, seq: this.inputSeq } });
+  }
+}

@@ -1,0 +1,46 @@
+// The state the chat screen renders. Every part of the chat writes to it only through
+// `update` (or the helpers built on it), so React sees every change (useSyncExternalStore).
+import { noticeItem, type NoticeTone, type TranscriptItem } from '../ui/transcriptItems.js';
+import type { ViewState } from '../ui/viewState.js';
+
+export class ViewStore {
+  private view: ViewState;
+  private readonly listeners = new Set<() => void>();
+
+  /**
+   * `clearTerminal` wipes the terminal before the transcript is printed anew (/clear,
+   * /load); it must run before the re-render, or it would wipe the new transcript too.
+   */
+  constructor(
+    initial: ViewState,
+    private readonly clearTerminal: () => void = () => undefined,
+  ) {
+    this.view = initial;
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getState = (): ViewState => this.view;
+
+  update(patch: Partial<ViewState>): void {
+    this.view = { ...this.view, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+
+  append(...items: TranscriptItem[]): void {
+    if (items.length > 0) this.update({ transcript: [...this.view.transcript, ...items] });
+  }
+
+  notice(text: string, tone: NoticeTone = 'info'): void {
+    this.append(noticeItem(text, tone));
+  }
+
+  /** Clears the terminal and prints `transcript` in place of the old one. */
+  reprint(transcript: TranscriptItem[]): void {
+    this.clearTerminal();
+    this.update({ transcript, transcriptEpoch: this.view.transcriptEpoch + 1 });
+  }
+}

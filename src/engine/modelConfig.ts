@@ -1,0 +1,62 @@
+// What Parley reads from a model's config.json and generation_config.json, as plain
+// functions of the parsed JSON: the KV-cache shape, the context length, the ids that end a
+// reply, and whether the architecture is one Parley can drive at all.
+
+export type ConfigJson = Record<string, unknown>;
+
+const num = (config: ConfigJson, ...keys: string[]): number | undefined => {
+  for (const key of keys) {
+    const value = config[key];
+    if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  }
+  return undefined;
+};
+
+export interface KvShape {
+  layers: number;
+  /** Key/value heads: fewer than the query heads under grouped-query attention. */
+  kvHeads: number;
+  headDim: number;
+}
+
+/**
+ * The past_key_values shape, [batch, kvHeads, past, headDim] per layer: num_key_value_heads
+ * (else the query heads: plain multi-head attention), head_dim (else hidden / heads), with
+ * GPT-2's n_layer / n_head / n_embd as the other spelling. Null when the config says too little.
+ */
+export function kvShape(config: ConfigJson): KvShape | null {
+  const layers = num(config, 'num_hidden_layers', 'n_layer', 'num_layers');
+  const heads = num(config, 'num_attention_heads', 'n_head', 'num_heads');
+  const hidden = num(config, 'hidden_size', 'n_embd', 'd_model');
+  if (layers === undefined || heads === undefined) return null;
+  const kvHeads = num(config, 'num_key_value_heads', 'n_head_kv', 'num_kv_heads') ?? heads;
+  const headDim = num(config, 'head_dim') ?? (hidden === undefined ? undefined : Math.floor(hidden / heads));
+  if (headDim === undefined || headDim === 0) return null;
+  return { layers, kvHeads, headDim };
+}
+
+/** The most positions the model can see (prompt and reply together). */
+export function contextLengthOf(config: ConfigJson): number {
+  return num(config, 'n_positions', 'max_position_embeddings', 'n_ctx', 'max_sequence_length') ?? 1024;
+}
+
+const ids = (value: unknown): number[] =>
+  Array.isArray(value) ? value.filter((x): x is number => Number.isInteger(x) && x >= 0) : Number.isInteger(value) && (value as number) >= 0 ? [value as number] : [];
+
+/**
+ * Every id that ends a reply: config.json's eos_token_id, generation_config.json's (a list
+ * for Llama-3 and Qwen2.5-Instruct: end of turn and end of text), and the tokenizer's
+ * eos_token. In that order, without repeats.
+ */
+export function endTokenIds(config: ConfigJson, generationConfig: ConfigJson | null, tokenizerEos: number | null): number[] {
+  return [...new Set([...ids(config['eos_token_id']), ...ids(generationConfig?.['eos_token_id']), ...ids(tokenizerEos)])];
+}
+
+/** Why Parley cannot drive this model, in a few words, or null when it can (decoder-only). */
+export function unsupportedReason(config: ConfigJson): string | null {
+  const type = typeof config['model_type'] === 'string' ? ` (${config['model_type'] as string})` : '';
+  if (config['is_encoder_decoder'] === true) {
+    return `it is an encoder-decoder model${type}; Parley drives decoder-only text generators (past_key_values in, present out)`;
+  }
+  return null;
+}
