@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { Q4_BLOCK, quantizeBlock4, quantizeQ4 } from '../src/graph/quantize.js';
 import { loadModel } from '../src/engine/modelLoader.js';
 import { compareLogits } from '../src/engine/probeCompare.js';
-import { tinyModelDir } from './helpers/fixtures.js';
+import { tinyQ4ModelDir } from './helpers/fixtures.js';
 import os from 'node:os';
 
 function dequantize(packed: Uint8Array, scales: Float32Array, rows: number, cols: number): Float32Array {
@@ -67,7 +67,7 @@ test('q4 block layouts: interleaved pairs (MatMulNBits) and split halves (GGUF Q
 });
 
 test('the generated q4 graph loads by --dtype q4 and agrees with fp32 on most next tokens', async () => {
-  const folder = await tinyModelDir();
+  const folder = await tinyQ4ModelDir();
   const rows: Record<string, Float32Array[]> = {};
   for (const dtype of ['fp32', 'q4'] as const) {
     const model = await loadModel({ kind: 'folder', path: folder }, { dtype, offline: true, cacheDir: os.tmpdir() }, () => {});

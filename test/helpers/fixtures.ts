@@ -13,7 +13,7 @@ export const MODELS_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'models');
 export type { ModelShape };
 
 /** The shape of tinyModelDir()'s model. */
-export const TINY_MODEL_SHAPE: ModelShape = { layers: 2, heads: 4, embd: 64, positions: 1024, seed: 1, q8: true, q4: true };
+export const TINY_MODEL_SHAPE: ModelShape = { layers: 2, heads: 4, embd: 64, positions: 1024, seed: 1, q8: true };
 
 const pending = new Map<string, Promise<string>>();
 
@@ -34,6 +34,11 @@ export function cachedModelDir(name: string, shape: ModelShape): Promise<string>
 /** A tiny GPT-2 (2 layers, 4 heads, 64 dims, 1024 positions, seed 1) with fp32 and q8 files. */
 export function tinyModelDir(): Promise<string> {
   return cachedModelDir('tiny-random', TINY_MODEL_SHAPE);
+}
+
+/** The tiny GPT-2 with a q4 file as well (the plain one has fp32 and q8 only, as tests of a missing dtype expect). */
+export function tinyQ4ModelDir(): Promise<string> {
+  return cachedModelDir('tiny-random-q4', { ...TINY_MODEL_SHAPE, q4: true });
 }
 
 /** The tiny GPT-2 with only 128 positions, for context-limit tests. */
