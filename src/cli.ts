@@ -12,6 +12,10 @@ import { HELP, parseCliArgs, type CliArgs } from './cli/args.js';
 process.on('SIGXFSZ', () => undefined);
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'serve') {
+    const { runServe } = await import('./cli/serveCommand.js');
+    return runServe(argv.slice(1));
+  }
   if (argv[0] === 'pull' || argv[0] === 'models' || argv[0] === 'rm') {
     const { runModelCommand } = await import('./cli/modelCommands.js');
     return runModelCommand(argv[0], argv.slice(1), process);

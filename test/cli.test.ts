@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { newSession, SessionStore } from '../src/session/sessionStore.js';
 import { addUser, appendReply } from '../src/session/conversation.js';
-import { MODELS_CACHE_DIR, REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
+import { MODELS_CACHE_DIR, REPO_ROOT, shortContextModelDir, tinyModelDir } from './helpers/fixtures.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 let dir: string;
@@ -167,4 +167,15 @@ test('--list-sessions and --export clean names, model refs and text that come fr
   const out = path.join(dir, 'hostile.md');
   assert.equal((await parley(['--export', 'hostile', '--out', out])).code, 0);
   assert.equal((await readFile(out, 'utf8')).match(CONTROLS), null);
+});
+
+test('one-shot on a 128-position model: the default reply length fits it; a chosen one too long is lowered with a notice', async () => {
+  const model = await shortContextModelDir();
+  const byDefault = await parley(['--model', model, '-p', 'Hello', '--seed', '2']);
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  assert.equal(byDefault.stderr, '');
+  assert.ok(byDefault.stdout.trim().length > 0);
+  const chosen = await parley(['--model', model, '-p', 'Hello', '--seed', '2', '--max-tokens', '500']);
+  assert.equal(chosen.code, 0, chosen.stderr);
+  assert.equal(chosen.stderr, 'parley: max tokens 500 does not fit this model (128 tokens of context): using 32\n');
 });

@@ -84,11 +84,11 @@ test('a message sent while the model loads waits for it', async () => {
 test('first run without a model: plain words, the way out, and the demo model', async () => {
   const chat = await startChat({
     plans: {
-      gpt2: { error: new EngineError('network', 'fetch failed') },
+      gpt2: { error: new EngineError('network', 'cannot reach http://mirror.test: ECONNREFUSED') },
       demo: { randomWeights: true },
     },
   });
-  await chat.waitFor('Cannot load gpt2: the Hugging Face hub is unreachable and the model is not in the cache.');
+  await chat.waitFor('Cannot load gpt2: cannot reach http://mirror.test: ECONNREFUSED (the model is not in the cache).');
   const frame = await chat.waitFor('parley --model demo');
   assert.match(frame, /\/model \.\/path/);
   assert.match(frame, /parley\s+--model\s+\.\/path/);

@@ -32,9 +32,9 @@ test('download progress is tracked per file, then the file being loaded', () => 
 });
 
 test('load failures: unreachable hub, other errors, with and without a model in use', () => {
-  const network = new EngineError('network', 'fetch failed');
+  const network = new EngineError('network', 'download of config.json of gpt2 failed: fetch failed');
   assert.deepEqual(loadFailureLines('gpt2', network, null, false), [
-    'Cannot load gpt2: the Hugging Face hub is unreachable and the model is not in the cache.',
+    'Cannot load gpt2: download of config.json of gpt2 failed: fetch failed (the model is not in the cache).',
     'To chat, point Parley at a local GPT-2 model folder: /model ./path (or start it with parley --model ./path).',
     'To try the interface without a model: /model demo (or parley --model demo), a GPT-2 with random weights that writes noise.',
   ]);

@@ -5,9 +5,14 @@ export const HELP = `Usage: parley [options]            chat in the terminal
        parley pull MODEL [--dtype T]   download a model into the cache and check it loads
        parley models                   cached models: dtypes, size, last use
        parley rm MODEL [--dtype T] [--yes]   remove a model (or one dtype) from the cache
+       parley serve [options]       an OpenAI-compatible server (parley serve --help)
 
 Model:
   -m, --model <ref>         alias (gpt2, distilgpt2, demo), hub id (owner/name) or folder
+      --endpoint <url>      use an OpenAI-compatible server (…/v1) as the engine; --model
+                            names its model (then /model endpoint:NAME switches there)
+      --api-key <key>       key for --endpoint (default: $PARLEY_API_KEY, $OPENAI_API_KEY)
+      --context <n>         the server's context length, when it does not report one
       --dtype <type>        fp32 | fp16 | q8 | int8 | uint8 | q4 | q4f16
       --offline             never contact the Hugging Face hub
                             (HF_ENDPOINT or the hubEndpoint setting: use a mirror instead)
@@ -40,6 +45,11 @@ Sessions:
 export interface CliArgs {
   model?: string;
   dtype?: string;
+  /** An OpenAI-compatible server's base URL: the engine is then that server. */
+  endpoint?: string;
+  apiKey?: string;
+  /** Raw --context: the endpoint's context length when the server does not report it. */
+  context?: string;
   offline: boolean;
   /** --no-convert: run GPT-2 exports as they are. */
   noConvert?: boolean;
@@ -68,6 +78,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
     options: {
       model: { type: 'string', short: 'm' },
       dtype: { type: 'string' },
+      endpoint: { type: 'string' },
+      'api-key': { type: 'string' },
+      context: { type: 'string' },
       offline: { type: 'boolean', default: false },
       'no-convert': { type: 'boolean' },
       'max-tokens': { type: 'string' },
@@ -103,6 +116,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
   return {
     ...opt('model', values.model),
     ...opt('dtype', values.dtype),
+    ...opt('endpoint', values.endpoint),
+    ...opt('apiKey', values['api-key']),
+    ...opt('context', values.context),
     offline: values.offline,
     ...opt('noConvert', values['no-convert']),
     sampling,

@@ -1,6 +1,7 @@
 import { DTYPES, type Dtype } from '../engine/protocol.js';
 import { validateSetting, type Settings } from '../session/settingsSchema.js';
 import type { CliArgs } from './args.js';
+import { endpointRef, isEndpointRef, parseEndpointRef } from '../engine/remote/endpointRef.js';
 
 /** The settings layer the command line contributes, or the one-line errors of its bad values. */
 export function flagSettings(args: CliArgs): { values: Partial<Settings>; errors: string[] } {
@@ -19,7 +20,21 @@ export function flagSettings(args: CliArgs): { values: Partial<Settings>; errors
     if (result.ok) values[result.key] = result.value;
     else errors.push(`${FLAG_NAMES[key]}: ${result.error}`);
   }
-  if (args.model !== undefined) values['model'] = args.model;
+  if (args.endpoint !== undefined) {
+    // The model is the server's: recorded with its URL, so a session finds it again.
+    const name = args.model === undefined ? undefined : isEndpointRef(args.model) ? parseEndpointRef(args.model).name : args.model;
+    if (name === undefined || name === '') errors.push('--endpoint needs --model NAME: the name the server knows the model by');
+    else {
+      try {
+        values['model'] = endpointRef(name, args.endpoint);
+      } catch (error) {
+        errors.push(`--endpoint: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  } else if (args.model !== undefined) values['model'] = args.model;
+  if (args.context !== undefined && !/^[1-9]\d{0,7}$/.test(args.context.trim())) {
+    errors.push(`--context must be a whole number of tokens (got "${args.context}")`);
+  }
   if (args.noConvert === true) values['convert'] = false;
   if (args.dtype !== undefined) {
     if ((DTYPES as readonly string[]).includes(args.dtype)) values['dtype'] = args.dtype as Dtype;

@@ -8,7 +8,8 @@ import { chatTurn, type ChatTurnResult } from '../session/chatTurn.js';
 import { formatFor } from '../session/promptFormat.js';
 import { resolvePersona } from '../session/personas.js';
 import { effectiveSettings, sessionLayer, samplingParams } from '../session/settingsPrecedence.js';
-import { checkMaxNewTokens, type Settings } from '../session/settingsSchema.js';
+import type { Settings } from '../session/settingsSchema.js';
+import { replyBudget } from '../chat/replyBudget.js';
 import { newSession, type SessionStore } from '../session/sessionStore.js';
 import { cleanText, createTextCleaner, outputModeFor } from '../text/terminalText.js';
 import { loadProgressLine } from './loadProgressLine.js';
@@ -58,8 +59,12 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   const model = engine.model!;
   if (model.dtype !== values.dtype) stderr.write(`parley: loaded ${model.dtype}: the model has no ${values.dtype} file\n`);
   if (model.graph && !model.graph.converted && values.convert) stderr.write(`parley: running ${model.graph.note}\n`);
-  const limitError = checkMaxNewTokens(values.maxNewTokens, model.contextLength);
-  if (limitError) return fail(limitError);
+  // As in the chat: a default reply length fits the model, and a chosen one too long for it is lowered.
+  const budget = replyBudget(values.maxNewTokens, sources.maxNewTokens, model.contextLength);
+  if (budget.lowered) {
+    stderr.write(`parley: max tokens ${values.maxNewTokens} does not fit this model (${model.contextLength} tokens of context): using ${budget.maxNewTokens}\n`);
+  }
+  const params = samplingParams({ ...values, maxNewTokens: budget.maxNewTokens });
 
   session = {
     ...session,
@@ -71,7 +76,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   const format = formatFor(model, { user: values.userName, assistant: values.assistantName }, { date: new Date(session.createdAt) });
   let result: ChatTurnResult | null = null;
   const cleaner = createTextCleaner(outputModeFor(stdout, input.raw === true));
-  for await (const event of chatTurn({ engine, session, params: samplingParams(values), format, signal: input.signal })) {
+  for await (const event of chatTurn({ engine, session, params, format, signal: input.signal })) {
     if (event.type === 'delta') stdout.write(cleaner.push(event.text));
     else if (event.type === 'done') result = event.result;
   }

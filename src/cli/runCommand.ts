@@ -1,5 +1,4 @@
 import { text } from 'node:stream/consumers';
-import { createEngine } from '../engine/workerEngineClient.js';
 import { openSettings, SettingsError } from '../session/settings.js';
 import { effectiveSettings } from '../session/settingsPrecedence.js';
 import { resolveSessionsDir } from '../session/sessionsDir.js';
@@ -7,6 +6,7 @@ import { SessionError, SessionStore } from '../session/sessionStore.js';
 import { cleanText, outputModeFor } from '../text/terminalText.js';
 import type { CliArgs } from './args.js';
 import { modelCacheDir } from './cachePaths.js';
+import { createChatEngine } from './chatEngine.js';
 import { flagSettings } from './flagSettings.js';
 import { runOneShot } from './oneShot.js';
 import { exportSession, listSessions } from './sessionCommands.js';
@@ -41,7 +41,7 @@ export async function runCommand(args: CliArgs): Promise<number> {
     if (prompt === undefined && !process.stdin.isTTY) prompt = (await text(process.stdin)).trim();
     if (prompt !== undefined) {
       if (prompt.trim() === '') return fail('the prompt is empty', 2);
-      const engine = createEngine({ cacheDir: modelCacheDir() });
+      const engine = createChatEngine(args, modelCacheDir());
       const controller = new AbortController();
       // First Ctrl+C stops the reply (the partial text is kept and saved); a second one quits.
       const onSigint = (): void => {
@@ -78,7 +78,12 @@ export async function runCommand(args: CliArgs): Promise<number> {
       delete process.env['CONTINUOUS_INTEGRATION'];
     }
     const { runChatApp } = await import('../ui/runChatApp.js');
-    return await runChatApp({ args, flags: flags.values, stored, store, cacheDir: modelCacheDir() });
+    const engine = createChatEngine(args, modelCacheDir());
+    try {
+      return await runChatApp({ args, flags: flags.values, stored, store, cacheDir: modelCacheDir(), engine });
+    } finally {
+      await engine.dispose();
+    }
   } catch (err) {
     if (err instanceof SessionError) return fail(err.message);
     throw err;

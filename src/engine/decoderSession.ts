@@ -129,7 +129,8 @@ export class DecoderSession {
   private readonly rowNames: readonly string[];
 
   constructor(
-    private readonly session: ort.InferenceSession,
+    /** The onnxruntime session; the batched decoder (batchDecoder.ts) runs the same one. */
+    readonly session: ort.InferenceSession,
     readonly graph: DecoderGraph,
     maxPositions: number,
     options: { rows?: boolean } = {},

@@ -29,8 +29,16 @@ export interface EngineClient {
   tokenize(texts: string[]): Promise<number[][]>;
   /** Starts a generation. Errors are reported as a `done` event with reason 'error'. */
   generate(prompt: string, params: GenerateParams): GenerationStream;
-  /** Stops the running generation within one token; its stream ends with reason 'cancelled'. */
-  cancel(): void;
+  /**
+   * Stops a generation within one token; its stream ends with reason 'cancelled'. Without
+   * an id, the latest one (the chat has one at a time); with one, exactly that request.
+   */
+  cancel(requestId?: number): void;
+  /**
+   * The ref a session should record for `ref`, when the engine knows more than the user
+   * typed (`endpoint:NAME` gains the server's URL). Engines without such refs omit it.
+   */
+  canonicalRef?(ref: string): string;
   /**
    * Called when the worker dies unexpectedly; the client restarts it and reloads the model.
    * `reload` resolves with the model loaded again (null when none was loaded), or rejects

@@ -12,6 +12,8 @@ import { ensureDemoModel } from './demoModel.js';
 import { checkLimit } from './contextLimit.js';
 import { PrefixCache } from './prefixCache.js';
 import type { KvCache } from './kvCache.js';
+import { BatchDecoder } from './batchDecoder.js';
+import { BatchScheduler } from './batchScheduler.js';
 import { ensureHubModel } from '../hub/ensureHubModel.js';
 import { touchLastUsed } from '../hub/modelCache.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
@@ -28,10 +30,14 @@ let current: LoadedModel | null = null;
 const prefixCache = data.prefixCache ? new PrefixCache() : null;
 // Requests run one at a time, in arrival order, so a tokenize never interleaves with a load.
 let queue: Promise<void> = Promise.resolve();
+// Continuous batching (parley serve): set while the model's graph can decode in batches.
+let scheduler: BatchScheduler | null = null;
 
 const send = (msg: FromWorker): void => port.postMessage(msg);
 
 port.on('message', (msg: ToWorker) => {
+  // Heard at once, not after what is queued: a batched generation stops within a step.
+  if (msg.type === 'cancel') return scheduler?.cancel(msg.id);
   queue = queue.then(() => handle(msg)).catch((err: unknown) => {
     send({ type: 'error', id: msg.id, code: 'internal', message: err instanceof Error ? err.message : String(err) });
   });
@@ -49,8 +55,10 @@ async function handle(msg: ToWorker): Promise<void> {
       return send({ type: 'tokens', id: msg.id, ids });
     }
     case 'generate':
+      if (scheduler) return scheduler.submit(msg.id, msg.prompt, msg.params);
       return generate(msg.id, msg.prompt, msg.params);
     case 'dispose':
+      await scheduler?.stop();
       prefixCache?.clear();
       await current?.release();
       current = null;
@@ -95,7 +103,11 @@ async function load(id: number, modelRef: string, options: LoadOptions): Promise
     );
     // Only replace the old model once the new one works: a failed switch keeps the old one.
     const previous = current;
+    await scheduler?.stop();
+    scheduler = null;
     current = loaded;
+    if ((data.batch ?? 1) > 1 && BatchDecoder.canBatch(loaded.decoder.graph)) scheduler = new BatchScheduler(loaded, data.batch!, send);
+    current.info.parallel = scheduler?.slots ?? 1;
     prefixCache?.clear();
     // A generated or downloaded folder is known by its name, not its place in the cache.
     if (label !== modelRef || resolved !== 'folder') current.info.modelId = label;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isEndpointRef } from './remote/endpointRef.js';
 import type { Dtype } from './protocol.js';
 
 /**
@@ -58,6 +59,8 @@ export function resolveModelRef(ref: string, cwd: string, home: string): ModelSo
 
 /** The ref to remember (in a session, in settings): folders become absolute, so they work from any directory. */
 export function canonicalModelRef(ref: string, cwd: string, home: string): string {
+  // A model on a server (endpoint:NAME@URL) is no path.
+  if (isEndpointRef(ref)) return ref.trim();
   const source = resolveModelRef(ref, cwd, home);
   return source.kind === 'folder' ? source.path : ref.trim();
 }

@@ -57,6 +57,24 @@ export interface ModelInfo {
    * start every prompt with it, once. Absent or null when it adds none (GPT-2, Qwen2).
    */
   bosToken?: string | null;
+  /**
+   * How many generations the engine decodes together (continuous batching); 1 or absent:
+   * one at a time, the rest wait their turn.
+   */
+  parallel?: number;
+  /** Set when the model runs on an OpenAI-compatible server (--endpoint), not in this process. */
+  endpoint?: EndpointInfo;
+}
+
+export interface EndpointInfo {
+  /** The server's base URL (…/v1), without credentials. */
+  url: string;
+  /** The name the server knows the model by. */
+  name: string;
+  /** Where the context length came from. */
+  contextFrom: 'server' | 'flag' | 'default';
+  /** Token counts from the server's POST /tokenize, or an estimate with a safety margin. */
+  tokenCounts: 'server' | 'estimate';
 }
 
 export interface SamplingParams {
@@ -122,6 +140,8 @@ export type ErrorCode =
   | 'busy'
   | 'crashed'
   | 'internal'
+  /** An OpenAI-compatible server (--endpoint) refused or could not be reached. */
+  | 'remote'
   /** The model cache could not take a download (full disk, a file size limit, no write access). */
   | 'disk-full';
 
@@ -131,6 +151,8 @@ export type ToWorker =
   | { type: 'tokenize'; id: number; texts: string[] }
   | { type: 'count'; id: number; texts: string[] }
   | { type: 'generate'; id: number; prompt: string; params: GenerateParams }
+  /** Stops generation `id` (batched engines, where several run at once; the flag covers the rest). */
+  | { type: 'cancel'; id: number }
   | { type: 'dispose'; id: number };
 
 // ---- worker -> UI thread -------------------------------------------------------
@@ -152,4 +174,6 @@ export interface WorkerData {
   cacheDir: string;
   /** Keep the KV cache between requests and reuse its longest common token prefix. */
   prefixCache: boolean;
+  /** Decode up to this many generations together (continuous batching) when the graph allows; absent or 1: one at a time. */
+  batch?: number;
 }

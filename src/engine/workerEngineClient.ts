@@ -16,6 +16,8 @@ export interface WorkerEngineOptions {
   cacheDir: string;
   /** Reuse the previous request's KV cache for a shared prompt prefix (default true). */
   prefixCache?: boolean;
+  /** Decode up to this many generations together when the model allows (parley serve). */
+  batch?: number;
   /** The worker's script; tests pass one that misbehaves on purpose. */
   workerUrl?: URL;
 }
@@ -151,6 +153,7 @@ export class WorkerEngineClient implements EngineClient {
       cancelFlag: this.cancelBuffer,
       cacheDir: this.options.cacheDir,
       prefixCache: this.options.prefixCache ?? true,
+      ...(this.options.batch !== undefined ? { batch: this.options.batch } : {}),
     };
     // stdout/stderr are captured: a library printing from the worker must not tear the UI.
     const url = this.options.workerUrl ?? new URL('./engineWorker.js', import.meta.url);
@@ -283,9 +286,11 @@ export class WorkerEngineClient implements EngineClient {
     return Object.assign(queue, { requestId: id });
   }
 
-  cancel(): void {
-    Atomics.store(this.cancelFlag, 0, this.lastGenerationId);
-    this.streams.get(this.lastGenerationId)?.cancel();
+  cancel(requestId?: number): void {
+    const id = requestId ?? this.lastGenerationId;
+    Atomics.store(this.cancelFlag, 0, id);
+    this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+    this.streams.get(id)?.cancel();
   }
 
   onCrash(listener: (message: string, reload: Promise<ModelInfo | null>) => void): () => void {

@@ -20,7 +20,8 @@ export function loadFailureLines(ref: string, error: unknown, current: string | 
     ? `Cannot load ${ref}: ${errorMessage(error)}`
     : offline
       ? `Cannot load ${ref}: it is not in the model cache, and --offline forbids downloading it.`
-      : `Cannot load ${ref}: the Hugging Face hub is unreachable and the model is not in the cache.`;
+      : // The hub may be a mirror (HF_ENDPOINT): its own words say which address failed and how.
+        `Cannot load ${ref}: ${errorMessage(error)} (the model is not in the cache).`;
   if (current !== null) return [first, `Still using ${current}.`];
   return [first, ...NO_MODEL_HINTS];
 }

@@ -2,7 +2,8 @@
 // the command table; what can still go wrong here (a taken name, a missing session, a full
 // disk) becomes a one-line notice.
 import path from 'node:path';
-import type { SamplingParams } from '../../engine/protocol.js';
+import type { EndpointInfo, SamplingParams } from '../../engine/protocol.js';
+import { ESTIMATE_BYTES_PER_TOKEN } from '../../engine/remote/serverExtras.js';
 import { MODEL_ALIASES } from '../../engine/modelRefs.js';
 import { modelCacheDir } from '../../cli/cachePaths.js';
 import { listCachedModels } from '../../hub/cachedModels.js';
@@ -74,7 +75,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
 
     switchModel(ref) {
       notice(`Loading ${ref}; the conversation is kept.`);
-      void chat.loadModel(ref);
+      void chat.loadModel(chat.engine.canonicalRef?.(ref) ?? ref);
     },
 
     async showModels() {
@@ -230,7 +231,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
           newestTokens,
           truncated: window.truncated,
           rendered: window.prompt,
-        }),
+        }) + (model.endpoint ? `\n${endpointContextLine(model.endpoint)}` : ''),
       );
     },
 
@@ -272,4 +273,14 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
     },
   };
   return handlers;
+}
+
+/** On a server, where the window's numbers come from. */
+function endpointContextLine(endpoint: EndpointInfo): string {
+  const counts =
+    endpoint.tokenCounts === 'server'
+      ? "Token counts: the server's tokenizer (POST /tokenize)."
+      : `Token counts: estimated (${ESTIMATE_BYTES_PER_TOKEN} bytes per token, on the high side): the server has no POST /tokenize.`;
+  const context = { server: 'as the server reports it', flag: 'from --context', default: 'a default: the server does not say; set it with --context' }[endpoint.contextFrom];
+  return `${counts} Context length: ${context}.`;
 }

@@ -59,8 +59,8 @@ export const COMMANDS: readonly SlashCommand[] = [
   {
     name: 'model',
     aliases: [],
-    args: '[alias|hub id|folder]',
-    description: 'switch model, keeping the conversation; alone, list aliases and cached models',
+    args: '[alias|hub id|folder|endpoint:NAME]',
+    description: 'switch model, keeping the conversation (endpoint:NAME: a model on the --endpoint server); alone, list aliases and cached models',
     completes: 'model',
     run: (chat, raw) => {
       const ref = optional(raw);

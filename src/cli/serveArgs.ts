@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import { DTYPES, type Dtype } from '../engine/protocol.js';
+
+export const SERVE_HELP = `Usage: parley serve [options]     an OpenAI-compatible HTTP server on Parley's engine
+
+  -m, --model <ref>      model to serve (alias, hub id, folder or demo; default: the model setting)
+      --dtype <type>     ${DTYPES.join(' | ')}
+      --offline          never contact the Hugging Face hub
+      --host <addr>      address to bind (default 127.0.0.1)
+      --port <n>         port (default 8080; 0 picks a free one)
+      --api-key <key>    require "Authorization: Bearer <key>" (default: $PARLEY_API_KEY)
+      --parallel <n>     sequences generated at once (default 4)
+      --max-queue <n>    requests waiting beyond those; more get 429 (default 32)
+  -h, --help             print this help
+
+Routes: GET /v1/models, POST /v1/chat/completions, POST /v1/completions,
+        POST /tokenize, GET /health
+`;
+
+export interface ServeArgs {
+  model?: string;
+  dtype?: Dtype;
+  offline: boolean;
+  host: string;
+  port: number;
+  apiKey: string | null;
+  parallel: number;
+  maxQueue: number;
+  help: boolean;
+}
+
+export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 8080, parallel: 4, maxQueue: 32 } as const;
+
+/** Parses the arguments after `serve`. Throws an Error with a one-line message. */
+export function parseServeArgs(argv: string[], env: Readonly<Record<string, string | undefined>>): ServeArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      model: { type: 'string', short: 'm' },
+      dtype: { type: 'string' },
+      offline: { type: 'boolean', default: false },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'api-key': { type: 'string' },
+      parallel: { type: 'string' },
+      'max-queue': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
+  const whole = (flag: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    return n;
+  };
+  if (values.dtype !== undefined && !(DTYPES as readonly string[]).includes(values.dtype)) {
+    throw new Error(`--dtype must be one of ${DTYPES.join(', ')} (got "${values.dtype}")`);
+  }
+  const key = values['api-key'] ?? env['PARLEY_API_KEY'] ?? '';
+  return {
+    ...(values.model !== undefined ? { model: values.model } : {}),
+    ...(values.dtype !== undefined ? { dtype: values.dtype as Dtype } : {}),
+    offline: values.offline,
+    host: values.host ?? SERVE_DEFAULTS.host,
+    port: whole('--port', values.port, SERVE_DEFAULTS.port, 0, 65535),
+    apiKey: key === '' ? null : key,
+    parallel: whole('--parallel', values.parallel, SERVE_DEFAULTS.parallel, 1, 64),
+    maxQueue: whole('--max-queue', values['max-queue'], SERVE_DEFAULTS.maxQueue, 0, 100_000),
+    help: values.help,
+  };
+}
+
+/** Loopback addresses: binding anywhere else without a key exposes the model to the network. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}

@@ -1,0 +1,67 @@
+import * as ort from 'onnxruntime-node';
+import { ROW_CAPACITY_STEP } from './kvCache.js';
+
+/**
+ * The KV cache of several sequences side by side, for batched decoding: one Float32Array per
+ * past input, laid out [slot, heads, capacity, headDim], which is exactly a
+ * [slots, heads, capacity, headDim] tensor. A decode step feeds the first `batch` slots as
+ * one past with no copy; each slot's own positions are its prefix, the rest padding that its
+ * row of the attention mask hides. All slots share one capacity, grown in steps of 64.
+ */
+export class SlotStore {
+  readonly buffers: Record<string, Float32Array> = {};
+  capacity = 0;
+
+  constructor(
+    readonly names: readonly string[],
+    readonly heads: number,
+    readonly headDim: number,
+    readonly slots: number,
+    readonly maxPositions: number,
+  ) {
+    // Zeroed and full size once; the OS maps pages only as positions are written.
+    for (const name of names) this.buffers[name] = new Float32Array(slots * heads * maxPositions * headDim);
+  }
+
+  /** Room for `needed` positions in every slot, keeping what each holds. */
+  ensure(needed: number): void {
+    if (needed > this.maxPositions) throw new Error(`${needed} positions exceed the model's ${this.maxPositions}`);
+    if (needed <= this.capacity) return;
+    const capacity = Math.min(this.maxPositions, Math.ceil(needed / ROW_CAPACITY_STEP) * ROW_CAPACITY_STEP);
+    const old = this.capacity;
+    const d = this.headDim;
+    const blocks = this.slots * this.heads;
+    // Last block first: a block only ever moves to a higher offset, over blocks already moved.
+    for (const data of Object.values(this.buffers)) {
+      for (let b = blocks - 1; b >= 0; b--) data.copyWithin(b * capacity * d, b * old * d, (b * old + old) * d);
+    }
+    this.capacity = capacity;
+  }
+
+  /** The first `batch` slots as one past tensor, [batch, heads, capacity, headDim], no copy. */
+  batchPast(name: string, batch: number): ort.Tensor {
+    const size = batch * this.heads * this.capacity * this.headDim;
+    return new ort.Tensor('float32', this.buffers[name]!.subarray(0, size), [batch, this.heads, this.capacity, this.headDim]);
+  }
+
+  /** One slot's past, [1, heads, capacity, headDim], no copy. */
+  slotPast(name: string, slot: number): ort.Tensor {
+    const size = this.heads * this.capacity * this.headDim;
+    return new ort.Tensor('float32', this.buffers[name]!.subarray(slot * size, (slot + 1) * size), [1, this.heads, this.capacity, this.headDim]);
+  }
+
+  /**
+   * Writes `count` new rows of batch row `row` of a new_key_values output (laid out
+   * [batch, seq, heads × headDim]) into `slot`, at positions from `at`.
+   */
+  write(name: string, slot: number, rows: Float32Array, row: number, seq: number, at: number, count: number): void {
+    const data = this.buffers[name]!;
+    const { heads, headDim: d, capacity } = this;
+    for (let j = 0; j < count; j++) {
+      for (let h = 0; h < heads; h++) {
+        const from = ((row * seq + j) * heads + h) * d;
+        data.set(rows.subarray(from, from + d), ((slot * heads + h) * capacity + at + j) * d);
+      }
+    }
+  }
+}

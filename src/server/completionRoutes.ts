@@ -1,0 +1,186 @@
+// POST /v1/chat/completions and /v1/completions: one flow for both. Count the prompt, refuse
+// what does not fit, wait for a slot, generate, answer whole or as server-sent events. A
+// client that leaves cancels its generation (within a token) or its place in the queue.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { EngineClient } from '../engine/engineClient.js';
+import type { GenerateEvent } from '../engine/protocol.js';
+import type { Admission } from './admission.js';
+import { ApiError } from './apiError.js';
+import { chatPrompt, chatStops } from './chatPrompt.js';
+import {
+  completionPrompt,
+  finishReason,
+  planRequest,
+  replyLength,
+  type ChatCompletionRequest,
+  type CompletionRequest,
+  type RequestPlan,
+} from './requestParams.js';
+import { chatCompletionBody, completionBody } from './schemas.js';
+import { namesModel, type ServedModel } from './servedModel.js';
+import { EventStream } from './sse.js';
+import { TrimmedReply } from './trimmedReply.js';
+
+export interface ServeContext {
+  engine: EngineClient;
+  model: ServedModel;
+  admission: Admission;
+  /** Generations in flight, so that shutting down can cancel them. */
+  inflight: Set<AbortController>;
+  /** Completion tokens of a request, for its log line. */
+  recordTokens(request: FastifyRequest, tokens: number): void;
+}
+
+interface Job {
+  kind: 'chat' | 'text';
+  prompt: string;
+  promptParam: 'messages' | 'prompt';
+  plan: RequestPlan;
+  stops: string[];
+}
+
+type Done = Extract<GenerateEvent, { type: 'done' }>;
+
+export function checkModel(model: ServedModel, name: string): void {
+  if (!namesModel(model, name)) {
+    throw new ApiError(404, `The model \`${name}\` does not exist; this server serves \`${model.id}\``, 'not_found_error', 'model', 'model_not_found');
+  }
+}
+
+export function registerCompletionRoutes(app: FastifyInstance, ctx: ServeContext): void {
+  app.post('/v1/chat/completions', { schema: { body: chatCompletionBody } }, async (request, reply) => {
+    const body = request.body as ChatCompletionRequest;
+    checkModel(ctx.model, body.model);
+    const plan = planRequest(body);
+    const { format } = ctx.model;
+    const prompt = chatPrompt(format, body.messages);
+    return serve(ctx, request, reply, { kind: 'chat', prompt, promptParam: 'messages', plan, stops: chatStops(format, plan.stop) });
+  });
+
+  app.post('/v1/completions', { schema: { body: completionBody } }, async (request, reply) => {
+    const body = request.body as CompletionRequest;
+    checkModel(ctx.model, body.model);
+    const plan = planRequest(body);
+    const prompt = completionPrompt(body.prompt);
+    return serve(ctx, request, reply, { kind: 'text', prompt, promptParam: 'prompt', plan, stops: plan.stop });
+  });
+}
+
+async function serve(ctx: ServeContext, request: FastifyRequest, reply: FastifyReply, job: Job): Promise<unknown> {
+  const [counted = 0] = await ctx.engine.countTokens([job.prompt]);
+  // The engine feeds an empty prompt as <|endoftext|>: one position.
+  const promptTokens = Math.max(1, counted);
+  const maxNewTokens = replyLength(promptTokens, job.plan.maxTokens, ctx.model.info.contextLength, job.promptParam);
+
+  const abort = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  ctx.inflight.add(abort);
+  try {
+    const release = await ctx.admission.acquire(abort.signal);
+    try {
+      const stream = ctx.engine.generate(job.prompt, {
+        ...job.plan.sampling,
+        maxNewTokens,
+        stop: job.stops,
+        // A chat template that rewrites earlier text as turns are added: nothing to reuse.
+        ...(job.kind === 'chat' && !ctx.model.format.prefixStable ? { reusePrefix: false } : {}),
+      });
+      const cancel = (): void => ctx.engine.cancel(stream.requestId);
+      abort.signal.addEventListener('abort', cancel, { once: true });
+      if (abort.signal.aborted) cancel();
+      const meta = { id: `${job.kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: ctx.model.id };
+      if (job.plan.stream) {
+        await streamReply(ctx, request, reply, job, stream, meta);
+        return undefined;
+      }
+      return await wholeReply(ctx, request, job, stream, meta);
+    } finally {
+      release();
+    }
+  } finally {
+    ctx.inflight.delete(abort);
+  }
+}
+
+interface Meta {
+  id: string;
+  created: number;
+  model: string;
+}
+
+const usageOf = (done: Done) => ({
+  prompt_tokens: done.promptTokens,
+  completion_tokens: done.generatedTokens,
+  total_tokens: done.promptTokens + done.generatedTokens,
+  // OpenAI's (and vLLM's) name for the prompt tokens the prefix cache served.
+  ...(done.reusedTokens !== undefined ? { prompt_tokens_details: { cached_tokens: done.reusedTokens } } : {}),
+});
+
+async function wholeReply(ctx: ServeContext, request: FastifyRequest, job: Job, stream: AsyncIterable<GenerateEvent>, meta: Meta) {
+  let done: Done | null = null;
+  for await (const event of stream) if (event.type === 'done') done = event;
+  if (!done) throw new ApiError(500, 'the engine ended the reply without a result', 'server_error');
+  ctx.recordTokens(request, done.generatedTokens);
+  if (done.reason === 'error') throw new ApiError(500, done.error ?? 'generation failed', 'server_error');
+  if (done.reason === 'cancelled') throw new ApiError(503, 'the request was cancelled (the server is shutting down)', 'server_error');
+  const finish = finishReason(done.reason);
+  if (job.kind === 'chat') {
+    return {
+      ...meta,
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: done.text.trim() }, logprobs: null, finish_reason: finish }],
+      usage: usageOf(done),
+    };
+  }
+  return { ...meta, object: 'text_completion', choices: [{ index: 0, text: done.text, logprobs: null, finish_reason: finish }], usage: usageOf(done) };
+}
+
+async function streamReply(
+  ctx: ServeContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  job: Job,
+  stream: AsyncIterable<GenerateEvent>,
+  meta: Meta,
+): Promise<void> {
+  reply.hijack();
+  const sse = new EventStream(reply.raw);
+  const usageField = job.plan.includeUsage ? { usage: null } : {};
+  const chunk = (text: string | null, finish: 'stop' | 'length' | null): unknown =>
+    job.kind === 'chat'
+      ? {
+          ...meta,
+          object: 'chat.completion.chunk',
+          choices: [{ index: 0, delta: text === null ? {} : { content: text }, logprobs: null, finish_reason: finish }],
+          ...usageField,
+        }
+      : { ...meta, object: 'text_completion', choices: [{ index: 0, text: text ?? '', logprobs: null, finish_reason: finish }], ...usageField };
+  if (job.kind === 'chat') {
+    sse.send({ ...meta, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...usageField });
+  }
+  const trim = job.kind === 'chat' ? new TrimmedReply() : null;
+  let done: Done | null = null;
+  let tokens = 0;
+  for await (const event of stream) {
+    if (event.type === 'done') {
+      done = event;
+      continue;
+    }
+    if (event.tokenId >= 0) ctx.recordTokens(request, ++tokens);
+    const text = trim ? trim.push(event.text) : event.text;
+    if (text !== '') sse.send(chunk(text, null));
+  }
+  ctx.recordTokens(request, done?.generatedTokens ?? 0);
+  if (!done || done.reason === 'error') {
+    sse.send(new ApiError(500, done?.error ?? 'the engine ended the reply without a result', 'server_error').body());
+  } else if (done.reason !== 'cancelled') {
+    sse.send(chunk(null, finishReason(done.reason)));
+    if (job.plan.includeUsage) {
+      sse.send({ ...meta, object: job.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion', choices: [], usage: usageOf(done) });
+    }
+  }
+  sse.end();
+}

@@ -1,0 +1,130 @@
+// The server's pure parts: admission (slots, FIFO queue, 429), request plans, reply trimming,
+// serve flags; and the 429 path over HTTP on a fake engine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Admission } from '../src/server/admission.js';
+import { ApiError } from '../src/server/apiError.js';
+import { completionPrompt, planRequest, replyLength } from '../src/server/requestParams.js';
+import { TrimmedReply } from '../src/server/trimmedReply.js';
+import { isLoopback, parseServeArgs } from '../src/cli/serveArgs.js';
+import { buildServer } from '../src/server/app.js';
+import { servedModel } from '../src/server/servedModel.js';
+import { FakeEngine } from './helpers/fakeEngine.js';
+
+test('admission: slots first, then a FIFO queue, then 429 with Retry-After; a waiter that gives up leaves', async () => {
+  const admission = new Admission(2, 2);
+  const r1 = await admission.acquire();
+  const r2 = await admission.acquire();
+  const order: number[] = [];
+  const w3 = admission.acquire().then((release) => (order.push(3), release));
+  const gone = new AbortController();
+  const w4 = admission.acquire(gone.signal);
+  await assert.rejects(admission.acquire(), (e: unknown) => e instanceof ApiError && e.status === 429 && e.headers['retry-after'] !== undefined);
+  gone.abort();
+  await assert.rejects(w4, { name: 'AbortError' });
+  assert.equal(admission.queued, 1);
+  const w5 = admission.acquire().then((release) => (order.push(5), release));
+  r1();
+  r1(); // a second release of the same slot changes nothing
+  const r3 = await w3;
+  assert.equal(admission.running, 2);
+  r2();
+  const r5 = await w5;
+  assert.deepEqual(order, [3, 5]);
+  r3();
+  r5();
+  assert.equal(admission.running, 0);
+});
+
+test('admission: whatever the order of arrivals and releases, running never exceeds the slots and nobody is lost', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }), async (slots, script) => {
+      const admission = new Admission(slots, 1000);
+      const held: (() => void)[] = [];
+      let granted = 0;
+      let asked = 0;
+      for (const arrive of script) {
+        if (arrive) {
+          asked++;
+          void admission.acquire().then((release) => {
+            granted++;
+            held.push(release);
+          });
+        } else held.shift()?.();
+        await Promise.resolve();
+        await Promise.resolve();
+        assert.ok(admission.running <= slots);
+      }
+      while (granted < asked) {
+        held.shift()?.();
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.equal(granted, asked);
+    }),
+  );
+});
+
+test('request plans: OpenAI defaults, stop as a string or list, n and penalties refused by name', () => {
+  const plan = planRequest({ model: 'm', prompt: 'x' });
+  assert.deepEqual(plan.sampling, { temperature: 1, topP: 1, topK: 0, repetitionPenalty: 1, seed: null });
+  assert.deepEqual(planRequest({ model: 'm', prompt: 'x', stop: 'END' }).stop, ['END']);
+  assert.equal(planRequest({ model: 'm', prompt: 'x', top_k: -1 }).sampling.topK, 0);
+  assert.equal(planRequest({ model: 'm', messages: [], max_tokens: 5, max_completion_tokens: 7 }).maxTokens, 7);
+  assert.equal(planRequest({ model: 'm', prompt: 'x', stream: true, stream_options: { include_usage: true } }).includeUsage, true);
+  const refused = (body: object, param: string): void =>
+    assert.throws(() => planRequest({ model: 'm', prompt: 'x', ...body }), (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === param);
+  refused({ n: 3 }, 'n');
+  refused({ presence_penalty: 0.5 }, 'presence_penalty');
+  refused({ echo: true }, 'echo');
+  assert.doesNotThrow(() => planRequest({ model: 'm', prompt: 'x', n: 1, presence_penalty: 0 }));
+  assert.throws(() => completionPrompt(['a', 'b']), /lists of 2 prompts/);
+});
+
+test('reply length: what fits, the rest of the context by default, refusals with the counts', () => {
+  assert.equal(replyLength(10, 5, 100, 'prompt'), 5);
+  assert.equal(replyLength(10, null, 100, 'prompt'), 90);
+  assert.equal(replyLength(10, 90, 100, 'prompt'), 90);
+  assert.throws(() => replyLength(10, 91, 100, 'messages'), /maximum context length is 100 tokens\. However, you requested 101 tokens \(10 in the messages, 91 in the completion\)/);
+  assert.throws(() => replyLength(100, null, 100, 'prompt'), /hold 100 tokens/);
+});
+
+test('a trimmed reply streams what the terminal shows: no edge whitespace, deltas concatenate to the trimmed text', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(' ', '\n', 'a', 'b ', ' c', '\t', 'd\n'), { maxLength: 20 }), (parts) => {
+      const trim = new TrimmedReply();
+      const out = parts.map((p) => trim.push(p)).join('');
+      assert.equal(out, parts.join('').trim());
+    }),
+  );
+});
+
+test('serve flags: defaults, the key from the environment, bad numbers refused; loopback addresses', () => {
+  const args = parseServeArgs([], { PARLEY_API_KEY: 'k' });
+  assert.deepEqual({ host: args.host, port: args.port, parallel: args.parallel, maxQueue: args.maxQueue, apiKey: args.apiKey }, { host: '127.0.0.1', port: 8080, parallel: 4, maxQueue: 32, apiKey: 'k' });
+  assert.equal(parseServeArgs(['--api-key', 'flag'], { PARLEY_API_KEY: 'env' }).apiKey, 'flag');
+  assert.equal(parseServeArgs([], {}).apiKey, null);
+  assert.throws(() => parseServeArgs(['--port', '70000'], {}), /--port must be a whole number/);
+  assert.throws(() => parseServeArgs(['--parallel', '0'], {}), /--parallel/);
+  assert.throws(() => parseServeArgs(['--dtype', 'fp64'], {}), /--dtype/);
+  assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost'));
+  assert.ok(!isLoopback('0.0.0.0') && !isLoopback('192.168.1.2') && !isLoopback('::'));
+});
+
+test('over HTTP: past --parallel and --max-queue a request gets 429 with Retry-After', async () => {
+  const engine = new FakeEngine({ contextLength: 1024, fallback: { tokens: Array(50).fill('x'), delayMs: 20 } });
+  const server = buildServer({ engine, model: servedModel('fake', engine.model!), apiKey: null, parallel: 1, maxQueue: 1, log: () => undefined });
+  const body = JSON.stringify({ model: 'fake', prompt: 'hi', max_tokens: 50 });
+  const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const send = () => fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const first = send();
+  const second = send();
+  while (server.admission.queued < 1) await new Promise((r) => setTimeout(r, 5));
+  const third = await send();
+  assert.equal(third.status, 429);
+  assert.ok(Number(third.headers.get('retry-after')) >= 1);
+  assert.equal(((await third.json()) as { error: { type: string } }).error.type, 'rate_limit_error');
+  assert.equal((await first).status, 200);
+  assert.equal((await second).status, 200);
+  await server.app.close();
+});
