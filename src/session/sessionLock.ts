@@ -5,7 +5,7 @@
 // a killed one. The start time tells these apart at once, with no waiting for a timeout.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { processRuns } from './atomicWrite.js';
 
@@ -131,6 +131,26 @@ export async function acquireLock(lock: string, waitMs: number): Promise<(() => 
 }
 
 async function tryCreate(lock: string): Promise<boolean> {
+  // The owner is written beside the lock and linked into place: link() creates the lock with
+  // its content in one step, so a process killed at any moment never leaves a lock without an
+  // owner (which only a long timeout could clear). File systems without hard links fall back
+  // to create-then-write.
+  const staging = `${lock}.${process.pid}.owner`;
+  await writeFile(staging, JSON.stringify(ownOwner()), { mode: 0o600 });
+  try {
+    await link(staging, lock);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw error;
+  } finally {
+    await unlink(staging).catch(() => undefined);
+  }
+  return createThenWrite(lock);
+}
+
+async function createThenWrite(lock: string): Promise<boolean> {
   let handle;
   try {
     handle = await open(lock, 'wx', 0o600);
