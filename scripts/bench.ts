@@ -18,7 +18,7 @@ import { peakRss, type PeakRss } from './peakRss.js';
 import { uiStartup, versionTimes } from './startupBench.js';
 import { uiMainThreadCpu } from './uiCpuBench.js';
 
-const DTYPES = ['fp32', 'q8'] as const;
+const DTYPES = ['fp32', 'q8', 'q4'] as const;
 /** The chat figures use the dtype a chat gets by default. */
 const CHAT_DTYPE = DEFAULT_SETTINGS.dtype;
 /** The UI figure uses q8: less engine work per token, so the harder case for the ratio. */
@@ -78,9 +78,10 @@ async function main(): Promise<void> {
     for (const dtype of DTYPES) rss.push(await peakRss(dir, dtype));
     log(JSON.stringify(rss));
 
-    log('q8 against fp32 logits over 1,000 positions of English text…');
+    log('q8 and q4 against fp32 logits over 1,000 positions of English text…');
     const study = await runDtypeStudy(dir);
-    log(JSON.stringify(study));
+    const studyQ4 = await runDtypeStudy(dir, 1000, 'q4');
+    log(JSON.stringify({ q8: study, q4: studyQ4 }));
 
     const bandwidthAtEnd = await measureBandwidth(2);
     log(`bandwidth at the end ${bandwidthAtEnd.toFixed(1)} GB/s`);
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
         peakRssMB: byDtype((d) => rss.find((r) => r.dtype === d)!.peakRssMB),
         weightMB: byDtype((d) => rss.find((r) => r.dtype === d)!.weightMB),
         dtypeStudy: { top1Agreement: round(study.top1Agreement, 4), meanKl: +study.meanKl.toPrecision(3), positions: study.positions },
+        dtypeStudyQ4: { top1Agreement: round(studyQ4.top1Agreement, 4), meanKl: +studyQ4.meanKl.toPrecision(3), positions: studyQ4.positions },
       }),
     );
   } finally {

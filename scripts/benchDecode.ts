@@ -14,7 +14,7 @@ import { decodeCases, decodeRatios, type DecodeCase, type Shape } from './decode
 
 const args = process.argv.slice(2);
 const withPresent = args.includes('--present');
-const dtypes = (args.find((a) => !a.startsWith('--')) ?? 'fp32,q8').split(',') as Dtype[];
+const dtypes = (args.find((a) => !a.startsWith('--')) ?? 'fp32,q8,q4').split(',') as Dtype[];
 const unknown = dtypes.find((d) => !DTYPES.includes(d));
 if (unknown) throw new Error(`unknown dtype ${unknown}; use a comma-separated list of ${DTYPES.join(', ')}`);
 

@@ -36,6 +36,8 @@ function weightBytesPerToken(shape: Shape, dtype: Dtype): number {
   const { n_layer: L, n_embd: E, vocab_size: V } = shape;
   const matmul = L * 12 * E * E + V * E;
   const small = L * 13 * E + 2 * E;
+  // q4: 4-bit blocks of 32 with a float scale each (0.625 bytes a weight), the LM head int8.
+  if (dtype === 'q4') return L * 12 * E * E * (0.5 + 4 / 32) + V * E + 4 * small + 4 * V;
   return dtype === 'q8' ? matmul + 4 * small + 4 * (L * 12 * E + V) : 4 * (matmul + small);
 }
 

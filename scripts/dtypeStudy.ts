@@ -65,8 +65,8 @@ async function allLogits(file: string, ids: readonly number[]): Promise<{ data: 
   }
 }
 
-/** Compares q8 with fp32 over the first `maxPositions` tokens of real English text. */
-export async function runDtypeStudy(modelDir: string, maxPositions = 1000): Promise<DtypeStudy> {
+/** Compares a quantized dtype (q8 unless told) with fp32 over the first `maxPositions` tokens of real English text. */
+export async function runDtypeStudy(modelDir: string, maxPositions = 1000, dtype: Dtype = 'q8'): Promise<DtypeStudy> {
   const { AutoTokenizer, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
   const tokenizer = await AutoTokenizer.from_pretrained(modelDir);
@@ -80,8 +80,8 @@ export async function runDtypeStudy(modelDir: string, maxPositions = 1000): Prom
   const { vocab } = ref;
   const logP = logSoftmaxRows(ref.data, n, vocab);
   const topP = Array.from({ length: n }, (_, r) => argmaxRow(ref.data, r * vocab, vocab));
-  const q8 = await allLogits(file('q8'), ids);
-  if (q8.vocab !== vocab) throw new Error('fp32 and q8 disagree on the vocabulary size');
+  const q8 = await allLogits(file(dtype), ids);
+  if (q8.vocab !== vocab) throw new Error(`fp32 and ${dtype} disagree on the vocabulary size`);
   const logQ = logSoftmaxRows(q8.data, n, vocab);
 
   let agree = 0;

@@ -1,4 +1,4 @@
-// npm run make-model -- --out DIR [--layers N --heads H --embd E --positions P --seed S --q8 --present-only]
+// npm run make-model -- --out DIR [--layers N --heads H --embd E --positions P --seed S --q8 --q4 --present-only]
 // Writes a GPT-2 model folder with seeded random weights (defaults: GPT-2 small's shape).
 
 import path from 'node:path';
@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { makeModelFolder, validateModelOptions } from '../src/graph/makeModelFolder.js';
 
 const USAGE =
-  'Usage: npm run make-model -- --out DIR [--layers 12] [--heads 12] [--embd 768] [--positions 1024] [--seed 1] [--q8] [--present-only]';
+  'Usage: npm run make-model -- --out DIR [--layers 12] [--heads 12] [--embd 768] [--positions 1024] [--seed 1] [--q8] [--q4] [--present-only]';
 
 function integerOption(name: string, raw: string): number {
   if (!/^\d+$/.test(raw)) throw new Error(`--${name} must be a whole number, got "${raw}"`);
@@ -24,6 +24,7 @@ function parseOptions(args: string[]) {
       positions: { type: 'string', default: '1024' },
       seed: { type: 'string', default: '1' },
       q8: { type: 'boolean', default: false },
+      q4: { type: 'boolean', default: false },
       // Only the outputs a hub export has (no new_key_values.*): the decoder's present path.
       'present-only': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -41,6 +42,7 @@ function parseOptions(args: string[]) {
     positions: integerOption('positions', values.positions),
     seed: integerOption('seed', values.seed),
     q8: values.q8,
+    q4: values.q4,
     newKeyValues: !values['present-only'],
   };
   validateModelOptions(options);
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const { layers, heads, embd, positions, seed } = options;
   console.log(
-    `Wrote ${options.out} (${layers} layers, ${heads} heads, ${embd} dims, ${positions} positions, seed ${seed}${options.q8 ? ', with q8' : ''}) in ${seconds} s`,
+    `Wrote ${options.out} (${layers} layers, ${heads} heads, ${embd} dims, ${positions} positions, seed ${seed}${options.q8 ? ', with q8' : ''}${options.q4 ? ', with q4' : ''}) in ${seconds} s`,
   );
 }
 

@@ -250,7 +250,8 @@ test('a client that resends its growing conversation has the shared prefix serve
 });
 
 test('a graph that cannot batch (a hub export, present path) is served one request at a time, every request completes', async () => {
-  const hub = await startServe(['--model', path.join(REPO_ROOT, 'test', 'fixtures', 'hf-gpt2-tiny'), '--offline', '--parallel', '4'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
+  // --no-convert: converted, the GPT-2 export would run on Parley's graph, which batches.
+  const hub = await startServe(['--model', path.join(REPO_ROOT, 'test', 'fixtures', 'hf-gpt2-tiny'), '--offline', '--no-convert', '--parallel', '4'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
   try {
     assert.match(hub.stderr(), /one request at a time \(this graph cannot batch\)/);
     const c = new OpenAI({ baseURL: hub.baseURL, apiKey: 'none', maxRetries: 0 });

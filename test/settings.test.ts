@@ -3,6 +3,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { parseCliArgs } from '../src/cli/args.js';
+import { flagSettings } from '../src/cli/flagSettings.js';
 import { addUser } from '../src/session/conversation.js';
 import { resolveSessionsDir } from '../src/session/sessionsDir.js';
 import { newSession } from '../src/session/sessionStore.js';
@@ -38,10 +40,19 @@ test('defaults are the documented ones', () => {
       userName: 'User',
       assistantName: 'Assistant',
       sessionsDir: null,
+      convert: true,
       hubEndpoint: null,
     },
   );
   assert.deepEqual(Object.keys(SETTINGS_JSON_SCHEMA), SETTING_KEYS);
+});
+
+test('convert: on/off words, and --no-convert turns it off for the run', () => {
+  assert.deepEqual(validateSetting('convert', 'off'), { ok: true, key: 'convert', value: false });
+  assert.deepEqual(validateSetting('convert', 'ON'), { ok: true, key: 'convert', value: true });
+  assert.equal(validateSetting('convert', 'maybe').ok, false);
+  assert.equal(flagSettings(parseCliArgs(['--no-convert'])).values.convert, false);
+  assert.equal(flagSettings(parseCliArgs([])).values.convert, undefined);
 });
 
 test('validateSetting parses typed values and explains bad ones in one line', () => {

@@ -14,7 +14,7 @@ export interface ModelSlotInput {
   view: ViewStore;
   offline: boolean;
   /** The dtype to load `ref` with, and whether it is only a default. */
-  loadOptions: (ref: string) => { dtype: Dtype; dtypeIsDefault: boolean };
+  loadOptions: (ref: string) => { dtype: Dtype; dtypeIsDefault: boolean; noConvert?: boolean };
   /** `model` is now the one in use: a load finished, or the engine is back after a crash. */
   onReady: (ref: string, model: ModelInfo, how: 'loaded' | 'restarted') => void;
   /** A load or a reload failed (already reported), and no other is under way. */

@@ -16,6 +16,7 @@ Model:
       --dtype <type>        fp32 | fp16 | q8 | int8 | uint8 | q4 | q4f16
       --offline             never contact the Hugging Face hub
                             (HF_ENDPOINT or the hubEndpoint setting: use a mirror instead)
+      --no-convert          run a GPT-2 export as it is, not on Parley's graph built from it
 
 Sampling:
       --max-tokens <n>      most new tokens per reply
@@ -50,6 +51,8 @@ export interface CliArgs {
   /** Raw --context: the endpoint's context length when the server does not report it. */
   context?: string;
   offline: boolean;
+  /** --no-convert: run GPT-2 exports as they are. */
+  noConvert?: boolean;
   /** Raw sampling flags, validated by the settings schema (one message per bad value). */
   sampling: Partial<Record<'maxNewTokens' | 'temperature' | 'topK' | 'topP' | 'repetitionPenalty' | 'seed', string>>;
   session?: string;
@@ -79,6 +82,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       'api-key': { type: 'string' },
       context: { type: 'string' },
       offline: { type: 'boolean', default: false },
+      'no-convert': { type: 'boolean' },
       'max-tokens': { type: 'string' },
       temperature: { type: 'string', short: 't' },
       'top-k': { type: 'string' },
@@ -116,6 +120,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...opt('apiKey', values['api-key']),
     ...opt('context', values.context),
     offline: values.offline,
+    ...opt('noConvert', values['no-convert']),
     sampling,
     ...opt('session', values.session),
     resume: values.resume,

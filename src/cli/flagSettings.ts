@@ -35,6 +35,7 @@ export function flagSettings(args: CliArgs): { values: Partial<Settings>; errors
   if (args.context !== undefined && !/^[1-9]\d{0,7}$/.test(args.context.trim())) {
     errors.push(`--context must be a whole number of tokens (got "${args.context}")`);
   }
+  if (args.noConvert === true) values['convert'] = false;
   if (args.dtype !== undefined) {
     if ((DTYPES as readonly string[]).includes(args.dtype)) values['dtype'] = args.dtype as Dtype;
     else errors.push(`--dtype must be one of ${DTYPES.join(', ')} (got "${args.dtype}")`);

@@ -45,7 +45,8 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
 
   const showProgress = stderr.isTTY === true;
   try {
-    await engine.load(values.model, { dtype: values.dtype, dtypeIsDefault: sources.dtype === 'default', offline: input.offline }, (p) => {
+    const loadOptions = { dtype: values.dtype, dtypeIsDefault: sources.dtype === 'default', offline: input.offline, noConvert: !values.convert };
+    await engine.load(values.model, loadOptions, (p) => {
       if (showProgress) stderr.write(`\r\x1b[2K${loadProgressLine(values.model, p, stderr.columns ?? 80)}`);
     });
   } catch (err) {
@@ -57,6 +58,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   if (showProgress) stderr.write('\r\x1b[2K');
   const model = engine.model!;
   if (model.dtype !== values.dtype) stderr.write(`parley: loaded ${model.dtype}: the model has no ${values.dtype} file\n`);
+  if (model.graph && !model.graph.converted && values.convert) stderr.write(`parley: running ${model.graph.note}\n`);
   // As in the chat: a default reply length fits the model, and a chosen one too long for it is lowered.
   const budget = replyBudget(values.maxNewTokens, sources.maxNewTokens, model.contextLength);
   if (budget.lowered) {

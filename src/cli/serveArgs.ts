@@ -6,6 +6,7 @@ export const SERVE_HELP = `Usage: parley serve [options]     an OpenAI-compatibl
   -m, --model <ref>      model to serve (alias, hub id, folder or demo; default: the model setting)
       --dtype <type>     ${DTYPES.join(' | ')}
       --offline          never contact the Hugging Face hub
+      --no-convert       run a GPT-2 export as it is, not on Parley's graph built from it
       --host <addr>      address to bind (default 127.0.0.1)
       --port <n>         port (default 8080; 0 picks a free one)
       --api-key <key>    require "Authorization: Bearer <key>" (default: $PARLEY_API_KEY)
@@ -21,6 +22,8 @@ export interface ServeArgs {
   model?: string;
   dtype?: Dtype;
   offline: boolean;
+  /** --no-convert: run GPT-2 exports as they are. */
+  noConvert?: boolean;
   host: string;
   port: number;
   apiKey: string | null;
@@ -41,6 +44,7 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
       model: { type: 'string', short: 'm' },
       dtype: { type: 'string' },
       offline: { type: 'boolean', default: false },
+      'no-convert': { type: 'boolean' },
       host: { type: 'string' },
       port: { type: 'string' },
       'api-key': { type: 'string' },
@@ -64,6 +68,7 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
     ...(values.model !== undefined ? { model: values.model } : {}),
     ...(values.dtype !== undefined ? { dtype: values.dtype as Dtype } : {}),
     offline: values.offline,
+    ...(values['no-convert'] === true ? { noConvert: true } : {}),
     host: values.host ?? SERVE_DEFAULTS.host,
     port: whole('--port', values.port, SERVE_DEFAULTS.port, 0, 65535),
     apiKey: key === '' ? null : key,

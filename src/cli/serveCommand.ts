@@ -48,7 +48,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const showProgress = stderr.isTTY === true;
   let info;
   try {
-    info = await engine.load(values.model, { dtype: values.dtype, offline: args.offline }, (p) => {
+    info = await engine.load(values.model, { dtype: values.dtype, offline: args.offline, noConvert: args.noConvert === true || !values.convert }, (p) => {
       if (showProgress) stderr.write(`\r\x1b[2K${loadProgressLine(values.model, p, stderr.columns ?? 80)}`);
     });
   } catch (err) {

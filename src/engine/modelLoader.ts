@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
@@ -8,6 +9,10 @@ import { contextLengthOf, endTokenIds, kvShape, unsupportedReason, type ConfigJs
 import { onnxFileFor, pickDtype } from './modelFiles.js';
 import { RemoteTokenizer } from './remoteTokenizer.js';
 import type { TokenizerProgress } from './tokenizerProtocol.js';
+import { type GraphChoice, prepareGraph } from './convertedGraph.js';
+import { ensureHubModel } from '../hub/ensureHubModel.js';
+import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
+import { isRepoId } from '../hub/modelCache.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {
@@ -35,6 +40,20 @@ export interface LoadedModel {
  */
 const DECODE_SESSION_OPTIONS = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
 
+/**
+ * The session options, or the benchmarks' override PARLEY_ORT_THREADING
+ * ("threads=1,spin=1,spin_us=100"), which times other threading choices in the full pipeline.
+ */
+export function decodeSessionOptions(env: Readonly<Record<string, string | undefined>> = process.env): Record<string, unknown> {
+  const override = env['PARLEY_ORT_THREADING'];
+  if (!override) return DECODE_SESSION_OPTIONS;
+  const fields = new Map(override.split(',').map((kv) => kv.split('=') as [string, string]));
+  const intra: Record<string, string> = { allow_spinning: fields.get('spin') ?? '0' };
+  if (fields.has('spin_us')) intra['spin_duration_us'] = fields.get('spin_us')!;
+  const threads = Number(fields.get('threads') ?? 0);
+  return { ...(threads > 0 ? { intraOpNumThreads: threads } : {}), extra: { session: { intra_op: intra } } };
+}
+
 export { onnxFileFor } from './modelFiles.js';
 
 /**
@@ -55,7 +74,10 @@ export async function loadModel(
 
   const ref = source.path;
   const label = options.label ?? ref;
-  const dtype = checkFolder(source.path, options);
+  // A GPT-2 export runs on Parley's graph converted from it when it can (the dtype asked for
+  // is then built from the fp32 file); otherwise the folder's own file for the dtype.
+  const choice = await chooseGraph(source.path, options, onProgress);
+  const dtype = choice?.folder ? options.dtype : checkFolder(source.path, options);
 
   // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
   const progress_callback = (p: TokenizerProgress): void => {
@@ -73,11 +95,11 @@ export async function loadModel(
     if (refusal !== null) throw new LoadError('unsupported', `${label}: Parley cannot run this model: ${refusal}`);
     tokenizer = await RemoteTokenizer.load({ ref, offline: true, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
-    const model = await AutoModelForCausalLM.from_pretrained(ref, {
+    const model = await AutoModelForCausalLM.from_pretrained(choice?.folder ?? ref, {
       ...hubOptions,
       dtype,
       device: 'cpu',
-      session_options: DECODE_SESSION_OPTIONS,
+      session_options: decodeSessionOptions(),
     });
     const sessions = (model as unknown as { sessions: Record<string, ort.InferenceSession> }).sessions;
     const session = sessions['model'] ?? sessions['decoder_model_merged'];
@@ -97,6 +119,7 @@ export async function loadModel(
       chatTemplate: loadedTokenizer.chatTemplate,
       randomWeights: config['parley_random_weights'] === true,
       bosToken: tokenizerInfo.addsBos && tokenizerInfo.bos ? tokenizerInfo.bos.content : null,
+      ...(choice ? { graph: choice.info } : {}),
     };
     return {
       info,
@@ -110,6 +133,66 @@ export async function loadModel(
   } catch (err) {
     await tokenizer?.release();
     throw toLoadError(err, { ...options, dtype }, label);
+  }
+}
+
+/** The hub id whose cache folder `folder` is, if it is one. */
+function hubRepoOf(folder: string, cacheDir: string): string | null {
+  const relative = path.relative(path.resolve(cacheDir), path.resolve(folder)).split(path.sep).join('/');
+  return isRepoId(relative) ? relative : null;
+}
+
+/**
+ * For a GPT-2-family model: Parley's graph converted from the export (or the reason to run
+ * the export as is). A hub model asked for in q8/q4 gets its fp32 file, which the graph is
+ * built from, downloaded too.
+ */
+async function chooseGraph(
+  folder: string,
+  options: LoadOptions & { cacheDir: string },
+  onProgress: (p: LoadProgress) => void,
+): Promise<GraphChoice | null> {
+  const repoId = hubRepoOf(folder, options.cacheDir);
+  const fp32 = path.join(folder, onnxFileFor('fp32'));
+  const wanted = !options.noConvert && (options.dtype === 'q8' || options.dtype === 'q4');
+  if (repoId && wanted && !existsSync(fp32) && (await isGpt2(folder))) {
+    if (options.offline) {
+      return {
+        folder: null,
+        info: { converted: false, note: `the export as it is: Parley builds its ${options.dtype} graph from ${onnxFileFor('fp32')}, which is not in the cache, and --offline forbids downloading it` },
+      };
+    }
+    try {
+      await ensureHubModel({
+        cacheDir: options.cacheDir,
+        endpoint: currentHubEndpoint().url,
+        repoId,
+        dtype: 'fp32',
+        offline: false,
+        onProgress: (p) => onProgress({ kind: 'download', ...p }),
+      });
+    } catch (err) {
+      const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+      return { folder: null, info: { converted: false, note: `the export as it is: fetching ${onnxFileFor('fp32')} to build Parley's graph failed (${why})` } };
+    }
+  }
+  return prepareGraph({
+    sourceFolder: folder,
+    ref: repoId ?? folder,
+    isHub: repoId !== null,
+    cacheDir: options.cacheDir,
+    dtype: options.dtype,
+    noConvert: options.noConvert ?? false,
+    onProgress,
+  });
+}
+
+async function isGpt2(folder: string): Promise<boolean> {
+  try {
+    const config = JSON.parse(await readFile(path.join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+    return config['model_type'] === 'gpt2';
+  } catch {
+    return false;
   }
 }
 

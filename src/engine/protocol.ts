@@ -14,6 +14,18 @@ export interface LoadOptions {
   dtypeIsDefault?: boolean;
   /** Forbid any remote access: only local folders and the transformers.js cache. */
   offline: boolean;
+  /** Run a GPT-2 export as it is instead of Parley's graph converted from it. */
+  noConvert?: boolean;
+}
+
+/** Which graph a loaded model runs on, for /stats and a notice. */
+export interface GraphChoiceInfo {
+  /** True when Parley's own graph, converted from the export, runs. */
+  converted: boolean;
+  /** One line: what runs and why (for a fallback, the reason). */
+  note: string;
+  /** True when this load did the conversion (the first load of the model). */
+  convertedNow?: boolean;
 }
 
 export interface ChatTemplate {
@@ -38,6 +50,8 @@ export interface ModelInfo {
   chatTemplate?: ChatTemplate | null;
   /** True for a folder Parley generated with random weights: its output is noise. */
   randomWeights: boolean;
+  /** For GPT-2-family exports: Parley's converted graph or the export, and why. */
+  graph?: GraphChoiceInfo;
   /**
    * The BOS as text when the tokenizer adds one to plain text (Llama's do): prompt formats
    * start every prompt with it, once. Absent or null when it adds none (GPT-2, Qwen2).
@@ -89,7 +103,8 @@ export interface GenerateParams extends SamplingParams {
 
 export type LoadProgress =
   | { kind: 'download'; file: string; loaded: number; total: number; bytesPerSecond?: number }
-  | { kind: 'loading'; file?: string };
+  | { kind: 'loading'; file?: string }
+  | { kind: 'converting'; stage: 'reading' | 'building' | 'checking'; fraction: number };
 
 export type DoneReason = 'eos' | 'length' | 'stop' | 'cancelled' | 'error';
 

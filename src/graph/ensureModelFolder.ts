@@ -27,10 +27,12 @@ async function isUpToDate(folder: string, shape: ModelShape): Promise<boolean> {
   }
   const needed = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'onnx/model.onnx'];
   if (shape.q8) needed.push('onnx/model_quantized.onnx');
+  if (shape.q4) needed.push('onnx/model_q4.onnx');
   return (
     config.parley_generator?.version === MODEL_GENERATOR_VERSION &&
     config.parley_generator.seed === shape.seed &&
     config.parley_generator.newKeyValues === (shape.newKeyValues ?? true) &&
+    (config.parley_generator.peaked ?? false) === (shape.peaked ?? false) &&
     config.n_layer === shape.layers &&
     config.n_head === shape.heads &&
     config.n_embd === shape.embd &&

@@ -19,11 +19,14 @@
 // save, so float32 stays the default; the option keeps the decoder's float16 path tested.
 
 import { DataType, GraphBuilder, float, int, ints } from './onnxGraph.js';
-import { type Gpt2Dims, GPT2_LAYER_NORM_EPSILON, LN_F, WPE, WTE, layerParamName } from './gpt2Weights.js';
+import { type Gpt2Dims, GPT2_LAYER_NORM_EPSILON, LN_F, WPE, WTE, innerSize, layerParamName } from './gpt2Weights.js';
 import type { LazyBytes, ProtoMessage } from './protobufWriter.js';
-import { type QuantizedMatrix, quantizeColumns, quantizeTransposed } from './quantize.js';
+import { Q4_BLOCK, type QuantizedMatrix, quantizeColumns, quantizeQ4, quantizeTransposed } from './quantize.js';
 
-export type Precision = 'fp32' | 'q8';
+/** fp32; q8: int8 DynamicQuantizeMatMul everywhere; q4: 4-bit MatMulNBits (block 32,
+ * accuracy_level 4: int8 maths on the activations) for attention and MLP, the LM head and
+ * the embedding int8 as in q8. */
+export type Precision = 'fp32' | 'q8' | 'q4';
 
 /** The element type of past_key_values.* and present.* at the graph boundary. */
 export type KvCacheType = 'float32' | 'float16';
@@ -97,11 +100,33 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
       const product = g.op('MatMul', [x, floatParam(weight, [rows, cols])]);
       return bias === undefined ? product : g.op('Add', [product, floatParam(bias, [cols])]);
     }
+    if (precision === 'q4') return projectQ4(x, weight, rows, cols, bias);
     const quantized = lazyQuantized(rows, cols, cols, () => quantizeColumns(param(weight), rows, cols));
     const values = g.initializer(`${weight}_quantized`, DataType.INT8, [rows, cols], quantized.values);
     const scales = g.initializer(`${weight}_scale`, DataType.FLOAT, [cols], quantized.scales);
     const inputs = [x, values, scales, ...(bias === undefined ? [] : ['', floatParam(bias, [cols])])];
     return g.op('DynamicQuantizeMatMul', inputs, { domain: MS_DOMAIN });
+  };
+
+  const projectQ4 = (x: string, weight: string, rows: number, cols: number, bias?: string): string => {
+    const blocks = Math.ceil(rows / Q4_BLOCK);
+    let memo: ReturnType<typeof quantizeQ4> | undefined;
+    let written = 0;
+    const part = (byteLength: number, pick: (q: ReturnType<typeof quantizeQ4>) => Uint8Array): LazyBytes => ({
+      byteLength,
+      *chunks() {
+        memo ??= quantizeQ4(param(weight), rows, cols);
+        yield pick(memo);
+        if (++written % 2 === 0) memo = undefined;
+      },
+    });
+    const packed = g.initializer(`${weight}_q4`, DataType.UINT8, [cols, blocks, Q4_BLOCK / 2], part(cols * blocks * (Q4_BLOCK / 2), (q) => q.packed));
+    const scales = g.initializer(`${weight}_q4_scale`, DataType.FLOAT, [cols * blocks], part(cols * blocks * 4, (q) => floatBytes(q.scales)));
+    const inputs = [x, packed, scales, ...(bias === undefined ? [] : ['', '', floatParam(bias, [cols])])];
+    return g.op('MatMulNBits', inputs, {
+      domain: MS_DOMAIN,
+      attributes: { K: int(rows), N: int(cols), bits: int(4), block_size: int(Q4_BLOCK), accuracy_level: int(4) },
+    });
   };
 
   /**
@@ -115,7 +140,7 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
     const sum = g.freshName('residual');
     g.node('SkipLayerNormalization', inputs, {
       domain: MS_DOMAIN,
-      attributes: { epsilon: float(GPT2_LAYER_NORM_EPSILON) },
+      attributes: { epsilon: float(dims.layerNormEpsilon ?? GPT2_LAYER_NORM_EPSILON) },
       outputs: [normed, '', '', sum],
     });
     return { normed, sum };
@@ -230,11 +255,12 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
       name('attn.c_proj.bias'),
     ));
 
-    const expanded = project(normed, name('mlp.c_fc.weight'), embd, 4 * embd);
-    const activated = g.op('FastGelu', [expanded, floatParam(name('mlp.c_fc.bias'), [4 * embd])], { domain: MS_DOMAIN });
+    const inner = innerSize(dims);
+    const expanded = project(normed, name('mlp.c_fc.weight'), embd, inner);
+    const activated = g.op('FastGelu', [expanded, floatParam(name('mlp.c_fc.bias'), [inner])], { domain: MS_DOMAIN });
     const nextNorm = i + 1 < layers ? layerParamName(i + 1, 'ln_1') : LN_F;
     ({ normed, sum: residual } = addAndNorm(
-      project(activated, name('mlp.c_proj.weight'), 4 * embd, embd),
+      project(activated, name('mlp.c_proj.weight'), inner, embd),
       residual,
       nextNorm,
       name('mlp.c_proj.bias'),

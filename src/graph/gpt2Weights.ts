@@ -12,6 +12,14 @@ export interface Gpt2Dims {
   embd: number;
   positions: number;
   vocabSize: number;
+  /** The MLP's width; 4 × embd when not given (GPT-2's n_inner null). */
+  inner?: number;
+  /** LayerNorm epsilon; GPT2_LAYER_NORM_EPSILON when not given. */
+  layerNormEpsilon?: number;
+}
+
+export function innerSize(dims: Gpt2Dims): number {
+  return dims.inner ?? 4 * dims.embd;
 }
 
 export interface ParamSpec {
@@ -41,6 +49,7 @@ export const LN_F = 'transformer.ln_f';
  */
 export function gpt2ParamSpecs(dims: Gpt2Dims): ParamSpec[] {
   const { embd: e, layers } = dims;
+  const inner = innerSize(dims);
   const residualStd = 0.02 / Math.sqrt(2 * layers);
   const matrix = (name: string, rows: number, cols: number, std = 0.02): ParamSpec => ({
     name,
@@ -66,9 +75,9 @@ export function gpt2ParamSpecs(dims: Gpt2Dims): ParamSpec[] {
       vector(name('attn.c_proj.bias'), e, 0, 0.02),
       vector(name('ln_2.weight'), e, 1, 0.05),
       vector(name('ln_2.bias'), e, 0, 0.02),
-      matrix(name('mlp.c_fc.weight'), e, 4 * e),
-      vector(name('mlp.c_fc.bias'), 4 * e, 0, 0.02),
-      matrix(name('mlp.c_proj.weight'), 4 * e, e, residualStd),
+      matrix(name('mlp.c_fc.weight'), e, inner),
+      vector(name('mlp.c_fc.bias'), inner, 0, 0.02),
+      matrix(name('mlp.c_proj.weight'), inner, e, residualStd),
       vector(name('mlp.c_proj.bias'), e, 0, 0.02),
     );
   }

@@ -1,12 +1,12 @@
 // Writes a GPT-2 model folder with seeded random weights that transformers.js loads like
 // one downloaded from the hub: config, tokenizer, onnx/model.onnx and, with q8,
-// onnx/model_quantized.onnx.
+// onnx/model_quantized.onnx, with q4, onnx/model_q4.onnx.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import { type GraphOptions, type KvCacheType, type Precision, buildGpt2Model } from './gpt2Graph.js';
-import { GPT2_LAYER_NORM_EPSILON, GPT2_VOCAB_SIZE, type Gpt2Dims, generateParam, gpt2ParamSpecs } from './gpt2Weights.js';
+import { GPT2_LAYER_NORM_EPSILON, GPT2_VOCAB_SIZE, type Gpt2Dims, WTE, generateParam, gpt2ParamSpecs } from './gpt2Weights.js';
 import { END_OF_TEXT_ID, gpt2TokenizerFiles } from './tokenizerFiles.js';
 import { writeChunks } from './writeChunks.js';
 
@@ -18,6 +18,11 @@ export interface ModelFolderOptions {
   positions: number;
   seed: number;
   q8: boolean;
+  /** Also write onnx/model_q4.onnx (4-bit attention and MLP, int8 LM head). */
+  q4?: boolean;
+  /** Token embedding (and tied LM head) × PEAKED_SCALE: sharp next-token distributions, so a
+   * greedy choice does not flip on rounding (comparing engines token for token). */
+  peaked?: boolean;
   /** The KV cache's type at the graph boundary (the maths is fp32 either way); float32 by default. */
   kvCache?: KvCacheType;
   /** Adds the new_key_values.* outputs Parley's decoder prefers; true by default. */
@@ -31,6 +36,7 @@ export const MODEL_GENERATOR_VERSION = 3;
 export interface GeneratorStamp {
   version: number;
   seed: number;
+  peaked?: boolean;
   /** Whether the graphs have the new_key_values.* outputs. */
   newKeyValues: boolean;
 }
@@ -58,13 +64,18 @@ export function validateModelOptions(options: Omit<ModelFolderOptions, 'out'>): 
   }
 }
 
-function dimsOf(options: Omit<ModelFolderOptions, 'out' | 'seed' | 'q8'>): Gpt2Dims {
+function dimsOf(options: Omit<ModelFolderOptions, 'out' | 'seed' | 'q8' | 'q4'>): Gpt2Dims {
   const { layers, heads, embd, positions } = options;
   return { layers, heads, embd, positions, vocabSize: GPT2_VOCAB_SIZE };
 }
 
 function configJson(options: ModelFolderOptions): string {
-  const stamp: GeneratorStamp = { version: MODEL_GENERATOR_VERSION, seed: options.seed, newKeyValues: options.newKeyValues ?? true };
+  const stamp: GeneratorStamp = {
+    version: MODEL_GENERATOR_VERSION,
+    seed: options.seed,
+    newKeyValues: options.newKeyValues ?? true,
+    ...(options.peaked ? { peaked: true } : {}),
+  };
   const config = {
     activation_function: 'gelu_new',
     architectures: ['GPT2LMHeadModel'],
@@ -94,19 +105,24 @@ function generationConfigJson(): string {
   return `${JSON.stringify({ bos_token_id: END_OF_TEXT_ID, eos_token_id: END_OF_TEXT_ID }, null, 2)}\n`;
 }
 
-async function writeOnnx(
-  file: string,
-  dims: Gpt2Dims,
-  seed: number,
-  precision: Precision,
-  graph: GraphOptions,
-): Promise<void> {
+export const PEAKED_SCALE = 20;
+
+/** The generated parameters by name, each made when asked for (same options, same values). */
+export function generatedParams(options: Omit<ModelFolderOptions, 'out' | 'q8'>): { dims: Gpt2Dims; param: (name: string) => Float32Array } {
+  const dims = dimsOf(options);
   const specs = new Map(gpt2ParamSpecs(dims).map((spec) => [spec.name, spec]));
   const param = (name: string): Float32Array => {
     const spec = specs.get(name);
     if (!spec) throw new Error(`no GPT-2 parameter named ${name}`);
-    return generateParam(spec, seed);
+    const values = generateParam(spec, options.seed);
+    if (options.peaked && name === WTE) for (let i = 0; i < values.length; i++) values[i]! *= PEAKED_SCALE;
+    return values;
   };
+  return { dims, param };
+}
+
+async function writeOnnx(file: string, options: ModelFolderOptions, precision: Precision, graph: GraphOptions): Promise<void> {
+  const { dims, param } = generatedParams(options);
   await writeChunks(file, buildGpt2Model(dims, param, precision, graph).encode());
 }
 
@@ -118,7 +134,6 @@ export async function makeModelFolder(options: ModelFolderOptions): Promise<void
   validateModelOptions(options);
   // ONNX raw_data is little-endian; the weights are written straight from Float32Arrays.
   if (endianness() !== 'LE') throw new Error('generating models needs a little-endian machine');
-  const dims = dimsOf(options);
   await mkdir(path.join(options.out, 'onnx'), { recursive: true });
   const { tokenizerJson, tokenizerConfigJson } = await gpt2TokenizerFiles(options.positions);
   await writeFile(path.join(options.out, 'config.json'), configJson(options));
@@ -126,6 +141,7 @@ export async function makeModelFolder(options: ModelFolderOptions): Promise<void
   await writeFile(path.join(options.out, 'tokenizer.json'), tokenizerJson);
   await writeFile(path.join(options.out, 'tokenizer_config.json'), tokenizerConfigJson);
   const graph: GraphOptions = { kvCache: options.kvCache ?? 'float32', newKeyValues: options.newKeyValues ?? true };
-  await writeOnnx(path.join(options.out, 'onnx', 'model.onnx'), dims, options.seed, 'fp32', graph);
-  if (options.q8) await writeOnnx(path.join(options.out, 'onnx', 'model_quantized.onnx'), dims, options.seed, 'q8', graph);
+  await writeOnnx(path.join(options.out, 'onnx', 'model.onnx'), options, 'fp32', graph);
+  if (options.q8) await writeOnnx(path.join(options.out, 'onnx', 'model_quantized.onnx'), options, 'q8', graph);
+  if (options.q4) await writeOnnx(path.join(options.out, 'onnx', 'model_q4.onnx'), options, 'q4', graph);
 }

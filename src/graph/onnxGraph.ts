@@ -7,6 +7,7 @@ import { type LazyBytes, ProtoMessage } from './protobufWriter.js';
 /** TensorProto.DataType values used here. */
 export const DataType = {
   FLOAT: 1,
+  UINT8: 2,
   INT8: 3,
   INT64: 7,
   BOOL: 9,

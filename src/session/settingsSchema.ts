@@ -14,6 +14,8 @@ export interface Settings extends SamplingParams {
   assistantName: string;
   /** Absolute path; null means the platform data directory. */
   sessionsDir: string | null;
+  /** Run GPT-2 exports on Parley's own graph converted from them (off: the export as it is). */
+  convert: boolean;
   /** The hub to download from (a mirror, a proxy); null means huggingface.co. HF_ENDPOINT beats it. */
   hubEndpoint: string | null;
 }
@@ -33,6 +35,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   userName: 'User',
   assistantName: 'Assistant',
   sessionsDir: null,
+  convert: true,
   hubEndpoint: null,
 });
 
@@ -147,6 +150,15 @@ const SPECS: { [K in SettingKey]: Spec } = {
     check: (v) => (v === null || (typeof v === 'string' && isAbsolutePath(v)) ? null : 'invalid'),
     parse: (raw) => (['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : raw.trim()),
     schema: { type: ['string', 'null'] },
+  },
+  convert: {
+    rule: 'on or off',
+    check: (v) => (typeof v === 'boolean' ? null : 'invalid'),
+    parse: (raw) => {
+      const word = raw.trim().toLowerCase();
+      return ['on', 'true', 'yes', '1'].includes(word) ? true : ['off', 'false', 'no', '0'].includes(word) ? false : raw;
+    },
+    schema: { type: 'boolean' },
   },
   hubEndpoint: {
     rule: 'an http or https URL, or "none" for huggingface.co',

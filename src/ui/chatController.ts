@@ -124,7 +124,7 @@ export class ChatController implements ChatModel {
         const dtypeIsDefault =
           sources.dtype === 'default' ||
           (sources.dtype === 'session' && canonicalModelRef(ref, process.cwd(), homedir()) !== this.session.model);
-        return { dtype: values.dtype, dtypeIsDefault };
+        return { dtype: values.dtype, dtypeIsDefault, noConvert: !values.convert };
       },
       onReady: (ref, model, how) => this.modelReady(ref, model, how),
       onFailed: () => this.modelFailed(),
@@ -420,6 +420,8 @@ export class ChatController implements ChatModel {
     } else {
       this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
       if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
+      if (model.graph && !model.graph.converted) this.notice(`Running ${model.graph.note}.`, 'warning');
+      else if (model.graph?.convertedNow) this.notice(`Runs on ${model.graph.note}.`);
       const budget = this.settingLayers.replyBudget(this.session, model);
       if (budget.lowered) {
         const asked = this.settingLayers.layered(this.session).values.maxNewTokens;

@@ -36,6 +36,11 @@ export function tinyModelDir(): Promise<string> {
   return cachedModelDir('tiny-random', TINY_MODEL_SHAPE);
 }
 
+/** The tiny GPT-2 with a q4 file as well (the plain one has fp32 and q8 only, as tests of a missing dtype expect). */
+export function tinyQ4ModelDir(): Promise<string> {
+  return cachedModelDir('tiny-random-q4', { ...TINY_MODEL_SHAPE, q4: true });
+}
+
 /** The tiny GPT-2 with only 128 positions, for context-limit tests. */
 export function shortContextModelDir(): Promise<string> {
   return cachedModelDir('tiny-random-128', { ...TINY_MODEL_SHAPE, positions: 128 });
@@ -43,7 +48,7 @@ export function shortContextModelDir(): Promise<string> {
 
 /** The GPT-2 small shape (124M parameters, ~500 MB fp32) with random weights, for benchmarks. */
 export function gpt2SmallDir(q8 = true): Promise<string> {
-  return cachedModelDir('gpt2-small-random', { layers: 12, heads: 12, embd: 768, positions: 1024, seed: 1, q8 });
+  return cachedModelDir('gpt2-small-random', { layers: 12, heads: 12, embd: 768, positions: 1024, seed: 1, q8, q4: q8 });
 }
 
 /** GPT-2 small without the new_key_values outputs: the graph a hub export has (the decoder's present path). */

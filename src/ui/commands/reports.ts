@@ -1,19 +1,22 @@
 // The text of the inspection commands (/stats, /context, /sessions, /model, /help),
 // as pure functions of the data, so each can be tested without a screen.
+import type { GraphChoiceInfo } from '../../engine/protocol.js';
 import type { SessionListEntry } from '../../session/sessionStore.js';
 import type { Conversation, ReplyMeta } from '../../session/types.js';
 import { formatAge, formatBytes, formatDuration } from '../format.js';
 
-export function formatStats(conversation: Conversation): string {
+export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo): string {
+  const graphLine = graph ? [`Graph: ${graph.note}.`] : [];
   const replies = conversation.turns.flatMap((t) => (t.role === 'assistant' && t.meta ? [t.meta] : []));
   const last: ReplyMeta | undefined = replies.at(-1);
-  if (!last) return 'No replies yet.';
+  if (!last) return ['No replies yet.', ...graphLine].join('\n');
   const generated = replies.reduce((sum, m) => sum + m.generatedTokens, 0);
   const prompt = replies.reduce((sum, m) => sum + m.promptTokens, 0);
   return [
     `Last reply: TTFT ${formatDuration(last.ttftMs)}, ${last.tokensPerSecond.toFixed(1)} tok/s, ` +
       `${last.promptTokens} prompt + ${last.generatedTokens} generated tokens (${last.reason}${last.interrupted ? ', interrupted' : ''}).`,
     `Session: ${replies.length} repl${replies.length === 1 ? 'y' : 'ies'}, ${prompt} prompt + ${generated} generated tokens.`,
+    ...graphLine,
   ].join('\n');
 }
 

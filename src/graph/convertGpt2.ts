@@ -1,0 +1,63 @@
+// Builds Parley's own graph (the rows path, fused ops) from a GPT-2 export's fp32 file: the
+// weights are read by following the export's graph (gpt2Export.ts) and written by the same
+// builder that makes the generated models (gpt2Graph.ts).
+
+import { createHash } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Precision, buildGpt2Model } from './gpt2Graph.js';
+import { type Gpt2Export, readGpt2Export } from './gpt2Export.js';
+import { parseOnnx } from './onnxReader.js';
+import { writeChunks } from './writeChunks.js';
+
+/**
+ * Bumped whenever the converted graph changes (builder, quantization, what is read from an
+ * export), so graphs converted by an older Parley are converted again.
+ */
+export const CONVERTED_GRAPH_VERSION = 1;
+
+/** Reads and follows the export in `file` (fp32 ONNX); throws UnrecognisedGraph when it is not GPT-2. */
+export async function readExport(file: string, heads: number): Promise<{ exported: Gpt2Export; sha256: string }> {
+  const bytes = await readFile(file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const exported = readGpt2Export(parseOnnx(bytes, path.dirname(file)), heads);
+  return { exported, sha256 };
+}
+
+/** SHA-256 of a file, streamed (a 500 MB export is not held twice). */
+export async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await open(file, 'r');
+  try {
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+}
+
+/** Writes Parley's graph of `exported` in `precision` to `out`, calling `onProgress` with 0..1. */
+export async function writeConverted(
+  exported: Gpt2Export,
+  precision: Precision,
+  out: string,
+  onProgress: (fraction: number) => void = () => {},
+): Promise<void> {
+  const dims = { ...exported.dims, layerNormEpsilon: exported.layerNormEpsilon };
+  const total = [...exported.params.values()].reduce((sum, values) => sum + values.length, 0);
+  let done = 0;
+  let reported = -1;
+  const param = (name: string): Float32Array => {
+    const values = exported.params.get(name);
+    if (!values) throw new Error(`the export has no ${name}`);
+    done += values.length;
+    const fraction = Math.min(1, done / total);
+    if (fraction - reported >= 0.05) {
+      reported = fraction;
+      onProgress(fraction);
+    }
+    return values;
+  };
+  await writeChunks(out, buildGpt2Model(dims, param, precision).encode());
+  onProgress(1);
+}

@@ -1,0 +1,192 @@
+// Parley's graph built from a hub-style GPT-2 export (test/fixtures/hf-gpt2-tiny): found by
+// following the export's graph, checked on the probe, cached with a stamp, and giving the
+// same logits and replies as running the export directly. Qwen2 and Llama stay unconverted;
+// a structure that is not GPT-2's, or a graph that does not match, runs the export as is.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { prepareGraph, type PrepareOptions } from '../src/engine/convertedGraph.js';
+import { probePrompt, runProbe } from '../src/engine/graphProbe.js';
+import { compareLogits } from '../src/engine/probeCompare.js';
+import { loadModel } from '../src/engine/modelLoader.js';
+import type { Dtype } from '../src/engine/protocol.js';
+import { REPO_ROOT } from './helpers/fixtures.js';
+import { listCachedModels } from '../src/hub/cachedModels.js';
+
+const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
+const GPT2 = path.join(FIXTURES, 'hf-gpt2-tiny');
+
+let scratch: string;
+before(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'parley-convert-'));
+});
+after(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function options(sourceFolder: string, cacheDir: string, dtype: Dtype = 'fp32', extra: Partial<PrepareOptions> = {}): PrepareOptions {
+  return { sourceFolder, ref: sourceFolder, isHub: false, cacheDir, dtype, noConvert: false, onProgress: () => {}, ...extra };
+}
+
+/** A copy of the GPT-2 fixture with every occurrence of `from` in model.onnx replaced (same length). */
+async function patchedCopy(name: string, from: string, to: string, config?: (c: Record<string, unknown>) => void): Promise<string> {
+  assert.equal(from.length, to.length);
+  const folder = path.join(scratch, name);
+  await cp(GPT2, folder, { recursive: true });
+  const file = path.join(folder, 'onnx', 'model.onnx');
+  const bytes = await readFile(file);
+  const text = bytes.toString('latin1');
+  assert.ok(text.includes(from), `${from} occurs in the fixture`);
+  await writeFile(file, Buffer.from(text.split(from).join(to), 'latin1'));
+  if (config) {
+    const json = JSON.parse(await readFile(path.join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
+    config(json);
+    await writeFile(path.join(folder, 'config.json'), JSON.stringify(json));
+  }
+  return folder;
+}
+
+describe('Parley graph from a GPT-2 export', () => {
+  test('fp32: the converted graph gives the export\'s logits over a prompt and cached steps', async () => {
+    const cache = path.join(scratch, 'cache-fp32');
+    const progress: string[] = [];
+    const choice = await prepareGraph(options(GPT2, cache, 'fp32', { onProgress: (p) => progress.push(p.kind === 'converting' ? p.stage : p.kind) }));
+    assert.ok(choice?.folder, choice?.info.note);
+    assert.equal(choice.info.converted, true);
+    assert.equal(choice.info.convertedNow, true);
+    assert.deepEqual([...new Set(progress)], ['reading', 'building', 'checking']);
+    assert.match(choice.folder, /[/\\]converted[/\\]folder--hf-gpt2-tiny--[0-9a-f]{12}[/\\]rows-fp32$/);
+
+    const prompt = probePrompt(50257, 20);
+    const original = await runProbe(path.join(GPT2, 'onnx', 'model.onnx'), prompt, { steps: 6, heads: 2, headDim: 8 });
+    const converted = await runProbe(path.join(choice.folder, 'onnx', 'model.onnx'), prompt, {
+      continuation: original.continuation,
+      heads: 2,
+      headDim: 8,
+    });
+    const stats = compareLogits(original.rows, converted.rows);
+    assert.ok(stats.maxAbsDiff < 1e-5, `max |Δlogit| ${stats.maxAbsDiff}`);
+    assert.equal(stats.top1, 1);
+
+    // The stamp makes the second load reuse the graph; a touched but identical file too.
+    const again = await prepareGraph(options(GPT2, cache));
+    assert.equal(again?.folder, choice.folder);
+    assert.equal(again?.info.convertedNow, undefined);
+    const stamp = JSON.parse(await readFile(path.join(choice.folder, 'parley-converted.json'), 'utf8'));
+    assert.match(stamp.source.sha256, /^[0-9a-f]{64}$/);
+    assert.equal(stamp.dtypes.fp32.ok, true);
+    const config = JSON.parse(await readFile(path.join(choice.folder, 'config.json'), 'utf8'));
+    assert.equal(config.parley_converted.sha256, stamp.source.sha256);
+  });
+
+  test('the weights are found by structure: renamed initializers and nodes convert the same', async () => {
+    const renamed = await patchedCopy('renamed', 'transformer.', 'qzqzqzqzqzq.');
+    const choice = await prepareGraph(options(renamed, path.join(scratch, 'cache-renamed')));
+    assert.equal(choice?.info.converted, true, choice?.info.note);
+  });
+
+  test('a structure that is not GPT-2 (ReLU MLP) runs the export as is, with the reason, and is remembered', async () => {
+    const relu = await patchedCopy('relu', 'Tanh', 'Relu');
+    const cache = path.join(scratch, 'cache-relu');
+    const choice = await prepareGraph(options(relu, cache));
+    assert.equal(choice?.folder, null);
+    assert.equal(choice?.info.converted, false);
+    assert.match(choice!.info.note, /export as it is: .*not one Parley recognises.*GELU/);
+    const again = await prepareGraph(options(relu, cache));
+    assert.equal(again?.info.note, choice!.info.note);
+  });
+
+  test('a converted graph that does not match the export (wrong n_head in config.json) is not used', async () => {
+    const wrong = await patchedCopy('wrong-heads', 'transformer.', 'transformer.', (c) => {
+      c['n_head'] = 4;
+    });
+    const choice = await prepareGraph(options(wrong, path.join(scratch, 'cache-wrong')));
+    assert.equal(choice?.folder, null);
+    assert.match(choice!.info.note, /did not match it \(max \|Δlogit\|/);
+  });
+
+  test('q8 and q4 convert from the fp32 file and pass the probe against the export', async () => {
+    const cache = path.join(scratch, 'cache-quantized');
+    for (const dtype of ['q8', 'q4'] as const) {
+      const choice = await prepareGraph(options(GPT2, cache, dtype));
+      assert.equal(choice?.info.converted, true, choice?.info.note);
+      assert.match(choice!.info.note, /top-1 \d+\.\d %, mean KL/);
+    }
+  });
+
+  test('--no-convert, and other dtypes, run the export as is', async () => {
+    const off = await prepareGraph(options(GPT2, path.join(scratch, 'cache-off'), 'fp32', { noConvert: true }));
+    assert.deepEqual(off, { folder: null, info: { converted: false, note: 'the export as it is (conversion off)' } });
+    const fp16 = await prepareGraph(options(GPT2, path.join(scratch, 'cache-off'), 'fp16'));
+    assert.equal(fp16?.folder, null);
+  });
+
+  test('a folder with only a quantized file runs it as is and says why (no fp32 file to build from)', async () => {
+    const folder = path.join(scratch, 'only-quantized');
+    await cp(GPT2, folder, { recursive: true });
+    await rename(path.join(folder, 'onnx', 'model.onnx'), path.join(folder, 'onnx', 'model_quantized.onnx'));
+    const choice = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'q8'));
+    assert.equal(choice?.folder, null);
+    assert.match(choice!.info.note, /from onnx\/model\.onnx \(fp32\), which this model does not have/);
+  });
+
+  test('a hub repository\'s graph goes under its cache folder, where parley models lists it', async () => {
+    const cache = path.join(scratch, 'cache-hub');
+    const repo = path.join(cache, 'someone', 'gpt2-tiny');
+    await cp(GPT2, repo, { recursive: true });
+    const choice = await prepareGraph(options(repo, cache, 'fp32', { ref: 'someone/gpt2-tiny', isHub: true }));
+    assert.equal(choice?.folder, path.join(repo, 'parley-converted', 'rows-fp32'));
+    const listed = (await listCachedModels(cache)).find((m) => m.id === 'someone/gpt2-tiny');
+    assert.deepEqual(listed?.converted.map((c) => c.variant), ['rows-fp32']);
+  });
+
+  test('Qwen2 and Llama exports are left unconverted', async () => {
+    for (const name of ['hf-qwen2-tiny', 'hf-llama-tiny']) {
+      assert.equal(await prepareGraph(options(path.join(FIXTURES, name), path.join(scratch, 'cache-other'))), null);
+    }
+  });
+
+  test('through loadModel: the converted graph runs on the rows path and replies like the export', async () => {
+    const cacheDir = path.join(scratch, 'cache-load');
+    const greedy = async (noConvert: boolean) => {
+      const model = await loadModel({ kind: 'folder', path: GPT2 }, { dtype: 'fp32', offline: true, noConvert, cacheDir }, () => {});
+      try {
+        let cache = model.decoder.emptyCache();
+        const ids: number[] = [];
+        let next = [464, 2068, 7586, 21831];
+        for (let i = 0; i < 10; i++) {
+          const step = await model.decoder.forward(next, cache);
+          cache = step.cache;
+          let best = 0;
+          for (let j = 1; j < step.logits.length; j++) if (step.logits[j]! > step.logits[best]!) best = j;
+          ids.push(best);
+          next = [best];
+        }
+        return { ids, kind: model.decoder.cacheKind, graph: model.info.graph };
+      } finally {
+        await model.release();
+      }
+    };
+    const converted = await greedy(false);
+    const asIs = await greedy(true);
+    assert.equal(converted.kind, 'rows');
+    assert.equal(converted.graph?.converted, true);
+    assert.equal(asIs.kind, 'present');
+    assert.equal(asIs.graph?.converted, false);
+    assert.deepEqual(converted.ids, asIs.ids);
+  });
+
+  test('a touched source file with the same bytes keeps the converted graph', async () => {
+    const folder = path.join(scratch, 'touched');
+    await cp(GPT2, folder, { recursive: true });
+    const cache = path.join(scratch, 'cache-touched');
+    await prepareGraph(options(folder, cache));
+    const later = new Date(Date.now() + 5000);
+    await utimes(path.join(folder, 'onnx', 'model.onnx'), later, later);
+    const again = await prepareGraph(options(folder, cache));
+    assert.equal(again?.info.converted, true);
+    assert.equal(again?.info.convertedNow, undefined);
+  });
+});
