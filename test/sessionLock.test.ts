@@ -121,3 +121,21 @@ test('parseLockOwner reads both lock formats and rejects the rest', () => {
   assert.deepEqual(parseLockOwner('{"pid":7,"host":"h","start":"s"}'), { pid: 7, host: 'h', start: 's' });
   for (const bad of ['', '0', '-3', 'x', '{"pid":"7"}', '[]', 'null', '{"pid":1.5}']) assert.equal(parseLockOwner(bad), null, bad);
 });
+
+test('the owner files of processes killed while creating a lock are removed by the next save; a live process keeps its own', async () => {
+  const store = await freshStore();
+  const dir = join(root, `s${dirs - 1}`);
+  await store.save(session('staged'));
+  const gone = spawn(process.execPath, ['-e', '0']);
+  await once(gone, 'exit');
+  const live = await lockHolder(dir, 'other');
+  const dead = `.staged.json.lock.${gone.pid}.1.owner`;
+  const alive = `.staged.json.lock.${live.pid}.1.owner`;
+  await writeFile(join(dir, dead), '{}');
+  await writeFile(join(dir, alive), '{}');
+  await store.save(await store.load('staged'));
+  const names = await readdir(dir);
+  live.kill('SIGKILL');
+  assert.equal(names.includes(dead), false, 'a dead writer’s owner file is removed');
+  assert.equal(names.includes(alive), true, 'a live process’s file is left alone');
+});

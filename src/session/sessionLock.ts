@@ -5,7 +5,8 @@
 // a killed one. The start time tells these apart at once, with no waiting for a timeout.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, open, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { processRuns } from './atomicWrite.js';
 
@@ -119,6 +120,7 @@ export async function acquireLock(lock: string, waitMs: number): Promise<(() => 
   for (;;) {
     if (await tryCreate(lock)) {
       held.add(lock);
+      await removeStaleStaging(lock);
       return async () => {
         held.delete(lock);
         await unlink(lock).catch(() => undefined);
@@ -139,8 +141,9 @@ async function tryCreate(lock: string): Promise<boolean> {
   // to create-then-write.
   // One staging file per attempt: two saves of this process may be creating the same lock.
   const staging = `${lock}.${process.pid}.${++stagingCount}.owner`;
-  await writeFile(staging, JSON.stringify(ownOwner()), { mode: 0o600 });
+  inFlight.add(staging);
   try {
+    await writeFile(staging, JSON.stringify(ownOwner()), { mode: 0o600 });
     await link(staging, lock);
     return true;
   } catch (error) {
@@ -149,8 +152,30 @@ async function tryCreate(lock: string): Promise<boolean> {
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw error;
   } finally {
     await unlink(staging).catch(() => undefined);
+    inFlight.delete(staging);
   }
   return createThenWrite(lock);
+}
+
+/** Staging files this process is writing now. */
+const inFlight = new Set<string>();
+
+/** Removes the staging files of processes killed while creating this lock (we hold it now). */
+async function removeStaleStaging(lock: string): Promise<void> {
+  const prefix = `${basename(lock)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(lock));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.owner')) continue;
+    const pid = Number(name.slice(prefix.length).split('.')[0]);
+    if (!Number.isInteger(pid)) continue;
+    const file = join(dirname(lock), name);
+    if (pid === process.pid ? !inFlight.has(file) : !processRuns(pid)) await unlink(file).catch(() => undefined);
+  }
 }
 
 async function createThenWrite(lock: string): Promise<boolean> {
