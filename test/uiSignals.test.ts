@@ -10,35 +10,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SessionStore } from '../src/session/sessionStore.js';
+import { hasTmux, shellQuote, TmuxPane } from './helpers/tmuxPane.js';
 
 const CHILD = fileURLToPath(new URL('./chatChild.js', import.meta.url));
-const hasTmux = ((): boolean => {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const SOCKET = `parley-signals-${process.pid}`;
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let root: string;
+const panes: TmuxPane[] = [];
 
 before(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'parley-signals-'));
 });
 
 after(async () => {
-  if (hasTmux) {
-    try {
-      tmux('kill-server');
-    } catch {
-      // Gone with its last pane.
-    }
-  }
+  for (const pane of panes) pane.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -61,21 +46,21 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** Starts the chat in window `name`, sends a message, waits until the reply streams; returns the pid and where the exit code goes. */
-async function streamingChat(name: string, mode = ''): Promise<{ pid: number; sessions: string; codeFile: string }> {
+/** Starts the chat in a pane of its own, sends a message, waits until the reply streams; returns the pane, the pid and where the exit code goes. */
+async function streamingChat(name: string, mode = ''): Promise<{ pane: TmuxPane; pid: number; sessions: string; codeFile: string }> {
   const dir = path.join(root, name);
   const sessions = path.join(dir, 'sessions');
   const pidFile = path.join(dir, 'pid');
   const codeFile = path.join(dir, 'code');
   execFileSync('mkdir', ['-p', dir]);
-  const command = `node ${quote(CHILD)} ${quote(sessions)} ${quote(pidFile)} ${mode}; echo $? > ${quote(codeFile)}; sleep 60`;
-  tmux('new-session', '-d', '-s', name, '-x', '100', '-y', '30', 'sh', '-c', command);
+  const command = `node ${shellQuote(CHILD)} ${shellQuote(sessions)} ${shellQuote(pidFile)} ${mode}; echo $? > ${shellQuote(codeFile)}; sleep 60`;
+  const pane = new TmuxPane({ columns: 100, rows: 30, name, command });
+  panes.push(pane);
   const pid = Number(await until(() => (existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : ''), Boolean, 'the pid'));
-  await until(() => tmux('capture-pane', '-p', '-t', name), (s) => s.includes('Model gpt2 ready'), 'the model');
-  tmux('send-keys', '-t', name, '-l', 'tell me everything');
-  tmux('send-keys', '-t', name, 'Enter');
-  await until(() => tmux('capture-pane', '-p', '-t', name), (s) => / w1\b/.test(s), 'the reply streaming');
-  return { pid, sessions, codeFile };
+  await pane.waitFor(/Model gpt2 ready/, 20_000);
+  pane.typeLine('tell me everything');
+  await pane.waitFor(/ w1\b/, 20_000);
+  return { pane, pid, sessions, codeFile };
 }
 
 async function savedInterrupted(sessions: string): Promise<void> {
@@ -95,18 +80,18 @@ test('SIGTERM while the first reply streams: the session is saved, the reply mar
 });
 
 test('closing the terminal (SIGHUP) while the first reply streams saves the session too', { skip: !hasTmux }, async () => {
-  const { pid, sessions } = await streamingChat('hup');
-  tmux('kill-session', '-t', 'hup');
+  const { pane, pid, sessions } = await streamingChat('hup');
+  pane.killSession();
   await until(() => alive(pid), (a) => !a, 'the process to end', 5000);
   await savedInterrupted(sessions);
 });
 
 test('an uncaught exception: terminal restored, session saved, one line, non-zero exit', { skip: !hasTmux }, async () => {
-  const { pid, sessions, codeFile } = await streamingChat('throw', 'throw');
+  const { pane, pid, sessions, codeFile } = await streamingChat('throw', 'throw');
   await until(() => alive(pid), (a) => !a, 'the process to end', 5000);
   const code = await until(() => (existsSync(codeFile) ? readFileSync(codeFile, 'utf8').trim() : ''), Boolean, 'the exit code');
   assert.notEqual(code, '0');
-  const screen = tmux('capture-pane', '-p', '-t', 'throw');
+  const screen = pane.screen();
   assert.match(screen, /parley: something broke outside any handler/);
   await savedInterrupted(sessions);
 });

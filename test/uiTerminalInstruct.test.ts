@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { HF_QWEN2_TINY, REPO_ROOT } from './helpers/fixtures.js';
+import { HF_QWEN2_TINY } from './helpers/fixtures.js';
 import { makeVariant } from './helpers/fixtureVariants.js';
-import { hasTmux, shellQuote, TmuxPane } from './helpers/tmuxPane.js';
+import { cliCommand, hasTmux, parleyDirs, TmuxPane } from './helpers/tmuxPane.js';
 
 let root: string;
 let pane: TmuxPane | null = null;
@@ -26,19 +26,10 @@ after(async () => {
 });
 
 test('hf-qwen2-tiny in a real terminal: a reply with no special tokens, /context, Esc, /exit saves', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-  const env = {
-    PARLEY_SESSIONS_DIR: path.join(root, 'sessions'),
-    PARLEY_CONFIG_DIR: path.join(root, 'config'),
-    PARLEY_DATA_DIR: path.join(root, 'data'),
-    PARLEY_CACHE_DIR: path.join(root, 'cache'),
-  };
-  const command = [
-    'env',
-    ...Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`),
-    shellQuote(process.execPath),
-    shellQuote(path.join(REPO_ROOT, 'dist', 'src', 'cli.js')),
+  const env = parleyDirs(root);
+  const command = cliCommand(env, [
     '--model',
-    shellQuote(model.dir),
+    model.dir,
     '--offline',
     '--temperature',
     '0',
@@ -47,10 +38,10 @@ test('hf-qwen2-tiny in a real terminal: a reply with no special tokens, /context
     '--max-tokens',
     '4000',
     '--system',
-    shellQuote('Answer in one word.'),
+    'Answer in one word.',
     '--session',
     'qwen',
-  ].join(' ');
+  ]);
   pane = new TmuxPane();
   pane.typeLine(command);
   await pane.waitFor(/ready \(fp32, 4096 tokens of context\)/);

@@ -1,6 +1,8 @@
 // A tmux server of the test's own (-L), so a test never touches anyone's tmux sessions, with
 // one pane to type into and read the screen of.
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT } from './fixtures.js';
 
 export const hasTmux = ((): boolean => {
   try {
@@ -13,12 +15,42 @@ export const hasTmux = ((): boolean => {
 
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** Where the CLI keeps sessions, settings, data and cache: all below `root`, so a test never touches the user's own. */
+export const parleyDirs = (root: string) => ({
+  PARLEY_SESSIONS_DIR: path.join(root, 'sessions'),
+  PARLEY_CONFIG_DIR: path.join(root, 'config'),
+  PARLEY_DATA_DIR: path.join(root, 'data'),
+  PARLEY_CACHE_DIR: path.join(root, 'cache'),
+});
+
+/** The shell line that runs the built CLI with `env` set and `args` passed, each quoted. */
+export function cliCommand(env: Record<string, string>, args: readonly string[]): string {
+  return [
+    'env',
+    ...Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`),
+    shellQuote(process.execPath),
+    shellQuote(path.join(REPO_ROOT, 'dist', 'src', 'cli.js')),
+    ...args.map(shellQuote),
+  ].join(' ');
+}
+
+export interface PaneOptions {
+  columns?: number;
+  rows?: number;
+  /** The tmux session's name. */
+  name?: string;
+  /** Run this shell command in the pane (`sh -c`) instead of an interactive `sh`. */
+  command?: string;
+}
+
 export class TmuxPane {
   private readonly socket = `parley-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  private readonly pane = 'e2e';
+  private readonly pane: string;
 
-  constructor(columns = 100, rows = 40) {
-    this.tmux('new-session', '-d', '-s', this.pane, '-x', String(columns), '-y', String(rows), 'sh');
+  constructor({ columns = 100, rows = 40, name = 'e2e', command }: PaneOptions = {}) {
+    this.pane = name;
+    const shell = command === undefined ? ['sh'] : ['sh', '-c', command];
+    this.tmux('new-session', '-d', '-s', this.pane, '-x', String(columns), '-y', String(rows), ...shell);
   }
 
   screen(): string {
@@ -44,6 +76,11 @@ export class TmuxPane {
     this.tmux('send-keys', '-t', this.pane, name);
   }
 
+  /** Closes the terminal, as a person closing the window would: its processes get SIGHUP. */
+  killSession(): void {
+    this.tmux('kill-session', '-t', this.pane);
+  }
+
   close(): void {
     try {
       this.tmux('kill-server');
@@ -53,6 +90,7 @@ export class TmuxPane {
   }
 
   private tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+    // stderr goes into the error thrown, not onto the test's output.
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 }
