@@ -28,7 +28,8 @@ after(async () => {
   if (!hasTmux) return;
   pane?.close();
   await serve?.stop();
-  await rm(root, { recursive: true, force: true });
+  // Closing the terminal hangs up on Parley, which saves as it goes: retry while it writes.
+  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, and /load restores the endpoint', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {

@@ -24,7 +24,8 @@ before(async () => {
 
 after(async () => {
   for (const pane of panes) pane.close();
-  await rm(root, { recursive: true, force: true });
+  // Closing the terminal hangs up on Parley, which saves as it goes: retry while it writes.
+  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 async function until<T>(read: () => T, accept: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {

@@ -21,7 +21,8 @@ before(async () => {
 after(async () => {
   if (!hasTmux) return;
   pane?.close();
-  await rm(root, { recursive: true, force: true });
+  // Closing the terminal hangs up on Parley, which saves as it goes: retry while it writes.
+  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 test('parley in a real terminal: a reply, /temp in the status bar, /exit saves', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {

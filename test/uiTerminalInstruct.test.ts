@@ -22,7 +22,8 @@ before(async () => {
 after(async () => {
   pane?.close();
   model.remove();
-  await rm(root, { recursive: true, force: true });
+  // Closing the terminal hangs up on Parley, which saves as it goes: retry while it writes.
+  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 test('hf-qwen2-tiny in a real terminal: a reply with no special tokens, /context, Esc, /exit saves', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
