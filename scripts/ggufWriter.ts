@@ -10,6 +10,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { floatToHalf } from '../src/engine/float16.js';
 import { type Gpt2Dims, LN_F, WPE, WTE, innerSize, layerParamName } from '../src/graph/gpt2Weights.js';
 import { quantizeBlock4 } from '../src/graph/quantize.js';
 import { writeChunks } from '../src/graph/writeChunks.js';
@@ -106,41 +107,6 @@ function writeMeta(out: Bytes, key: string, meta: Meta): void {
   }
 }
 
-/** IEEE half from a float (round to nearest even), as ggml's fp32→fp16. */
-export function toHalf(value: number): number {
-  const f = new Float32Array([value]);
-  const x = new Uint32Array(f.buffer)[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
-
-export function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
-
 /** Rows of `rowLength` values quantized to Q8_0 (34 bytes per 32 values). */
 export function quantizeQ8_0(rows: Float32Array, rowLength: number): Uint8Array {
   if (rowLength % BLOCK !== 0) throw new Error(`Q8_0 needs rows of a multiple of ${BLOCK}`);
@@ -152,7 +118,7 @@ export function quantizeQ8_0(rows: Float32Array, rowLength: number): Uint8Array 
     for (let i = 0; i < BLOCK; i++) amax = Math.max(amax, Math.abs(rows[b * BLOCK + i]!));
     const d = amax / 127;
     const id = d === 0 ? 0 : 1 / d;
-    view.setUint16(b * 34, toHalf(d), true);
+    view.setUint16(b * 34, floatToHalf(d), true);
     for (let i = 0; i < BLOCK; i++) view.setInt8(b * 34 + 2 + i, Math.round(rows[b * BLOCK + i]! * id));
   }
   return out;
@@ -167,7 +133,7 @@ export function quantizeQ4_0(rows: Float32Array, rowLength: number): Uint8Array 
   for (let b = 0; b < blocks; b++) {
     const block = rows.subarray(b * BLOCK, (b + 1) * BLOCK);
     const d = quantizeBlock4(block, out, b * 18 + 2, 'split');
-    view.setUint16(b * 18, toHalf(d), true);
+    view.setUint16(b * 18, floatToHalf(d), true);
   }
   return out;
 }

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fromHalf, quantizeQ4_0, quantizeQ8_0, toHalf, writeGpt2Gguf } from '../scripts/ggufWriter.js';
+import { quantizeQ4_0, quantizeQ8_0, writeGpt2Gguf } from '../scripts/ggufWriter.js';
+import { floatToHalf as toHalf, halfToFloat as fromHalf } from '../src/engine/float16.js';
 import { generatedParams } from '../src/graph/makeModelFolder.js';
 import { tinyModelDir, TINY_MODEL_SHAPE } from './helpers/fixtures.js';
 

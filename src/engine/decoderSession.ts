@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { KvShape } from './modelConfig.js';
 import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowKvCache, type RowStore, writeRows } from './kvCache.js';
+import { halfToFloat } from './float16.js';
 
 /**
  * Drives one decoder-only ONNX graph (GPT-2 style, with KV cache) step by step, straight on the
@@ -261,13 +262,4 @@ function lastRow(logits: ort.Tensor | undefined): Float32Array {
     return row;
   }
   throw new Error(`unsupported logits type ${logits.type}`);
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
