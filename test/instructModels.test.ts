@@ -17,6 +17,7 @@ import type { Session } from '../src/session/types.js';
 import { HF_LLAMA_TINY, HF_QWEN2_TINY, publishedTemplate } from './helpers/fixtures.js';
 import { makeVariant } from './helpers/fixtureVariants.js';
 import { RecordingEngine } from './helpers/recordingEngine.js';
+import { generateIds } from './helpers/generateIds.js';
 
 const DAY = new Date('2026-03-05T12:00:00Z');
 const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 8, seed: null };
@@ -205,16 +206,7 @@ test('Esc during a reply stops it; the cache left behind is exact', async () => 
   const { engine: cached } = await engineFor(HF_LLAMA_TINY, true);
   const { engine: plain } = await engineFor(HF_LLAMA_TINY, false);
   const params: GenerateParams = { ...GREEDY, repetitionPenalty: 1.3, maxNewTokens: 20 };
-  const run = async (engine: WorkerEngineClient, prompt: string, cancelAfter = Infinity) => {
-    const ids: number[] = [];
-    let done: GenerationStats | null = null;
-    for await (const e of engine.generate(prompt, params)) {
-      if (e.type === 'token' && e.tokenId >= 0 && ids.push(e.tokenId) === cancelAfter) engine.cancel();
-      if (e.type === 'done') done = e;
-    }
-    assert.ok(done);
-    return { ids, done };
-  };
+  const run = (engine: WorkerEngineClient, prompt: string, cancelAfter = Infinity) => generateIds(engine, prompt, params, cancelAfter);
   const format = formatFor(cached.model!, undefined, { date: DAY });
   const prompt = format.render(null, [{ role: 'user', text: 'tell me about caches' }]);
   const stopped = await run(cached, prompt, 3);

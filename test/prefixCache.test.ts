@@ -18,6 +18,7 @@ import { newSession } from '../src/session/sessionStore.js';
 import type { Session } from '../src/session/types.js';
 import { shortContextModelDir } from './helpers/fixtures.js';
 import { RecordingEngine } from './helpers/recordingEngine.js';
+import { generateIds } from './helpers/generateIds.js';
 
 describe('KV cache bookkeeping', () => {
   const cacheOf = (length: number): PresentKvCache => {
@@ -180,16 +181,7 @@ test('after a cancelled reply the cache is still exact; loading a model drops it
   const cached = createEngine({ cacheDir, prefixCache: true });
   const plain = createEngine({ cacheDir, prefixCache: false });
   const params: GenerateParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 30, seed: null, minNewTokens: 30 };
-  const run = async (engine: WorkerEngineClient, prompt: string, cancelAfter = Infinity) => {
-    const ids: number[] = [];
-    let done: GenerationStats | null = null;
-    for await (const e of engine.generate(prompt, params)) {
-      if (e.type === 'token' && e.tokenId >= 0 && ids.push(e.tokenId) === cancelAfter) engine.cancel();
-      if (e.type === 'done') done = e;
-    }
-    assert.ok(done);
-    return { ids, done };
-  };
+  const run = (engine: WorkerEngineClient, prompt: string, cancelAfter = Infinity) => generateIds(engine, prompt, params, cancelAfter);
   try {
     const dir = await shortContextModelDir();
     await cached.load(dir, { dtype: 'fp32', offline: true });
