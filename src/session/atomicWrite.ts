@@ -43,20 +43,27 @@ export async function writeFileAtomic(path: string, data: string, options: Atomi
  * files named with our own pid that we are not writing come from an earlier process that
  * had this pid (PID 1 in a container).
  */
-export async function removeStaleTempFiles(path: string): Promise<void> {
-  const prefix = `.${basename(path)}.`;
+export function removeStaleTempFiles(path: string): Promise<void> {
+  return removeDeadWritersFiles(dirname(path), `.${basename(path)}.`, '.tmp', writing);
+}
+
+/**
+ * Removes the files in `dir` named `<prefix><pid>.….<suffix>` whose writer no longer runs, or
+ * that carry our own pid but are not among `ours` (files this process is writing now).
+ */
+export async function removeDeadWritersFiles(dir: string, prefix: string, suffix: string, ours: ReadonlySet<string>): Promise<void> {
   let names: string[];
   try {
-    names = await readdir(dirname(path));
+    names = await readdir(dir);
   } catch {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    if (!name.startsWith(prefix) || !name.endsWith(suffix)) continue;
     const pid = Number(name.slice(prefix.length).split('.')[0]);
-    const file = join(dirname(path), name);
+    const file = join(dir, name);
     if (!Number.isInteger(pid)) continue;
-    if (pid === process.pid ? !writing.has(file) : !processRuns(pid)) {
+    if (pid === process.pid ? !ours.has(file) : !processRuns(pid)) {
       await unlink(file).catch(() => undefined);
     }
   }

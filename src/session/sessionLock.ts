@@ -5,10 +5,10 @@
 // a killed one. The start time tells these apart at once, with no waiting for a timeout.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { link, open, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { hostname } from 'node:os';
-import { processRuns } from './atomicWrite.js';
+import { processRuns, removeDeadWritersFiles } from './atomicWrite.js';
 
 export interface LockOwner {
   pid: number;
@@ -161,21 +161,8 @@ async function tryCreate(lock: string): Promise<boolean> {
 const inFlight = new Set<string>();
 
 /** Removes the staging files of processes killed while creating this lock (we hold it now). */
-async function removeStaleStaging(lock: string): Promise<void> {
-  const prefix = `${basename(lock)}.`;
-  let names: string[];
-  try {
-    names = await readdir(dirname(lock));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.owner')) continue;
-    const pid = Number(name.slice(prefix.length).split('.')[0]);
-    if (!Number.isInteger(pid)) continue;
-    const file = join(dirname(lock), name);
-    if (pid === process.pid ? !inFlight.has(file) : !processRuns(pid)) await unlink(file).catch(() => undefined);
-  }
+function removeStaleStaging(lock: string): Promise<void> {
+  return removeDeadWritersFiles(dirname(lock), `${basename(lock)}.`, '.owner', inFlight);
 }
 
 async function createThenWrite(lock: string): Promise<boolean> {
