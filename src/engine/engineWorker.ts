@@ -163,11 +163,11 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   const seen = new Set(promptIds);
   const generated: number[] = [];
   const reply = new ReplyText(params.stop ?? []);
+  const detokenizer = tokenizer.incremental();
   let reason: 'eos' | 'length' | 'stop' | 'cancelled' | 'error' = 'length';
   let firstTokenAt = 0;
   let lastTokenAt = 0;
   let error: string | undefined;
-  const decode = (): Promise<string> => tokenizer.decode(generated);
   if (params.reusePrefix === false) prefixCache?.clear();
   const reuse = prefixCache?.take(promptIds) ?? null;
   const reusedTokens = reuse?.reused ?? 0;
@@ -194,16 +194,20 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
       lastTokenAt = performance.now();
       if (generated.length === 1) firstTokenAt = lastTokenAt;
       const last = generated.length >= params.maxNewTokens;
-      // From the second token on, the tokenizer thread decodes while the model runs the next
-      // step, which hides its round trip; that token's text then arrives one step later.
-      // (Promise.all so that a failing step is never an unhandled rejection.)
-      const overlap = generated.length > 1 && !last;
-      const [text, next] = await Promise.all([decode(), overlap ? decoder.forward([token], step.cache) : null]);
+      // A byte-level tokenizer's text is known at once and goes out before the next step.
+      // Otherwise, from the second token on, the tokenizer thread decodes while the model
+      // runs the next step, which hides its round trip; that token's text then arrives one
+      // step later. (Promise.all so that a failing step is never an unhandled rejection.)
+      const piece = detokenizer.push(token);
+      let next: typeof step | null = null;
+      let text: string;
+      if (typeof piece === 'string') text = piece;
+      else [text, next] = await Promise.all([piece, generated.length > 1 && !last ? decoder.forward([token], step.cache) : null]);
       if (next) {
         step = next;
         cache = next.cache;
       }
-      send({ type: 'token', id, text: reply.update(text), tokenId: token });
+      send({ type: 'token', id, text: reply.append(text), tokenId: token });
       if (reply.hitStop) {
         reason = 'stop';
         break;
@@ -223,8 +227,10 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   if (cache) prefixCache?.keep([...promptIds, ...generated].slice(0, cache.length), cache);
   if (reason !== 'stop') {
     try {
-      const rest = reply.finish(await decode());
+      const rest = reply.end(await detokenizer.finish());
       if (rest) send({ type: 'token', id, text: rest, tokenId: -1 });
+      // The held text can still complete a stop sequence.
+      if (reply.hitStop && (reason === 'eos' || reason === 'length')) reason = 'stop';
     } catch (err) {
       reason = 'error';
       error ??= `generation failed: ${firstLine(err)}`;

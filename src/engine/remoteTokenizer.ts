@@ -1,12 +1,16 @@
 import type { ChatTemplate } from './protocol.js';
 import { Worker } from 'node:worker_threads';
 import type { FromTokenizer, TokenizerInfo, TokenizerProgress, TokenizerWorkerData, ToTokenizer } from './tokenizerProtocol.js';
+import type { ByteTable } from './byteLevelTable.js';
+import { ByteLevelDetokenizer, decodeIds, type IncrementalDetokenizer } from './byteLevelDetokenizer.js';
+import { TailWindowDetokenizer } from './tailWindowDetokenizer.js';
 
 type Reply = Extract<FromTokenizer, { id: number }>;
 
 /**
  * The model's tokenizer, run in a thread of its own (see tokenizerWorker.ts for why) and
- * used from the engine worker through messages.
+ * used from the engine worker through messages. A byte-level tokenizer's decoding needs no
+ * messages: its byte table came with the tokenizer and decodes here.
  */
 export class RemoteTokenizer {
   private nextId = 1;
@@ -17,6 +21,7 @@ export class RemoteTokenizer {
     private readonly worker: Worker,
     readonly chatTemplate: ChatTemplate | null,
     readonly info: TokenizerInfo,
+    private readonly byteTable: ByteTable | null,
   ) {
     worker.on('message', (msg: FromTokenizer) => {
       if (!('id' in msg)) return;
@@ -43,7 +48,7 @@ export class RemoteTokenizer {
         if (msg.type !== 'ready' && msg.type !== 'failed') return;
         worker.off('message', onMessage);
         worker.off('error', onError);
-        if (msg.type === 'ready') return resolve(new RemoteTokenizer(worker, msg.chatTemplate, msg.info));
+        if (msg.type === 'ready') return resolve(new RemoteTokenizer(worker, msg.chatTemplate, msg.info, msg.byteTable));
         void worker.terminate();
         reject(new Error(msg.message));
       };
@@ -64,9 +69,24 @@ export class RemoteTokenizer {
 
   /** The text of `ids`, special tokens left out. */
   async decode(ids: number[]): Promise<string> {
-    const reply = await this.request({ type: 'decode', id: this.nextId++, ids });
+    if (this.byteTable) return decodeIds(this.byteTable, ids);
+    return (await this.decodeMany([ids]))[0]!;
+  }
+
+  /** A decoder for one reply's tokens, one at a time: local for a byte-level tokenizer, else a short window decoded by the thread. */
+  incremental(): IncrementalDetokenizer {
+    return this.byteTable ? new ByteLevelDetokenizer(this.byteTable) : new TailWindowDetokenizer((lists) => this.decodeMany(lists));
+  }
+
+  /** Whether decoding happens here, without the tokenizer thread. */
+  get decodesLocally(): boolean {
+    return this.byteTable !== null;
+  }
+
+  private async decodeMany(lists: number[][]): Promise<string[]> {
+    const reply = await this.request({ type: 'decode', id: this.nextId++, lists });
     if (reply.type !== 'decoded') throw new Error(`unexpected tokenizer reply ${reply.type}`);
-    return reply.text;
+    return reply.texts;
   }
 
   async release(): Promise<void> {

@@ -2,12 +2,12 @@
 // into one. Shared by the engine (which stops the model) and the chat layer (which also
 // cuts text from engines that do not).
 
-/** Index of the earliest stop sequence in `text`, or -1. */
-export function earliestStop(text: string, stops: readonly string[]): number {
+/** Index of the earliest stop sequence in `text` (starting at `from` or later), or -1. */
+export function earliestStop(text: string, stops: readonly string[], from = 0): number {
   let best = -1;
   for (const stop of stops) {
     if (!stop) continue;
-    const at = text.indexOf(stop);
+    const at = text.indexOf(stop, from);
     if (at !== -1 && (best === -1 || at < best)) best = at;
   }
   return best;

@@ -1,5 +1,6 @@
 // Messages between the engine worker and its tokenizer thread (tokenizerWorker.ts).
 import type { ChatTemplate } from './protocol.js';
+import type { ByteTable } from './byteLevelTable.js';
 
 export interface TokenizerWorkerData {
   /** A model folder or hub id, as transformers.js takes it. */
@@ -30,12 +31,19 @@ export interface TokenizerInfo {
 
 export type ToTokenizer =
   | { type: 'encode'; id: number; texts: string[] }
-  | { type: 'decode'; id: number; ids: number[] };
+  /** Each list decoded with special tokens left out. */
+  | { type: 'decode'; id: number; lists: number[][] };
 
 export type FromTokenizer =
   | { type: 'progress'; progress: TokenizerProgress }
-  | { type: 'ready'; chatTemplate: ChatTemplate | null; info: TokenizerInfo }
+  | {
+      type: 'ready';
+      chatTemplate: ChatTemplate | null;
+      info: TokenizerInfo;
+      /** For byte-level tokenizers, the table that lets the engine decode without asking (its buffers are transferred). */
+      byteTable: ByteTable | null;
+    }
   | { type: 'failed'; message: string }
   | { type: 'encoded'; id: number; ids: number[][] }
-  | { type: 'decoded'; id: number; text: string }
+  | { type: 'decoded'; id: number; texts: string[] }
   | { type: 'error'; id: number; message: string };

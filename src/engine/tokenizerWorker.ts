@@ -6,11 +6,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ChatTemplate } from './protocol.js';
 import type { FromTokenizer, ToTokenizer, TokenizerInfo, TokenizerWorkerData } from './tokenizerProtocol.js';
+import { byteLevelTable, decodeSpecOf, tableBuffers, type ByteTable } from './byteLevelTable.js';
+import { decodeIds } from './byteLevelDetokenizer.js';
 
 const port = parentPort;
 if (!port) throw new Error('tokenizerWorker must run in a worker thread');
 const data = workerData as TokenizerWorkerData;
-const send = (msg: FromTokenizer): void => port.postMessage(msg);
+const send = (msg: FromTokenizer, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
+const DECODE_OPTIONS = { skip_special_tokens: true, clean_up_tokenization_spaces: false };
 
 const { AutoTokenizer, env, LogLevel } = await import('@huggingface/transformers');
 env.cacheDir = data.cacheDir;
@@ -34,11 +37,7 @@ try {
         send({ type: 'encoded', id: msg.id, ids: msg.texts.map((t) => tokenizer.encode(t, { add_special_tokens: false })) });
       } else {
         // transformers.js refuses to decode an empty id list.
-        const text =
-          msg.ids.length === 0
-            ? ''
-            : tokenizer.decode(msg.ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false });
-        send({ type: 'decoded', id: msg.id, text });
+        send({ type: 'decoded', id: msg.id, texts: msg.lists.map((ids) => (ids.length === 0 ? '' : tokenizer.decode(ids, DECODE_OPTIONS))) });
       }
     } catch (err) {
       send({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
@@ -47,9 +46,31 @@ try {
   const info = tokenizerInfo(tokenizer);
   const chatTemplate = chatTemplateOf(tokenizer);
   if (chatTemplate) chatTemplate.specialTokens = info.specialTokens.map((t) => t.content);
-  send({ type: 'ready', chatTemplate, info });
+  const byteTable = checkedByteTable(tokenizer);
+  send({ type: 'ready', chatTemplate, info, byteTable }, byteTable ? tableBuffers(byteTable) : []);
 } catch (err) {
   send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+}
+
+/**
+ * The byte table of a byte-level tokenizer, checked against the tokenizer's own decode on a
+ * sample of ids (single ids across the vocabulary, every added token, ids past the end, and
+ * runs of single-byte tokens that split characters); null if it is not byte-level or differs.
+ */
+function checkedByteTable(tokenizer: { _tokenizerJSON?: unknown; _tokenizerConfig?: unknown; decode(ids: number[], options: typeof DECODE_OPTIONS): string }): ByteTable | null {
+  const spec = decodeSpecOf(tokenizer._tokenizerJSON, tokenizer._tokenizerConfig);
+  const table = spec && byteLevelTable(spec);
+  if (!spec || !table) return null;
+  const count = spec.vocab.length;
+  const samples: number[][] = [];
+  for (let id = 0; id < count; id += Math.max(1, Math.floor(count / 512))) samples.push([id]);
+  for (let id = 0; id < count; id++) if (spec.addedTokens.has(spec.vocab[id] ?? '')) samples.push([id, 0, id]);
+  samples.push([count], [count + 1000, 0]);
+  let seed = 1;
+  const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  for (let i = 0; i < 64; i++) samples.push(Array.from({ length: 8 }, () => next(i % 2 === 0 ? Math.min(256, count) : count)));
+  const agrees = samples.every((ids) => decodeIds(table, ids) === tokenizer.decode(ids, DECODE_OPTIONS));
+  return agrees ? table : null;
 }
 
 /** The tokenizer's default chat template: a string, or the entry named "default" of a list. */
