@@ -46,10 +46,12 @@ export function decodeSpecOf(tokenizerJson: unknown, tokenizerConfig: unknown): 
   if (!isObject(tokenizerJson) || !isObject(tokenizerJson['model'])) return null;
   const model = tokenizerJson['model'];
   if (model['type'] !== 'BPE' || !isObject(model['vocab'])) return null;
-  const vocab: (string | undefined)[] = [];
-  for (const [token, id] of Object.entries(model['vocab'])) {
-    if (!Number.isInteger(id) || (id as number) < 0) return null;
-    vocab[id as number] = token;
+  const entries = model['vocab'];
+  const vocab: (string | undefined)[] = new Array<string | undefined>(Object.keys(entries).length);
+  for (const token in entries) {
+    const id = entries[token];
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) return null;
+    vocab[id] = token;
   }
   const specialTokens = new Set<string>();
   const addedTokens = new Set<string>();
@@ -91,12 +93,12 @@ function byteLevelMode(decoder: unknown): 'top' | 'sequence' | null {
   return null;
 }
 
-/** The byte for each character of GPT-2's byte-level alphabet (bytes_to_unicode, inverted). */
-const BYTE_OF_CHAR: ReadonlyMap<number, number> = (() => {
+/** The byte of each character of GPT-2's byte-level alphabet (bytes_to_unicode, inverted); -1 for others. */
+const BYTE_OF_CHAR: Int16Array = (() => {
   const printable = (b: number): boolean => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
-  const map = new Map<number, number>();
+  const map = new Int16Array(512).fill(-1);
   let n = 0;
-  for (let b = 0; b < 256; b++) map.set(printable(b) ? b : 256 + n++, b);
+  for (let b = 0; b < 256; b++) map[printable(b) ? b : 256 + n++] = b;
   return map;
 })();
 
@@ -108,19 +110,13 @@ export function byteLevelTable(spec: DecodeSpec): ByteTable | null {
   const count = spec.vocab.length;
   const offsets = new Uint32Array(count + 2);
   const kinds = new Uint8Array(count + 1);
-  let bytes = new Uint8Array(1 << 16);
-  let used = 0;
-  const append = (piece: ArrayLike<number>): void => {
-    if (used + piece.length > bytes.length) {
-      const grown = new Uint8Array(Math.max(bytes.length * 2, used + piece.length));
-      grown.set(bytes.subarray(0, used));
-      bytes = grown;
-    }
-    bytes.set(piece, used);
-    used += piece.length;
-  };
+  // A byte per UTF-16 unit at most when spelled, three when shown as written.
+  let capacity = 0;
+  for (let i = 0; i <= count; i++) capacity += 3 * ((i < count ? spec.vocab[i] : undefined) ?? spec.unkToken ?? '').length;
+  const bytes = new Uint8Array(capacity);
   const encoder = new TextEncoder();
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let used = 0;
   for (let i = 0; i <= count; i++) {
     // What decode looks each id up as: its token, else the unk token (ids past the end too).
     const token = (i < count ? spec.vocab[i] : undefined) ?? spec.unkToken;
@@ -128,22 +124,33 @@ export function byteLevelTable(spec: DecodeSpec): ByteTable | null {
     if (token === null || spec.specialTokens.has(token)) kind = PIECE_NONE;
     else if (mode === 'top' && spec.addedTokens.has(token)) {
       kind = PIECE_TEXT;
-      const utf8 = encoder.encode(token);
+      const written = encoder.encodeInto(token, bytes.subarray(used)).written;
       // A lone surrogate would not survive the trip through UTF-8.
-      if (decoder.decode(utf8) !== token) return null;
-      append(utf8);
-    } else append(spellBytes(token));
+      if (decoder.decode(bytes.subarray(used, used + written)) !== token) return null;
+      used += written;
+    } else used = spellBytes(token, bytes, used);
     kinds[i] = kind;
     offsets[i + 1] = used;
   }
   return { offsets, kinds, bytes: bytes.slice(0, used) };
 }
 
-/** A token's bytes: each character's byte; one outside the alphabet gives 0, as transformers.js's Uint8Array conversion does. */
-function spellBytes(token: string): number[] {
-  const out: number[] = [];
-  for (const ch of token) out.push(BYTE_OF_CHAR.get(ch.codePointAt(0)!) ?? 0);
-  return out;
+/**
+ * Writes a token's bytes at `at` and returns where they end: each character's byte, and 0
+ * for a character outside the alphabet (as transformers.js's Uint8Array conversion gives).
+ */
+function spellBytes(token: string, out: Uint8Array, at: number): number {
+  for (let k = 0; k < token.length; k++) {
+    const unit = token.charCodeAt(k);
+    // A surrogate pair is one character, outside the alphabet.
+    if (unit >= 0xd800 && unit <= 0xdbff && k + 1 < token.length) {
+      const low = token.charCodeAt(k + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) k++;
+    }
+    const byte = unit < BYTE_OF_CHAR.length ? BYTE_OF_CHAR[unit]! : -1;
+    out[at++] = byte < 0 ? 0 : byte;
+  }
+  return at;
 }
 
 /** The buffers to transfer when the table moves to another thread. */
