@@ -120,6 +120,13 @@ describe('byte-level table', () => {
     assert.equal(decodeIds(table, [euro[0]!, 50257, euro[1]!, euro[2]!]), '\uFFFD<tool>\uFFFD\uFFFD');
   });
 
+  test('a character outside the byte alphabet decodes as a 0 byte, as transformers.js does', async () => {
+    const t = await loadTokenizer(await gpt2Variant(path.join(scratch, 'outside'), false));
+    const table = tableOf(t);
+    assert.equal(t.decode([50260, 50261]), 'a\u0000b\u0000');
+    assert.equal(decodeIds(table, [50260, 50261]), 'a\u0000b\u0000');
+  });
+
   test('a tokenizer whose decoding is not byte-level has no table', async () => {
     for (const decoder of Object.keys(METASPACE_DECODERS) as (keyof typeof METASPACE_DECODERS)[]) {
       const t = await loadTokenizer(await sentencePieceTokenizer(path.join(scratch, `sp-${decoder}`), decoder));

@@ -44,7 +44,8 @@ const added = (id: number, content: string, special: boolean) => ({
 
 /**
  * GPT-2's tokenizer with added tokens that are not special (shown as written, one with
- * non-ASCII text), one more special one, a vocabulary token listed as an
+ * non-ASCII text), one more special one, vocabulary entries with characters outside the
+ * byte alphabet, a vocabulary token listed as an
  * additional_special_tokens (so decode drops it), and, with `wrapped`, the ByteLevel decoder
  * inside a Sequence.
  */
@@ -57,6 +58,10 @@ export async function gpt2Variant(dir: string, wrapped: boolean): Promise<string
     added(50258, 'naïve ☕', false),
     added(50259, '<|sep|>', true),
   ];
+  // Characters outside the byte alphabet (a surrogate pair among them), which decode spells as 0 bytes.
+  const vocab = (json['model'] as { vocab: Record<string, number> }).vocab;
+  vocab['a😀b'] = 50260;
+  vocab['中'] = 50261;
   if (wrapped) json['decoder'] = { type: 'Sequence', decoders: [json['decoder']] };
   config['additional_special_tokens'] = ['<|sep|>', 'Ġthe'];
   return writeFolder(dir, json, config);
