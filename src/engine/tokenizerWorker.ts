@@ -55,7 +55,8 @@ try {
 /**
  * The byte table of a byte-level tokenizer, checked against the tokenizer's own decode on a
  * sample of ids (single ids across the vocabulary, every added token, ids past the end, and
- * runs of single-byte tokens that split characters); null if it is not byte-level or differs.
+ * runs of single-byte tokens that split characters). Null if it is not byte-level or differs
+ * (a transformers.js that decodes otherwise): replies then decode through this thread.
  */
 function checkedByteTable(tokenizer: { _tokenizerJSON?: unknown; _tokenizerConfig?: unknown; decode(ids: number[], options: typeof DECODE_OPTIONS): string }): ByteTable | null {
   const spec = decodeSpecOf(tokenizer._tokenizerJSON, tokenizer._tokenizerConfig);
@@ -67,10 +68,14 @@ function checkedByteTable(tokenizer: { _tokenizerJSON?: unknown; _tokenizerConfi
   for (let id = 0; id < count; id++) if (spec.addedTokens.has(spec.vocab[id] ?? '')) samples.push([id, 0, id]);
   samples.push([count], [count + 1000, 0]);
   let seed = 1;
-  const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const next = (n: number): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+  // Byte-level vocabularies start with the 256 single bytes: runs of them split characters.
   for (let i = 0; i < 64; i++) samples.push(Array.from({ length: 8 }, () => next(i % 2 === 0 ? Math.min(256, count) : count)));
-  const agrees = samples.every((ids) => decodeIds(table, ids) === tokenizer.decode(ids, DECODE_OPTIONS));
-  return agrees ? table : null;
+  try {
+    return samples.every((ids) => decodeIds(table, ids) === tokenizer.decode(ids, DECODE_OPTIONS)) ? table : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The tokenizer's default chat template: a string, or the entry named "default" of a list. */
