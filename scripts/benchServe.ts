@@ -54,8 +54,9 @@ const loadAtStart = load();
 log('in-process engine…');
 const engine = createEngine({ cacheDir, prefixCache: false });
 const inProcess: Run[] = [];
+let threading: unknown = null;
 try {
-  await engine.load(modelDir, { dtype: 'fp32', offline: true });
+  threading = (await engine.load(modelDir, { dtype: 'fp32', offline: true })).threading ?? null;
   const params = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: TOKENS, minNewTokens: TOKENS, seed: null };
   for (let r = 0; r < ROUNDS; r++) {
     let done: Extract<GenerateEvent, { type: 'done' }> | null = null;
@@ -114,7 +115,7 @@ const result = {
   rounds: ROUNDS,
   parallel: 4,
   loadAverage: { start: loadAtStart, end: load() },
-  inProcess: { decodeTokS: round(inProcessTokS), ttftMs: round(median(inProcess.map((x) => x.ttftMs))) },
+  inProcess: { decodeTokS: round(inProcessTokS), ttftMs: round(median(inProcess.map((x) => x.ttftMs))), threading },
   levels,
   targets: {
     singleClientRatio: { value: round(httpTokS / inProcessTokS, 3), target: '>= 0.95' },
