@@ -27,7 +27,8 @@ after(async () => {
   cleanup();
   await engine.dispose();
   longLlama.remove();
-  await rm(dirs.root, { recursive: true, force: true });
+  // The session saved on /exit may still be writing into the folder.
+  await rm(dirs.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 test('Qwen2: the persona is the system message, the reply shows no special tokens, /context shows the window', async () => {
