@@ -16,6 +16,11 @@ import { RoutingEngineClient } from '../src/engine/remote/routingEngineClient.js
 import { canonicalModelRef } from '../src/engine/modelRefs.js';
 import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
 import { startServe, type ServeProcess } from './helpers/serveProcess.js';
+import { AutoTokenizer } from '@huggingface/transformers';
+import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
+import { addUser, appendReply, emptyConversation, setPersona } from '../src/session/conversation.js';
+import { formatFor } from '../src/session/promptFormat.js';
+import { newSession } from '../src/session/sessionStore.js';
 
 const KEY = 'endpoint-test-key';
 let serve: ServeProcess;
@@ -65,7 +70,7 @@ test('the remote engine against parley serve: context from max_model_len, exact 
   const engine = new RemoteEngineClient({ url: serve.baseURL, apiKey: KEY });
   const info = await engine.load('tiny-random', { dtype: 'fp32', offline: false });
   assert.equal(info.contextLength, 1024);
-  assert.deepEqual(info.endpoint, { url: serve.baseURL, name: 'tiny-random', contextFrom: 'server', tokenCounts: 'server' });
+  assert.deepEqual(info.endpoint, { url: serve.baseURL, name: 'tiny-random', contextFrom: 'server', tokenCounts: 'server', windowCounts: 'messages' });
   const [ids] = await engine.tokenize(['Hello there, world']);
   assert.deepEqual(await engine.countTokens(['Hello there, world', '']), [ids!.length, 0]);
 
@@ -89,6 +94,39 @@ test('the remote engine against parley serve: context from max_model_len, exact 
   await assert.rejects(engine.load('no-such-model', { dtype: 'fp32', offline: false }), (e: unknown) => e instanceof EngineError && /has no model "no-such-model" \(it serves: tiny-random\)/.test(e.message));
   const noKey = new RemoteEngineClient({ url: serve.baseURL, apiKey: null });
   await assert.rejects(noKey.load('tiny-random', { dtype: 'fp32', offline: false }), /answered 401/);
+});
+
+test('an instruct model behind --endpoint gets its own chat template: the server counts and prompts the window\'s messages', async () => {
+  const folder = path.join(REPO_ROOT, 'test', 'fixtures', 'hf-qwen2-tiny');
+  const qwen = await startServe(['--model', folder, '--offline'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
+  try {
+    const engine = new RemoteEngineClient({ url: qwen.baseURL, apiKey: null });
+    const info = await engine.load('hf-qwen2-tiny', { dtype: 'fp32', offline: false });
+    assert.equal(info.hasChatTemplate, false, 'the client renders no template of its own');
+    assert.equal(info.endpoint?.windowCounts, 'messages');
+    let c = setPersona(emptyConversation(), 'Be brief.');
+    c = appendReply(addUser(c, 'Hi'), 'Hello!');
+    c = addUser(c, 'How are you?');
+    const session = { ...newSession('qwen'), conversation: c };
+    let result: ChatTurnResult | null = null;
+    for await (const e of chatTurn({ engine, session, params: { ...greedy, maxNewTokens: 4 }, format: formatFor(info) })) if (e.type === 'done') result = e.result;
+    assert.ok(result && result.reason !== 'error', result?.error);
+    const tokenizer = await AutoTokenizer.from_pretrained(folder);
+    const messages = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello!' },
+      { role: 'user', content: 'How are you?' },
+    ];
+    const templated = tokenizer.encode(tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false }) as string).length;
+    // The server prompted the model with its ChatML, not Parley's "User: …" transcript…
+    assert.equal(result.reply?.meta?.promptTokens, templated);
+    // …and the window was counted the same way.
+    assert.equal(result.window?.promptTokens, templated);
+    assert.notEqual(templated, tokenizer.encode(result.window!.prompt).length);
+  } finally {
+    await qwen.stop();
+  }
 });
 
 /** A server that lists a model without a context length, has no /tokenize, and stalls after its first chunk. */

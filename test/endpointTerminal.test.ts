@@ -85,7 +85,8 @@ test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, an
   pane.typeLine('y');
   await pane.waitFor(new RegExp(`Resumed session remote-saved[\\s\\S]*${label.source}`));
   pane.typeLine('/context');
-  await pane.waitFor(/Token counts: the server's tokenizer \(POST \/tokenize\)\. Context length: as the server reports it\./);
+  // The line wraps at the pane's width: any run of spaces may be a line break.
+  await pane.waitFor(/Token\s+counts:\s+the\s+server's,\s+of\s+the\s+window's\s+messages\s+through\s+its\s+own\s+chat\s+template\s+\(POST\s+\/tokenize\)\.\s+Context\s+length:\s+as\s+the\s+server\s+reports\s+it\./);
   pane.typeLine('/exit');
 
   const file = path.join(env.PARLEY_SESSIONS_DIR, 'remote-saved.json');

@@ -30,6 +30,14 @@ test('the status bar shows the server a remote model runs on instead of a dtype'
   assert.match(line, /Qwen\/Qwen2\.5-7B-Instruct on gpu-box:8000/);
   assert.doesNotMatch(line, /fp32|q8|fp16/);
 
+  // /context shows the messages the server gets, not a prompt text it never sees.
+  await chat.send('hello there');
+  await chat.waitFor('hi');
+  await chat.send('/context');
+  await chat.waitFor("The window as sent to gpu-box:8000: 3 messages, which the server formats with the model's chat template:");
+  await chat.waitFor('[user] hello there');
+  await chat.waitFor('[assistant] hi');
+
   // Back to a local model: its dtype again.
   await chat.send('/model gpt2');
   await waitUntil(() => statusLine(chat.frame()), (s) => s.includes('gpt2 fp32'), 3000, 'the local model with its dtype');

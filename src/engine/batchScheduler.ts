@@ -7,7 +7,7 @@ import type { FromWorker, GenerateParams } from './protocol.js';
 import type { LoadedModel } from './modelLoader.js';
 import { BatchDecoder } from './batchDecoder.js';
 import { PREFILL_CHUNK } from './decoderSession.js';
-import { checkLimit } from './contextLimit.js';
+import { checkLimit, replyTokens } from './contextLimit.js';
 import { commonPrefixLength } from './prefixCache.js';
 import { ReplyText } from './replyText.js';
 import { specialStopIds } from './stopSequences.js';
@@ -177,8 +177,9 @@ export class BatchScheduler {
         const seed = tokenizer.info.bos?.id ?? info.eosTokenIds[0];
         if (seed !== undefined) promptIds = [seed];
       }
-      const limitError = checkLimit(promptIds.length, w.params.maxNewTokens, info.contextLength);
-      if (limitError) return this.done(w.id, 'error', { ...base, promptTokens: promptIds.length }, limitError);
+      const params = { ...w.params, maxNewTokens: replyTokens(promptIds.length, w.params.maxNewTokens, info.contextLength, w.params.fitToContext) };
+      const limitError = checkLimit(promptIds.length, params.maxNewTokens, info.contextLength);
+      if (limitError) return this.done(w.id, 'error', { ...base, promptTokens: promptIds.length }, limitError, 'over-limit');
       const picked = this.pickSlot(promptIds, admitted.map((a) => a.s.slot));
       const slot = picked.slot;
       // A format that rewrites earlier text as turns are added gets a fresh prefill.
@@ -186,7 +187,7 @@ export class BatchScheduler {
       this.parked[slot] = [];
       const s: Sequence = {
         id: w.id,
-        params: w.params,
+        params,
         slot,
         promptIds,
         reusedTokens: reused,
@@ -341,6 +342,7 @@ export class BatchScheduler {
     reason: DoneReason,
     stats: { promptTokens: number; generated: number; ttftMs: number; tokensPerSecond: number; text: string; reusedTokens?: number },
     error?: string,
+    errorCode?: 'over-limit',
   ): void {
     this.send({
       type: 'done',
@@ -353,6 +355,7 @@ export class BatchScheduler {
       ...(stats.reusedTokens !== undefined ? { reusedTokens: stats.reusedTokens } : {}),
       text: stats.text,
       ...(error ? { error } : {}),
+      ...(errorCode ? { errorCode } : {}),
     });
   }
 }
