@@ -47,7 +47,7 @@ test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, an
     'remote',
   ]);
   const port = new URL(serve.baseURL).port;
-  const label = new RegExp(`Model tiny-random@127\\.0\\.0\\.1:${port} ready \\(fp32, 1024 tokens of context\\)`);
+  const label = new RegExp(`Model tiny-random on 127\\.0\\.0\\.1:${port} ready \\(1024 tokens of context\\)`);
   pane = new TmuxPane({ columns: 110, rows: 45, name: 'endpoint' });
   pane.typeLine(command);
   await pane.waitFor(label);
@@ -58,10 +58,12 @@ test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, an
   pane.key('Escape');
   await pane.waitFor(/\(interrupted\)/);
   const until = Date.now() + 10_000;
-  while (!serve.stderr().includes('POST /v1/completions 200 (client gone)')) {
+  while (!serve.stderr().includes('POST /v1/chat/completions 200 (client gone)')) {
     if (Date.now() > until) assert.fail(`the server never saw the client go:\n${serve.stderr()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  // The chat goes as messages, never as a raw prompt.
+  assert.ok(!serve.stderr().includes('POST /v1/completions'), serve.stderr());
 
   pane.typeLine('/max-tokens 16');
   await pane.waitFor(/max tokens set to 16|16 for this session/i);

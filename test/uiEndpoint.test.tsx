@@ -25,7 +25,7 @@ const statusLine = (frame: string): string => frame.split('\n').filter((l) => l.
 test('the status bar shows the server a remote model runs on instead of a dtype', async () => {
   const engine = new EndpointFakeEngine({ delayMs: 1, contextLength: 4096, fallback: { tokens: [' hi'] } });
   const chat = await startChat({ engineClient: engine, flags: { model: 'endpoint:Qwen/Qwen2.5-7B-Instruct' } });
-  await chat.waitFor('ready (on gpu-box:8000, 4096 tokens of context)');
+  await chat.waitFor('Model Qwen/Qwen2.5-7B-Instruct on gpu-box:8000 ready (4096 tokens of context).');
   const line = await waitUntil(() => statusLine(chat.frame()), (s) => s.includes('gpu-box'), 3000, 'the host in the status bar');
   assert.match(line, /Qwen\/Qwen2\.5-7B-Instruct on gpu-box:8000/);
   assert.doesNotMatch(line, /fp32|q8|fp16/);

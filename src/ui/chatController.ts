@@ -418,8 +418,11 @@ export class ChatController implements ChatModel {
     if (how === 'restarted') {
       this.notice(`The engine is back: model ${modelLabel(ref)} ready.`);
     } else {
-      const where = model.endpoint ? `on ${new URL(model.endpoint.url).host}` : model.dtype;
-      this.notice(`Model ${modelLabel(ref)} ready (${where}, ${model.contextLength} tokens of context).`);
+      // A server's model has no dtype here: where it runs is what is true of it.
+      const what = model.endpoint
+        ? `Model ${model.endpoint.name} on ${new URL(model.endpoint.url).host} ready (${model.contextLength} tokens of context).`
+        : `Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`;
+      this.notice(what);
       if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
       if (model.graph && !model.graph.converted) this.notice(`Running ${model.graph.note}.`, 'warning');
       else if (model.graph?.convertedNow) this.notice(`Runs on ${model.graph.note}.`);
