@@ -3,6 +3,7 @@
 // steps), then runs one decode step of every active sequence as a single batch. A sequence
 // that ends parks its slot with the token ids its cache holds, so a client that resends a
 // growing conversation has its prefix reused (the prefix cache of the batched path).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FromWorker, GenerateParams } from './protocol.js';
 import type { LoadedModel } from './modelLoader.js';
 import { BatchDecoder } from './batchDecoder.js';
@@ -12,6 +13,9 @@ import { commonPrefixLength } from './prefixCache.js';
 import { ReplyText } from './replyText.js';
 import { specialStopIds } from './stopSequences.js';
 import { createRng, sampleNextToken } from './sampling.js';
+
+/** How long an idle scheduler waits for more requests before the first prefill. */
+export const ADMISSION_GATHER_MS = 5;
 
 interface Waiting {
   id: number;
@@ -109,6 +113,10 @@ export class BatchScheduler {
   }
 
   private async loop(): Promise<void> {
+    // Clients that start together reach the worker a few milliseconds apart (HTTP parsing, the
+    // token count): waiting that long lets their prefills share one pass instead of queueing
+    // one behind another, which is most of the first token's wait with several clients.
+    await sleep(ADMISSION_GATHER_MS);
     while (this.waiting.length > 0 || this.active.length > 0) {
       // Requests that arrived during a prefill are admitted before the next step: a decode
       // step would only delay their first token.

@@ -13,6 +13,8 @@ import { type GraphChoice, prepareGraph } from './convertedGraph.js';
 import { ensureHubModel } from '../hub/ensureHubModel.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
 import { isRepoId } from '../hub/modelCache.js';
+import { startCpuProbe } from './cpuProbe.js';
+import { type MachineLoad, shouldSpin, spinningFromEnv, spinningReason, threadingOptions } from './threading.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {
@@ -32,26 +34,28 @@ export interface LoadedModel {
 }
 
 /**
- * onnxruntime's intra-op threads spin between ops by default. On two cores that spinning
- * starves everything else the engine needs a core for: V8's GC helper threads (a decode
- * step at long context allocates tens of MB of present tensors, so a GC runs nearly every
- * token) and any other process. Without it decode was about 1.6x faster at context 16 and
- * 896 on a shared 2-core machine, and GC time per token halved.
+ * The session options: spinning as threading.ts decides from the machine's load (PARLEY_SPIN
+ * forces it), or the benchmarks' override PARLEY_ORT_THREADING ("threads=1,spin=1,spin_us=100"),
+ * which times other threading choices in the full pipeline.
  */
-const DECODE_SESSION_OPTIONS = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
-
-/**
- * The session options, or the benchmarks' override PARLEY_ORT_THREADING
- * ("threads=1,spin=1,spin_us=100"), which times other threading choices in the full pipeline.
- */
-export function decodeSessionOptions(env: Readonly<Record<string, string | undefined>> = process.env): Record<string, unknown> {
+export function decodeSessionOptions(
+  env: Readonly<Record<string, string | undefined>>,
+  machine: MachineLoad,
+): { options: Record<string, unknown>; threading: { spinning: boolean; why: string } } {
   const override = env['PARLEY_ORT_THREADING'];
-  if (!override) return DECODE_SESSION_OPTIONS;
+  if (!override) {
+    const choice = spinningFromEnv(env['PARLEY_SPIN']);
+    const spinning = shouldSpin(choice, machine);
+    return { options: threadingOptions(spinning), threading: { spinning, why: spinningReason(choice, machine, spinning) } };
+  }
   const fields = new Map(override.split(',').map((kv) => kv.split('=') as [string, string]));
   const intra: Record<string, string> = { allow_spinning: fields.get('spin') ?? '0' };
   if (fields.has('spin_us')) intra['spin_duration_us'] = fields.get('spin_us')!;
   const threads = Number(fields.get('threads') ?? 0);
-  return { ...(threads > 0 ? { intraOpNumThreads: threads } : {}), extra: { session: { intra_op: intra } } };
+  return {
+    options: { ...(threads > 0 ? { intraOpNumThreads: threads } : {}), extra: { session: { intra_op: intra } } },
+    threading: { spinning: intra['allow_spinning'] === '1', why: `PARLEY_ORT_THREADING=${override}` },
+  };
 }
 
 export { onnxFileFor } from './modelFiles.js';
@@ -76,6 +80,7 @@ export async function loadModel(
   const label = options.label ?? ref;
   // A GPT-2 export runs on Parley's graph converted from it when it can (the dtype asked for
   // is then built from the fp32 file); otherwise the folder's own file for the dtype.
+  const cpu = startCpuProbe();
   const choice = await chooseGraph(source.path, options, onProgress);
   const dtype = choice?.folder ? options.dtype : checkFolder(source.path, options);
 
@@ -95,11 +100,12 @@ export async function loadModel(
     if (refusal !== null) throw new LoadError('unsupported', `${label}: Parley cannot run this model: ${refusal}`);
     tokenizer = await RemoteTokenizer.load({ ref, offline: true, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
+    const sessionOptions = decodeSessionOptions(process.env, await cpu.finish());
     const model = await AutoModelForCausalLM.from_pretrained(choice?.folder ?? ref, {
       ...hubOptions,
       dtype,
       device: 'cpu',
-      session_options: decodeSessionOptions(),
+      session_options: sessionOptions.options,
     });
     const sessions = (model as unknown as { sessions: Record<string, ort.InferenceSession> }).sessions;
     const session = sessions['model'] ?? sessions['decoder_model_merged'];
@@ -120,6 +126,7 @@ export async function loadModel(
       randomWeights: config['parley_random_weights'] === true,
       bosToken: tokenizerInfo.addsBos && tokenizerInfo.bos ? tokenizerInfo.bos.content : null,
       ...(choice ? { graph: choice.info } : {}),
+      threading: sessionOptions.threading,
     };
     return {
       info,

@@ -244,7 +244,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
     },
 
     showStats() {
-      notice(formatStats(chat.session.conversation, chat.engine.model?.graph));
+      notice(formatStats(chat.session.conversation, chat.engine.model?.graph, chat.engine.model?.threading));
     },
 
     showSettings() {

@@ -5,8 +5,11 @@ import type { SessionListEntry } from '../../session/sessionStore.js';
 import type { Conversation, ReplyMeta } from '../../session/types.js';
 import { formatAge, formatBytes, formatDuration } from '../format.js';
 
-export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo): string {
-  const graphLine = graph ? [`Graph: ${graph.note}.`] : [];
+export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo, threading?: { spinning: boolean; why: string }): string {
+  const graphLine = [
+    ...(graph ? [`Graph: ${graph.note}.`] : []),
+    ...(threading ? [`Threads: onnxruntime ${threading.spinning ? 'spins' : 'does not spin'} between parallel work (${threading.why}).`] : []),
+  ];
   const replies = conversation.turns.flatMap((t) => (t.role === 'assistant' && t.meta ? [t.meta] : []));
   const last: ReplyMeta | undefined = replies.at(-1);
   if (!last) return ['No replies yet.', ...graphLine].join('\n');
