@@ -212,6 +212,8 @@ test('parley --endpoint -p sends the prompt as a user message to /v1/chat/comple
       { role: 'user', content: 'Hello there' },
     ]);
     assert.ok(!vllm.posted.some((p) => p.route === '/v1/completions'));
+    // The window was counted as the server will prompt it: its messages, through the routing engine the CLI uses.
+    assert.ok(vllm.posted.some((p) => p.route === '/tokenize' && JSON.stringify(p.body['messages']) === JSON.stringify(chat[0]!.body['messages'])));
   } finally {
     await rm(root, { recursive: true, force: true });
   }

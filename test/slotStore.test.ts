@@ -2,6 +2,7 @@
 // and shrinks again once only short ones run, keeping what every slot still holds.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import os from 'node:os';
 import { SlotStore } from '../src/engine/slotStore.js';
 import { ROW_CAPACITY_STEP } from '../src/engine/kvCache.js';
@@ -42,6 +43,25 @@ test('the slot store grows and shrinks with the need, keeping the first position
   assert.equal(store.capacity, ROW_CAPACITY_STEP);
   assert.equal(at(store, 2, 1, 49)[0], 2 * 1000 + 100 + 49);
   assert.throws(() => store.fit(1025, 0), /exceed the model's 1024/);
+});
+
+test('property: any run of fits keeps, in every slot, the first positions asked for that both layouts hold', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 300 })), { minLength: 1, maxLength: 12 }), (steps) => {
+      const store = new SlotStore(['k'], 2, 2, 3, 300);
+      for (const [needed, keep] of steps) {
+        const old = store.capacity;
+        fill(store, old);
+        store.fit(needed, keep);
+        const kept = Math.min(keep, old, store.capacity);
+        if (store.capacity < needed) return false;
+        for (let slot = 0; slot < 3; slot++)
+          for (let h = 0; h < 2; h++)
+            for (const p of [0, kept >> 1, kept - 1]) if (p >= 0 && p < kept && at(store, slot, h, p)[0] !== slot * 1000 + h * 100 + p) return false;
+      }
+      return true;
+    }),
+  );
 });
 
 let model: LoadedModel;
