@@ -1,10 +1,11 @@
-// Which part of a conversation fits in the model's context, and the prompt for it.
+// Which part of a conversation fits in the model's context, and the prompt for it (as text,
+// and as messages for an engine that formats them itself, a server's chat template).
 //
 // Rules:
 // - budget = contextLength − maxNewTokens; the prompt never exceeds it, counted with the
-//   model's tokenizer on the final rendered text (BPE counts of parts do not add up
-//   exactly, and a chat template renders a window as a whole, so part counts only guide
-//   the choice and the whole prompt is the judge);
+//   model's tokenizer on the final rendered text, or as the engine counts the messages
+//   (countWindow) (BPE counts of parts do not add up exactly, and a chat template renders a
+//   window as a whole, so part counts only guide the choice and the whole prompt is the judge);
 // - the newest user message is always in; a message too long on its own is cut from its
 //   start behind a visible marker; the persona is kept whenever it fits beside that message
 //   (the message keeping at least a quarter of the budget);
