@@ -139,6 +139,9 @@ async function stallingServer(): Promise<{ server: Server; url: string }> {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`data: ${JSON.stringify({ id: 'c', object: 'text_completion', created: 0, model: 'stall', choices: [{ index: 0, text: ' hi', finish_reason: null }] })}\n\n`);
       // …and then nothing.
+    } else if (req.url === '/v1/chat/completions') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'stall', choices: [{ index: 0, delta: { content: ' hi' }, finish_reason: null }] })}\n\n`);
     } else {
       res.writeHead(404);
       res.end();
@@ -166,6 +169,11 @@ test('a server without /tokenize or a context length: estimates, --context or th
     assert.equal(done.reason, 'error');
     assert.match(done.error!, /sent nothing for 0\.3 s/);
     assert.equal(text, 'hi'.padStart(3));
+    // A chat turn's stream times out alike.
+    const chat = await collect(engine.generate('User: x\nAssistant:', greedy, { messages: [{ role: 'user', content: 'x' }] }));
+    assert.equal(chat.done.reason, 'error');
+    assert.match(chat.done.error!, /sent nothing for 0\.3 s/);
+    assert.equal(chat.text, ' hi');
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

@@ -39,7 +39,7 @@ const REPLY = ['Hello', ' from', ' the', ' stub'];
 
 /** vLLM's /tokenize (`{model, prompt}` and `{model, messages}`), or llama.cpp's (`{content}` only). */
 /** `baseModel`: no chat template, so chats and message counts get vLLM's 400. */
-async function startStub(tokenize: 'vllm' | 'llamacpp', contextLength: number, baseModel = false): Promise<Stub> {
+async function startStub(tokenize: 'vllm' | 'llamacpp', contextLength: number, baseModel = false, replyTokens = REPLY): Promise<Stub> {
   const posted: Posted[] = [];
   const app = Fastify({ logger: false });
   app.addHook('preHandler', async (request) => {
@@ -60,9 +60,9 @@ async function startStub(tokenize: 'vllm' | 'llamacpp', contextLength: number, b
     const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'stub-instruct' };
     const chunks = [
       { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
-      ...REPLY.map((t) => ({ ...base, choices: [{ index: 0, delta: { content: t }, finish_reason: null }] })),
+      ...replyTokens.map((t) => ({ ...base, choices: [{ index: 0, delta: { content: t }, finish_reason: null }] })),
       { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
-      { ...base, choices: [], usage: { prompt_tokens: 42, completion_tokens: REPLY.length, total_tokens: 42 + REPLY.length } },
+      { ...base, choices: [], usage: { prompt_tokens: 42, completion_tokens: replyTokens.length, total_tokens: 42 + replyTokens.length } },
     ];
     return reply.type('text/event-stream').send(sse(chunks));
   });
@@ -239,5 +239,18 @@ test('a base model the server has no chat template for: the chat turn falls back
     assert.deepEqual(base.posted.filter((p) => p.route.startsWith('/v1/')).map((p) => p.route), ['/v1/completions']);
   } finally {
     await base.app.close();
+  }
+});
+
+test('stops are cut on this side too: a chat reply that runs into the next turn ends there', async () => {
+  const chatty = await startStub('vllm', 4096, false, ['Sure', '.', '\nUser', ': and', ' more']);
+  try {
+    const engine = new RemoteEngineClient({ url: chatty.url, apiKey: null });
+    await engine.load('stub-instruct', { dtype: 'fp32', offline: false });
+    const result = await turn(engine, conversation(0, 0));
+    assert.equal(result.reason, 'stop');
+    assert.equal(result.reply?.text, 'Sure.');
+  } finally {
+    await chatty.app.close();
   }
 });
