@@ -249,6 +249,7 @@ test('SIGTERM while a reply streams: the server stops and exits 0', async () => 
   assert.equal(await own.exited, 0);
   await reading;
   assert.match(own.stderr(), /SIGTERM: stopping/);
+  assert.equal(own.stderr().split('SIGTERM: stopping').length - 1, 1, 'a repeated signal while stopping is ignored');
 });
 
 test('requests that arrive while others stream join them: their tokens interleave, up to --parallel at once', async () => {
