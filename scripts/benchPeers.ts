@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MODEL_GENERATOR_VERSION, generatedParams } from '../src/graph/makeModelFolder.js';
+import { MODEL_GENERATOR_VERSION, type PeakedScales, generatedParams } from '../src/graph/makeModelFolder.js';
 import type { Dtype } from '../src/engine/protocol.js';
 import { createEngine } from '../src/engine/workerEngineClient.js';
 import { prepareGraph } from '../src/engine/convertedGraph.js';
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     dtypes: { type: 'string', default: 'fp32,q8,q4' },
     contexts: { type: 'string', default: '16,512,896' },
     'skip-check': { type: 'boolean', default: false },
+    'check-only': { type: 'boolean', default: false },
     'hub-style': { type: 'string' },
     poll: { type: 'string' },
   },
@@ -39,11 +40,14 @@ const dtypes = values.dtypes.split(',') as Dtype[];
 const contexts = values.contexts.split(',').map(Number);
 const NEW_TOKENS = 128;
 const GSMALL = { layers: 12, heads: 12, embd: 768, positions: 1024, seed: 1 };
-const PEAKED = { layers: 4, heads: 4, embd: 256, positions: 1024, seed: 7, peaked: true };
+// Sharp enough that no greedy choice flips on rounding, with blocks strong enough that the text
+// varies (a tied head on a merely peaked embedding repeats the prompt's last token forever).
+const PEAKED = { layers: 4, heads: 4, embd: 256, positions: 1024, seed: 7, peaked: { embedding: 5, mlpOutput: 40 } };
+const PEAKED_NAME = `gpt2-peaked-e${PEAKED.peaked.embedding}-m${PEAKED.peaked.mlpOutput}`;
 const uptime = (): string => execFileSync('uptime').toString().trim();
 
 /** GGUF of a generated model, cached beside the model folders and named by its options. */
-async function gguf(name: string, options: typeof GSMALL & { peaked?: boolean }, type: GgufType, tokenizerFolder: string): Promise<string> {
+async function gguf(name: string, options: typeof GSMALL & { peaked?: PeakedScales }, type: GgufType, tokenizerFolder: string): Promise<string> {
   const dir = path.join(REPO_ROOT, '.cache', 'peers', 'gguf');
   const file = path.join(dir, `${name}-v${MODEL_GENERATOR_VERSION}-${type}.gguf`);
   if (existsSync(file)) return file;
@@ -57,8 +61,8 @@ async function gguf(name: string, options: typeof GSMALL & { peaked?: boolean },
 }
 
 async function checkGreedy(peer: Awaited<ReturnType<typeof ensureLlamaCpp>>): Promise<{ equal: boolean; parley: string; llama: string }> {
-  const folder = await cachedModelDir('gpt2-peaked-random', { ...PEAKED, q8: false });
-  const file = await gguf('gpt2-peaked-random', PEAKED, 'F32', folder);
+  const folder = await cachedModelDir(PEAKED_NAME, { ...PEAKED, q8: false });
+  const file = await gguf(PEAKED_NAME, PEAKED, 'F32', folder);
   const prompt = 'The quick brown fox jumps over the lazy dog';
   const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-peer-check-'));
   const engine = createEngine({ cacheDir, prefixCache: false });
@@ -108,6 +112,7 @@ const peer = await ensureLlamaCpp(path.join(REPO_ROOT, '.cache'));
 log(`llama.cpp ${peer.commit.slice(0, 12)} (from ${'node-llama-cpp@3.21.1'}), built with GGML_NATIVE`);
 const check = values['skip-check'] ? null : await checkGreedy(peer);
 if (check) log(`greedy check (peaked model, F32 vs fp32, 32 tokens): ${check.equal ? 'same text' : 'DIFFERENT'}\n  parley: ${JSON.stringify(check.parley)}\n  llama:  ${JSON.stringify(check.llama)}`);
+if (values['check-only']) process.exit(check?.equal ? 0 : 1);
 
 const dir = await gpt2SmallDir(true);
 const files: Record<string, string> = {};

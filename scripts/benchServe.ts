@@ -4,6 +4,7 @@
 // decode rate against the in-process worker engine's on the same prompts). Prints one JSON
 // line last.
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import OpenAI from 'openai';
@@ -14,9 +15,9 @@ import { startServe } from '../test/helpers/serveProcess.js';
 import { log, median, round } from './benchStats.js';
 
 const TOKENS = 64;
+const SETTLE_MS = 2500;
 /** Rounds per level: p95 of a handful of samples is their maximum, so the small levels get more. */
 const ROUNDS: Record<number, number> = { 1: 8, 4: 6, 16: 2 };
-const IN_PROCESS_ROUNDS = 5;
 const prompt = (client: number, round: number): string => `Client ${client}, round ${round}:${' hello'.repeat(12)}`;
 
 interface Run {
@@ -53,20 +54,17 @@ const load = (): number[] => os.loadavg().map((x) => round(x, 2));
 const loadAtStart = load();
 
 // In process: the worker engine the server uses, without HTTP, batching or the prefix cache.
+// It stays loaded beside the server, and its runs alternate with the single client's over
+// HTTP, so a drift in the machine's speed weighs on both sides of the ratio alike.
 log('in-process engine…');
 const engine = createEngine({ cacheDir, prefixCache: false });
 const inProcess: Run[] = [];
-let threading: unknown = null;
-try {
-  threading = (await engine.load(modelDir, { dtype: 'fp32', offline: true })).threading ?? null;
-  const params = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: TOKENS, minNewTokens: TOKENS, seed: null };
-  for (let r = 0; r < IN_PROCESS_ROUNDS; r++) {
-    let done: Extract<GenerateEvent, { type: 'done' }> | null = null;
-    for await (const e of engine.generate(prompt(0, r), params)) if (e.type === 'done') done = e;
-    inProcess.push({ ttftMs: done!.ttftMs, tokens: done!.generatedTokens, decodeTokS: done!.tokensPerSecond, startedAt: 0, endedAt: 0 });
-  }
-} finally {
-  await engine.dispose();
+const threading = (await engine.load(modelDir, { dtype: 'fp32', offline: true })).threading ?? null;
+const params = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: TOKENS, minNewTokens: TOKENS, seed: null };
+async function inProcessRun(r: number): Promise<Run> {
+  let done: Extract<GenerateEvent, { type: 'done' }> | null = null;
+  for await (const e of engine.generate(prompt(0, r), params)) if (e.type === 'done') done = e;
+  return { ttftMs: done!.ttftMs, tokens: done!.generatedTokens, decodeTokS: done!.tokensPerSecond, startedAt: 0, endedAt: 0 };
 }
 
 log('parley serve…');
@@ -80,11 +78,19 @@ const levels: { clients: number; aggregateTokS: number; perClientDecodeTokS: num
 let single: Run[] = [];
 try {
   await httpRun(client, model, 'warm up'); // the first request pays for lazy allocations
+  await inProcessRun(-1);
   for (const clients of [1, 4, 16]) {
     log(`${clients} client(s)…`);
     const runs: Run[] = [];
     let aggregate: number[] = [];
     for (let r = 0; r < ROUNDS[clients]!; r++) {
+      if (clients === 1) {
+        // Each side gets the machine to itself: a process keeps a core busy for a second or
+        // two after a reply (collection, onnxruntime's threads winding down).
+        await sleep(SETTLE_MS);
+        inProcess.push(await inProcessRun(r));
+        await sleep(SETTLE_MS);
+      }
       const batch = await Promise.all(Array.from({ length: clients }, (_, c) => httpRun(client, model, prompt(c + 1, r))));
       runs.push(...batch);
       const tokens = batch.reduce((a, b) => a + b.tokens, 0);
@@ -103,6 +109,7 @@ try {
     aggregate = [];
   }
 } finally {
+  await engine.dispose();
   await serve.stop();
   await rm(cacheDir, { recursive: true, force: true });
 }
@@ -114,7 +121,7 @@ const four = levels[1]!;
 const result = {
   model: 'gpt2-small-random fp32',
   tokensPerRequest: TOKENS,
-  rounds: { inProcess: IN_PROCESS_ROUNDS, ...ROUNDS },
+  rounds: ROUNDS,
   parallel: 4,
   loadAverage: { start: loadAtStart, end: load() },
   inProcess: { decodeTokS: round(inProcessTokS), ttftMs: round(median(inProcess.map((x) => x.ttftMs))), threading },

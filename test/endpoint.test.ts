@@ -16,6 +16,11 @@ import { RoutingEngineClient } from '../src/engine/remote/routingEngineClient.js
 import { canonicalModelRef } from '../src/engine/modelRefs.js';
 import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
 import { startServe, type ServeProcess } from './helpers/serveProcess.js';
+import { AutoTokenizer } from '@huggingface/transformers';
+import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
+import { addUser, appendReply, emptyConversation, setPersona } from '../src/session/conversation.js';
+import { formatFor } from '../src/session/promptFormat.js';
+import { newSession } from '../src/session/sessionStore.js';
 
 const KEY = 'endpoint-test-key';
 let serve: ServeProcess;
@@ -65,7 +70,7 @@ test('the remote engine against parley serve: context from max_model_len, exact 
   const engine = new RemoteEngineClient({ url: serve.baseURL, apiKey: KEY });
   const info = await engine.load('tiny-random', { dtype: 'fp32', offline: false });
   assert.equal(info.contextLength, 1024);
-  assert.deepEqual(info.endpoint, { url: serve.baseURL, name: 'tiny-random', contextFrom: 'server', tokenCounts: 'server' });
+  assert.deepEqual(info.endpoint, { url: serve.baseURL, name: 'tiny-random', contextFrom: 'server', tokenCounts: 'server', windowCounts: 'messages' });
   const [ids] = await engine.tokenize(['Hello there, world']);
   assert.deepEqual(await engine.countTokens(['Hello there, world', '']), [ids!.length, 0]);
 
@@ -91,6 +96,39 @@ test('the remote engine against parley serve: context from max_model_len, exact 
   await assert.rejects(noKey.load('tiny-random', { dtype: 'fp32', offline: false }), /answered 401/);
 });
 
+test('an instruct model behind --endpoint gets its own chat template: the server counts and prompts the window\'s messages', async () => {
+  const folder = path.join(REPO_ROOT, 'test', 'fixtures', 'hf-qwen2-tiny');
+  const qwen = await startServe(['--model', folder, '--offline'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
+  try {
+    const engine = new RemoteEngineClient({ url: qwen.baseURL, apiKey: null });
+    const info = await engine.load('hf-qwen2-tiny', { dtype: 'fp32', offline: false });
+    assert.equal(info.hasChatTemplate, false, 'the client renders no template of its own');
+    assert.equal(info.endpoint?.windowCounts, 'messages');
+    let c = setPersona(emptyConversation(), 'Be brief.');
+    c = appendReply(addUser(c, 'Hi'), 'Hello!');
+    c = addUser(c, 'How are you?');
+    const session = { ...newSession('qwen'), conversation: c };
+    let result: ChatTurnResult | null = null;
+    for await (const e of chatTurn({ engine, session, params: { ...greedy, maxNewTokens: 4 }, format: formatFor(info) })) if (e.type === 'done') result = e.result;
+    assert.ok(result && result.reason !== 'error', result?.error);
+    const tokenizer = await AutoTokenizer.from_pretrained(folder);
+    const messages = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello!' },
+      { role: 'user', content: 'How are you?' },
+    ];
+    const templated = tokenizer.encode(tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false }) as string).length;
+    // The server prompted the model with its ChatML, not Parley's "User: …" transcript…
+    assert.equal(result.reply?.meta?.promptTokens, templated);
+    // …and the window was counted the same way.
+    assert.equal(result.window?.promptTokens, templated);
+    assert.notEqual(templated, tokenizer.encode(result.window!.prompt).length);
+  } finally {
+    await qwen.stop();
+  }
+});
+
 /** A server that lists a model without a context length, has no /tokenize, and stalls after its first chunk. */
 async function stallingServer(): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
@@ -101,6 +139,9 @@ async function stallingServer(): Promise<{ server: Server; url: string }> {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`data: ${JSON.stringify({ id: 'c', object: 'text_completion', created: 0, model: 'stall', choices: [{ index: 0, text: ' hi', finish_reason: null }] })}\n\n`);
       // …and then nothing.
+    } else if (req.url === '/v1/chat/completions') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'stall', choices: [{ index: 0, delta: { content: ' hi' }, finish_reason: null }] })}\n\n`);
     } else {
       res.writeHead(404);
       res.end();
@@ -128,6 +169,11 @@ test('a server without /tokenize or a context length: estimates, --context or th
     assert.equal(done.reason, 'error');
     assert.match(done.error!, /sent nothing for 0\.3 s/);
     assert.equal(text, 'hi'.padStart(3));
+    // A chat turn's stream times out alike.
+    const chat = await collect(engine.generate('User: x\nAssistant:', greedy, { messages: [{ role: 'user', content: 'x' }] }));
+    assert.equal(chat.done.reason, 'error');
+    assert.match(chat.done.error!, /sent nothing for 0\.3 s/);
+    assert.equal(chat.text, ' hi');
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

@@ -47,7 +47,7 @@ test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, an
     'remote',
   ]);
   const port = new URL(serve.baseURL).port;
-  const label = new RegExp(`Model tiny-random@127\\.0\\.0\\.1:${port} ready \\(fp32, 1024 tokens of context\\)`);
+  const label = new RegExp(`Model tiny-random on 127\\.0\\.0\\.1:${port} ready \\(1024 tokens of context\\)`);
   pane = new TmuxPane({ columns: 110, rows: 45, name: 'endpoint' });
   pane.typeLine(command);
   await pane.waitFor(label);
@@ -58,10 +58,12 @@ test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, an
   pane.key('Escape');
   await pane.waitFor(/\(interrupted\)/);
   const until = Date.now() + 10_000;
-  while (!serve.stderr().includes('POST /v1/completions 200 (client gone)')) {
+  while (!serve.stderr().includes('POST /v1/chat/completions 200 (client gone)')) {
     if (Date.now() > until) assert.fail(`the server never saw the client go:\n${serve.stderr()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  // The chat goes as messages, never as a raw prompt.
+  assert.ok(!serve.stderr().includes('POST /v1/completions'), serve.stderr());
 
   pane.typeLine('/max-tokens 16');
   await pane.waitFor(/max tokens set to 16|16 for this session/i);
@@ -85,7 +87,8 @@ test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, an
   pane.typeLine('y');
   await pane.waitFor(new RegExp(`Resumed session remote-saved[\\s\\S]*${label.source}`));
   pane.typeLine('/context');
-  await pane.waitFor(/Token counts: the server's tokenizer \(POST \/tokenize\)\. Context length: as the server reports it\./);
+  // The line wraps at the pane's width: any run of spaces may be a line break.
+  await pane.waitFor(/Token\s+counts:\s+the\s+server's,\s+of\s+the\s+window's\s+messages\s+through\s+its\s+own\s+chat\s+template\s+\(POST\s+\/tokenize\)\.\s+Context\s+length:\s+as\s+the\s+server\s+reports\s+it\./);
   pane.typeLine('/exit');
 
   const file = path.join(env.PARLEY_SESSIONS_DIR, 'remote-saved.json');

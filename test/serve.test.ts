@@ -209,6 +209,31 @@ test('bad input gets the right status in OpenAI error shape, and the server keep
   assert.equal(still.usage!.completion_tokens, 3);
 });
 
+test('a prompt too long for the context gets a 400 with the counts before any reply, streamed or not; without max_tokens the reply fills what is left', async () => {
+  const tokenizer = await AutoTokenizer.from_pretrained(modelDir);
+  const long = 'The quick brown fox jumps over the lazy dog. '.repeat(100);
+  const promptTokens = tokenizer.encode(long).length;
+  assert.ok(promptTokens > 1000 && promptTokens < 1024, `${promptTokens}`);
+  for (const stream of [false, true]) {
+    const res = await raw('/v1/completions', { method: 'POST', body: JSON.stringify({ model: modelDir, prompt: long, max_tokens: 100, stream }) });
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.equal(res.body.error!.code, 'context_length_exceeded');
+    assert.equal(
+      res.body.error!.message,
+      `This model's maximum context length is 1024 tokens. However, you requested ${promptTokens + 100} tokens (${promptTokens} in the prompt, 100 in the completion). Please reduce the length of the prompt or completion.`,
+    );
+  }
+  const tooLong = long.repeat(2);
+  const full = await raw('/v1/completions', { method: 'POST', body: JSON.stringify({ model: modelDir, prompt: tooLong }) });
+  assert.equal(full.status, 400);
+  assert.match(full.body.error!.message, new RegExp(`your prompt hold ${tokenizer.encode(tooLong).length} tokens, which leaves no room`));
+  // No max_tokens: the reply takes the rest of the context, no more.
+  const rest = await client.completions.create({ model: modelDir, prompt: long, temperature: 0 });
+  assert.equal(rest.usage!.prompt_tokens, promptTokens);
+  assert.ok(rest.usage!.completion_tokens <= 1024 - promptTokens);
+  if (rest.choices[0]!.finish_reason === 'length') assert.equal(rest.usage!.completion_tokens, 1024 - promptTokens);
+});
+
 test('one log line per request on stderr: method, path, status, tokens, ms', () => {
   assert.match(serve.stderr(), /^POST \/v1\/chat\/completions 200 12 tokens \d+ ms$/m);
   assert.match(serve.stderr(), /^GET \/v1\/models 200 0 tokens \d+ ms$/m);
@@ -224,6 +249,7 @@ test('SIGTERM while a reply streams: the server stops and exits 0', async () => 
   assert.equal(await own.exited, 0);
   await reading;
   assert.match(own.stderr(), /SIGTERM: stopping/);
+  assert.equal(own.stderr().split('SIGTERM: stopping').length - 1, 1, 'a repeated signal while stopping is ignored');
 });
 
 test('requests that arrive while others stream join them: their tokens interleave, up to --parallel at once', async () => {
@@ -289,6 +315,13 @@ test('an instruct model gets its chat template: the prompt the server counts is 
     const rendered = tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false }) as string;
     assert.match(rendered, /<\|im_start\|>assistant\n$/);
     assert.equal(reply.usage!.prompt_tokens, tokenizer.encode(rendered).length);
+    // vLLM's /tokenize of messages: the same template, the same count.
+    const res = await fetch(qwen.baseURL.replace(/\/v1$/, '/tokenize'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hf-qwen2-tiny', messages }) });
+    const counted = (await res.json()) as { count: number; tokens: number[] };
+    assert.equal(counted.count, tokenizer.encode(rendered).length);
+    assert.deepEqual(counted.tokens, tokenizer.encode(rendered));
+    const both = await fetch(qwen.baseURL.replace(/\/v1$/, '/tokenize'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', messages }) });
+    assert.equal(both.status, 400);
   } finally {
     await qwen.stop();
   }

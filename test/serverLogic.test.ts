@@ -11,6 +11,8 @@ import { isLoopback, parseServeArgs } from '../src/cli/serveArgs.js';
 import { buildServer } from '../src/server/app.js';
 import { servedModel } from '../src/server/servedModel.js';
 import { FakeEngine } from './helpers/fakeEngine.js';
+import type { GenerationStream } from '../src/engine/engineClient.js';
+import type { GenerateEvent, GenerateParams } from '../src/engine/protocol.js';
 
 test('admission: slots first, then a FIFO queue, then 429 with Retry-After; a waiter that gives up leaves', async () => {
   const admission = new Admission(2, 2);
@@ -127,4 +129,60 @@ test('over HTTP: past --parallel and --max-queue a request gets 429 with Retry-A
   assert.equal((await first).status, 200);
   assert.equal((await second).status, 200);
   await server.app.close();
+});
+
+/** The scripted engine with the worker's context rule: it counts the prompt itself and refuses one that does not fit, as 'over-limit'. */
+class LimitedFakeEngine extends FakeEngine {
+  /** The parameters each generate() was called with, before the engine fitted them. */
+  readonly asked: GenerateParams[] = [];
+
+  override generate(prompt: string, params: GenerateParams): GenerationStream {
+    this.asked.push(params);
+    const contextLength = this.model!.contextLength;
+    const [promptTokens = 0] = prompt === '' ? [1] : [Math.ceil(prompt.length / 4)];
+    const maxNewTokens = params.fitToContext ? Math.max(1, Math.min(params.maxNewTokens, contextLength - promptTokens)) : params.maxNewTokens;
+    if (promptTokens + maxNewTokens <= contextLength) return super.generate(prompt, { ...params, maxNewTokens });
+    this.calls.push({ prompt, params });
+    async function* refused(): AsyncGenerator<GenerateEvent> {
+      yield { type: 'done', reason: 'error', errorCode: 'over-limit', error: 'too long', text: '', promptTokens, generatedTokens: 0, ttftMs: 0, tokensPerSecond: 0 };
+    }
+    return { requestId: 0, [Symbol.asyncIterator]: refused };
+  }
+}
+
+test('over HTTP: no token count before generating; the engine\'s own count gives the 400 for a prompt too long, streamed or not', async () => {
+  const engine = new LimitedFakeEngine({ contextLength: 64, fallback: { tokens: Array(80).fill('x') } });
+  const server = buildServer({ engine, model: servedModel('fake', engine.model!), apiKey: null, parallel: 1, maxQueue: 4, log: () => undefined });
+  const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const post = (body: object) => fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fake', ...body }) });
+  try {
+    const ok = await post({ prompt: 'a'.repeat(40), max_tokens: 5 });
+    assert.equal(ok.status, 200);
+    assert.equal(((await ok.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens, 5);
+    assert.equal(engine.countedTexts, 0, 'the prompt was not counted in a round trip of its own');
+    assert.equal(engine.asked.at(-1)!.maxNewTokens, 5);
+
+    for (const stream of [false, true]) {
+      const res = await post({ prompt: 'a'.repeat(240), max_tokens: 5, stream });
+      assert.equal(res.status, 400);
+      assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+      const { error } = (await res.json()) as { error: { message: string; code: string; param: string } };
+      assert.equal(error.code, 'context_length_exceeded');
+      assert.equal(error.param, 'prompt');
+      assert.match(error.message, /maximum context length is 64 tokens\. However, you requested 65 tokens \(60 in the prompt, 5 in the completion\)/);
+    }
+    // No max_tokens: the engine is told to fit the reply to what the prompt leaves.
+    const rest = await post({ prompt: 'a'.repeat(200) });
+    assert.equal(rest.status, 200);
+    assert.equal(((await rest.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens, 14);
+    assert.deepEqual([engine.asked.at(-1)!.maxNewTokens, engine.asked.at(-1)!.fitToContext], [64, true]);
+    const none = await post({ prompt: 'a'.repeat(256) });
+    assert.match(((await none.json()) as { error: { message: string } }).error.message, /your prompt hold 64 tokens, which leaves no room/);
+    assert.equal(engine.countedTexts, 0);
+    // A reply that cannot fit whatever the prompt: refused at once, counted here.
+    const huge = await post({ prompt: 'hi', max_tokens: 64 });
+    assert.equal(huge.status, 400);
+  } finally {
+    await server.app.close();
+  }
 });

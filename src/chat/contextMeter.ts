@@ -4,6 +4,7 @@ import type { EngineClient } from '../engine/engineClient.js';
 import type { ModelInfo } from '../engine/protocol.js';
 import { buildWindow, type ContextWindow } from '../session/contextWindow.js';
 import { addUser, awaitsReply } from '../session/conversation.js';
+import { windowCount } from '../session/chatTurn.js';
 import type { PromptFormat } from '../session/promptFormat.js';
 import { TokenCountCache, type CountTokens } from '../session/tokenCountCache.js';
 import type { Session } from '../session/types.js';
@@ -71,6 +72,7 @@ export class ContextMeter {
         contextLength: model.contextLength,
         maxNewTokens: this.input.maxNewTokens(),
         countTokens: counter,
+        ...windowCount(this.input.engine),
         format,
         start: session.windowStart ?? null,
       });

@@ -103,7 +103,9 @@ export async function runServe(argv: string[]): Promise<number> {
         .catch(() => undefined)
         .then(() => resolve(0));
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    // Kept (not once): a second signal while stopping must not end the process by the
+    // signal's default action, which would lose the exit code 0; the deadline still holds.
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
 }

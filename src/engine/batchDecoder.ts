@@ -37,11 +37,17 @@ export class BatchDecoder {
    * to the highest in use; slots in between that take no part get a row that sees only its
    * own first position and whose rows are not kept. Returns each entry's logits at its last
    * token.
+   *
+   * The store's capacity is fitted to this pass and to `others`, the slots outside it:
+   * `live`, the longest cache of a sequence that is still generating (kept whole), and
+   * `parked`, the longest idle cache worth keeping (kept as far as the capacity reaches; the
+   * caller cuts its record of parked caches to `store.capacity`).
    */
-  async step(entries: readonly { slot: number; tokens: readonly number[]; length: number }[]): Promise<Float32Array[]> {
+  async step(entries: readonly { slot: number; tokens: readonly number[]; length: number }[], others: { live: number; parked: number } = { live: 0, parked: 0 }): Promise<Float32Array[]> {
     const batch = Math.max(...entries.map((e) => e.slot)) + 1;
     const width = Math.max(...entries.map((e) => e.tokens.length));
-    this.store.ensure(Math.max(...entries.map((e) => e.length + e.tokens.length)));
+    const longest = Math.max(others.live, ...entries.map((e) => e.length));
+    this.store.fit(Math.max(others.live, ...entries.map((e) => e.length + e.tokens.length)), Math.max(longest, others.parked));
     const capacity = this.store.capacity;
     const ids = new BigInt64Array(batch * width);
     const positions = new BigInt64Array(batch * width);

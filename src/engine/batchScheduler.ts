@@ -8,7 +8,7 @@ import type { FromWorker, GenerateParams } from './protocol.js';
 import type { LoadedModel } from './modelLoader.js';
 import { BatchDecoder } from './batchDecoder.js';
 import { PREFILL_CHUNK } from './decoderSession.js';
-import { checkLimit } from './contextLimit.js';
+import { checkLimit, replyTokens } from './contextLimit.js';
 import { commonPrefixLength } from './prefixCache.js';
 import { ReplyText } from './replyText.js';
 import { specialStopIds } from './stopSequences.js';
@@ -127,7 +127,7 @@ export class BatchScheduler {
       // batch, and meanwhile turn the previous step's tokens into text (the tokenizer runs in
       // its own thread), as the single-sequence loop overlaps them.
       const stepping = this.active.filter((s) => !s.final);
-      const step = stepping.length > 0 ? this.settle(this.decoder.step(stepping.map((s) => ({ slot: s.slot, tokens: [s.next], length: s.length })))) : null;
+      const step = stepping.length > 0 ? this.settle(this.pass(stepping.map((s) => ({ slot: s.slot, tokens: [s.next], length: s.length })))) : null;
       await Promise.all(this.active.filter((s) => s.unsent).map((s) => this.sendText(s)));
       const result = step ? await step : null;
       if (result && 'error' in result) {
@@ -185,8 +185,9 @@ export class BatchScheduler {
         const seed = tokenizer.info.bos?.id ?? info.eosTokenIds[0];
         if (seed !== undefined) promptIds = [seed];
       }
-      const limitError = checkLimit(promptIds.length, w.params.maxNewTokens, info.contextLength);
-      if (limitError) return this.done(w.id, 'error', { ...base, promptTokens: promptIds.length }, limitError);
+      const params = { ...w.params, maxNewTokens: replyTokens(promptIds.length, w.params.maxNewTokens, info.contextLength, w.params.fitToContext) };
+      const limitError = checkLimit(promptIds.length, params.maxNewTokens, info.contextLength);
+      if (limitError) return this.done(w.id, 'error', { ...base, promptTokens: promptIds.length }, limitError, 'over-limit');
       const picked = this.pickSlot(promptIds, admitted.map((a) => a.s.slot));
       const slot = picked.slot;
       // A format that rewrites earlier text as turns are added gets a fresh prefill.
@@ -194,7 +195,7 @@ export class BatchScheduler {
       this.parked[slot] = [];
       const s: Sequence = {
         id: w.id,
-        params: w.params,
+        params,
         slot,
         promptIds,
         reusedTokens: reused,
@@ -225,7 +226,7 @@ export class BatchScheduler {
       const chunks = prefilling.map((a) => a.rest.splice(0, PREFILL_CHUNK));
       let logits: Float32Array[];
       try {
-        logits = await this.decoder.step(prefilling.map((a, i) => ({ slot: a.s.slot, tokens: chunks[i]!, length: a.s.length })));
+        logits = await this.pass(prefilling.map((a, i) => ({ slot: a.s.slot, tokens: chunks[i]!, length: a.s.length })));
       } catch (err) {
         for (const a of prefilling) {
           this.parked[a.s.slot] = [];
@@ -249,6 +250,25 @@ export class BatchScheduler {
         else this.active.push(s);
       }
       prefilling = still;
+    }
+  }
+
+  /**
+   * One pass of the decoder over `entries`, with the store fitted to what the other slots
+   * hold: the active sequences outside the pass keep their caches whole, parked caches keep
+   * what the capacity still reaches, and their records are cut to match.
+   */
+  private async pass(entries: { slot: number; tokens: number[]; length: number }[]): Promise<Float32Array[]> {
+    const inPass = new Set(entries.map((e) => e.slot));
+    const live = Math.max(0, ...this.active.filter((s) => !inPass.has(s.slot)).map((s) => s.length));
+    const parked = Math.max(0, ...this.parked.map((p, slot) => (inPass.has(slot) ? 0 : p.length)));
+    try {
+      return await this.decoder.step(entries, { live, parked });
+    } finally {
+      const capacity = this.decoder.store.capacity;
+      this.parked.forEach((p, slot) => {
+        if (p.length > capacity) this.parked[slot] = p.slice(0, capacity);
+      });
     }
   }
 
@@ -330,6 +350,7 @@ export class BatchScheduler {
     reason: DoneReason,
     stats: { promptTokens: number; generated: number; ttftMs: number; tokensPerSecond: number; text: string; reusedTokens?: number },
     error?: string,
+    errorCode?: 'over-limit',
   ): void {
     this.send({
       type: 'done',
@@ -342,6 +363,7 @@ export class BatchScheduler {
       ...(stats.reusedTokens !== undefined ? { reusedTokens: stats.reusedTokens } : {}),
       text: stats.text,
       ...(error ? { error } : {}),
+      ...(errorCode ? { errorCode } : {}),
     });
   }
 }

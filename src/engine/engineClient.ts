@@ -15,6 +15,22 @@ export class EngineError extends Error {
   }
 }
 
+/** One message of a chat turn's window, as an OpenAI-style chat API takes it. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * A chat turn's window as messages (the persona as a system message, then the turns the
+ * window holds, ending with the user message to answer), handed to the engine beside the
+ * prompt text. An engine whose model has its own chat format (a server's
+ * /v1/chat/completions) sends these; an engine that runs the prompt text ignores them.
+ */
+export interface ChatRequest {
+  messages: readonly ChatMessage[];
+}
+
 /**
  * What the UI and the session layer need from an engine. The real one runs the model
  * in a worker thread (WorkerEngineClient); tests use a scripted fake.
@@ -27,8 +43,17 @@ export interface EngineClient {
   /** Token counts of each text, with the loaded model's tokenizer, in one round trip. */
   countTokens(texts: string[]): Promise<number[]>;
   tokenize(texts: string[]): Promise<number[][]>;
-  /** Starts a generation. Errors are reported as a `done` event with reason 'error'. */
-  generate(prompt: string, params: GenerateParams): GenerationStream;
+  /**
+   * Starts a generation. Errors are reported as a `done` event with reason 'error'. `chat`,
+   * given for a chat turn, is the same window as messages (see ChatRequest).
+   */
+  generate(prompt: string, params: GenerateParams, chat?: ChatRequest): GenerationStream;
+  /**
+   * The tokens a chat turn's window takes as this engine will send it, when that is not
+   * the count of `prompt` (a server that applies its own chat template to `messages`).
+   * Engines that generate from the prompt text omit it: the window counts the text.
+   */
+  countChat?(prompt: string, messages: readonly ChatMessage[]): Promise<number>;
   /**
    * Stops a generation within one token; its stream ends with reason 'cancelled'. Without
    * an id, the latest one (the chat has one at a time); with one, exactly that request.

@@ -9,7 +9,7 @@ import { createRng, sampleNextToken } from './sampling.js';
 import { ReplyText } from './replyText.js';
 import { specialStopIds } from './stopSequences.js';
 import { ensureDemoModel } from './demoModel.js';
-import { checkLimit } from './contextLimit.js';
+import { checkLimit, replyTokens } from './contextLimit.js';
 import { PrefixCache } from './prefixCache.js';
 import type { KvCache } from './kvCache.js';
 import { BatchDecoder } from './batchDecoder.js';
@@ -153,9 +153,10 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
     const seed = tokenizer.info.bos?.id ?? info.eosTokenIds[0];
     if (seed !== undefined) promptIds = [seed];
   }
+  params = { ...params, maxNewTokens: replyTokens(promptIds.length, params.maxNewTokens, info.contextLength, params.fitToContext) };
   const limitError = checkLimit(promptIds.length, params.maxNewTokens, info.contextLength);
   if (limitError) {
-    return send({ type: 'done', id, reason: 'error', ...base, promptTokens: promptIds.length, text: '', error: limitError });
+    return send({ type: 'done', id, reason: 'error', ...base, promptTokens: promptIds.length, text: '', error: limitError, errorCode: 'over-limit' });
   }
 
   const rng = createRng(params.seed ?? (Math.random() * 2 ** 31) | 0);

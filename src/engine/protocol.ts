@@ -77,6 +77,12 @@ export interface EndpointInfo {
   contextFrom: 'server' | 'flag' | 'default';
   /** Token counts from the server's POST /tokenize, or an estimate with a safety margin. */
   tokenCounts: 'server' | 'estimate';
+  /**
+   * How a chat window is counted: 'messages', by the server through its own chat template
+   * (POST /tokenize with the messages, as vLLM and parley serve take it); 'rendered', Parley's
+   * rendering of the window counted as `tokenCounts` says, plus a margin for the template.
+   */
+  windowCounts?: 'messages' | 'rendered';
 }
 
 export interface SamplingParams {
@@ -101,6 +107,12 @@ export interface GenerateParams extends SamplingParams {
    * (the prompt format rewrites earlier text as turns are added). Default true.
    */
   reusePrefix?: boolean;
+  /**
+   * true: maxNewTokens is a ceiling the engine lowers to the room the prompt leaves in the
+   * context (a server request without max_tokens: the caller does not know the prompt's
+   * length). A prompt that leaves no room still fails, as 'over-limit'.
+   */
+  fitToContext?: boolean;
 }
 
 export type LoadProgress =
@@ -120,6 +132,11 @@ export interface GenerationStats {
   reusedTokens?: number;
   /** Set when reason is 'error'. */
   error?: string;
+  /**
+   * Set with some errors: 'over-limit' when the prompt and the reply do not fit the context.
+   * Nothing was generated, and promptTokens holds the prompt's count.
+   */
+  errorCode?: ErrorCode;
 }
 
 /**

@@ -6,7 +6,8 @@ import { ROW_CAPACITY_STEP } from './kvCache.js';
  * past input, laid out [slot, heads, capacity, headDim], which is exactly a
  * [slots, heads, capacity, headDim] tensor. A decode step feeds the first `batch` slots as
  * one past with no copy; each slot's own positions are its prefix, the rest padding that its
- * row of the attention mask hides. All slots share one capacity, grown in steps of 64.
+ * row of the attention mask hides. All slots share one capacity, which follows the longest
+ * need in steps of 64 (fit).
  */
 export class SlotStore {
   readonly buffers: Record<string, Float32Array> = {};
@@ -23,17 +24,26 @@ export class SlotStore {
     for (const name of names) this.buffers[name] = new Float32Array(slots * heads * maxPositions * headDim);
   }
 
-  /** Room for `needed` positions in every slot, keeping what each holds. */
-  ensure(needed: number): void {
+  /**
+   * Lays the slots out for `needed` positions, keeping the first `keep` positions of every
+   * slot (as many as the new capacity holds). The capacity follows the need both ways, as a
+   * single sequence's cache does (kvCache.ts fitCapacity): after a long request a batch of
+   * short ones must not attend over its padding. Slots move last first when growing and first
+   * first when shrinking, so no row is overwritten before it has moved.
+   */
+  fit(needed: number, keep: number): void {
     if (needed > this.maxPositions) throw new Error(`${needed} positions exceed the model's ${this.maxPositions}`);
-    if (needed <= this.capacity) return;
     const capacity = Math.min(this.maxPositions, Math.ceil(needed / ROW_CAPACITY_STEP) * ROW_CAPACITY_STEP);
     const old = this.capacity;
+    if (capacity === old) return;
+    const kept = Math.max(0, Math.min(keep, capacity, old));
     const d = this.headDim;
     const blocks = this.slots * this.heads;
-    // Last block first: a block only ever moves to a higher offset, over blocks already moved.
     for (const data of Object.values(this.buffers)) {
-      for (let b = blocks - 1; b >= 0; b--) data.copyWithin(b * capacity * d, b * old * d, (b * old + old) * d);
+      for (let i = 0; i < blocks; i++) {
+        const b = capacity > old ? blocks - 1 - i : i;
+        data.copyWithin(b * capacity * d, b * old * d, (b * old + kept) * d);
+      }
     }
     this.capacity = capacity;
   }

@@ -32,7 +32,7 @@ async function isUpToDate(folder: string, shape: ModelShape): Promise<boolean> {
     config.parley_generator?.version === MODEL_GENERATOR_VERSION &&
     config.parley_generator.seed === shape.seed &&
     config.parley_generator.newKeyValues === (shape.newKeyValues ?? true) &&
-    (config.parley_generator.peaked ?? false) === (shape.peaked ?? false) &&
+    JSON.stringify(config.parley_generator.peaked ?? null) === JSON.stringify(shape.peaked ?? null) &&
     config.n_layer === shape.layers &&
     config.n_head === shape.heads &&
     config.n_embd === shape.embd &&

@@ -20,13 +20,20 @@ export interface ModelFolderOptions {
   q8: boolean;
   /** Also write onnx/model_q4.onnx (4-bit attention and MLP, int8 LM head). */
   q4?: boolean;
-  /** Token embedding (and tied LM head) × PEAKED_SCALE: sharp next-token distributions, so a
-   * greedy choice does not flip on rounding (comparing engines token for token). */
-  peaked?: boolean;
+  /** Token embedding (and tied LM head) × `embedding`, MLP output projections × `mlpOutput`:
+   * sharp next-token distributions, so a greedy choice does not flip on rounding, and blocks
+   * that outweigh the residual stream, so the greedy text varies instead of repeating the
+   * prompt's last token (comparing engines token for token). */
+  peaked?: PeakedScales;
   /** The KV cache's type at the graph boundary (the maths is fp32 either way); float32 by default. */
   kvCache?: KvCacheType;
   /** Adds the new_key_values.* outputs Parley's decoder prefers; true by default. */
   newKeyValues?: boolean;
+}
+
+export interface PeakedScales {
+  embedding: number;
+  mlpOutput: number;
 }
 
 /** Bumped whenever the files written change, so cached fixtures get regenerated. */
@@ -36,7 +43,7 @@ export const MODEL_GENERATOR_VERSION = 3;
 export interface GeneratorStamp {
   version: number;
   seed: number;
-  peaked?: boolean;
+  peaked?: PeakedScales;
   /** Whether the graphs have the new_key_values.* outputs. */
   newKeyValues: boolean;
 }
@@ -74,7 +81,7 @@ function configJson(options: ModelFolderOptions): string {
     version: MODEL_GENERATOR_VERSION,
     seed: options.seed,
     newKeyValues: options.newKeyValues ?? true,
-    ...(options.peaked ? { peaked: true } : {}),
+    ...(options.peaked ? { peaked: options.peaked } : {}),
   };
   const config = {
     activation_function: 'gelu_new',
@@ -105,8 +112,6 @@ function generationConfigJson(): string {
   return `${JSON.stringify({ bos_token_id: END_OF_TEXT_ID, eos_token_id: END_OF_TEXT_ID }, null, 2)}\n`;
 }
 
-export const PEAKED_SCALE = 20;
-
 /** The generated parameters by name, each made when asked for (same options, same values). */
 export function generatedParams(options: Omit<ModelFolderOptions, 'out' | 'q8'>): { dims: Gpt2Dims; param: (name: string) => Float32Array } {
   const dims = dimsOf(options);
@@ -115,7 +120,8 @@ export function generatedParams(options: Omit<ModelFolderOptions, 'out' | 'q8'>)
     const spec = specs.get(name);
     if (!spec) throw new Error(`no GPT-2 parameter named ${name}`);
     const values = generateParam(spec, options.seed);
-    if (options.peaked && name === WTE) for (let i = 0; i < values.length; i++) values[i]! *= PEAKED_SCALE;
+    const scale = !options.peaked ? 1 : name === WTE ? options.peaked.embedding : name.endsWith('mlp.c_proj.weight') ? options.peaked.mlpOutput : 1;
+    if (scale !== 1) for (let i = 0; i < values.length; i++) values[i]! *= scale;
     return values;
   };
   return { dims, param };

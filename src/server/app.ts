@@ -6,6 +6,8 @@ import type { EngineClient } from '../engine/engineClient.js';
 import { Admission } from './admission.js';
 import { ApiError, badRequest, typeForStatus } from './apiError.js';
 import { checkModel, registerCompletionRoutes, type ServeContext } from './completionRoutes.js';
+import { chatPrompt } from './chatPrompt.js';
+import type { ChatMessage } from './requestParams.js';
 import { tokenizeBody } from './schemas.js';
 import type { ServedModel } from './servedModel.js';
 
@@ -108,10 +110,13 @@ export function buildServer(options: ServerOptions): ParleyServer {
   });
 
   app.post('/tokenize', { schema: { body: tokenizeBody } }, async (request) => {
-    const body = request.body as { model?: string; prompt?: string; content?: string };
+    const body = request.body as { model?: string; prompt?: string; content?: string; messages?: ChatMessage[] };
     if (body.model !== undefined) checkModel(options.model, body.model);
-    const text = body.prompt ?? body.content;
-    if (text === undefined) throw badRequest('send the text to count as "prompt" (or "content")', 'prompt');
+    const given = [body.prompt, body.content, body.messages].filter((x) => x !== undefined).length;
+    if (given > 1) throw badRequest('send one of "prompt", "content" or "messages"', 'messages');
+    // Messages count as /v1/chat/completions prompts them: through the same format, cue included.
+    const text = body.messages ? chatPrompt(options.model.format, body.messages) : (body.prompt ?? body.content);
+    if (text === undefined) throw badRequest('send what to count as "prompt" (or "content"), or a chat as "messages"', 'prompt');
     const [ids = []] = await options.engine.tokenize([text]);
     return { count: ids.length, max_model_len: options.model.info.contextLength, tokens: ids };
   });

@@ -1,5 +1,6 @@
-// POST /v1/chat/completions and /v1/completions: one flow for both. Count the prompt, refuse
-// what does not fit, wait for a slot, generate, answer whole or as server-sent events. A
+// POST /v1/chat/completions and /v1/completions: one flow for both. Wait for a slot,
+// generate, refuse what does not fit (the engine counts the prompt as it tokenizes it, before
+// generating), answer whole or as server-sent events. A
 // client that leaves cancels its generation (within a token) or its place in the queue.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -68,10 +69,16 @@ export function registerCompletionRoutes(app: FastifyInstance, ctx: ServeContext
 }
 
 async function serve(ctx: ServeContext, request: FastifyRequest, reply: FastifyReply, job: Job): Promise<unknown> {
-  const [counted = 0] = await ctx.engine.countTokens([job.prompt]);
-  // The engine feeds an empty prompt as <|endoftext|>: one position.
-  const promptTokens = Math.max(1, counted);
-  const maxNewTokens = replyLength(promptTokens, job.plan.maxTokens, ctx.model.info.contextLength, job.promptParam);
+  const { contextLength } = ctx.model.info;
+  const { maxTokens } = job.plan;
+  // The engine tokenizes the prompt anyway and refuses one that does not fit before it
+  // generates anything, reporting the count (see tooLong); counting here first would cost a
+  // round trip on every request. Only a reply that cannot fit whatever the prompt is
+  // counted here, so that its 400 comes at once, not after a wait in the queue.
+  if (maxTokens !== null && maxTokens >= contextLength) {
+    const [counted = 0] = await ctx.engine.countTokens([job.prompt]);
+    replyLength(Math.max(1, counted), maxTokens, contextLength, job.promptParam);
+  }
 
   const abort = new AbortController();
   reply.raw.once('close', () => {
@@ -81,16 +88,19 @@ async function serve(ctx: ServeContext, request: FastifyRequest, reply: FastifyR
   try {
     const release = await ctx.admission.acquire(abort.signal);
     try {
-      const stream = ctx.engine.generate(job.prompt, {
+      const generation = ctx.engine.generate(job.prompt, {
         ...job.plan.sampling,
-        maxNewTokens,
+        // Without max_tokens, whatever the context leaves after the prompt.
+        maxNewTokens: maxTokens ?? contextLength,
+        fitToContext: maxTokens === null,
         stop: job.stops,
         // A chat template that rewrites earlier text as turns are added: nothing to reuse.
         ...(job.kind === 'chat' && !ctx.model.format.prefixStable ? { reusePrefix: false } : {}),
       });
-      const cancel = (): void => ctx.engine.cancel(stream.requestId);
+      const cancel = (): void => ctx.engine.cancel(generation.requestId);
       abort.signal.addEventListener('abort', cancel, { once: true });
       if (abort.signal.aborted) cancel();
+      const stream = await tooLong(generation, (promptTokens) => replyLength(promptTokens, maxTokens, contextLength, job.promptParam));
       const meta = { id: `${job.kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: ctx.model.id };
       if (job.plan.stream) {
         await streamReply(ctx, request, reply, job, stream, meta);
@@ -103,6 +113,30 @@ async function serve(ctx: ServeContext, request: FastifyRequest, reply: FastifyR
   } finally {
     ctx.inflight.delete(abort);
   }
+}
+
+/**
+ * The generation's events, once its first one shows the prompt fits: an engine that finds
+ * the prompt and reply too long for the context ends at once with an 'over-limit' error and
+ * the prompt's count, and `refuse` turns that into the 400 before a byte of reply is sent.
+ */
+async function tooLong(stream: AsyncIterable<GenerateEvent>, refuse: (promptTokens: number) => void): Promise<AsyncIterable<GenerateEvent>> {
+  const iterator = stream[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (!first.done && first.value.type === 'done' && first.value.errorCode === 'over-limit') {
+    // The engine feeds an empty prompt as <|endoftext|>: one position.
+    refuse(Math.max(1, first.value.promptTokens));
+  }
+  async function* events(): AsyncGenerator<GenerateEvent> {
+    if (first.done) return;
+    yield first.value;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return events();
 }
 
 interface Meta {

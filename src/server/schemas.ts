@@ -44,6 +44,22 @@ const contentPart = {
   properties: { type: { const: 'text' }, text },
 } as const;
 
+const messages = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 10_000,
+  items: {
+    type: 'object',
+    required: ['role', 'content'],
+    additionalProperties: false,
+    properties: {
+      role: { enum: ['system', 'developer', 'user', 'assistant'] },
+      content: { anyOf: [text, { type: 'array', maxItems: 1000, items: contentPart }] },
+      name: { type: 'string', maxLength: 200 },
+    },
+  },
+} as const;
+
 export const chatCompletionBody = {
   type: 'object',
   required: ['model', 'messages'],
@@ -51,21 +67,7 @@ export const chatCompletionBody = {
   properties: {
     ...samplingProperties,
     max_completion_tokens: nullable({ type: 'integer', minimum: 1 }),
-    messages: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 10_000,
-      items: {
-        type: 'object',
-        required: ['role', 'content'],
-        additionalProperties: false,
-        properties: {
-          role: { enum: ['system', 'developer', 'user', 'assistant'] },
-          content: { anyOf: [text, { type: 'array', maxItems: 1000, items: contentPart }] },
-          name: { type: 'string', maxLength: 200 },
-        },
-      },
-    },
+    messages,
     logprobs: nullable({ type: 'boolean' }),
   },
 } as const;
@@ -84,7 +86,7 @@ export const completionBody = {
   },
 } as const;
 
-/** vLLM's `{model, prompt}` and llama.cpp's `{content}`. */
+/** vLLM's `{model, prompt}` and `{model, messages}`, and llama.cpp's `{content}`. */
 export const tokenizeBody = {
   type: 'object',
   additionalProperties: false,
@@ -92,6 +94,7 @@ export const tokenizeBody = {
     model: { type: 'string', maxLength: 1000 },
     prompt: text,
     content: text,
+    messages,
     add_special_tokens: { type: 'boolean' },
   },
 } as const;

@@ -20,11 +20,11 @@
 // - Failures never throw: the done event carries reason 'error' and a one-line message,
 //   and the session is returned without a reply (or with the partial text, if any), so
 //   /retry can resend.
-import type { EngineClient } from '../engine/engineClient.js';
+import type { ChatMessage, EngineClient } from '../engine/engineClient.js';
 import type { DoneReason, GenerateEvent, GenerationStats, SamplingParams } from '../engine/protocol.js';
-import { buildWindow, type ContextWindow } from './contextWindow.js';
+import { buildWindow, type ContextWindow, type WindowOptions } from './contextWindow.js';
 import { appendReply } from './conversation.js';
-import { replyEndMarkers, type PromptFormat } from './promptFormat.js';
+import { replyEndMarkers, type Message, type PromptFormat } from './promptFormat.js';
 import { extensionOf, ReplyText } from '../engine/replyText.js';
 import type { CountTokens } from './tokenCountCache.js';
 import type { ReplyMeta, Session, Turn } from './types.js';
@@ -76,6 +76,7 @@ export async function* chatTurn(input: ChatTurnInput): AsyncGenerator<ChatTurnEv
       contextLength: model.contextLength,
       maxNewTokens: params.maxNewTokens,
       countTokens: input.countTokens ?? ((texts) => engine.countTokens(texts)),
+      ...windowCount(engine),
       format,
       start: session.windowStart ?? null,
     });
@@ -89,11 +90,15 @@ export async function* chatTurn(input: ChatTurnInput): AsyncGenerator<ChatTurnEv
     return;
   }
 
-  const stream = engine.generate(window.prompt, {
-    ...params,
-    stop: [...format.stop],
-    ...(format.prefixStable ? {} : { reusePrefix: false }),
-  });
+  const stream = engine.generate(
+    window.prompt,
+    {
+      ...params,
+      stop: [...format.stop],
+      ...(format.prefixStable ? {} : { reusePrefix: false }),
+    },
+    { messages: window.messages.map(chatMessage) },
+  );
   const iterator = stream[Symbol.asyncIterator]();
   const onAbort = (): void => engine.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -216,6 +221,20 @@ async function drain(iterator: AsyncIterator<GenerateEvent>): Promise<void> {
   } catch {
     // The generation is abandoned; its failure has no one to report to.
   }
+}
+
+/**
+ * The window's exact count as `engine` will send it (see EngineClient.countChat): options for
+ * buildWindow, empty when the engine generates from the prompt text, which is then counted.
+ * The context meter and /context count windows with it too, so all three agree.
+ */
+export function windowCount(engine: EngineClient): Pick<WindowOptions, 'countWindow'> {
+  if (!engine.countChat) return {};
+  return { countWindow: (prompt, messages) => engine.countChat!(prompt, messages.map(chatMessage)) };
+}
+
+function chatMessage(message: Message): ChatMessage {
+  return { role: message.role, content: message.text };
 }
 
 function messageOf(error: unknown): string {

@@ -1,10 +1,11 @@
-// Which part of a conversation fits in the model's context, and the prompt for it.
+// Which part of a conversation fits in the model's context, and the prompt for it (as text,
+// and as messages for an engine that formats them itself, a server's chat template).
 //
 // Rules:
 // - budget = contextLength − maxNewTokens; the prompt never exceeds it, counted with the
-//   model's tokenizer on the final rendered text (BPE counts of parts do not add up
-//   exactly, and a chat template renders a window as a whole, so part counts only guide
-//   the choice and the whole prompt is the judge);
+//   model's tokenizer on the final rendered text, or as the engine counts the messages
+//   (countWindow) (BPE counts of parts do not add up exactly, and a chat template renders a
+//   window as a whole, so part counts only guide the choice and the whole prompt is the judge);
 // - the newest user message is always in; a message too long on its own is cut from its
 //   start behind a visible marker; the persona is kept whenever it fits beside that message
 //   (the message keeping at least a quarter of the budget);
@@ -13,7 +14,7 @@
 //   prompt falls to ~60 % of the budget, and later windows keep that start (passed back
 //   in as `start`) for as long as it fits, so the prompt prefix stays the same;
 // - what fell out is reported, so the UI can say how many turns are out of context.
-import type { PromptFormat } from './promptFormat.js';
+import type { Message, PromptFormat } from './promptFormat.js';
 import { checkMaxNewTokens } from './settingsSchema.js';
 import type { CountTokens } from './tokenCountCache.js';
 import type { Conversation, Turn } from './types.js';
@@ -26,6 +27,11 @@ export interface WindowOptions {
   maxNewTokens: number;
   /** The model's token counter, ideally through a TokenCountCache. */
   countTokens: CountTokens;
+  /**
+   * The exact count of a whole window, when the engine sends it as messages that the other
+   * side formats (a server's chat template); without it the rendered prompt is counted.
+   */
+  countWindow?: (prompt: string, messages: readonly Message[]) => Promise<number>;
   format: PromptFormat;
   /** `start` of the previous window, so this one keeps the same prefix when it can. */
   start?: string | null;
@@ -37,7 +43,12 @@ export interface WindowOptions {
 
 export interface ContextWindow {
   prompt: string;
-  /** Token count of `prompt` with the model's tokenizer; never above `budget`. */
+  /**
+   * The same window as messages: the persona as a system message (when it is in), then the
+   * included turns, the newest user message last (cut as in `prompt` when it was cut).
+   */
+  messages: Message[];
+  /** Token count of the window (`prompt`, or `messages` where countWindow counts them); never above `budget`. */
   promptTokens: number;
   budget: number;
   includedTurnIds: string[];
@@ -97,12 +108,19 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
   const personaTokens = persona === null ? 0 : (counts[turns.length + 1] as number);
   const userTokens = turnTokens[last] as number;
 
-  const assemble = (plan: Plan): string =>
-    format.render(plan.withPersona ? persona : null, [
-      ...turns.slice(plan.first, last),
-      plan.truncated ? { role: 'user', text: plan.userText } : newest,
-    ]);
-  const exactTokens = async (prompt: string): Promise<number> => (await countTokens([prompt]))[0] as number;
+  const windowTurns = (plan: Plan): Message[] => [
+    ...turns.slice(plan.first, last),
+    plan.truncated ? { role: 'user', text: plan.userText } : newest,
+  ];
+  const assemble = (plan: Plan): string => format.render(plan.withPersona ? persona : null, windowTurns(plan));
+  const messagesOf = (plan: Plan): Message[] => [
+    ...(plan.withPersona && persona !== null ? [{ role: 'system' as const, text: persona }] : []),
+    ...windowTurns(plan).map((t) => ({ role: t.role, text: t.text })),
+  ];
+  const exactTokens = async (plan: Plan): Promise<number> => {
+    const prompt = assemble(plan);
+    return options.countWindow ? options.countWindow(prompt, messagesOf(plan)) : ((await countTokens([prompt]))[0] as number);
+  };
 
   const minUserTokens = Math.min(userTokens, Math.floor(budget * (options.minUserShare ?? 0.25)));
   // Part counts can be off at the joins; when they say no, ask the real count before
@@ -110,7 +128,7 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
   const personaFits =
     persona !== null &&
     (personaTokens + minUserTokens + cueTokens <= budget ||
-      (await exactTokens(assemble({ withPersona: true, first: last, userText: newestText, truncated: false }))) <= budget);
+      (await exactTokens({ withPersona: true, first: last, userText: newestText, truncated: false })) <= budget);
   const fixedTokens = (personaFits ? personaTokens : 0) + cueTokens + userTokens;
 
   let plan: Plan;
@@ -123,7 +141,7 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
     // The estimate from part counts can be off by a few tokens at segment joins:
     // give up the oldest exchange until the real count fits.
     for (;;) {
-      promptTokens = await exactTokens(assemble(plan));
+      promptTokens = await exactTokens(plan);
       if (promptTokens <= budget) break;
       const next = groups.find((g) => g > plan.first);
       if (next === undefined) {
@@ -140,6 +158,7 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
   const previousStart = options.start ? turns.findIndex((t) => t.id === options.start) : -1;
   return {
     prompt,
+    messages: messagesOf(plan),
     promptTokens,
     budget,
     includedTurnIds: turns.slice(plan.first).map((t) => t.id),
@@ -180,13 +199,13 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
     const text = newestText;
     for (const withPersona of personaFits ? [true, false] : [false]) {
       const whole: Plan = { withPersona, first: last, userText: text, truncated: false };
-      const wholeTokens = await exactTokens(assemble(whole));
+      const wholeTokens = await exactTokens(whole);
       if (wholeTokens <= budget) return { plan: whole, promptTokens: wholeTokens };
 
       const candidate = (from: number): Plan => ({ withPersona, first: last, userText: TRUNCATION_MARKER + suffixFrom(text, from), truncated: true });
       const tried = new Map<number, number>();
       const fits = async (from: number): Promise<boolean> => {
-        const n = await exactTokens(assemble(candidate(from)));
+        const n = await exactTokens(candidate(from));
         tried.set(from, n);
         return n <= budget;
       };

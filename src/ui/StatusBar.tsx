@@ -8,6 +8,11 @@ export interface StatusInfo {
   /** Short model label, or null before any model is loaded. */
   model: string | null;
   dtype: Dtype | null;
+  /**
+   * The server's host when the model runs on one (--endpoint): shown in place of the dtype,
+   * which only a model in this process has.
+   */
+  endpointHost?: string | null;
   randomWeights: boolean;
   tokensUsed: number | null;
   contextLength: number | null;
@@ -26,7 +31,8 @@ export interface StatusSegment {
 
 export function statusSegments(info: StatusInfo): StatusSegment[] {
   const segments: StatusSegment[] = [];
-  segments.push({ text: info.model === null ? 'no model' : `${info.model} ${info.dtype ?? ''}`.trim() });
+  const where = info.endpointHost ? `on ${info.endpointHost}` : (info.dtype ?? '');
+  segments.push({ text: info.model === null ? 'no model' : `${info.model} ${where}`.trim() });
   if (info.randomWeights) segments.push({ text: 'random weights: output is noise', tone: 'warning' });
   if (info.tokensUsed !== null && info.contextLength !== null) {
     segments.push({ text: `${info.tokensUsed}/${info.contextLength} tokens` });

@@ -418,7 +418,11 @@ export class ChatController implements ChatModel {
     if (how === 'restarted') {
       this.notice(`The engine is back: model ${modelLabel(ref)} ready.`);
     } else {
-      this.notice(`Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`);
+      // A server's model has no dtype here: where it runs is what is true of it.
+      const what = model.endpoint
+        ? `Model ${model.endpoint.name} on ${new URL(model.endpoint.url).host} ready (${model.contextLength} tokens of context).`
+        : `Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`;
+      this.notice(what);
       if (model.randomWeights) this.notice('This model has random weights: its replies are noise.', 'warning');
       if (model.graph && !model.graph.converted) this.notice(`Running ${model.graph.note}.`, 'warning');
       else if (model.graph?.convertedNow) this.notice(`Runs on ${model.graph.note}.`);
@@ -465,8 +469,10 @@ export class ChatController implements ChatModel {
     const model = this.engine.model;
     this.view.update({
       status: {
-        model: this.slot.label,
+        // On a server the name it serves the model by says it all; the host goes beside it.
+        model: model?.endpoint ? model.endpoint.name : this.slot.label,
         dtype: model?.dtype ?? null,
+        endpointHost: model?.endpoint ? new URL(model.endpoint.url).host : null,
         randomWeights: model?.randomWeights ?? false,
         tokensUsed: this.meter.tokensUsed,
         contextLength: model?.contextLength ?? null,

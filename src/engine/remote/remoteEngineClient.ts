@@ -1,14 +1,27 @@
 // An EngineClient over any OpenAI-compatible server (vLLM, llama.cpp's server, TGI, ollama,
-// parley serve), through the official `openai` package. The session layer builds the prompt
-// as for a local model and it goes to POST /v1/completions, streamed; stops are cut here
-// too, so the chat sees what the worker engine would give it. Timing is measured here, on
-// the client: TTFT includes the network.
+// parley serve), through the official `openai` package. A chat turn's window goes as its
+// messages to POST /v1/chat/completions, so the server formats them with the model's own
+// chat template; a raw prompt (no messages) goes to POST /v1/completions. Both stream, and
+// stops are cut here too, so the chat sees what the worker engine would give it. Timing is
+// measured here, on the client: TTFT includes the network.
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import { EngineError, type EngineClient, type GenerationStream } from '../engineClient.js';
+import { EngineError, type ChatMessage, type ChatRequest, type EngineClient, type GenerationStream } from '../engineClient.js';
 import type { DoneReason, EndpointInfo, GenerateEvent, GenerateParams, LoadOptions, LoadProgress, ModelInfo } from '../protocol.js';
 import { ReplyText } from '../replyText.js';
+import { chatPieces, lacksChatTemplate, textPieces, type Piece } from './replyPieces.js';
 import { ENDPOINT_PREFIX, parseEndpointRef } from './endpointRef.js';
-import { estimateTokens, probeTokenize, propsContextLength, serverRoot, serverTokenize, type ServerAccess, type TokenizeStyle } from './serverExtras.js';
+import {
+  estimateTokens,
+  probeMessageCounts,
+  probeTokenize,
+  propsContextLength,
+  serverCountMessages,
+  serverRoot,
+  serverTokenize,
+  templateMargin,
+  type ServerAccess,
+  type TokenizeStyle,
+} from './serverExtras.js';
 
 /** Longest wait for the server to start answering a request (its response headers). */
 export const CONNECT_TIMEOUT_MS = 15_000;
@@ -18,6 +31,8 @@ export const READ_TIMEOUT_MS = 60_000;
 export const DEFAULT_REMOTE_CONTEXT = 2048;
 /** Most stop sequences OpenAI's API takes; the rest are cut on this side only. */
 const MAX_SERVER_STOPS = 4;
+/** Window counts remembered: the context meter and a turn count the same window again. */
+const WINDOW_COUNTS_KEPT = 32;
 
 export interface RemoteEngineOptions {
   url: string;
@@ -34,6 +49,9 @@ export class RemoteEngineClient implements EngineClient {
   private readonly access: ServerAccess;
   private readonly host: string;
   private tokenizeStyle: TokenizeStyle | null = null;
+  private readonly windowCounts = new Map<string, number>();
+  /** The server refused a chat for want of a chat template: chat turns go as raw prompts. */
+  private noChatTemplate = false;
   private nextId = 1;
   private readonly running = new Map<number, AbortController>();
   private lastId = 0;
@@ -76,6 +94,9 @@ export class RemoteEngineClient implements EngineClient {
     const reported = typeof entry?.max_model_len === 'number' && entry.max_model_len > 0 ? entry.max_model_len : await propsContextLength(this.access);
     const contextFrom: EndpointInfo['contextFrom'] = reported !== null ? 'server' : this.options.contextLength ? 'flag' : 'default';
     this.tokenizeStyle = await probeTokenize(this.access, name);
+    const countsMessages = await probeMessageCounts(this.access, name);
+    this.windowCounts.clear();
+    this.noChatTemplate = false;
     this.model = {
       modelId: `${ENDPOINT_PREFIX}${name}`,
       contextLength: reported ?? this.options.contextLength ?? DEFAULT_REMOTE_CONTEXT,
@@ -84,7 +105,13 @@ export class RemoteEngineClient implements EngineClient {
       dtype: options.dtype,
       hasChatTemplate: false,
       randomWeights: false,
-      endpoint: { url: this.options.url, name, contextFrom, tokenCounts: this.tokenizeStyle ? 'server' : 'estimate' },
+      endpoint: {
+        url: this.options.url,
+        name,
+        contextFrom,
+        tokenCounts: this.tokenizeStyle ? 'server' : 'estimate',
+        windowCounts: countsMessages ? 'messages' : 'rendered',
+      },
     };
     return this.model;
   }
@@ -105,12 +132,39 @@ export class RemoteEngineClient implements EngineClient {
     }
   }
 
-  generate(prompt: string, params: GenerateParams): GenerationStream {
+  /**
+   * A chat window as the server will see it: its messages through the server's template where
+   * the server counts them, else Parley's rendering plus a margin for that template.
+   */
+  async countChat(prompt: string, messages: readonly ChatMessage[]): Promise<number> {
+    const model = this.requireModel();
+    const key = JSON.stringify([prompt, messages]);
+    const known = this.windowCounts.get(key);
+    if (known !== undefined) return known;
+    let count: number;
+    if (model.endpoint.windowCounts === 'messages') {
+      try {
+        count = await serverCountMessages(this.access, model.endpoint.name, messages);
+      } catch (error) {
+        throw new EngineError('remote', `${this.host}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    } else {
+      count = ((await this.countTokens([prompt]))[0] ?? 0) + templateMargin(messages.length);
+    }
+    this.windowCounts.set(key, count);
+    for (const oldest of this.windowCounts.keys()) {
+      if (this.windowCounts.size <= WINDOW_COUNTS_KEPT) break;
+      this.windowCounts.delete(oldest);
+    }
+    return count;
+  }
+
+  generate(prompt: string, params: GenerateParams, chat?: ChatRequest): GenerationStream {
     const id = this.nextId++;
     this.lastId = id;
     const controller = new AbortController();
     this.running.set(id, controller);
-    const run = this.run(id, controller, prompt, params);
+    const run = this.run(id, controller, prompt, params, chat);
     return { requestId: id, [Symbol.asyncIterator]: () => run };
   }
 
@@ -133,7 +187,7 @@ export class RemoteEngineClient implements EngineClient {
     return this.model as ModelInfo & { endpoint: EndpointInfo };
   }
 
-  private async *run(id: number, controller: AbortController, prompt: string, params: GenerateParams): AsyncGenerator<GenerateEvent> {
+  private async *run(id: number, controller: AbortController, prompt: string, params: GenerateParams, chat: ChatRequest | undefined): AsyncGenerator<GenerateEvent> {
     const started = performance.now();
     const reply = new ReplyText(params.stop ?? []);
     let raw = '';
@@ -155,9 +209,9 @@ export class RemoteEngineClient implements EngineClient {
     };
     try {
       const model = this.requireModel();
-      const body = {
+      const common = {
         model: model.endpoint.name,
-        prompt,
+        // max_tokens, not max_completion_tokens: the name every server of this kind knows.
         max_tokens: params.maxNewTokens,
         temperature: params.temperature,
         top_p: params.topP,
@@ -169,16 +223,29 @@ export class RemoteEngineClient implements EngineClient {
         stream: true as const,
         stream_options: { include_usage: true },
       };
-      const stream = await this.client.completions.create(body as OpenAI.Completions.CompletionCreateParamsStreaming, { signal: controller.signal });
+      const continuation = async (): Promise<AsyncIterable<Piece>> =>
+        textPieces(await this.client.completions.create({ ...common, prompt } as OpenAI.Completions.CompletionCreateParamsStreaming, { signal: controller.signal }));
+      let pieces: AsyncIterable<Piece>;
+      if (chat && !this.noChatTemplate) {
+        try {
+          pieces = chatPieces(await this.client.chat.completions.create({ ...common, messages: [...chat.messages] } as OpenAI.Chat.ChatCompletionCreateParamsStreaming, { signal: controller.signal }));
+        } catch (e) {
+          if (!lacksChatTemplate(e)) throw e;
+          // A base model the server has no chat template for (vLLM refuses to guess one):
+          // Parley's own rendering of the window, as a raw continuation, from now on.
+          this.noChatTemplate = true;
+          pieces = await continuation();
+        }
+      } else {
+        pieces = await continuation();
+      }
       touch();
-      for await (const chunk of stream) {
+      for await (const piece of pieces) {
         touch();
-        if (chunk.usage) usage = chunk.usage;
-        const choice = chunk.choices[0];
-        if (!choice) continue;
-        if (choice.finish_reason) finish = choice.finish_reason;
-        if (!choice.text) continue;
-        raw += choice.text;
+        if (piece.usage) usage = piece.usage;
+        if (piece.finish) finish = piece.finish;
+        if (!piece.text) continue;
+        raw += piece.text;
         lastAt = performance.now();
         if (chunks++ === 0) firstAt = lastAt;
         yield { type: 'token', text: reply.update(raw), tokenId: chunks - 1 };

@@ -1,7 +1,7 @@
 // The chat's one engine, whichever way the model runs: `endpoint:` refs go to an
 // OpenAI-compatible server (RemoteEngineClient), every other ref to the worker engine,
 // started only when first needed. A failed switch keeps the model in use, as the worker does.
-import { EngineError, type EngineClient, type GenerationStream } from '../engineClient.js';
+import { EngineError, type ChatMessage, type ChatRequest, type EngineClient, type GenerationStream } from '../engineClient.js';
 import type { GenerateEvent, GenerateParams, LoadOptions, LoadProgress, ModelInfo } from '../protocol.js';
 import { endpointRef, isEndpointRef, normaliseEndpointUrl, parseEndpointRef } from './endpointRef.js';
 import { RemoteEngineClient, type RemoteEngineOptions } from './remoteEngineClient.js';
@@ -74,9 +74,15 @@ export class RoutingEngineClient implements EngineClient {
     return this.require().tokenize(texts);
   }
 
-  generate(prompt: string, params: GenerateParams): GenerationStream {
+  /** The engine in use's own window count, when it has one (a server); else none: the text is counted. */
+  get countChat(): ((prompt: string, messages: readonly ChatMessage[]) => Promise<number>) | undefined {
+    const active = this.active;
+    return active?.countChat ? (prompt, messages) => active.countChat!(prompt, messages) : undefined;
+  }
+
+  generate(prompt: string, params: GenerateParams, chat?: ChatRequest): GenerationStream {
     if (this.active === null) return failedStream('no model is loaded');
-    return this.active.generate(prompt, params);
+    return this.active.generate(prompt, params, chat);
   }
 
   cancel(requestId?: number): void {

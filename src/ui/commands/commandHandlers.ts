@@ -3,7 +3,7 @@
 // disk) becomes a one-line notice.
 import path from 'node:path';
 import type { EndpointInfo, SamplingParams } from '../../engine/protocol.js';
-import { ESTIMATE_BYTES_PER_TOKEN } from '../../engine/remote/serverExtras.js';
+import { ESTIMATE_BYTES_PER_TOKEN, TEMPLATE_MARGIN } from '../../engine/remote/serverExtras.js';
 import { MODEL_ALIASES } from '../../engine/modelRefs.js';
 import { modelCacheDir } from '../../cli/cachePaths.js';
 import { listCachedModels } from '../../hub/cachedModels.js';
@@ -13,6 +13,7 @@ import { sessionToMarkdown } from '../../session/exportMarkdown.js';
 import { writeFileAtomic } from '../../session/atomicWrite.js';
 import { cleanText } from '../../text/terminalText.js';
 import { buildWindow } from '../../session/contextWindow.js';
+import { windowCount } from '../../session/chatTurn.js';
 import { findPersonaPreset, PERSONA_PRESETS, resolvePersona } from '../../session/personas.js';
 import { defaultSessionName, sessionNameError, uniqueSessionName } from '../../session/sessionNames.js';
 import { newSession } from '../../session/sessionStore.js';
@@ -210,6 +211,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
         contextLength: model.contextLength,
         maxNewTokens,
         countTokens: counter,
+        ...windowCount(chat.engine),
         format,
         start: chat.session.windowStart ?? null,
       });
@@ -230,7 +232,13 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
           earlierTurnTokens: counts.slice(0, -1).reduce((a, b) => a + b, 0),
           newestTokens,
           truncated: window.truncated,
-          rendered: window.prompt,
+          // A server gets the window as messages and formats them with its own template.
+          ...(model.endpoint
+            ? {
+                rendered: window.messages.map((m) => `[${m.role}] ${m.text}`).join('\n'),
+                renderedTitle: `The window as sent to ${new URL(model.endpoint.url).host}: ${window.messages.length} messages, which the server formats with the model's chat template:`,
+              }
+            : { rendered: window.prompt }),
         }) + (model.endpoint ? `\n${endpointContextLine(model.endpoint)}` : ''),
       );
     },
@@ -276,11 +284,14 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
 }
 
 /** On a server, where the window's numbers come from. */
-function endpointContextLine(endpoint: EndpointInfo): string {
+export function endpointContextLine(endpoint: EndpointInfo): string {
+  const margin = `plus ${TEMPLATE_MARGIN.fixed} tokens and ${TEMPLATE_MARGIN.perMessage} per message for the server's chat template`;
   const counts =
-    endpoint.tokenCounts === 'server'
-      ? "Token counts: the server's tokenizer (POST /tokenize)."
-      : `Token counts: estimated (${ESTIMATE_BYTES_PER_TOKEN} bytes per token, on the high side): the server has no POST /tokenize.`;
+    endpoint.windowCounts === 'messages'
+      ? "Token counts: the server's, of the window's messages through its own chat template (POST /tokenize)."
+      : endpoint.tokenCounts === 'server'
+        ? `Token counts: the server's tokenizer (POST /tokenize) on Parley's transcript of the window, ${margin} (the server does not count messages).`
+        : `Token counts: estimated (${ESTIMATE_BYTES_PER_TOKEN} bytes per token, on the high side), ${margin}: the server has no POST /tokenize.`;
   const context = { server: 'as the server reports it', flag: 'from --context', default: 'a default: the server does not say; set it with --context' }[endpoint.contextFrom];
   return `${counts} Context length: ${context}.`;
 }

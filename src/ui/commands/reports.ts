@@ -36,6 +36,8 @@ export interface ContextReport {
   truncated: boolean;
   /** The prompt exactly as the model gets it (the chat template's rendering, if it has one). */
   rendered?: string;
+  /** What `rendered` shows, when it is not the prompt text itself (messages sent to a server). */
+  renderedTitle?: string;
 }
 
 export function formatContext(r: ContextReport): string {
@@ -47,7 +49,7 @@ export function formatContext(r: ContextReport): string {
     `Parts: ${persona}; earlier turns ${r.earlierTurnTokens} tokens; your message ${r.newestTokens} tokens.`,
   ];
   if (r.truncated) lines.push('Your message is too long for the window: its start is cut.');
-  if (r.rendered !== undefined) lines.push('The window as the model reads it:', r.rendered);
+  if (r.rendered !== undefined) lines.push(r.renderedTitle ?? 'The window as the model reads it:', r.rendered);
   return lines.join('\n');
 }
 
