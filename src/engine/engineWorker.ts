@@ -195,15 +195,13 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
       lastTokenAt = performance.now();
       if (generated.length === 1) firstTokenAt = lastTokenAt;
       const last = generated.length >= params.maxNewTokens;
-      // A byte-level tokenizer's text is known at once and goes out before the next step.
-      // Otherwise, from the second token on, the tokenizer thread decodes while the model
-      // runs the next step, which hides its round trip; that token's text then arrives one
-      // step later. (Promise.all so that a failing step is never an unhandled rejection.)
-      const piece = detokenizer.push(token);
-      let next: typeof step | null = null;
-      let text: string;
-      if (typeof piece === 'string') text = piece;
-      else [text, next] = await Promise.all([piece, generated.length > 1 && !last ? decoder.forward([token], step.cache) : null]);
+      // From the second token on, the text goes out once the next step has run: a window
+      // decoded by the tokenizer thread (not byte-level) overlaps that step, and the UI
+      // thread's work on the message falls between steps, not inside one where onnxruntime's
+      // threads want both cores. (Promise.all so that a failing step is never an unhandled
+      // rejection.)
+      const overlap = generated.length > 1 && !last;
+      const [text, next] = await Promise.all([detokenizer.push(token), overlap ? decoder.forward([token], step.cache) : null]);
       if (next) {
         step = next;
         cache = next.cache;
