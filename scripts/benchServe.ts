@@ -53,9 +53,18 @@ const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-serve-'));
 const load = (): number[] => os.loadavg().map((x) => round(x, 2));
 const loadAtStart = load();
 
+// The server starts first: each engine decides whether its threads spin from how busy the
+// machine is while it loads, and the other must be idle then.
+log('parley serve…');
+const serve = await startServe(['--model', modelDir, '--offline', '--parallel', '4', '--max-queue', '64'], {
+  PARLEY_CACHE_DIR: cacheDir,
+  PARLEY_CONFIG_DIR: path.join(cacheDir, 'config'),
+});
+
 // In process: the worker engine the server uses, without HTTP, batching or the prefix cache.
 // It stays loaded beside the server, and its runs alternate with the single client's over
 // HTTP, so a drift in the machine's speed weighs on both sides of the ratio alike.
+await sleep(SETTLE_MS);
 log('in-process engine…');
 const engine = createEngine({ cacheDir, prefixCache: false });
 const inProcess: Run[] = [];
@@ -67,15 +76,11 @@ async function inProcessRun(r: number): Promise<Run> {
   return { ttftMs: done!.ttftMs, tokens: done!.generatedTokens, decodeTokS: done!.tokensPerSecond, startedAt: 0, endedAt: 0 };
 }
 
-log('parley serve…');
-const serve = await startServe(['--model', modelDir, '--offline', '--parallel', '4', '--max-queue', '64'], {
-  PARLEY_CACHE_DIR: cacheDir,
-  PARLEY_CONFIG_DIR: path.join(cacheDir, 'config'),
-});
 const client = new OpenAI({ baseURL: serve.baseURL, apiKey: 'none', maxRetries: 0 });
 const model = path.basename(modelDir);
 const levels: { clients: number; aggregateTokS: number; perClientDecodeTokS: number; ttftP50Ms: number; ttftP95Ms: number; tokens: number }[] = [];
 let single: Run[] = [];
+let serverLog = '';
 try {
   await httpRun(client, model, 'warm up'); // the first request pays for lazy allocations
   await inProcessRun(-1);
@@ -109,6 +114,7 @@ try {
     aggregate = [];
   }
 } finally {
+  serverLog = serve.stderr();
   await engine.dispose();
   await serve.stop();
   await rm(cacheDir, { recursive: true, force: true });
@@ -125,6 +131,7 @@ const result = {
   parallel: 4,
   loadAverage: { start: loadAtStart, end: load() },
   inProcess: { decodeTokS: round(inProcessTokS), ttftMs: round(median(inProcess.map((x) => x.ttftMs))), threading },
+  serverThreading: /onnxruntime's threads .*/.exec(serverLog)?.[0] ?? null,
   levels,
   targets: {
     singleClientRatio: { value: round(httpTokS / inProcessTokS, 3), target: '>= 0.95' },
