@@ -43,19 +43,19 @@ test('startCpuProbe measures a window of at least a quarter second and never a n
   if (load.kind === 'others') assert.ok(load.busyCores >= 0);
 });
 
-test('PARLEY_SPIN forces the choice; a wrong value is named', () => {
+test('PARLEY_SPIN forces the choice; a wrong value is named', async () => {
   assert.equal(spinningFromEnv(undefined), 'auto');
   assert.equal(spinningFromEnv('on'), 'on');
   assert.throws(() => spinningFromEnv('yes'), /PARLEY_SPIN must be on, off or auto, not "yes"/);
-  assert.equal(spinning(decodeSessionOptions({}, { kind: 'loadAverage', loadAverage: 0.2, cores: 2 })), '1');
-  assert.equal(spinning(decodeSessionOptions({}, { kind: 'loadAverage', loadAverage: 6, cores: 2 })), '0');
-  assert.equal(spinning(decodeSessionOptions({ PARLEY_SPIN: 'off' }, { kind: 'loadAverage', loadAverage: 0.2, cores: 2 })), '0');
-  assert.equal(spinning(decodeSessionOptions({ PARLEY_ORT_THREADING: 'threads=1,spin=1' }, { kind: 'loadAverage', loadAverage: 9, cores: 2 })), '1');
+  assert.equal(spinning((await decodeSessionOptions({}, () => ({ kind: 'loadAverage', loadAverage: 0.2, cores: 2 })))), '1');
+  assert.equal(spinning((await decodeSessionOptions({}, () => ({ kind: 'loadAverage', loadAverage: 6, cores: 2 })))), '0');
+  assert.equal(spinning((await decodeSessionOptions({ PARLEY_SPIN: 'off' }, () => ({ kind: 'loadAverage', loadAverage: 0.2, cores: 2 })))), '0');
+  assert.equal(spinning((await decodeSessionOptions({ PARLEY_ORT_THREADING: 'threads=1,spin=1' }, () => ({ kind: 'loadAverage', loadAverage: 9, cores: 2 })))), '1');
 });
 
-test('/stats names the threading choice and why', () => {
-  const { threading } = decodeSessionOptions({}, { kind: 'others', busyCores: 1.7, cores: 2 });
+test('/stats names the threading choice and why', async () => {
+  const { threading } = (await decodeSessionOptions({}, () => ({ kind: 'others', busyCores: 1.7, cores: 2 })));
   assert.deepEqual(threading, { spinning: false, why: 'cores busy when the model loaded: others kept 1.7 of 2 busy' });
   assert.match(formatStats({ persona: null, turns: [] }, undefined, threading), /Threads: onnxruntime does not spin between parallel work \(cores busy when the model loaded: others kept 1\.7 of 2 busy\)\./);
-  assert.equal(decodeSessionOptions({ PARLEY_SPIN: 'on' }, { kind: 'others', busyCores: 2, cores: 2 }).threading.why, 'PARLEY_SPIN=on');
+  assert.equal((await decodeSessionOptions({ PARLEY_SPIN: 'on' }, () => ({ kind: 'others', busyCores: 2, cores: 2 }))).threading.why, 'PARLEY_SPIN=on');
 });

@@ -1,8 +1,9 @@
 // Continuous batching in the engine worker: requests that arrive while others generate join
-// them. Each loop admits at most one waiting request (its prefill runs between two decode
-// steps), then runs one decode step of every active sequence as a single batch. A sequence
-// that ends parks its slot with the token ids its cache holds, so a client that resends a
-// growing conversation has its prefix reused (the prefix cache of the batched path).
+// them. Each loop admits every waiting request there is a slot for (their prefills run
+// together, between two decode steps), then runs one decode step of every active sequence as
+// a single batch. A sequence that ends parks its slot with the token ids its cache holds, so a
+// client that resends a growing conversation has its prefix reused (the prefix cache of the
+// batched path).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FromWorker, GenerateParams } from './protocol.js';
 import type { LoadedModel } from './modelLoader.js';

@@ -14,7 +14,7 @@ import { ensureHubModel } from '../hub/ensureHubModel.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
 import { isRepoId } from '../hub/modelCache.js';
 import { startCpuProbe } from './cpuProbe.js';
-import { type MachineLoad, shouldSpin, spinningFromEnv, spinningReason, threadingOptions } from './threading.js';
+import { type MachineLoad, decideSpinning, spinningFromEnv, threadingOptions } from './threading.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {
@@ -38,15 +38,14 @@ export interface LoadedModel {
  * forces it), or the benchmarks' override PARLEY_ORT_THREADING ("threads=1,spin=1,spin_us=100"),
  * which times other threading choices in the full pipeline.
  */
-export function decodeSessionOptions(
+export async function decodeSessionOptions(
   env: Readonly<Record<string, string | undefined>>,
-  machine: MachineLoad,
-): { options: Record<string, unknown>; threading: { spinning: boolean; why: string } } {
+  measure: () => MachineLoad | Promise<MachineLoad>,
+): Promise<{ options: Record<string, unknown>; threading: { spinning: boolean; why: string } }> {
   const override = env['PARLEY_ORT_THREADING'];
   if (!override) {
-    const choice = spinningFromEnv(env['PARLEY_SPIN']);
-    const spinning = shouldSpin(choice, machine);
-    return { options: threadingOptions(spinning), threading: { spinning, why: spinningReason(choice, machine, spinning) } };
+    const threading = await decideSpinning(spinningFromEnv(env['PARLEY_SPIN']), measure);
+    return { options: threadingOptions(threading.spinning), threading };
   }
   const fields = new Map(override.split(',').map((kv) => kv.split('=') as [string, string]));
   const intra: Record<string, string> = { allow_spinning: fields.get('spin') ?? '0' };
@@ -100,7 +99,7 @@ export async function loadModel(
     if (refusal !== null) throw new LoadError('unsupported', `${label}: Parley cannot run this model: ${refusal}`);
     tokenizer = await RemoteTokenizer.load({ ref, offline: true, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
-    const sessionOptions = decodeSessionOptions(process.env, await cpu.finish());
+    const sessionOptions = await decodeSessionOptions(process.env, () => cpu.finish());
     const model = await AutoModelForCausalLM.from_pretrained(choice?.folder ?? ref, {
       ...hubOptions,
       dtype,

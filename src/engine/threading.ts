@@ -43,9 +43,17 @@ export function threadingOptions(spin: boolean): Record<string, unknown> {
   return { extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } };
 }
 
+/** The choice and why; the machine is measured only when the choice depends on it. */
+export async function decideSpinning(choice: Spinning, measure: () => MachineLoad | Promise<MachineLoad>): Promise<{ spinning: boolean; why: string }> {
+  if (choice !== 'auto') return { spinning: choice === 'on', why: spinningReason(choice, null, choice === 'on') };
+  const machine = await measure();
+  const spinning = shouldSpin(choice, machine);
+  return { spinning, why: spinningReason(choice, machine, spinning) };
+}
+
 /** Why spinning is on or off, for /stats. */
-export function spinningReason(choice: Spinning, machine: MachineLoad, spin: boolean): string {
-  if (choice !== 'auto') return `PARLEY_SPIN=${choice}`;
+export function spinningReason(choice: Spinning, machine: MachineLoad | null, spin: boolean): string {
+  if (choice !== 'auto' || machine === null) return `PARLEY_SPIN=${choice}`;
   const state = spin ? 'free' : 'busy';
   if (machine.kind === 'others') return `cores ${state} when the model loaded: others kept ${machine.busyCores.toFixed(1)} of ${machine.cores} busy`;
   return `cores ${state} when the model loaded: load average ${machine.loadAverage.toFixed(1)} on ${machine.cores}`;
