@@ -29,7 +29,10 @@ test('byte-level tokenizers decode in the engine thread; a SentencePiece one thr
       assert.equal(remote.decodesLocally, true, dir);
       // 161 is the byte 0xE5, which starts a three-byte character; 99999 is past every vocabulary.
       const ids = [15496, 50256, 161, 11, 50257, 995, 50000, 99999];
-      assert.equal(await remote.decode(ids), (await loadTokenizer(dir)).decode(ids));
+      const d = remote.incremental();
+      let text = '';
+      for (const id of ids) text += await d.push(id);
+      assert.equal(text + (await d.finish()), (await loadTokenizer(dir)).decode(ids));
     } finally {
       await remote.release();
     }
@@ -44,7 +47,6 @@ test('byte-level tokenizers decode in the engine thread; a SentencePiece one thr
     let text = '';
     for (const id of ids) text += await d.push(id);
     assert.equal(text + (await d.finish()), local.decode(ids));
-    assert.equal(await remote.decode(ids), local.decode(ids));
   } finally {
     await remote.release();
   }

@@ -103,3 +103,32 @@ test('after a long sequence, short batches run at a small capacity; a live long 
   const [reference] = await fresh.step([{ slot: 1, tokens: [...long.slice(0, 40), 9], length: 0 }]);
   assert.ok(Math.abs(resumed![argmax(reference!)]! - reference![argmax(reference!)]!) < 1e-3);
 });
+
+test('a pass over the last slots feeds only those slots: a lone sequence in slot 3 runs as a batch of one', async () => {
+  const { session, graph } = model.decoder;
+  const batches: number[] = [];
+  const watched = new Proxy(session, {
+    get(target, key) {
+      if (key !== 'run') return Reflect.get(target, key, target);
+      return (feeds: Record<string, { dims: readonly number[] }>, fetches: string[]) => {
+        batches.push(feeds['input_ids']!.dims[0]!);
+        return target.run(feeds as never, fetches);
+      };
+    },
+  });
+  const decoder = new BatchDecoder(watched, graph, 4, model.info.contextLength);
+  const alone = new BatchDecoder(session, graph, 1, model.info.contextLength);
+  const prompt = tokens(20, 3);
+  const [last] = await decoder.step([{ slot: 3, tokens: prompt, length: 0 }]);
+  const [next] = await decoder.step([{ slot: 3, tokens: [11], length: 20 }]);
+  const [, pair] = await decoder.step([{ slot: 2, tokens: [5, 6], length: 0 }, { slot: 3, tokens: [12], length: 21 }]);
+  assert.deepEqual(batches, [1, 1, 2]);
+  const [refLast] = await alone.step([{ slot: 0, tokens: prompt, length: 0 }]);
+  const [refNext] = await alone.step([{ slot: 0, tokens: [11], length: 20 }]);
+  const [refPair] = await alone.step([{ slot: 0, tokens: [12], length: 21 }]);
+  for (const [got, want] of [[last, refLast], [next, refNext], [pair, refPair]] as const) {
+    const top = argmax(want!);
+    assert.equal(argmax(got!), top);
+    assert.ok(Math.abs(got![top]! - want![top]!) < 1e-3);
+  }
+});

@@ -33,10 +33,11 @@ export class BatchDecoder {
   /**
    * One pass over several sequences at once: each entry feeds `tokens` (one for a decode
    * step, up to a prompt chunk for a prefill) at positions from `length` of its slot. Rows of
-   * different lengths are padded on the right and the padding masked. The batch spans slots 0
-   * to the highest in use; slots in between that take no part get a row that sees only its
-   * own first position and whose rows are not kept. Returns each entry's logits at its last
-   * token.
+   * different lengths are padded on the right and the padding masked. The batch spans the
+   * lowest to the highest slot in the pass (the store feeds that range without a copy), so a
+   * lone sequence runs as a batch of one whichever slot it holds; slots in between that take
+   * no part get a row that sees only its own first position and whose rows are not kept.
+   * Returns each entry's logits at its last token.
    *
    * The store's capacity is fitted to this pass and to `others`, the slots outside it:
    * `live`, the longest cache of a sequence that is still generating (kept whole), and
@@ -44,7 +45,8 @@ export class BatchDecoder {
    * caller cuts its record of parked caches to `store.capacity`).
    */
   async step(entries: readonly { slot: number; tokens: readonly number[]; length: number }[], others: { live: number; parked: number } = { live: 0, parked: 0 }): Promise<Float32Array[]> {
-    const batch = Math.max(...entries.map((e) => e.slot)) + 1;
+    const first = Math.min(...entries.map((e) => e.slot));
+    const batch = Math.max(...entries.map((e) => e.slot)) + 1 - first;
     const width = Math.max(...entries.map((e) => e.tokens.length));
     const longest = Math.max(others.live, ...entries.map((e) => e.length));
     this.store.fit(Math.max(others.live, ...entries.map((e) => e.length + e.tokens.length)), Math.max(longest, others.parked));
@@ -55,22 +57,23 @@ export class BatchDecoder {
     const mask = new BigInt64Array(batch * maskWidth);
     for (let b = 0; b < batch; b++) mask[b * maskWidth + capacity] = 1n;
     for (const e of entries) {
-      const row = e.slot * width;
+      const b = e.slot - first;
+      const row = b * width;
       e.tokens.forEach((token, i) => {
         ids[row + i] = BigInt(token);
         positions[row + i] = BigInt(e.length + i);
       });
-      mask.fill(1n, e.slot * maskWidth, e.slot * maskWidth + e.length);
-      mask.fill(1n, e.slot * maskWidth + capacity, e.slot * maskWidth + capacity + e.tokens.length);
+      mask.fill(1n, b * maskWidth, b * maskWidth + e.length);
+      mask.fill(1n, b * maskWidth + capacity, b * maskWidth + capacity + e.tokens.length);
     }
     const feeds = this.baseFeeds(ids, positions, [batch, width], mask, [batch, maskWidth], width);
-    for (const name of this.pastNames) feeds[name] = this.store.batchPast(name, batch);
+    for (const name of this.pastNames) feeds[name] = this.store.batchPast(name, first, batch);
     const out = await this.session.run(feeds, ['logits', ...this.rowNames]);
     this.pastNames.forEach((name, i) => {
       const rows = floats(out[this.rowNames[i]!]);
-      for (const e of entries) this.store.write(name, e.slot, rows, e.slot, width, e.length, e.tokens.length);
+      for (const e of entries) this.store.write(name, e.slot, rows, e.slot - first, width, e.length, e.tokens.length);
     });
-    return entries.map((e) => logitsAt(out['logits']!, e.slot, e.tokens.length - 1 - (width - 1)));
+    return entries.map((e) => logitsAt(out['logits']!, e.slot - first, e.tokens.length - 1 - (width - 1)));
   }
 
   private baseFeeds(ids: BigInt64Array, positions: BigInt64Array, dims: number[], mask: BigInt64Array, maskDims: number[], keep: number): Record<string, ort.Tensor> {

@@ -12,6 +12,7 @@ import { PREFILL_CHUNK } from './decoderSession.js';
 import { checkLimit, replyTokens } from './contextLimit.js';
 import { commonPrefixLength } from './prefixCache.js';
 import { ReplyText } from './replyText.js';
+import type { IncrementalDetokenizer } from './byteLevelDetokenizer.js';
 import { specialStopIds } from './stopSequences.js';
 import { createRng, sampleNextToken } from './sampling.js';
 
@@ -45,6 +46,8 @@ interface Sequence {
   ends: Set<number>;
   rng: () => number;
   reply: ReplyText;
+  /** The reply's text token by token, never the whole reply again (which grows with its length). */
+  detokenizer: IncrementalDetokenizer;
   started: number;
   firstAt: number;
   lastAt: number;
@@ -209,6 +212,7 @@ export class BatchScheduler {
       ends: new Set([...info.eosTokenIds, ...specialStopIds(w.params.stop ?? [], tokenizer.info.specialTokens)]),
         rng: createRng(w.params.seed ?? (Math.random() * 2 ** 31) | 0),
         reply: new ReplyText(w.params.stop ?? []),
+        detokenizer: tokenizer.incremental(),
         started: w.arrived,
         firstAt: 0,
         lastAt: 0,
@@ -309,8 +313,8 @@ export class BatchScheduler {
   /** Streams the text the newest token adds (held back while it could begin a stop sequence). */
   private async sendText(s: Sequence): Promise<void> {
     s.unsent = false;
-    const text = await this.model.tokenizer.decode(s.generated);
-    this.send({ type: 'token', id: s.id, text: s.reply.update(text), tokenId: s.generated.at(-1)! });
+    const piece = await s.detokenizer.push(s.next);
+    this.send({ type: 'token', id: s.id, text: s.reply.append(piece), tokenId: s.next });
   }
 
   private async finish(s: Sequence, reason: DoneReason, error: string | undefined, keepCache: boolean): Promise<void> {
@@ -322,8 +326,13 @@ export class BatchScheduler {
     let finalReason = reason;
     if (reason !== 'stop') {
       try {
-        const rest = s.reply.finish(await this.model.tokenizer.decode(s.generated));
+        // A sequence cancelled or failed between sampling and sending still has its last token.
+        const unsent = s.unsent ? await s.detokenizer.push(s.next) : '';
+        s.unsent = false;
+        const rest = s.reply.end(unsent + (await s.detokenizer.finish()));
         if (rest) this.send({ type: 'token', id: s.id, text: rest, tokenId: -1 });
+        // The held text can still complete a stop sequence.
+        if (s.reply.hitStop && (reason === 'eos' || reason === 'length')) finalReason = 'stop';
       } catch (err) {
         finalReason = 'error';
         failure ??= `generation failed: ${firstLine(err)}`;

@@ -2,7 +2,7 @@ import type { ChatTemplate } from './protocol.js';
 import { Worker } from 'node:worker_threads';
 import type { FromTokenizer, TokenizerInfo, TokenizerProgress, TokenizerWorkerData, ToTokenizer } from './tokenizerProtocol.js';
 import type { ByteTable } from './byteLevelTable.js';
-import { ByteLevelDetokenizer, decodeIds, type IncrementalDetokenizer } from './byteLevelDetokenizer.js';
+import { ByteLevelDetokenizer, type IncrementalDetokenizer } from './byteLevelDetokenizer.js';
 import { TailWindowDetokenizer } from './tailWindowDetokenizer.js';
 
 type Reply = Extract<FromTokenizer, { id: number }>;
@@ -65,12 +65,6 @@ export class RemoteTokenizer {
     const reply = await this.request({ type: 'encode', id: this.nextId++, texts });
     if (reply.type !== 'encoded') throw new Error(`unexpected tokenizer reply ${reply.type}`);
     return reply.ids;
-  }
-
-  /** The text of `ids`, special tokens left out. */
-  async decode(ids: number[]): Promise<string> {
-    if (this.byteTable) return decodeIds(this.byteTable, ids);
-    return (await this.decodeMany([ids]))[0]!;
   }
 
   /** A decoder for one reply's tokens, one at a time: local for a byte-level tokenizer, else a short window decoded by the thread. */

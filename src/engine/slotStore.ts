@@ -48,16 +48,10 @@ export class SlotStore {
     this.capacity = capacity;
   }
 
-  /** The first `batch` slots as one past tensor, [batch, heads, capacity, headDim], no copy. */
-  batchPast(name: string, batch: number): ort.Tensor {
-    const size = batch * this.heads * this.capacity * this.headDim;
-    return new ort.Tensor('float32', this.buffers[name]!.subarray(0, size), [batch, this.heads, this.capacity, this.headDim]);
-  }
-
-  /** One slot's past, [1, heads, capacity, headDim], no copy. */
-  slotPast(name: string, slot: number): ort.Tensor {
+  /** `batch` slots from `first` as one past tensor, [batch, heads, capacity, headDim], no copy. */
+  batchPast(name: string, first: number, batch: number): ort.Tensor {
     const size = this.heads * this.capacity * this.headDim;
-    return new ort.Tensor('float32', this.buffers[name]!.subarray(slot * size, (slot + 1) * size), [1, this.heads, this.capacity, this.headDim]);
+    return new ort.Tensor('float32', this.buffers[name]!.subarray(first * size, (first + batch) * size), [batch, this.heads, this.capacity, this.headDim]);
   }
 
   /**
