@@ -63,8 +63,13 @@ const serve = await startServe(['--model', modelDir, '--offline', '--parallel', 
 
 // In process: the worker engine the server uses, without HTTP, batching or the prefix cache.
 // It stays loaded beside the server, and its runs alternate with the single client's over
-// HTTP, so a drift in the machine's speed weighs on both sides of the ratio alike.
+// HTTP, so a drift in the machine's speed weighs on both sides of the ratio alike. Its
+// threads spin exactly when the server's do: measured while the server sits loaded beside
+// it, the machine can look busier than it is, and a ratio between a spinning and a
+// non-spinning engine would measure the threading, not HTTP.
 await sleep(SETTLE_MS);
+const serverSpins = /onnxruntime's threads (spin|do not spin)/.exec(serve.stderr())?.[1];
+if (serverSpins && process.env['PARLEY_SPIN'] === undefined) process.env['PARLEY_SPIN'] = serverSpins === 'spin' ? 'on' : 'off';
 log('in-process engine…');
 const engine = createEngine({ cacheDir, prefixCache: false });
 const inProcess: Run[] = [];
@@ -121,6 +126,10 @@ try {
 }
 
 const inProcessTokS = median(inProcess.map((x) => x.decodeTokS));
+// The server's own view of the single client's replies (its log line per request), after the
+// warm-up: the engine's decode rate there, before the SSE and the client's parsing.
+const serverRates = [...serverLog.matchAll(/^POST \/v1\/completions 200 .* ([\d.]+) tok\/s$/gm)].map((m) => Number(m[1]));
+const serverSingle = serverRates.slice(1, 1 + ROUNDS[1]!);
 const httpTokS = median(single.map((x) => x.decodeTokS));
 const one = levels[0]!;
 const four = levels[1]!;
@@ -132,6 +141,7 @@ const result = {
   loadAverage: { start: loadAtStart, end: load() },
   inProcess: { decodeTokS: round(inProcessTokS), ttftMs: round(median(inProcess.map((x) => x.ttftMs))), threading },
   serverThreading: /onnxruntime's threads .*/.exec(serverLog)?.[0] ?? null,
+  singleClientServerSideDecodeTokS: serverSingle.length > 0 ? round(median(serverSingle)) : null,
   levels,
   targets: {
     singleClientRatio: { value: round(httpTokS / inProcessTokS, 3), target: '>= 0.95' },

@@ -235,7 +235,7 @@ test('a prompt too long for the context gets a 400 with the counts before any re
 });
 
 test('one log line per request on stderr: method, path, status, tokens, ms', () => {
-  assert.match(serve.stderr(), /^POST \/v1\/chat\/completions 200 12 tokens \d+ ms$/m);
+  assert.match(serve.stderr(), /^POST \/v1\/chat\/completions 200 12 tokens \d+ ms, first token \d+ ms, [\d.]+ tok\/s$/m);
   assert.match(serve.stderr(), /^GET \/v1\/models 200 0 tokens \d+ ms$/m);
 });
 

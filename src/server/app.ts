@@ -46,13 +46,14 @@ export function buildServer(options: ServerOptions): ParleyServer {
   const together = Math.max(1, Math.min(options.parallel, options.model.info.parallel ?? 1));
   const admission = new Admission(together, options.maxQueue + (options.parallel - together));
   const inflight = new Set<AbortController>();
-  const tokens = new WeakMap<FastifyRequest, number>();
+  const tokens = new WeakMap<FastifyRequest, { n: number; timing?: string }>();
   const ctx: ServeContext = {
     engine: options.engine,
     model: options.model,
     admission,
     inflight,
-    recordTokens: (request, n) => tokens.set(request, n),
+    recordTokens: (request, n, done) =>
+      tokens.set(request, { n, ...(done && done.generatedTokens > 0 ? { timing: `, first token ${Math.round(done.ttftMs)} ms, ${done.tokensPerSecond.toFixed(1)} tok/s` } : {}) }),
   };
 
   app.addHook('onRequest', async (request, reply) => {
@@ -60,8 +61,8 @@ export function buildServer(options: ServerOptions): ParleyServer {
     reply.raw.once('close', () => {
       const ms = Math.round(performance.now() - started);
       const status = reply.raw.writableFinished ? reply.raw.statusCode : `${reply.raw.statusCode} (client gone)`;
-      const n = tokens.get(request);
-      options.log(`${request.method} ${sanitizeUrl(request.url)} ${status} ${n ?? 0} tokens ${ms} ms`);
+      const counted = tokens.get(request);
+      options.log(`${request.method} ${sanitizeUrl(request.url)} ${status} ${counted?.n ?? 0} tokens ${ms} ms${counted?.timing ?? ''}`);
     });
     if (options.apiKey !== null && request.url !== '/health' && !keyMatches(request.headers.authorization, options.apiKey)) {
       throw new ApiError(401, 'Incorrect or missing API key: send it as "Authorization: Bearer <key>"', 'authentication_error', null, 'invalid_api_key');

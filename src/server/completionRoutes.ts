@@ -30,7 +30,8 @@ export interface ServeContext {
   /** Generations in flight, so that shutting down can cancel them. */
   inflight: Set<AbortController>;
   /** Completion tokens of a request, for its log line. */
-  recordTokens(request: FastifyRequest, tokens: number): void;
+  /** The reply's token count so far, and its engine-side timing once it is done. */
+  recordTokens(request: FastifyRequest, tokens: number, done?: Done): void;
 }
 
 interface Job {
@@ -157,7 +158,7 @@ async function wholeReply(ctx: ServeContext, request: FastifyRequest, job: Job, 
   let done: Done | null = null;
   for await (const event of stream) if (event.type === 'done') done = event;
   if (!done) throw new ApiError(500, 'the engine ended the reply without a result', 'server_error');
-  ctx.recordTokens(request, done.generatedTokens);
+  ctx.recordTokens(request, done.generatedTokens, done);
   if (done.reason === 'error') throw new ApiError(500, done.error ?? 'generation failed', 'server_error');
   if (done.reason === 'cancelled') throw new ApiError(503, 'the request was cancelled (the server is shutting down)', 'server_error');
   const finish = finishReason(done.reason);
@@ -207,7 +208,7 @@ async function streamReply(
     const text = trim ? trim.push(event.text) : event.text;
     if (text !== '') sse.send(chunk(text, null));
   }
-  ctx.recordTokens(request, done?.generatedTokens ?? 0);
+  ctx.recordTokens(request, done?.generatedTokens ?? 0, done ?? undefined);
   if (!done || done.reason === 'error') {
     sse.send(new ApiError(500, done?.error ?? 'the engine ended the reply without a result', 'server_error').body());
   } else if (done.reason !== 'cancelled') {
