@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shouldSpin, spinningFromEnv } from '../src/engine/threading.js';
+import { type MachineLoad, shouldSpin, spinningFromEnv } from '../src/engine/threading.js';
 import { decodeSessionOptions } from '../src/engine/modelLoader.js';
 import { busySecondsFromProcStat, startCpuProbe } from '../src/engine/cpuProbe.js';
 import os from 'node:os';
@@ -54,8 +54,19 @@ test('PARLEY_SPIN forces the choice; a wrong value is named', async () => {
 });
 
 test('/stats names the threading choice and why', async () => {
-  const { threading } = (await decodeSessionOptions({}, () => ({ kind: 'others', busyCores: 1.7, cores: 2 })));
-  assert.deepEqual(threading, { spinning: false, why: 'cores busy when the model loaded: others kept 1.7 of 2 busy' });
-  assert.match(formatStats({ persona: null, turns: [] }, undefined, threading), /Threads: onnxruntime does not spin between parallel work \(cores busy when the model loaded: others kept 1\.7 of 2 busy\)\./);
+  const { threading } = (await decodeSessionOptions({}, () => ({ kind: 'others', busyCores: 1.7, cores: 2 }), 2));
+  assert.deepEqual(threading, { spinning: false, threads: 2, why: 'cores busy when the model loaded: others kept 1.7 of 2 busy' });
+  assert.match(formatStats({ persona: null, turns: [] }, undefined, threading), /Threads: 2 onnxruntime threads, which do not spin between parallel work \(cores busy when the model loaded: others kept 1\.7 of 2 busy\)\./);
   assert.equal((await decodeSessionOptions({ PARLEY_SPIN: 'on' }, () => ({ kind: 'others', busyCores: 2, cores: 2 }))).threading.why, 'PARLEY_SPIN=on');
+});
+
+test('onnxruntime gets one intra-op thread per core, set explicitly (its own default ran one thread on a 2-core machine)', async () => {
+  const idle = (): MachineLoad => ({ kind: 'others', busyCores: 0, cores: 2 });
+  for (const cores of [1, 2, 8]) {
+    const { options, threading } = await decodeSessionOptions({}, idle, cores);
+    assert.equal(options['intraOpNumThreads'], cores);
+    assert.equal(threading.threads, cores);
+  }
+  assert.equal((await decodeSessionOptions({ PARLEY_ORT_THREADING: 'threads=1,spin=1' }, idle, 2)).options['intraOpNumThreads'], 1);
+  assert.equal((await decodeSessionOptions({ PARLEY_ORT_THREADING: 'spin=0' }, idle, 2)).options['intraOpNumThreads'], 2);
 });

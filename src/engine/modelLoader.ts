@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
@@ -14,7 +15,7 @@ import { ensureHubModel } from '../hub/ensureHubModel.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
 import { isRepoId } from '../hub/modelCache.js';
 import { startCpuProbe } from './cpuProbe.js';
-import { type MachineLoad, decideSpinning, spinningFromEnv, threadingOptions } from './threading.js';
+import { type MachineLoad, decideSpinning, intraOpThreads, spinningFromEnv, threadingOptions } from './threading.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {
@@ -41,19 +42,22 @@ export interface LoadedModel {
 export async function decodeSessionOptions(
   env: Readonly<Record<string, string | undefined>>,
   measure: () => MachineLoad | Promise<MachineLoad>,
-): Promise<{ options: Record<string, unknown>; threading: { spinning: boolean; why: string } }> {
+  cores: number = availableParallelism(),
+): Promise<{ options: Record<string, unknown>; threading: { spinning: boolean; threads: number; why: string } }> {
   const override = env['PARLEY_ORT_THREADING'];
   if (!override) {
+    const threads = intraOpThreads(cores);
     const threading = await decideSpinning(spinningFromEnv(env['PARLEY_SPIN']), measure);
-    return { options: threadingOptions(threading.spinning), threading };
+    return { options: threadingOptions(threading.spinning, threads), threading: { ...threading, threads } };
   }
   const fields = new Map(override.split(',').map((kv) => kv.split('=') as [string, string]));
   const intra: Record<string, string> = { allow_spinning: fields.get('spin') ?? '0' };
   if (fields.has('spin_us')) intra['spin_duration_us'] = fields.get('spin_us')!;
-  const threads = Number(fields.get('threads') ?? 0);
+  const asked = Number(fields.get('threads') ?? 0);
+  const threads = asked > 0 ? asked : intraOpThreads(cores);
   return {
-    options: { ...(threads > 0 ? { intraOpNumThreads: threads } : {}), extra: { session: { intra_op: intra } } },
-    threading: { spinning: intra['allow_spinning'] === '1', why: `PARLEY_ORT_THREADING=${override}` },
+    options: { intraOpNumThreads: threads, extra: { session: { intra_op: intra } } },
+    threading: { spinning: intra['allow_spinning'] === '1', threads, why: `PARLEY_ORT_THREADING=${override}` },
   };
 }
 

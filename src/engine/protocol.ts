@@ -53,7 +53,7 @@ export interface ModelInfo {
   /** For GPT-2-family exports: Parley's converted graph or the export, and why. */
   graph?: GraphChoiceInfo;
   /** Whether onnxruntime's threads spin between parallel work, and why (local models). */
-  threading?: { spinning: boolean; why: string };
+  threading?: { spinning: boolean; threads: number; why: string };
   /**
    * The BOS as text when the tokenizer adds one to plain text (Llama's do): prompt formats
    * start every prompt with it, once. Absent or null when it adds none (GPT-2, Qwen2).

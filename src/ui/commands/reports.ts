@@ -5,10 +5,10 @@ import type { SessionListEntry } from '../../session/sessionStore.js';
 import type { Conversation, ReplyMeta } from '../../session/types.js';
 import { formatAge, formatBytes, formatDuration } from '../format.js';
 
-export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo, threading?: { spinning: boolean; why: string }): string {
+export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo, threading?: { spinning: boolean; threads: number; why: string }): string {
   const graphLine = [
     ...(graph ? [`Graph: ${graph.note}.`] : []),
-    ...(threading ? [`Threads: onnxruntime ${threading.spinning ? 'spins' : 'does not spin'} between parallel work (${threading.why}).`] : []),
+    ...(threading ? [`Threads: ${threading.threads} onnxruntime threads, which ${threading.spinning ? 'spin' : 'do not spin'} between parallel work (${threading.why}).`] : []),
   ];
   const replies = conversation.turns.flatMap((t) => (t.role === 'assistant' && t.meta ? [t.meta] : []));
   const last: ReplyMeta | undefined = replies.at(-1);
