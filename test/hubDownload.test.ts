@@ -67,7 +67,12 @@ test('file names: each dtype has its onnx file, external data chunks follow tran
   assert.equal(dtypeOfFile('onnx/model.onnx'), 'fp32');
   assert.equal(dtypeOfFile('onnx/model_quantized.onnx'), 'q8');
   assert.equal(dtypeOfFile('onnx/model_q4f16.onnx'), 'q4f16');
-  assert.equal(dtypeOfFile('onnx/decoder_model_merged.onnx'), null);
+  assert.equal(dtypeOfFile('onnx/decoder_model_merged.onnx'), 'fp32');
+  assert.equal(dtypeOfFile('onnx/decoder_model_merged_quantized.onnx'), 'q8');
+  // The unmerged pre-v3 files are not ones Parley loads.
+  assert.equal(dtypeOfFile('onnx/decoder_model.onnx'), null);
+  assert.equal(dtypeOfFile('onnx/decoder_with_past_model_uint8.onnx'), null);
+  assert.deepEqual(modelFilesFor({}, 'q8', 'decoder_model_merged'), ['onnx/decoder_model_merged_quantized.onnx']);
   assert.deepEqual(dtypesIn(['onnx/model_q4.onnx', 'config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']), ['fp32', 'q4']);
   assert.deepEqual(modelFilesFor({}, 'q8'), ['onnx/model_quantized.onnx']);
   const external = { 'transformers.js_config': { use_external_data_format: true } };
@@ -190,7 +195,7 @@ test('missing dtype: the error names the file and lists the dtypes the repositor
       (err: unknown) => {
         assert.ok(err instanceof HubError);
         assert.equal(err.code, 'not-found');
-        assert.equal(err.message, 'parley/tiny-random has no onnx/model_q4.onnx (--dtype q4); it has: fp32, q8');
+        assert.equal(err.message, 'parley/tiny-random has no onnx/model_q4.onnx or onnx/decoder_model_merged_q4.onnx (--dtype q4); it has: fp32, q8');
         return true;
       },
     );

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type * as ort from 'onnxruntime-node';
 import { inspectDecoderGraph, UnsupportedGraphError } from '../src/engine/decoderSession.js';
 import { contextLengthOf, endTokenIds, kvShape, unsupportedReason } from '../src/engine/modelConfig.js';
-import { DEFAULT_ORDER, onnxFileFor, pickDtype } from '../src/engine/modelFiles.js';
+import { DEFAULT_ORDER, dtypesPresent, onnxFileFor, pickDtype } from '../src/engine/modelFiles.js';
 import { ALIAS_DTYPES, MODEL_ALIASES, resolveModelRef } from '../src/engine/modelRefs.js';
 import { specialStopIds } from '../src/engine/stopSequences.js';
 
@@ -30,12 +30,26 @@ test('architectures Parley cannot drive are named', () => {
 
 test('dtype: the chosen file or a refusal; without a choice, what the folder has', () => {
   const has = (...dtypes: string[]) => (file: string) => dtypes.some((d) => onnxFileFor(d as never) === file);
-  assert.equal(pickDtype('q4', true, has('fp32', 'q4')), 'q4');
+  const dtypeOf = (picked: ReturnType<typeof pickDtype>) => picked?.dtype ?? null;
+  assert.equal(dtypeOf(pickDtype('q4', true, has('fp32', 'q4'))), 'q4');
   assert.equal(pickDtype('q4', true, has('fp32')), null);
-  assert.equal(pickDtype('fp32', false, has('q4', 'q4f16', 'fp16')), 'q4');
-  assert.equal(pickDtype('fp32', false, has('q4f16')), 'q4f16');
+  assert.equal(dtypeOf(pickDtype('fp32', false, has('q4', 'q4f16', 'fp16'))), 'q4');
+  assert.equal(dtypeOf(pickDtype('fp32', false, has('q4f16'))), 'q4f16');
   assert.equal(pickDtype('fp32', false, has()), null);
   assert.equal(DEFAULT_ORDER[0], 'fp32');
+});
+
+test('dtype: the pre-v3 names (decoder_model_merged*.onnx) are read when the current ones are missing', () => {
+  const legacy = new Set(['onnx/decoder_model.onnx', 'onnx/decoder_with_past_model.onnx', 'onnx/decoder_model_merged.onnx', 'onnx/decoder_model_merged_quantized.onnx', 'onnx/decoder_with_past_model_uint8.onnx']);
+  const has = (file: string) => legacy.has(file);
+  assert.deepEqual(pickDtype('fp32', true, has), { dtype: 'fp32', file: 'onnx/decoder_model_merged.onnx', stem: 'decoder_model_merged' });
+  assert.deepEqual(pickDtype('q8', true, has), { dtype: 'q8', file: 'onnx/decoder_model_merged_quantized.onnx', stem: 'decoder_model_merged' });
+  // decoder_with_past_model_uint8.onnx is not a file Parley loads: uint8 is not there.
+  assert.equal(pickDtype('uint8', true, has), null);
+  assert.deepEqual(dtypesPresent(has), ['fp32', 'q8']);
+  // Both namings: the current one wins.
+  const both = (file: string) => has(file) || file === 'onnx/model.onnx';
+  assert.equal(pickDtype('fp32', true, both)?.file, 'onnx/model.onnx');
 });
 
 test('instruct aliases resolve to the hub ids transformers.js uses, with their default dtype', () => {

@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
+import type { ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from './decoderSession.js';
 import { contextLengthOf, endTokenIds, kvShape, unsupportedReason, type ConfigJson } from './modelConfig.js';
-import { onnxFileFor, pickDtype } from './modelFiles.js';
+import { type PickedFile, dtypesPresent, onnxFileFor, pickDtype } from './modelFiles.js';
 import { RemoteTokenizer } from './remoteTokenizer.js';
 import type { TokenizerProgress } from './tokenizerProtocol.js';
 import { type GraphChoice, prepareGraph } from './convertedGraph.js';
@@ -85,7 +85,8 @@ export async function loadModel(
   // is then built from the fp32 file); otherwise the folder's own file for the dtype.
   const cpu = startCpuProbe();
   const choice = await chooseGraph(source.path, options, onProgress);
-  const dtype = choice?.folder ? options.dtype : checkFolder(source.path, options);
+  const picked: PickedFile = choice?.folder ? { dtype: options.dtype, file: onnxFileFor(options.dtype), stem: 'model' } : checkFolder(source.path, options);
+  const dtype = picked.dtype;
 
   // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
   const progress_callback = (p: TokenizerProgress): void => {
@@ -107,6 +108,8 @@ export async function loadModel(
     const model = await AutoModelForCausalLM.from_pretrained(choice?.folder ?? ref, {
       ...hubOptions,
       dtype,
+      // transformers.js reads onnx/<model_file_name><dtype suffix>.onnx.
+      model_file_name: picked.stem,
       device: 'cpu',
       session_options: sessionOptions.options,
     });
@@ -206,8 +209,8 @@ async function isGpt2(folder: string): Promise<boolean> {
   }
 }
 
-/** Checks the folder's files and says which dtype to load from it. */
-function checkFolder(folder: string, options: LoadOptions): Dtype {
+/** Checks the folder's files and says which dtype, and which file of it, to load. */
+function checkFolder(folder: string, options: LoadOptions): PickedFile {
   if (!existsSync(folder)) throw new LoadError('model-not-found', `model folder not found: ${folder}`);
   if (!statSync(folder).isDirectory()) throw new LoadError('model-not-found', `not a model folder: ${folder}`);
   for (const file of ['config.json', 'tokenizer.json']) {
@@ -215,13 +218,16 @@ function checkFolder(folder: string, options: LoadOptions): Dtype {
       throw new LoadError('model-file-missing', `model folder ${folder} has no ${file}`);
     }
   }
-  const dtype = pickDtype(options.dtype, options.dtypeIsDefault !== true, (file) => existsSync(path.join(folder, file)));
-  if (dtype === null) {
-    const onnx = onnxFileFor(options.dtype);
-    const which = options.dtypeIsDefault ? 'no onnx/model*.onnx file' : `no ${onnx} (needed for --dtype ${options.dtype})`;
+  const has = (file: string): boolean => existsSync(path.join(folder, file));
+  const picked = pickDtype(options.dtype, options.dtypeIsDefault !== true, has);
+  if (picked === null) {
+    const present = dtypesPresent(has);
+    const which = options.dtypeIsDefault
+      ? 'no onnx/model*.onnx or onnx/decoder_model_merged*.onnx file'
+      : `no ${onnxFileFor(options.dtype)} (needed for --dtype ${options.dtype}); ${present.length ? `it has: ${present.join(', ')}` : 'it has no model file at all'}`;
     throw new LoadError('model-file-missing', `model folder ${folder} has ${which}`);
   }
-  return dtype;
+  return picked;
 }
 
 function toLoadError(

@@ -3,33 +3,21 @@
 // that reads the LayerNorm, the projection whose output is added back to the stream, and so
 // on to the final LayerNorm and the LM head. Initializer names are never relied on (exports
 // differ in naming and constant folding); only the wiring and the op types are. Anything
-// that does not fit GPT-2's shape throws UnrecognisedGraph with the reason.
+// that does not fit GPT-2's shape throws UnrecognisedGraph with the reason. The same walk
+// reads Optimum's merged decoder (its with-past branch) and onnxruntime's 8-bit files
+// (MatMulInteger weights and DequantizeLinear tables, dequantized).
 
+import { type Constant, GraphIndex, type Linear, SHAPE_OPS, decoderGraph, fail, linearReading } from './exportGraph.js';
 import { type Gpt2Dims, LN_F, WPE, WTE, layerParamName } from './gpt2Weights.js';
-import type { OnnxModel, OnnxNode, OnnxTensor } from './onnxReader.js';
+import type { OnnxModel, OnnxNode } from './onnxReader.js';
 
-export class UnrecognisedGraph extends Error {}
+export { UnrecognisedGraph } from './exportGraph.js';
 
 export interface Gpt2Export {
   dims: Gpt2Dims;
   layerNormEpsilon: number;
   /** Hugging Face names (see gpt2Weights.ts) to values, Conv1D layout [in, out]. */
   params: Map<string, Float32Array>;
-}
-
-interface Constant {
-  dims: number[];
-  data: Float32Array;
-}
-
-interface Linear {
-  node: OnnxNode;
-  /** The value the projection reads, shape-only ops before it looked through. */
-  input: string;
-  /** Its result, the bias added (the Add's output when the bias is a separate node). */
-  output: string;
-  weight: Constant; // [in, out]
-  bias: Float32Array | null;
 }
 
 interface LayerNorm {
@@ -40,184 +28,7 @@ interface LayerNorm {
   epsilon: number;
 }
 
-const FLOAT = 1;
-/** Ops that only change a value's shape: the graph may put them between two real ops. */
-const SHAPE_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const ELEMENTWISE = new Set(['Mul', 'Add', 'Pow', 'Tanh', 'Div', 'Sub', ...SHAPE_OPS]);
-
-function fail(message: string): never {
-  throw new UnrecognisedGraph(message);
-}
-
-function tensorFloats(t: OnnxTensor): Float32Array {
-  if (t.dataType !== FLOAT) fail(`tensor ${t.name} is not float32 (type ${t.dataType})`);
-  const count = t.dims.reduce((a, b) => a * b, 1);
-  if (t.floatData.length > 0) return Float32Array.from(t.floatData);
-  const bytes = t.bytes();
-  if (bytes.byteLength !== count * 4) fail(`tensor ${t.name} has ${bytes.byteLength} bytes for ${count} floats`);
-  // A copy: the file's bytes need not be 4-byte aligned.
-  const out = new Float32Array(count);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
-}
-
-/** The transpose, computed only when its values are first read (a tied LM head never is). */
-function transpose2d(c: Constant): Constant {
-  const [rows, cols] = c.dims as [number, number];
-  let data: Float32Array | null = null;
-  return {
-    dims: [cols, rows],
-    get data(): Float32Array {
-      if (data) return data;
-      const source = c.data;
-      data = new Float32Array(rows * cols);
-      const TILE = 64;
-      for (let r0 = 0; r0 < rows; r0 += TILE) {
-        for (let k0 = 0; k0 < cols; k0 += TILE) {
-          for (let r = r0; r < Math.min(rows, r0 + TILE); r++) {
-            for (let k = k0; k < Math.min(cols, k0 + TILE); k++) data[k * rows + r] = source[r * cols + k]!;
-          }
-        }
-      }
-      return data;
-    },
-  };
-}
-
-class GraphIndex {
-  readonly producer = new Map<string, OnnxNode>();
-  readonly consumers = new Map<string, OnnxNode[]>();
-  private readonly constants = new Map<string, Constant | null>();
-
-  constructor(readonly model: OnnxModel) {
-    for (const node of model.nodes) {
-      for (const output of node.outputs) this.producer.set(output, node);
-      for (const input of node.inputs) {
-        if (input === '') continue;
-        const list = this.consumers.get(input) ?? [];
-        list.push(node);
-        this.consumers.set(input, list);
-      }
-    }
-  }
-
-  /** The constant float value of `name` (initializer, Constant node, or Identity/Transpose of one). */
-  constant(name: string): Constant | null {
-    if (this.constants.has(name)) return this.constants.get(name)!;
-    let result: Constant | null = null;
-    const init = this.model.initializers.get(name);
-    const node = this.producer.get(name);
-    if (init) {
-      if (init.dataType === FLOAT) result = { dims: init.dims, data: tensorFloats(init) };
-    } else if (node?.opType === 'Constant') {
-      const t = node.attributes.get('value')?.t;
-      if (t && t.dataType === FLOAT) result = { dims: t.dims, data: tensorFloats(t) };
-    } else if (node && (node.opType === 'Identity' || node.opType === 'Cast')) {
-      result = this.constant(node.inputs[0]!);
-    } else if (node?.opType === 'Transpose') {
-      const source = this.constant(node.inputs[0]!);
-      const perm = node.attributes.get('perm')?.ints;
-      if (source && source.dims.length === 2 && (perm === undefined || (perm[0] === 1 && perm[1] === 0))) {
-        result = transpose2d(source);
-      }
-    }
-    this.constants.set(name, result);
-    return result;
-  }
-
-  private linearsByOutput: Map<string, Linear> | null = null;
-
-  /** The projection whose result (bias included) is `value`. */
-  linearProducing(value: string): Linear | null {
-    if (!this.linearsByOutput) {
-      this.linearsByOutput = new Map();
-      for (const node of this.model.nodes) {
-        const linear = asLinear(this, node);
-        if (linear) this.linearsByOutput.set(linear.output, linear);
-      }
-    }
-    return this.linearsByOutput.get(value) ?? null;
-  }
-
-  /** `name` with shape-only ops before it stripped. */
-  source(name: string): string {
-    let node = this.producer.get(name);
-    while (node && SHAPE_OPS.has(node.opType)) {
-      name = node.inputs[0]!;
-      node = this.producer.get(name);
-    }
-    return name;
-  }
-
-  /** The consumers of `name`, looking through shape-only ops after it. */
-  users(name: string): OnnxNode[] {
-    const out: OnnxNode[] = [];
-    for (const node of this.consumers.get(name) ?? []) {
-      if (SHAPE_OPS.has(node.opType) && node.inputs[0] === name) out.push(...this.users(node.outputs[0]!));
-      else out.push(node);
-    }
-    return out;
-  }
-
-  /** Whether `target` is reachable forward from `from` (through `through` ops only, if given). */
-  reaches(from: string, target: string, limit = 400, through?: Set<string>): boolean {
-    const seen = new Set<string>([from]);
-    const queue = [from];
-    let visited = 0;
-    while (queue.length > 0 && visited++ < limit) {
-      const value = queue.shift()!;
-      if (value === target) return true;
-      for (const node of this.consumers.get(value) ?? []) {
-        if (through && !through.has(node.opType)) continue;
-        for (const output of node.outputs) {
-          if (!seen.has(output)) {
-            seen.add(output);
-            queue.push(output);
-          }
-        }
-      }
-    }
-    return false;
-  }
-}
-
-/** `node` as a projection (MatMul or Gemm with a constant weight), or null. */
-function asLinear(g: GraphIndex, node: OnnxNode): Linear | null {
-  let weight: Constant | null = null;
-  let bias: Float32Array | null = null;
-  let output = node.outputs[0]!;
-  if (node.opType === 'MatMul') {
-    weight = g.constant(node.inputs[1]!);
-    if (!weight || weight.dims.length !== 2) return null;
-    // A bias is an Add of a constant vector right after.
-    const users = g.users(output);
-    if (users.length === 1 && users[0]!.opType === 'Add') {
-      const add = users[0]!;
-      const other = add.inputs.find((x) => g.source(x) !== g.source(output) && g.constant(x) !== null);
-      const vector = other === undefined ? null : g.constant(other);
-      if (vector && vector.data.length === weight.dims[1]) {
-        bias = vector.data;
-        output = add.outputs[0]!;
-      }
-    }
-  } else if (node.opType === 'Gemm') {
-    const attr = (name: string, fallback: number): number => node.attributes.get(name)?.i ?? fallback;
-    const alpha = node.attributes.get('alpha')?.f ?? 1;
-    const beta = node.attributes.get('beta')?.f ?? 1;
-    if (attr('transA', 0) !== 0 || alpha !== 1 || beta !== 1) return null;
-    weight = g.constant(node.inputs[1]!);
-    if (!weight || weight.dims.length !== 2) return null;
-    if (attr('transB', 0) === 1) weight = transpose2d(weight);
-    if (node.inputs[2]) {
-      const c = g.constant(node.inputs[2]);
-      if (!c || c.data.length !== weight.dims[1]) return null;
-      bias = c.data;
-    }
-  } else {
-    return null;
-  }
-  return { node, input: g.source(node.inputs[0]!), output: output, weight, bias };
-}
 
 /** The LayerNorm that reads `input`, as one LayerNormalization node or torch's decomposition. */
 function layerNormOf(g: GraphIndex, input: string): LayerNorm | null {
@@ -256,15 +67,6 @@ function layerNormOf(g: GraphIndex, input: string): LayerNorm | null {
   return null;
 }
 
-/** The projection that reads `value` (through shape-only ops). */
-function linearReading(g: GraphIndex, value: string): Linear | null {
-  for (const node of g.users(value)) {
-    const linear = asLinear(g, node);
-    if (linear && linear.input === value) return g.linearProducing(linear.output);
-  }
-  return null;
-}
-
 /** The Add of the residual stream `stream` and a projection's output; returns both. */
 function residualAdd(g: GraphIndex, stream: string, rows: number): { linear: Linear; sum: string } | null {
   for (const add of g.users(stream)) {
@@ -278,21 +80,36 @@ function residualAdd(g: GraphIndex, stream: string, rows: number): { linear: Lin
   return null;
 }
 
+/**
+ * An embedding lookup: a Gather (axis 0) of a constant table, or, as onnxruntime's quantizer
+ * writes it, a Gather of an 8-bit table whose rows a DequantizeLinear turns back into floats.
+ */
+function lookup(g: GraphIndex, node: OnnxNode): { table: Constant; output: string } | null {
+  if (node.opType !== 'Gather' || (node.attributes.get('axis')?.i ?? 0) !== 0) return null;
+  const table = g.constant(node.inputs[0]!);
+  if (table) return table.dims.length === 2 ? { table, output: node.outputs[0]! } : null;
+  const users = g.users(node.outputs[0]!);
+  const dq = users.length === 1 && users[0]!.opType === 'DequantizeLinear' ? users[0]! : null;
+  if (!dq || g.source(dq.inputs[0]!) !== node.outputs[0]) return null;
+  const rows = g.dequantized(node.inputs[0]!, dq.inputs[1]!, dq.inputs[2]);
+  return rows && rows.dims.length === 2 ? { table: rows, output: dq.outputs[0]! } : null;
+}
+
 function embeddings(g: GraphIndex): { wte: Constant; wpe: Constant; sum: string } {
   let wte: Constant | null = null;
   let wpe: Constant | null = null;
   let tokenOut = '';
   let positionOut = '';
   for (const node of g.model.nodes) {
-    if (node.opType !== 'Gather' || (node.attributes.get('axis')?.i ?? 0) !== 0) continue;
-    const table = g.constant(node.inputs[0]!);
-    if (!table || table.dims.length !== 2) continue;
+    const found = lookup(g, node);
+    if (!found) continue;
     if (g.source(node.inputs[1]!) === 'input_ids') {
-      wte = table;
-      tokenOut = node.outputs[0]!;
+      wte = found.table;
+      tokenOut = found.output;
     } else {
-      wpe = table;
-      positionOut = node.outputs[0]!;
+      // Positions come from position_ids or, in exports without that input, from the past length.
+      wpe = found.table;
+      positionOut = found.output;
     }
   }
   if (!wte) fail('no token embedding (a Gather of a constant table by input_ids)');
@@ -303,23 +120,36 @@ function embeddings(g: GraphIndex): { wte: Constant; wpe: Constant; sum: string 
 }
 
 /**
- * Whether the LM head reads the token embedding: through a Transpose of the very table the
- * embedding Gather reads (as de-duplicated exports do), or a stored copy with equal values.
+ * The token table when the LM head reads the token embedding: through a Transpose of the very
+ * table the embedding Gather reads (as de-duplicated exports do), or a copy with equal values.
+ * In an 8-bit file the two may be quantized apart (or one left in float): equal then means
+ * within both quantization steps, and the more precise of the two is the table.
  */
-function tiedToEmbedding(g: GraphIndex, head: Linear, wte: Constant): boolean {
+function tiedTable(g: GraphIndex, head: Linear, wte: Constant): Constant | null {
   const weightInput = head.node.inputs[1]!;
   const producer = g.producer.get(weightInput);
   const table = producer?.opType === 'Transpose' ? producer.inputs[0]! : head.node.opType === 'Gemm' ? weightInput : null;
-  if (table !== null && g.constant(table) === wte) return true;
+  if (table !== null && g.constant(table) === wte) return wte;
   const [rows, cols] = head.weight.dims as [number, number]; // [embd, vocab]
   const values = head.weight.data;
-  for (let e = 0; e < rows; e++) for (let v = 0; v < cols; v++) if (values[e * cols + v] !== wte.data[v * rows + e]) return false;
-  return true;
+  // Half a step each side, with room for the rounding of the dequantized floats.
+  const tolerance = ((head.weight.step + wte.step) / 2) * (1 + 1e-3);
+  for (let e = 0; e < rows; e++) {
+    for (let v = 0; v < cols; v++) if (!(Math.abs(values[e * cols + v]! - wte.data[v * rows + e]!) <= tolerance)) return null;
+  }
+  if (head.weight.step >= wte.step) return wte;
+  return { dims: [cols, rows], data: transposeOf(values, rows, cols), step: head.weight.step };
+}
+
+function transposeOf(values: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
+  return out;
 }
 
 /** Follows the export's graph and returns GPT-2's parameters; `heads` comes from config.json. */
 export function readGpt2Export(model: OnnxModel, heads: number): Gpt2Export {
-  const g = new GraphIndex(model);
+  const g = new GraphIndex(decoderGraph(model));
   const { wte, wpe, sum } = embeddings(g);
   const [vocabSize, embd] = wte.dims as [number, number];
   if (wpe.dims[1] !== embd) fail(`position table width ${wpe.dims[1]} is not the embedding width ${embd}`);
@@ -348,7 +178,9 @@ export function readGpt2Export(model: OnnxModel, heads: number): Gpt2Export {
     if (qkv.weight.dims[0] === embd && qkv.weight.dims[1] === vocabSize) {
       // The final LayerNorm and the LM head: it must be the token embedding (tied).
       if (qkv.bias) fail('the LM head has a bias');
-      if (!tiedToEmbedding(g, qkv, wte)) fail('the LM head is not tied to the token embedding');
+      const tied = tiedTable(g, qkv, wte);
+      if (!tied) fail('the LM head is not tied to the token embedding');
+      params.set(WTE, tied.data);
       params.set(`${LN_F}.weight`, ln1.weight);
       params.set(`${LN_F}.bias`, ln1.bias);
       if (layer === 0) fail('no transformer blocks');

@@ -1,10 +1,10 @@
 // Reads the parts of an ONNX ModelProto a converter needs: nodes (op, inputs, outputs,
-// attributes), initializers and the graph's inputs and outputs. Tensor bytes are not
+// attributes, and the subgraphs an `If` holds), initializers and the graph's inputs and outputs. Tensor bytes are not
 // copied: an initializer holds a view into the file's buffer (or, for external data, where
 // to read it), so reading a 500 MB export costs the file read and little else.
 // Field numbers from onnx/onnx.proto.
 
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 
 export interface OnnxAttribute {
@@ -15,6 +15,8 @@ export interface OnnxAttribute {
   t?: OnnxTensor;
   ints?: number[];
   floats?: number[];
+  /** A subgraph (an `If`'s then_branch / else_branch). */
+  g?: OnnxModel;
 }
 
 export interface OnnxNode {
@@ -33,6 +35,8 @@ export interface OnnxTensor {
   /** Raw little-endian bytes; external data is read when first asked for. */
   bytes(): Uint8Array;
   floatData: number[];
+  /** int32_data: where int8/uint8/int32 values go when they are not stored as raw bytes. */
+  int32Data: number[];
   int64Data: number[];
 }
 
@@ -154,6 +158,7 @@ function readTensor(bytes: Uint8Array, modelDir: string): OnnxTensor {
   const r = new Reader(bytes);
   const dims: number[] = [];
   const floatData: number[] = [];
+  const int32Data: number[] = [];
   const int64Data: number[] = [];
   const external = new Map<string, string>();
   let name = '';
@@ -163,6 +168,7 @@ function readTensor(bytes: Uint8Array, modelDir: string): OnnxTensor {
     if (no === 1) readInts(r, wire, dims);
     else if (no === 2) dataType = r.varint();
     else if (no === 4) readFloats(r, wire, floatData);
+    else if (no === 5) readInts(r, wire, int32Data);
     else if (no === 7) readInts(r, wire, int64Data);
     else if (no === 8) name = r.string();
     else if (no === 9) raw = r.bytes();
@@ -184,6 +190,7 @@ function readTensor(bytes: Uint8Array, modelDir: string): OnnxTensor {
     dims,
     dataType,
     floatData,
+    int32Data,
     int64Data,
     bytes() {
       if (loaded) return loaded;
@@ -221,6 +228,7 @@ function readAttribute(bytes: Uint8Array, modelDir: string): OnnxAttribute {
     else if (no === 3) attribute.i = r.varint();
     else if (no === 4) attribute.s = r.string();
     else if (no === 5) attribute.t = readTensor(r.bytes(), modelDir);
+    else if (no === 6) attribute.g = readGraph(r.bytes(), modelDir);
     else if (no === 7) readFloats(r, wire, (attribute.floats ??= []));
     else if (no === 8) readInts(r, wire, (attribute.ints ??= []));
   });
@@ -253,15 +261,8 @@ function valueInfoName(bytes: Uint8Array): string {
   return name;
 }
 
-/** Parses an ONNX model held in `buf`; external data is resolved against `modelDir`. */
-export function parseOnnx(buf: Uint8Array, modelDir: string): OnnxModel {
-  const model = new Reader(buf);
-  let graphBytes: Uint8Array | null = null;
-  model.each((no) => {
-    if (no === 7) graphBytes = model.bytes();
-  });
-  if (!graphBytes) throw new Error('not an ONNX model: no graph');
-  const graph = new Reader(graphBytes);
+function readGraph(bytes: Uint8Array, modelDir: string): OnnxModel {
+  const graph = new Reader(bytes);
   const result: OnnxModel = { nodes: [], initializers: new Map(), inputs: [], outputs: [] };
   graph.each((no) => {
     if (no === 1) result.nodes.push(readNode(graph.bytes(), modelDir));
@@ -274,6 +275,13 @@ export function parseOnnx(buf: Uint8Array, modelDir: string): OnnxModel {
   return result;
 }
 
-export function readOnnxFile(file: string): OnnxModel {
-  return parseOnnx(readFileSync(file), path.dirname(file));
+/** Parses an ONNX model held in `buf`; external data is resolved against `modelDir`. */
+export function parseOnnx(buf: Uint8Array, modelDir: string): OnnxModel {
+  const model = new Reader(buf);
+  let graphBytes: Uint8Array | null = null;
+  model.each((no) => {
+    if (no === 7) graphBytes = model.bytes();
+  });
+  if (!graphBytes) throw new Error('not an ONNX model: no graph');
+  return readGraph(graphBytes, modelDir);
 }

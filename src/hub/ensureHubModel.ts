@@ -9,7 +9,7 @@ import { downloadFile, type FileProgress } from './downloadFile.js';
 import { HubError, writeError } from './hubError.js';
 import { hubFileUrl } from './hubEndpoint.js';
 import { listRepoDtypes } from './repoDtypes.js';
-import { CONFIG_FILES, OPTIONAL_FILES, modelFilesFor, onnxFileFor } from './modelFiles.js';
+import { CONFIG_FILES, MODEL_FILE_STEMS, OPTIONAL_FILES, modelFilesFor } from './modelFiles.js';
 import { repoDir, touchLastUsed, withRepoLock } from './modelCache.js';
 
 export interface EnsureHubModelOptions {
@@ -37,11 +37,17 @@ async function readConfig(dir: string): Promise<Record<string, unknown> | null> 
   }
 }
 
-/** The required files not yet in `dir` (null when config.json itself is missing or unreadable). */
+/**
+ * The required files not yet in `dir` (null when config.json itself is missing or unreadable).
+ * The model's files are complete under either naming; when neither is, the current one is missing.
+ */
 async function missingFiles(dir: string, dtype: Dtype): Promise<string[] | null> {
   const config = await readConfig(dir);
   if (!config) return null;
-  return [...CONFIG_FILES, ...modelFilesFor(config, dtype)].filter((f) => !existsSync(path.join(dir, f)));
+  const absent = (f: string): boolean => !existsSync(path.join(dir, f));
+  const namings = MODEL_FILE_STEMS.map((stem) => modelFilesFor(config, dtype, stem));
+  const model = namings.find((files) => files.every((f) => !absent(f))) ?? namings.find((files) => !absent(files[0]!)) ?? namings[0]!;
+  return [...CONFIG_FILES, ...model].filter(absent);
 }
 
 /** The folder holding `repoId`'s files for `dtype`, downloading what is missing. Throws HubError. */
@@ -103,20 +109,9 @@ async function download(options: EnsureHubModelOptions, dir: string): Promise<vo
   }
   const config = await readConfig(dir);
   if (!config) throw new HubError('http', `${repoId}'s config.json is not valid JSON`);
-  const modelFiles = modelFilesFor(config, dtype);
-  const required = [...modelFiles, ...CONFIG_FILES.filter((f) => f !== 'config.json')];
-  for (const file of required) {
-    if (existsSync(path.join(dir, file))) continue;
-    try {
-      await fetchFile(file);
-    } catch (err) {
-      if (err instanceof HubError && err.code === 'not-found' && file === onnxFileFor(dtype)) {
-        const dtypes = await listRepoDtypes(endpoint, repoId, revision).catch(() => null);
-        const has = dtypes === null ? 'the dtypes it has could not be listed' : dtypes.length ? `it has: ${dtypes.join(', ')}` : 'it has no onnx/model*.onnx at all';
-        throw new HubError('not-found', `${repoId} has no ${file} (--dtype ${dtype}); ${has}`);
-      }
-      throw err;
-    }
+  await fetchModelFiles(options, dir, config, fetchFile);
+  for (const file of CONFIG_FILES) {
+    if (!existsSync(path.join(dir, file))) await fetchFile(file);
   }
   for (const file of OPTIONAL_FILES) {
     if (existsSync(path.join(dir, file))) continue;
@@ -126,4 +121,34 @@ async function download(options: EnsureHubModelOptions, dir: string): Promise<vo
       if (!(err instanceof HubError && err.code === 'not-found')) throw err;
     }
   }
+}
+
+/**
+ * The dtype's model file and its external data: under the current name, else under the pre-v3
+ * name (a repository such as Xenova/distilgpt2 has only that). A file already here is kept.
+ */
+async function fetchModelFiles(
+  options: EnsureHubModelOptions,
+  dir: string,
+  config: Record<string, unknown>,
+  fetchFile: (file: string) => Promise<void>,
+): Promise<void> {
+  const { endpoint, repoId, dtype } = options;
+  for (const stem of MODEL_FILE_STEMS) {
+    const [main, ...data] = modelFilesFor(config, dtype, stem);
+    if (!existsSync(path.join(dir, main!))) {
+      try {
+        await fetchFile(main!);
+      } catch (err) {
+        if (err instanceof HubError && err.code === 'not-found') continue;
+        throw err;
+      }
+    }
+    for (const file of data) if (!existsSync(path.join(dir, file))) await fetchFile(file);
+    return;
+  }
+  const dtypes = await listRepoDtypes(endpoint, repoId, options.revision ?? 'main').catch(() => null);
+  const has = dtypes === null ? 'the dtypes it has could not be listed' : dtypes.length ? `it has: ${dtypes.join(', ')}` : 'it has no onnx/model*.onnx or onnx/decoder_model_merged*.onnx at all';
+  const names = MODEL_FILE_STEMS.map((stem) => modelFilesFor(config, dtype, stem)[0]).join(' or ');
+  throw new HubError('not-found', `${repoId} has no ${names} (--dtype ${dtype}); ${has}`);
 }

@@ -1,15 +1,16 @@
 // Which files of a hub repository Parley needs for a dtype. Pure, and it mirrors what
 // transformers.js reads from a folder for a decoder-only text model (config, tokenizer,
-// one onnx/model*.onnx and its external data chunks), so that after Parley's own download
+// one onnx/model*.onnx, or onnx/decoder_model_merged*.onnx in a repository named before
+// transformers.js v3, and its external data chunks), so that after Parley's own download
 // the folder loads with no request at all.
 import { DTYPES, type Dtype } from '../engine/protocol.js';
-import { DTYPE_SUFFIX, onnxFileFor } from '../engine/modelFiles.js';
+import { DTYPE_SUFFIX, MODEL_FILE_STEMS, type ModelFileStem, onnxFileFor } from '../engine/modelFiles.js';
 
-export { DTYPE_SUFFIX, onnxFileFor };
+export { DTYPE_SUFFIX, MODEL_FILE_STEMS, onnxFileFor };
 
-/** The dtype whose file `file` (a repository path) is, or null for anything else. */
+/** The dtype whose decoder file `file` (a repository path) is, under either naming, or null. */
 export function dtypeOfFile(file: string): Dtype | null {
-  const match = /^onnx\/model(_[a-z0-9]+)?\.onnx$/.exec(file);
+  const match = /^onnx\/(?:model|decoder_model_merged)(_[a-z0-9]+)?\.onnx$/.exec(file);
   if (!match) return null;
   const suffix = match[1] ?? '';
   return DTYPES.find((d) => DTYPE_SUFFIX[d] === suffix) ?? null;
@@ -35,14 +36,14 @@ export const OPTIONAL_FILES = ['generation_config.json'] as const;
  * `transformers.js_config.use_external_data_format` in config.json is true (one chunk),
  * a count, or an object keyed by file name.
  */
-export function externalDataFiles(config: Record<string, unknown>, dtype: Dtype): string[] {
+export function externalDataFiles(config: Record<string, unknown>, dtype: Dtype, stem: ModelFileStem = 'model'): string[] {
   const custom = config['transformers.js_config'];
   const setting = custom !== null && typeof custom === 'object' ? (custom as Record<string, unknown>)['use_external_data_format'] : undefined;
-  const fullName = `model${DTYPE_SUFFIX[dtype]}.onnx`;
+  const fullName = `${stem}${DTYPE_SUFFIX[dtype]}.onnx`;
   let chunks = 0;
   if (setting !== null && typeof setting === 'object') {
     const table = setting as Record<string, unknown>;
-    chunks = Number(table[fullName] ?? table['model'] ?? 0);
+    chunks = Number(table[fullName] ?? table[stem] ?? 0);
   } else if (setting !== undefined && setting !== null) {
     chunks = Number(setting);
   }
@@ -50,7 +51,7 @@ export function externalDataFiles(config: Record<string, unknown>, dtype: Dtype)
   return Array.from({ length: chunks }, (_, i) => `onnx/${fullName}_data${i === 0 ? '' : `_${i}`}`);
 }
 
-/** The model files for `dtype`, given the repository's config.json. */
-export function modelFilesFor(config: Record<string, unknown>, dtype: Dtype): string[] {
-  return [onnxFileFor(dtype), ...externalDataFiles(config, dtype)];
+/** The model files for `dtype` under the naming `stem`, given the repository's config.json. */
+export function modelFilesFor(config: Record<string, unknown>, dtype: Dtype, stem: ModelFileStem = 'model'): string[] {
+  return [onnxFileFor(dtype, stem), ...externalDataFiles(config, dtype, stem)];
 }

@@ -1,10 +1,11 @@
 // Which dtypes a hub repository has. The hub's API lists a repository's files
 // (`/api/models/{id}/revision/{rev}`, field `siblings`), but a mirror or proxy often
-// serves only the `resolve` URLs; then each dtype's file is probed with a HEAD request.
+// serves only the `resolve` URLs; then each dtype's file is probed with a HEAD request,
+// under the current name and the pre-v3 one.
 import type { Dtype } from '../engine/protocol.js';
 import { DTYPES } from '../engine/protocol.js';
 import { hubFileUrl, hubModelInfoUrl } from './hubEndpoint.js';
-import { dtypesIn, onnxFileFor } from './modelFiles.js';
+import { MODEL_FILE_STEMS, dtypesIn, onnxFileFor } from './modelFiles.js';
 
 async function fromApi(endpoint: string, repoId: string, revision: string): Promise<Dtype[] | null> {
   try {
@@ -22,14 +23,18 @@ async function fromApi(endpoint: string, repoId: string, revision: string): Prom
 }
 
 async function byProbing(endpoint: string, repoId: string, revision: string): Promise<Dtype[]> {
+  const exists = async (file: string): Promise<boolean> => {
+    const response = await fetch(hubFileUrl(endpoint, repoId, revision, file), {
+      method: 'HEAD',
+      redirect: 'follow',
+      signal: AbortSignal.timeout(10_000),
+    });
+    return response.ok;
+  };
   const present = await Promise.all(
     DTYPES.map(async (dtype) => {
-      const response = await fetch(hubFileUrl(endpoint, repoId, revision, onnxFileFor(dtype)), {
-        method: 'HEAD',
-        redirect: 'follow',
-        signal: AbortSignal.timeout(10_000),
-      });
-      return response.ok;
+      const found = await Promise.all(MODEL_FILE_STEMS.map((stem) => exists(onnxFileFor(dtype, stem))));
+      return found.some(Boolean);
     }),
   );
   return DTYPES.filter((_, i) => present[i]);
