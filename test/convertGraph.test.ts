@@ -4,7 +4,7 @@
 // a structure that is not GPT-2's, or a graph that does not match, runs the export as is.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareGraph, type PrepareOptions } from '../src/engine/convertedGraph.js';
@@ -13,6 +13,7 @@ import { compareLogits } from '../src/engine/probeCompare.js';
 import { loadModel } from '../src/engine/modelLoader.js';
 import type { Dtype } from '../src/engine/protocol.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
+import { makeVariant } from './helpers/fixtureVariants.js';
 import { listCachedModels } from '../src/hub/cachedModels.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
@@ -104,7 +105,7 @@ describe('Parley graph from a GPT-2 export', () => {
     });
     const choice = await prepareGraph(options(wrong, path.join(scratch, 'cache-wrong')));
     assert.equal(choice?.folder, null);
-    assert.match(choice!.info.note, /did not match it \(max \|Δlogit\|/);
+    assert.match(choice!.info.note, /failed its check against it: max \|Δlogit\|/);
   });
 
   test('q8 and q4 convert from the fp32 file and pass the probe against the export', async () => {
@@ -123,13 +124,52 @@ describe('Parley graph from a GPT-2 export', () => {
     assert.equal(fp16?.folder, null);
   });
 
-  test('a folder with only a quantized file runs it as is and says why (no fp32 file to build from)', async () => {
+  test('a folder with only an 8-bit file: q8 is built from it, q4 runs it as is and says why', async () => {
     const folder = path.join(scratch, 'only-quantized');
     await cp(GPT2, folder, { recursive: true });
     await rename(path.join(folder, 'onnx', 'model.onnx'), path.join(folder, 'onnx', 'model_quantized.onnx'));
-    const choice = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'q8'));
-    assert.equal(choice?.folder, null);
-    assert.match(choice!.info.note, /from onnx\/model\.onnx \(fp32\), which this model does not have/);
+    const q8 = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'q8'));
+    assert.equal(q8?.info.converted, true, q8?.info.note);
+    assert.match(q8!.info.note, /converted from onnx\/model_quantized\.onnx/);
+    const q4 = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'q4'));
+    assert.equal(q4?.folder, null);
+    assert.match(q4!.info.note, /builds its q4 graph from its fp32 file \(onnx\/model\.onnx or onnx\/decoder_model_merged\.onnx\), which this model does not have/);
+  });
+
+  test('larger weights (std 0.25): the q4 the user asked for is built; the probe judges the structure, not the quantization', async () => {
+    const variant = makeVariant(GPT2, { weightScale: 12.5 });
+    try {
+      const choice = await prepareGraph(options(variant.dir, path.join(scratch, 'cache-std025'), 'q4'));
+      assert.equal(choice?.info.converted, true, choice?.info.note);
+    } finally {
+      variant.remove();
+    }
+  });
+
+  test('a variant that fails its probe is refused with the check that failed, its figures and what to use; no empty folder stays', async () => {
+    // Weights 50 times the fixture's: 4-bit blocks lose the peaks, and the KL passes 0.5.
+    const variant = makeVariant(GPT2, { weightScale: 50 });
+    const cacheDir = path.join(scratch, 'cache-rejected');
+    try {
+      await assert.rejects(
+        loadModel({ kind: 'folder', path: variant.dir }, { dtype: 'q4', offline: true, cacheDir }, () => {}),
+        (err: Error) => {
+          assert.match(err.message, /Parley's q4 graph built from onnx\/model\.onnx failed its check against it: top-1 [\d.]+ %, mean KL [\d.e+-]+ over 40 positions \(needs top-1 ≥ 40 %, KL ≤ 0\.5; failed: KL above 0\.5\); use --dtype q8 or --dtype fp32 instead$/);
+          assert.doesNotMatch(err.message, /has no onnx\/model_q4\.onnx/);
+          return true;
+        },
+      );
+      const variantDir = path.join(cacheDir, 'converted');
+      const [folder] = await readdir(variantDir);
+      assert.deepEqual(await readdir(path.join(variantDir, folder!, 'rows-q4')), ['parley-converted.json']);
+      // Asked again, the remembered verdict gives the same answer without building.
+      await assert.rejects(loadModel({ kind: 'folder', path: variant.dir }, { dtype: 'q4', offline: true, cacheDir }, () => {}), /failed: KL above 0\.5/);
+      // q8 of the same weights passes.
+      const q8 = await prepareGraph(options(variant.dir, cacheDir, 'q8'));
+      assert.equal(q8?.info.converted, true, q8?.info.note);
+    } finally {
+      variant.remove();
+    }
   });
 
   test('a hub repository\'s graph goes under its cache folder, where parley models lists it', async () => {

@@ -21,6 +21,7 @@ import type { Precision } from '../graph/gpt2Graph.js';
 import { compareLogits, judgeProbe } from './probeCompare.js';
 import { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } from './graphProbe.js';
 import type { Dtype, GraphChoiceInfo, LoadProgress } from './protocol.js';
+import { EIGHT_BIT, findOnnxFile } from './modelFiles.js';
 import { convertedGraphDir } from '../hub/modelCache.js';
 
 /** Under the model cache: graphs converted from local folders (hub repositories keep theirs). */
@@ -38,7 +39,8 @@ export interface ConvertStamp {
   unrecognised?: string;
 }
 
-export type GraphChoice = { folder: string | null; info: GraphChoiceInfo };
+/** `rejected`: the dtype's converted graph failed its probe (the reason, with its figures). */
+export type GraphChoice = { folder: string | null; info: GraphChoiceInfo; rejected?: string };
 
 export interface PrepareOptions {
   /** The folder holding the export (a local folder, or the hub cache's copy). */
@@ -82,6 +84,23 @@ async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
 const asExport = (reason: string, converted = false): GraphChoice => ({ folder: null, info: { converted, note: reason } });
 
 /**
+ * The file Parley's graph in `dtype` is built from (a path in the folder): the fp32 export
+ * under either naming; for q8, when there is none, an 8-bit file (onnxruntime's dynamic
+ * quantization), whose weights are dequantized and quantized again in Parley's scheme.
+ */
+export function sourceFileFor(folder: string, dtype: Precision): string | null {
+  const has = (file: string): boolean => existsSync(path.join(folder, file));
+  const fp32 = findOnnxFile('fp32', has);
+  if (fp32) return fp32.file;
+  if (dtype !== 'q8') return null;
+  for (const eight of EIGHT_BIT) {
+    const found = findOnnxFile(eight, has);
+    if (found) return found.file;
+  }
+  return null;
+}
+
+/**
  * The converted folder to load for `dtype`, or null with the reason to run the export as is.
  * Never throws for a graph it cannot use: that falls back to the export.
  */
@@ -93,10 +112,12 @@ export async function prepareGraph(options: PrepareOptions): Promise<GraphChoice
   if (config['parley_generator'] !== undefined || config['parley_converted'] !== undefined) return null;
   if (options.noConvert) return asExport('the export as it is (conversion off)');
   if (!isPrecision(dtype)) return asExport(`the export as it is (Parley builds its graph for fp32, q8 and q4, not ${dtype})`);
-  const sourceFile = path.join(sourceFolder, 'onnx', 'model.onnx');
-  if (!existsSync(sourceFile)) {
-    return asExport(`the export as it is: Parley builds its graph from onnx/model.onnx (fp32), which this model does not have`);
+  const source = sourceFileFor(sourceFolder, dtype);
+  if (!source) {
+    const from = dtype === 'q8' ? 'its fp32 file or an 8-bit one' : 'its fp32 file';
+    return asExport(`the export as it is: Parley builds its ${dtype} graph from ${from} (onnx/model.onnx or onnx/decoder_model_merged.onnx), which this model does not have`);
   }
+  const sourceFile = path.join(sourceFolder, source);
   const heads = typeof config['n_head'] === 'number' ? config['n_head'] : 0;
   if (heads <= 0) return asExport('the export as it is: config.json has no n_head');
   try {
@@ -118,7 +139,8 @@ async function convertOrReuse(
   const stampFile = path.join(out, STAMP);
   const { size, mtimeMs } = await stat(sourceFile);
   let stamp = await readJson<ConvertStamp>(stampFile);
-  if (stamp && stamp.graphVersion === CONVERTED_GRAPH_VERSION) {
+  // A graph built from another file (an 8-bit one, before the fp32 file came) is built again.
+  if (stamp && stamp.graphVersion === CONVERTED_GRAPH_VERSION && stamp.source.file === sourceFile) {
     const same = stamp.source.size === size && stamp.source.mtimeMs === mtimeMs;
     // A touched file is hashed again: the stamp holds only if the bytes are the same.
     if (!same) {
@@ -133,11 +155,12 @@ async function convertOrReuse(
     stamp = null;
   }
   if (stamp?.unrecognised) return asExport(`the export as it is: ${stamp.unrecognised}`);
+  const from = path.relative(options.sourceFolder, sourceFile).split(path.sep).join('/');
   const known = stamp?.dtypes[precision];
   if (known && (!known.ok || existsSync(path.join(out, 'onnx', FILE_OF[precision])))) {
     return known.ok
-      ? { folder: out, info: { converted: true, note: `Parley's graph (converted; probe: ${known.summary})` } }
-      : asExport(`the export as it is: Parley's ${precision} graph did not match it (${known.summary})`);
+      ? { folder: out, info: { converted: true, note: `Parley's (converted from ${from}; probe: ${known.summary})` } }
+      : rejected(precision, from, known.summary);
   }
 
   const started = performance.now();
@@ -182,15 +205,33 @@ async function convertOrReuse(
     stamp.dtypes[precision] = { ok: verdict.ok, summary: verdict.summary, convertMs: Math.round(convertMs) };
     if (verdict.ok) await rename(temp, target);
     await writeJsonAtomic(stampFile, stamp);
-    if (!verdict.ok) return asExport(`the export as it is: Parley's ${precision} graph did not match it (${verdict.summary})`);
+    if (!verdict.ok) {
+      await keepOnlyStamp(out);
+      return rejected(precision, from, verdict.summary);
+    }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     return {
       folder: out,
-      info: { converted: true, note: `Parley's graph (converted in ${seconds} s; probe: ${verdict.summary})`, convertedNow: true },
+      info: { converted: true, note: `Parley's (converted from ${from} in ${seconds} s; probe: ${verdict.summary})`, convertedNow: true },
     };
   } finally {
     await rm(temp, { force: true });
   }
+}
+
+/**
+ * A variant that failed its probe: the export runs as it is when it has the dtype's own file;
+ * `rejected` tells the loader, which otherwise refuses the dtype with this reason.
+ */
+function rejected(precision: Precision, from: string, summary: string): GraphChoice {
+  const reason = `Parley's ${precision} graph built from ${from} failed its check against it: ${summary}`;
+  return { folder: null, info: { converted: false, note: `the export as it is: ${reason}` }, rejected: reason };
+}
+
+/** A rejected variant's folder keeps its stamp (so the failure is remembered), nothing else. */
+async function keepOnlyStamp(out: string): Promise<void> {
+  await rm(path.join(out, 'onnx'), { recursive: true, force: true });
+  await Promise.all(COPIED.map((file) => rm(path.join(out, file), { force: true })));
 }
 
 async function probe(original: string, converted: string, vocab: number, heads: number, headDim: number, precision: Precision) {

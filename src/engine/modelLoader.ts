@@ -7,10 +7,10 @@ import type { ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from './decoderSession.js';
 import { contextLengthOf, endTokenIds, kvShape, unsupportedReason, type ConfigJson } from './modelConfig.js';
-import { type PickedFile, dtypesPresent, onnxFileFor, pickDtype } from './modelFiles.js';
+import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } from './modelFiles.js';
 import { RemoteTokenizer } from './remoteTokenizer.js';
 import type { TokenizerProgress } from './tokenizerProtocol.js';
-import { type GraphChoice, prepareGraph } from './convertedGraph.js';
+import { type GraphChoice, prepareGraph, sourceFileFor } from './convertedGraph.js';
 import { ensureHubModel } from '../hub/ensureHubModel.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
 import { isRepoId } from '../hub/modelCache.js';
@@ -85,6 +85,7 @@ export async function loadModel(
   // is then built from the fp32 file); otherwise the folder's own file for the dtype.
   const cpu = startCpuProbe();
   const choice = await chooseGraph(source.path, options, onProgress);
+  if (choice?.rejected) refuseRejected(source.path, options, choice.rejected, label);
   const picked: PickedFile = choice?.folder ? { dtype: options.dtype, file: onnxFileFor(options.dtype), stem: 'model' } : checkFolder(source.path, options);
   const dtype = picked.dtype;
 
@@ -166,27 +167,33 @@ async function chooseGraph(
   onProgress: (p: LoadProgress) => void,
 ): Promise<GraphChoice | null> {
   const repoId = hubRepoOf(folder, options.cacheDir);
-  const fp32 = path.join(folder, onnxFileFor('fp32'));
+  const hasFp32 = findOnnxFile('fp32', (file) => existsSync(path.join(folder, file))) !== null;
   const wanted = !options.noConvert && (options.dtype === 'q8' || options.dtype === 'q4');
-  if (repoId && wanted && !existsSync(fp32) && (await isGpt2(folder))) {
-    if (options.offline) {
+  if (repoId && wanted && !hasFp32 && (await isGpt2(folder))) {
+    // Offline, q8 is built from the 8-bit file at hand (prepareGraph finds it).
+    const fromEightBit = options.dtype === 'q8' && sourceFileFor(folder, 'q8') !== null;
+    if (options.offline && !fromEightBit) {
       return {
         folder: null,
         info: { converted: false, note: `the export as it is: Parley builds its ${options.dtype} graph from ${onnxFileFor('fp32')}, which is not in the cache, and --offline forbids downloading it` },
       };
     }
-    try {
-      await ensureHubModel({
-        cacheDir: options.cacheDir,
-        endpoint: currentHubEndpoint().url,
-        repoId,
-        dtype: 'fp32',
-        offline: false,
-        onProgress: (p) => onProgress({ kind: 'download', ...p }),
-      });
-    } catch (err) {
-      const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-      return { folder: null, info: { converted: false, note: `the export as it is: fetching ${onnxFileFor('fp32')} to build Parley's graph failed (${why})` } };
+    if (!options.offline) {
+      try {
+        await ensureHubModel({
+          cacheDir: options.cacheDir,
+          endpoint: currentHubEndpoint().url,
+          repoId,
+          dtype: 'fp32',
+          offline: false,
+          onProgress: (p) => onProgress({ kind: 'download', ...p }),
+        });
+      } catch (err) {
+        const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+        if (!fromEightBit) {
+          return { folder: null, info: { converted: false, note: `the export as it is: fetching ${onnxFileFor('fp32')} to build Parley's graph failed (${why})` } };
+        }
+      }
     }
   }
   return prepareGraph({
@@ -207,6 +214,16 @@ async function isGpt2(folder: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * A converted dtype that failed its probe runs the folder's own file for that dtype; without
+ * one, the dtype is refused with the check that failed and what to use instead.
+ */
+function refuseRejected(folder: string, options: LoadOptions, reason: string, label: string): void {
+  if (pickDtype(options.dtype, true, (file) => existsSync(path.join(folder, file))) !== null) return;
+  const instead = (['q8', 'fp32'] as const).filter((d) => d !== options.dtype).map((d) => `--dtype ${d}`);
+  throw new LoadError('unsupported', `${label}: ${reason}; use ${instead.join(' or ')} instead`);
 }
 
 /** Checks the folder's files and says which dtype, and which file of it, to load. */

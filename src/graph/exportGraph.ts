@@ -128,7 +128,18 @@ export class GraphIndex {
       const values = t ? tensorBytes(t) : null;
       return t && values ? { dims: t.dims, values } : null;
     }
-    return node?.opType === 'Identity' ? this.integers(node.inputs[0]!) : null;
+    if (node?.opType === 'Identity') return this.integers(node.inputs[0]!);
+    // The quantizer moves a Transpose of a quantized table before its DequantizeLinear (the tied LM head).
+    if (node?.opType === 'Transpose') {
+      const source = this.integers(node.inputs[0]!);
+      const perm = node.attributes.get('perm')?.ints;
+      if (!source || source.dims.length !== 2 || (perm !== undefined && (perm[0] !== 1 || perm[1] !== 0))) return null;
+      const [rows, cols] = source.dims as [number, number];
+      const values = source.values instanceof Int8Array ? new Int8Array(rows * cols) : new Uint8Array(rows * cols);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) values[c * rows + r] = source.values[r * cols + c]!;
+      return { dims: [cols, rows], values };
+    }
+    return null;
   }
 
   /** 8-bit integers `q` dequantized by `scale` and `zeroPoint` (names of constants). */

@@ -13,6 +13,11 @@ export interface Variant {
   row?: { target: number; like: number; scale: number };
   /** Store the weights as onnx/model.onnx + onnx/model.onnx_data. */
   externalData?: boolean;
+  /**
+   * Every matrix (embeddings and projections) times this factor: the fixture's weights have a
+   * std of 0.02, so 12.5 gives the larger weights (std 0.25) whose distributions are peaked.
+   */
+  weightScale?: number;
   /** Rename onnx/model.onnx to this file name (another dtype's). */
   onnxName?: string;
 }
@@ -33,6 +38,14 @@ export function makeVariant(fixture: string, variant: Variant): { dir: string; r
     const { target, like, scale } = variant.row;
     for (let j = 0; j < width; j++) values[target * width + j] = scale * values[like * width + j]!;
     bytes.set(new Uint8Array(values.buffer), embedding.rawOffset);
+    writeFileSync(onnx, bytes);
+  }
+  if (variant.weightScale !== undefined) {
+    const { bytes, initializers } = readOnnx(onnx);
+    for (const matrix of initializers.filter((i) => i.dataType === 1 && i.dims.length === 2 && i.rawOffset >= 0)) {
+      const values = floatInitializer(bytes, initializers, matrix.name).map((v) => v * variant.weightScale!);
+      bytes.set(new Uint8Array(values.buffer), matrix.rawOffset);
+    }
     writeFileSync(onnx, bytes);
   }
   if (variant.externalData) {
