@@ -15,6 +15,7 @@ import type { Dtype } from '../src/engine/protocol.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
 import { makeVariant } from './helpers/fixtureVariants.js';
 import { listCachedModels } from '../src/hub/cachedModels.js';
+import { formatStats } from '../src/ui/commands/reports.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const GPT2 = path.join(FIXTURES, 'hf-gpt2-tiny');
@@ -228,5 +229,80 @@ describe('Parley graph from a GPT-2 export', () => {
     const again = await prepareGraph(options(folder, cache));
     assert.equal(again?.info.converted, true);
     assert.equal(again?.info.convertedNow, undefined);
+  });
+});
+
+describe('Parley graph from the files the hub serves (test/fixtures/hub-gpt2, hub-distilgpt2)', () => {
+  const HUB_GPT2 = path.join(FIXTURES, 'hub-gpt2');
+  const HUB_DISTIL = path.join(FIXTURES, 'hub-distilgpt2');
+
+  const greedy = async (folder: string, dtype: Dtype, noConvert: boolean, cacheDir: string) => {
+    const model = await loadModel({ kind: 'folder', path: folder }, { dtype, offline: true, noConvert, cacheDir }, () => {});
+    try {
+      let cache = model.decoder.emptyCache();
+      const ids: number[] = [];
+      let next = [464, 2068, 7586, 21831];
+      for (let i = 0; i < 8; i++) {
+        const step = await model.decoder.forward(next, cache);
+        cache = step.cache;
+        let best = 0;
+        for (let j = 1; j < step.logits.length; j++) if (step.logits[j]! > step.logits[best]!) best = j;
+        ids.push(best);
+        next = [best];
+      }
+      return { ids, kind: model.decoder.cacheKind, info: model.info };
+    } finally {
+      await model.release();
+    }
+  };
+
+  test('the merged gpt2 layout converts (with-past branch, Gemm, no position_ids) and replies as the export does; /stats names the source', async () => {
+    const cacheDir = path.join(scratch, 'cache-hub-gpt2');
+    const converted = await greedy(HUB_GPT2, 'fp32', false, cacheDir);
+    const asIs = await greedy(HUB_GPT2, 'fp32', true, cacheDir);
+    assert.equal(converted.kind, 'rows');
+    assert.equal(asIs.kind, 'present');
+    assert.deepEqual(converted.ids, asIs.ids);
+    assert.match(converted.info.graph!.note, /^Parley's \(converted from onnx\/model\.onnx in [\d.]+ s; probe: max \|Δlogit\| /);
+    const stats = formatStats({ persona: null, turns: [] }, converted.info.graph);
+    assert.match(stats, /Graph: Parley's \(converted from onnx\/model\.onnx/);
+  });
+
+  test('the pre-v3 names: decoder_model_merged.onnx converts, and runs as it is with --no-convert', async () => {
+    const cacheDir = path.join(scratch, 'cache-hub-distil');
+    const converted = await greedy(HUB_DISTIL, 'fp32', false, cacheDir);
+    const asIs = await greedy(HUB_DISTIL, 'fp32', true, cacheDir);
+    assert.equal(converted.kind, 'rows');
+    assert.match(converted.info.graph!.note, /converted from onnx\/decoder_model_merged\.onnx/);
+    assert.equal(asIs.info.dtype, 'fp32');
+    assert.deepEqual(converted.ids, asIs.ids);
+    // The 8-bit file as it is, through transformers.js's model_file_name.
+    const eight = await greedy(HUB_DISTIL, 'q8', true, cacheDir);
+    assert.equal(eight.info.dtype, 'q8');
+    assert.equal(eight.kind, 'present');
+  });
+
+  test('q8 and q4 are built from the merged fp32 file; without it, q8 is built from the 8-bit file and checked against it', async () => {
+    for (const [folder, eightBit] of [
+      [HUB_GPT2, 'model_quantized.onnx'],
+      [HUB_DISTIL, 'decoder_model_merged_quantized.onnx'],
+    ] as const) {
+      const cache = path.join(scratch, `cache-hub-q-${path.basename(folder)}`);
+      for (const dtype of ['q8', 'q4'] as const) {
+        const choice = await prepareGraph(options(folder, cache, dtype));
+        assert.equal(choice?.info.converted, true, choice?.info.note);
+        assert.doesNotMatch(choice!.info.note, /quantized/);
+      }
+      const only = path.join(scratch, `only-8bit-${path.basename(folder)}`);
+      await cp(folder, only, { recursive: true });
+      const fp32 = (await readdir(path.join(only, 'onnx'))).filter((f) => !f.includes('quantized'));
+      for (const f of fp32) await rm(path.join(only, 'onnx', f));
+      const choice = await prepareGraph(options(only, path.join(scratch, `cache-only-8bit-${path.basename(folder)}`), 'q8'));
+      assert.equal(choice?.info.converted, true, choice?.info.note);
+      assert.match(choice!.info.note, new RegExp(`converted from onnx/${eightBit.replace('.', '\\.')} in [\\d.]+ s; probe: top-1 (9\\d|100)\\.\\d %`));
+      const replies = await greedy(only, 'q8', false, path.join(scratch, `cache-only-8bit-${path.basename(folder)}`));
+      assert.equal(replies.kind, 'rows');
+      assert.equal(replies.info.dtype, 'q8');
+    }
   });
 });

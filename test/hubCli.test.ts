@@ -11,8 +11,8 @@ import { after, before, test } from 'node:test';
 import { MODEL_ALIASES } from '../src/engine/modelRefs.js';
 import { ensureHubModel } from '../src/hub/ensureHubModel.js';
 import { onnxFileFor } from '../src/hub/modelFiles.js';
-import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
-import { startTestHub, type TestHub } from './helpers/testHub.js';
+import { REPO_ROOT } from './helpers/fixtures.js';
+import { publishedGpt2Repos, startTestHub, type TestHub } from './helpers/testHub.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
@@ -44,14 +44,12 @@ const sameAsFixture = async (file: string, repo: string, fixture: string): Promi
 };
 
 before(async () => {
-  const generated = await tinyModelDir();
   hub = await startTestHub({
     repos: {
       'fixtures/gpt2-tiny': path.join(FIXTURES, 'hf-gpt2-tiny'),
       'fixtures/qwen2-tiny': path.join(FIXTURES, 'hf-qwen2-tiny'),
       'fixtures/llama-tiny': path.join(FIXTURES, 'hf-llama-tiny'),
-      'Xenova/gpt2': generated,
-      'Xenova/distilgpt2': generated,
+      ...publishedGpt2Repos(FIXTURES),
     },
   });
   dir = await mkdtemp(path.join(os.tmpdir(), 'parley-hubcli-'));
@@ -110,16 +108,50 @@ test('offline: --offline runs from the cache with the hub stopped; an uncached m
   }
 });
 
-test('aliases: gpt2 and distilgpt2 download the Xenova repositories and the file of the dtype asked for', async () => {
+test('gpt2 as published (a merged decoder, no position_ids, Gemm layers): downloaded from an empty cache, converted, and it answers', async () => {
   const mark = hub.requests.length;
-  const gpt2 = await parley(['--model', 'gpt2', '-p', 'Hi', '--max-tokens', '2']);
+  const gpt2 = await parley(['--model', 'gpt2', '-p', 'Hi', '--max-tokens', '2', '--temperature', '0']);
   assert.equal(gpt2.code, 0, gpt2.stderr);
-  const distil = await parley(['pull', 'distilgpt2', '--dtype', 'q8']);
-  assert.equal(distil.code, 0, distil.stderr);
+  assert.equal(gpt2.stderr, '', 'no "running the export as it is" notice: it runs on Parley\'s graph');
+  assert.ok(gpt2.stdout.trim().length > 0);
   const files = hub.requests.slice(mark).map((r) => r.path);
   assert.ok(files.includes('/Xenova/gpt2/resolve/main/onnx/model.onnx'));
-  assert.ok(files.includes('/Xenova/distilgpt2/resolve/main/onnx/model_quantized.onnx'));
-  assert.ok(!files.includes('/Xenova/distilgpt2/resolve/main/onnx/model.onnx'), 'only the dtype asked for');
+  assert.ok(!files.some((f) => f.includes('decoder_model_merged')), 'the current name is taken when it exists');
+  assert.ok(existsSync(path.join(repoDir('Xenova/gpt2'), 'parley-converted', 'rows-fp32', 'onnx', 'model.onnx')));
+});
+
+test('distilgpt2 as published (pre-v3 names only): run, pulled in q8 and run offline from its 8-bit file', async () => {
+  const mark = hub.requests.length;
+  const run = await parley(['--model', 'distilgpt2', '-p', 'Hi', '--max-tokens', '2', '--temperature', '0']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, '');
+  const paths = hub.requests.slice(mark).map((r) => `${r.status} ${r.path}`);
+  assert.ok(paths.includes('404 /Xenova/distilgpt2/resolve/main/onnx/model.onnx'));
+  assert.ok(paths.includes('200 /Xenova/distilgpt2/resolve/main/onnx/decoder_model_merged.onnx'));
+
+  // q8 in a cache of its own, offline after the pull: built from the 8-bit file.
+  const cache = path.join(dir, 'cache-distil-q8');
+  const q8env = { ...env, PARLEY_CACHE_DIR: cache };
+  const pulled = await parley(['pull', 'distilgpt2', '--dtype', 'q8'], { env: q8env });
+  assert.equal(pulled.code, 0, pulled.stderr);
+  assert.match(pulled.stdout, /^Xenova\/distilgpt2 \(q8\) is ready: 128 tokens of context/);
+  assert.ok(existsSync(path.join(cache, 'Xenova', 'distilgpt2', 'onnx', 'decoder_model_merged_quantized.onnx')));
+  await rm(path.join(cache, 'Xenova', 'distilgpt2', 'onnx', 'decoder_model_merged.onnx'), { force: true });
+  await rm(path.join(cache, 'Xenova', 'distilgpt2', 'parley-converted'), { recursive: true, force: true });
+  const offline = await parley(['--offline', '--model', 'distilgpt2', '--dtype', 'q8', '-p', 'Hi', '--max-tokens', '2'], { env: q8env });
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.equal(offline.stderr, '', 'runs on Parley\'s q8 graph, built from decoder_model_merged_quantized.onnx');
+  const stamp = JSON.parse(await readFile(path.join(cache, 'Xenova', 'distilgpt2', 'parley-converted', 'rows-q8', 'parley-converted.json'), 'utf8')) as {
+    source: { file: string };
+    dtypes: { q8: { ok: boolean } };
+  };
+  assert.match(stamp.source.file, /decoder_model_merged_quantized\.onnx$/);
+  assert.equal(stamp.dtypes.q8.ok, true);
+
+  // A dtype neither naming has: the error lists what the repository has, under either name.
+  const missing = await parley(['pull', 'distilgpt2', '--dtype', 'q4'], { env: q8env });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /Xenova\/distilgpt2 has no onnx\/model_q4\.onnx or onnx\/decoder_model_merged_q4\.onnx \(--dtype q4\); it has: fp32, q8/);
 });
 
 test('every alias resolves to its repository and the file names transformers.js reads', async () => {

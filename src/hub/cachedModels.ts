@@ -5,7 +5,7 @@ import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dtype } from '../engine/protocol.js';
 import { CONVERTED_DIR, LAST_USED_FILE, LOCKS_DIR, repoDir, withRepoLock } from './modelCache.js';
-import { DTYPE_SUFFIX, dtypesIn } from './modelFiles.js';
+import { DTYPE_SUFFIX, MODEL_FILE_STEMS, dtypesIn } from './modelFiles.js';
 
 /** The folder the demo model is generated into, and the name it goes by. */
 export const DEMO_FOLDER = 'demo-gpt2';
@@ -81,10 +81,12 @@ export async function removalPlan(cacheDir: string, id: string, dtype?: Dtype): 
   const dir = cachedModelDir(cacheDir, id);
   if (!existsSync(dir)) return { paths: [], bytes: 0 };
   if (dtype === undefined) return { paths: [dir], bytes: await folderBytes(dir) };
-  const base = `model${DTYPE_SUFFIX[dtype]}.onnx`;
+  const bases = MODEL_FILE_STEMS.map((stem) => `${stem}${DTYPE_SUFFIX[dtype]}.onnx`);
   const onnx = await readdir(path.join(dir, 'onnx')).catch(() => [] as string[]);
   // The model file, its external data chunks, and what interrupted downloads of them left.
-  const files = onnx.filter((f) => f === base || f.startsWith(`${base}_data`) || f.startsWith(`${base}.part`)).map((f) => path.join(dir, 'onnx', f));
+  const files = onnx
+    .filter((f) => bases.some((base) => f === base || f.startsWith(`${base}_data`) || f.startsWith(`${base}.part`)))
+    .map((f) => path.join(dir, 'onnx', f));
   const variants = await readdir(path.join(dir, CONVERTED_DIR)).catch(() => [] as string[]);
   const converted = variants.filter((v) => v.endsWith(`-${dtype}`)).map((v) => path.join(dir, CONVERTED_DIR, v));
   let bytes = 0;

@@ -29,9 +29,14 @@ export interface HubRequest {
   range?: string;
 }
 
+/** A repository given file by file: its path in the repository → the local file served there. */
+export interface RepoFiles {
+  files: Record<string, string>;
+}
+
 export interface TestHubOptions {
-  /** `owner/name` → the folder served as that repository. */
-  repos: Record<string, string>;
+  /** `owner/name` → the folder served as that repository, or its files one by one. */
+  repos: Record<string, string | RepoFiles>;
   /** Serve the API's file listing (default true). */
   api?: boolean;
 }
@@ -92,9 +97,9 @@ export class TestHub {
     const url = decodeURIComponent((req.url ?? '/').split('?')[0]!);
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/[^/]+$/.exec(url);
     if (api && this.options.api !== false) {
-      const folder = this.options.repos[api[1]!];
-      if (!folder) return this.notFound(req, res);
-      const files = await listFiles(folder);
+      const repo = this.options.repos[api[1]!];
+      if (!repo) return this.notFound(req, res);
+      const files = typeof repo === 'string' ? await listFiles(repo) : Object.keys(repo.files).sort();
       const body = JSON.stringify({ id: api[1], siblings: files.map((rfilename) => ({ rfilename })) });
       this.log(req, 200);
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -102,12 +107,19 @@ export class TestHub {
       return;
     }
     const match = /^\/([^/]+\/[^/]+)\/resolve\/[^/]+\/(.+)$/.exec(url);
-    const folder = match ? this.options.repos[match[1]!] : undefined;
-    if (!match || !folder || (req.method !== 'GET' && req.method !== 'HEAD')) return this.notFound(req, res);
+    const repo = match ? this.options.repos[match[1]!] : undefined;
+    if (!match || !repo || (req.method !== 'GET' && req.method !== 'HEAD')) return this.notFound(req, res);
     const repoId = match[1]!;
     const file = match[2]!;
-    const full = path.resolve(folder, file);
-    if (!full.startsWith(path.resolve(folder) + path.sep) || file.split('/').some((p) => p.startsWith('.'))) return this.notFound(req, res);
+    let full: string;
+    if (typeof repo === 'string') {
+      full = path.resolve(repo, file);
+      if (!full.startsWith(path.resolve(repo) + path.sep) || file.split('/').some((p) => p.startsWith('.'))) return this.notFound(req, res);
+    } else {
+      const mapped = Object.hasOwn(repo.files, file) ? repo.files[file] : undefined;
+      if (mapped === undefined) return this.notFound(req, res);
+      full = mapped;
+    }
     const info = await stat(full).catch(() => null);
     if (!info?.isFile()) return this.notFound(req, res);
 
@@ -206,4 +218,38 @@ async function sendBody(res: ServerResponse, file: string, start: number, behavi
 /** A TestHub serving `repos`, started. */
 export function startTestHub(options: TestHubOptions): Promise<TestHub> {
   return new TestHub(options).start();
+}
+
+/**
+ * The repositories `gpt2` and `distilgpt2` name, with the files they publish under their real
+ * names (small fixtures behind them): Xenova/gpt2's merged decoder as onnx/model.onnx and its
+ * 8-bit files beside the pre-v3 names; Xenova/distilgpt2's pre-v3 names only. Files the
+ * fixtures have no faithful stand-in for (fp16, q4, the unmerged decoders) are left out.
+ */
+export function publishedGpt2Repos(fixtures: string): Record<string, RepoFiles> {
+  const common = (folder: string): Record<string, string> =>
+    Object.fromEntries(
+      ['config.json', 'generation_config.json', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => [f, path.join(folder, f)]),
+    );
+  const gpt2 = path.join(fixtures, 'hub-gpt2');
+  const distil = path.join(fixtures, 'hub-distilgpt2');
+  return {
+    'Xenova/gpt2': {
+      files: {
+        ...common(gpt2),
+        'onnx/model.onnx': path.join(gpt2, 'onnx', 'model.onnx'),
+        'onnx/model_quantized.onnx': path.join(gpt2, 'onnx', 'model_quantized.onnx'),
+        'onnx/model_int8.onnx': path.join(gpt2, 'onnx', 'model_quantized.onnx'),
+        'onnx/decoder_model_merged.onnx': path.join(gpt2, 'onnx', 'model.onnx'),
+        'onnx/decoder_model_merged_quantized.onnx': path.join(gpt2, 'onnx', 'model_quantized.onnx'),
+      },
+    },
+    'Xenova/distilgpt2': {
+      files: {
+        ...common(distil),
+        'onnx/decoder_model_merged.onnx': path.join(distil, 'onnx', 'decoder_model_merged.onnx'),
+        'onnx/decoder_model_merged_quantized.onnx': path.join(distil, 'onnx', 'decoder_model_merged_quantized.onnx'),
+      },
+    },
+  };
 }
