@@ -1,15 +1,18 @@
-// npm run bench:peers [-- --rounds N --dtypes fp32,q8,q4 --contexts 16,512,896 --hub-style DIR --poll N]
+// npm run bench:peers [-- --rounds N --dtypes fp32,q8,q4 --contexts 16,512,896 --hub-style DIR [--hub-style-only] --poll N]
 // Parley against llama.cpp built for this CPU, on the same weights (the generated GPT-2 small,
 // written as GGUF by ggufWriter.ts), in one run: the engines alternate case by case, 2 threads
 // each, a fresh process per case (peak RSS from /usr/bin/time). First a check that the F32 GGUF
 // and Parley's fp32 give the same greedy text over 32 tokens on a peaked model. The last line
 // is JSON with both engines' figures and the ratios Parley ÷ llama.cpp.
 // --hub-style DIR: also convert DIR (a hub-style GPT-2 small export, made by
-// test/fixtures/tools/make_fixture.py) and time its converted graph against the generated
-// folder, alternating, as decode ratios converted ÷ generated.
+// test/fixtures/tools/make_fixture.py, plain or merged, under either naming) and time its
+// converted graph against the generated folder, alternating, as decode ratios converted ÷
+// generated, with the conversion time. When DIR has an 8-bit file, q8 is also built from it
+// alone (as offline, without the fp32 file) and timed the same way. --hub-style-only skips
+// llama.cpp.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +20,8 @@ import { parseArgs } from 'node:util';
 import { MODEL_GENERATOR_VERSION, type PeakedScales, generatedParams } from '../src/graph/makeModelFolder.js';
 import type { Dtype } from '../src/engine/protocol.js';
 import { createEngine } from '../src/engine/workerEngineClient.js';
-import { prepareGraph } from '../src/engine/convertedGraph.js';
+import { prepareGraph, sourceFileFor } from '../src/engine/convertedGraph.js';
+import { findOnnxFile } from '../src/engine/modelFiles.js';
 import { MODELS_CACHE_DIR, REPO_ROOT, cachedModelDir, gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { log, median, round } from './benchStats.js';
 import { type GgufType, writeGpt2Gguf } from './ggufWriter.js';
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     'skip-check': { type: 'boolean', default: false },
     'check-only': { type: 'boolean', default: false },
     'hub-style': { type: 'string' },
+    'hub-style-only': { type: 'boolean', default: false },
     poll: { type: 'string' },
   },
 });
@@ -108,59 +113,73 @@ const medianOf = (runs: Figures[]): Figures => ({
 
 const loadAtStart = uptime();
 log(`uptime at start: ${loadAtStart}`);
-const peer = await ensureLlamaCpp(path.join(REPO_ROOT, '.cache'));
-log(`llama.cpp ${peer.commit.slice(0, 12)} (from ${'node-llama-cpp@3.21.1'}), built with GGML_NATIVE`);
-const check = values['skip-check'] ? null : await checkGreedy(peer);
-if (check) log(`greedy check (peaked model, F32 vs fp32, 32 tokens): ${check.equal ? 'same text' : 'DIFFERENT'}\n  parley: ${JSON.stringify(check.parley)}\n  llama:  ${JSON.stringify(check.llama)}`);
-if (values['check-only']) process.exit(check?.equal ? 0 : 1);
-
 const dir = await gpt2SmallDir(true);
-const files: Record<string, string> = {};
-for (const dtype of dtypes) files[dtype] = await gguf('gpt2-small-random', GSMALL, DTYPE_PAIRS[dtype]!, dir);
-
+const onlyHubStyle = values['hub-style-only'];
+const peer = onlyHubStyle ? null : await ensureLlamaCpp(path.join(REPO_ROOT, '.cache'));
+const check = peer && !values['skip-check'] ? await checkGreedy(peer) : null;
 const cases: { dtype: Dtype; gguf: GgufType; context: number; parley: Figures; llama: Figures; ratios: Figures }[] = [];
-for (const dtype of dtypes) {
-  for (const n of contexts) {
-    const p: Figures[] = [];
-    const l: Figures[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      // Alternate which engine goes first, so drifting load favours neither.
-      if (r % 2 === 0) {
-        p.push(await parleyCase(dir, dtype, n));
-        l.push(await llamaCase(peer, files[dtype]!, n));
-      } else {
-        l.push(await llamaCase(peer, files[dtype]!, n));
-        p.push(await parleyCase(dir, dtype, n));
+if (peer) await runPeers(peer);
+
+async function runPeers(peer: Awaited<ReturnType<typeof ensureLlamaCpp>>): Promise<void> {
+  log(`llama.cpp ${peer.commit.slice(0, 12)} (from ${'node-llama-cpp@3.21.1'}), built with GGML_NATIVE`);
+  if (check) log(`greedy check (peaked model, F32 vs fp32, 32 tokens): ${check.equal ? 'same text' : 'DIFFERENT'}\n  parley: ${JSON.stringify(check.parley)}\n  llama:  ${JSON.stringify(check.llama)}`);
+  if (values['check-only']) process.exit(check?.equal ? 0 : 1);
+
+  const files: Record<string, string> = {};
+  for (const dtype of dtypes) files[dtype] = await gguf('gpt2-small-random', GSMALL, DTYPE_PAIRS[dtype]!, dir);
+
+  for (const dtype of dtypes) {
+    for (const n of contexts) {
+      const p: Figures[] = [];
+      const l: Figures[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        // Alternate which engine goes first, so drifting load favours neither.
+        if (r % 2 === 0) {
+          p.push(await parleyCase(dir, dtype, n));
+          l.push(await llamaCase(peer, files[dtype]!, n));
+        } else {
+          l.push(await llamaCase(peer, files[dtype]!, n));
+          p.push(await parleyCase(dir, dtype, n));
+        }
       }
+      const parley = medianOf(p);
+      const llama = medianOf(l);
+      const ratios = {
+        ttftMs: round(parley.ttftMs / llama.ttftMs, 3),
+        decodeTokPerS: round(parley.decodeTokPerS / llama.decodeTokPerS, 3),
+        peakRssMB: round(parley.peakRssMB / llama.peakRssMB, 3),
+      };
+      const c = { dtype, gguf: DTYPE_PAIRS[dtype]!, context: n, parley, llama, ratios };
+      log(JSON.stringify(c));
+      cases.push(c);
     }
-    const parley = medianOf(p);
-    const llama = medianOf(l);
-    const ratios = {
-      ttftMs: round(parley.ttftMs / llama.ttftMs, 3),
-      decodeTokPerS: round(parley.decodeTokPerS / llama.decodeTokPerS, 3),
-      peakRssMB: round(parley.peakRssMB / llama.peakRssMB, 3),
-    };
-    const c = { dtype, gguf: DTYPE_PAIRS[dtype]!, context: n, parley, llama, ratios };
-    log(JSON.stringify(c));
-    cases.push(c);
   }
 }
-const hubStyle: { dtype: Dtype; context: number; converted: Figures; generated: Figures; decodeRatio: number }[] = [];
+
+type HubStyleRow = { dtype: Dtype; source: string; convertSeconds: number; context: number; converted: Figures; generated: Figures; decodeRatio: number };
+const hubStyle: HubStyleRow[] = [];
 if (values['hub-style']) {
+  const source = path.resolve(values['hub-style']);
+  const runs: { dtype: Dtype; folder: string }[] = dtypes.map((dtype) => ({ dtype, folder: source }));
+  // q8 from the 8-bit file alone: a folder with the JSON files and that file, as a user offline has.
+  const eightBit = dtypes.includes('q8') ? sourceFileFor(source, 'q8') : null;
+  const eightBitOnly = eightBit && sourceFileFor(source, 'fp32') !== null ? findOnnxFile('q8', (f) => existsSync(path.join(source, f))) : null;
+  if (eightBitOnly) {
+    const view = path.join(REPO_ROOT, '.cache', 'peers', `${path.basename(source)}-8bit-only`);
+    await rm(view, { recursive: true, force: true });
+    await mkdir(path.join(view, 'onnx'), { recursive: true });
+    for (const f of await readdir(source)) if (f.endsWith('.json')) await symlink(path.join(source, f), path.join(view, f));
+    await symlink(path.join(source, eightBitOnly.file), path.join(view, eightBitOnly.file));
+    runs.push({ dtype: 'q8', folder: view });
+  }
   const cacheDir = path.join(REPO_ROOT, '.cache', 'peers', 'converted-cache');
-  for (const dtype of dtypes) {
+  for (const { dtype, folder } of runs) {
     const started = performance.now();
-    const choice = await prepareGraph({
-      sourceFolder: path.resolve(values['hub-style']),
-      ref: path.resolve(values['hub-style']),
-      isHub: false,
-      cacheDir,
-      dtype,
-      noConvert: false,
-      onProgress: () => {},
-    });
-    log(`hub-style ${dtype}: ${choice?.info.note} (${round((performance.now() - started) / 1000)} s)`);
+    const choice = await prepareGraph({ sourceFolder: folder, ref: folder, isHub: false, cacheDir, dtype, noConvert: false, onProgress: () => {} });
+    const convertSeconds = round((performance.now() - started) / 1000);
+    log(`hub-style ${dtype} from ${path.basename(folder)}: ${choice?.info.note} (${convertSeconds} s)`);
     if (!choice?.folder) continue;
+    const from = /converted from (\S+?)[; ]/.exec(choice.info.note)?.[1] ?? '?';
     for (const n of contexts) {
       const c: Figures[] = [];
       const g: Figures[] = [];
@@ -170,7 +189,7 @@ if (values['hub-style']) {
       }
       const converted = medianOf(c);
       const generated = medianOf(g);
-      const row = { dtype, context: n, converted, generated, decodeRatio: round(converted.decodeTokPerS / generated.decodeTokPerS, 3) };
+      const row = { dtype, source: from, convertSeconds, context: n, converted, generated, decodeRatio: round(converted.decodeTokPerS / generated.decodeTokPerS, 3) };
       log(JSON.stringify(row));
       hubStyle.push(row);
     }
@@ -180,7 +199,7 @@ const loadAtEnd = uptime();
 log(`uptime at end: ${loadAtEnd}`);
 console.log(
   JSON.stringify({
-    llamaCpp: { commit: peer.commit, from: 'node-llama-cpp@3.21.1', build: 'GGML_NATIVE=ON, Release' },
+    llamaCpp: peer ? { commit: peer.commit, from: 'node-llama-cpp@3.21.1', build: 'GGML_NATIVE=ON, Release' } : null,
     threads: 2,
     llamaPoll: values.poll === undefined ? 'default (50)' : Number(values.poll),
     newTokens: NEW_TOKENS,
