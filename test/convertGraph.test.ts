@@ -50,6 +50,27 @@ async function patchedCopy(name: string, from: string, to: string, config?: (c: 
   return folder;
 }
 
+/** Greedy ids from a fixed prompt through loadModel's decoder, and what ran them. */
+async function greedyRun(folder: string, dtype: Dtype, noConvert: boolean, cacheDir: string, steps: number) {
+  const model = await loadModel({ kind: 'folder', path: folder }, { dtype, offline: true, noConvert, cacheDir }, () => {});
+  try {
+    let cache = model.decoder.emptyCache();
+    const ids: number[] = [];
+    let next = [464, 2068, 7586, 21831];
+    for (let i = 0; i < steps; i++) {
+      const step = await model.decoder.forward(next, cache);
+      cache = step.cache;
+      let best = 0;
+      for (let j = 1; j < step.logits.length; j++) if (step.logits[j]! > step.logits[best]!) best = j;
+      ids.push(best);
+      next = [best];
+    }
+    return { ids, kind: model.decoder.cacheKind, info: model.info };
+  } finally {
+    await model.release();
+  }
+}
+
 describe('Parley graph from a GPT-2 export', () => {
   test('fp32: the converted graph gives the export\'s logits over a prompt and cached steps', async () => {
     const cache = path.join(scratch, 'cache-fp32');
@@ -192,23 +213,8 @@ describe('Parley graph from a GPT-2 export', () => {
   test('through loadModel: the converted graph runs on the rows path and replies like the export', async () => {
     const cacheDir = path.join(scratch, 'cache-load');
     const greedy = async (noConvert: boolean) => {
-      const model = await loadModel({ kind: 'folder', path: GPT2 }, { dtype: 'fp32', offline: true, noConvert, cacheDir }, () => {});
-      try {
-        let cache = model.decoder.emptyCache();
-        const ids: number[] = [];
-        let next = [464, 2068, 7586, 21831];
-        for (let i = 0; i < 10; i++) {
-          const step = await model.decoder.forward(next, cache);
-          cache = step.cache;
-          let best = 0;
-          for (let j = 1; j < step.logits.length; j++) if (step.logits[j]! > step.logits[best]!) best = j;
-          ids.push(best);
-          next = [best];
-        }
-        return { ids, kind: model.decoder.cacheKind, graph: model.info.graph };
-      } finally {
-        await model.release();
-      }
+      const run = await greedyRun(GPT2, 'fp32', noConvert, cacheDir, 10);
+      return { ids: run.ids, kind: run.kind, graph: run.info.graph };
     };
     const converted = await greedy(false);
     const asIs = await greedy(true);
@@ -236,25 +242,7 @@ describe('Parley graph from the files the hub serves (test/fixtures/hub-gpt2, hu
   const HUB_GPT2 = path.join(FIXTURES, 'hub-gpt2');
   const HUB_DISTIL = path.join(FIXTURES, 'hub-distilgpt2');
 
-  const greedy = async (folder: string, dtype: Dtype, noConvert: boolean, cacheDir: string) => {
-    const model = await loadModel({ kind: 'folder', path: folder }, { dtype, offline: true, noConvert, cacheDir }, () => {});
-    try {
-      let cache = model.decoder.emptyCache();
-      const ids: number[] = [];
-      let next = [464, 2068, 7586, 21831];
-      for (let i = 0; i < 8; i++) {
-        const step = await model.decoder.forward(next, cache);
-        cache = step.cache;
-        let best = 0;
-        for (let j = 1; j < step.logits.length; j++) if (step.logits[j]! > step.logits[best]!) best = j;
-        ids.push(best);
-        next = [best];
-      }
-      return { ids, kind: model.decoder.cacheKind, info: model.info };
-    } finally {
-      await model.release();
-    }
-  };
+  const greedy = (folder: string, dtype: Dtype, noConvert: boolean, cacheDir: string) => greedyRun(folder, dtype, noConvert, cacheDir, 8);
 
   test('the merged gpt2 layout converts (with-past branch, Gemm, no position_ids) and replies as the export does; /stats names the source', async () => {
     const cacheDir = path.join(scratch, 'cache-hub-gpt2');
