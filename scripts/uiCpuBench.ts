@@ -87,7 +87,7 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
     const stdin = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
     const ui = render(element, { ...INK_OPTIONS, stdout: terminal.stream, stdin, patchConsole: false });
     controller.start();
-    await until(() => worker.model !== null && !controller.busy, 120_000, 'the model to load');
+    await until(() => worker.model !== null && !controller.chat.turns.busy, 120_000, 'the model to load');
     await sleep(500); // the context count and first paint settle
     const engineThreads = threadIds().filter((tid) => !before.has(tid));
     const main = [process.pid];
@@ -99,7 +99,7 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
     for (let i = 0; tokens < STREAMED_TOKENS; i++) {
       const sent = replies;
       controller.submit(sentences[(i * 3) % sentences.length]!);
-      await until(() => replies > sent && !controller.busy, 300_000, 'a reply');
+      await until(() => replies > sent && !controller.chat.turns.busy, 300_000, 'a reply');
     }
     const mainNs = cpuNsOf(main) - main0;
     const engineNs = cpuNsOf(engineThreads) - engine0;

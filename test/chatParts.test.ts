@@ -11,7 +11,7 @@ import { Questions } from '../src/chat/questions.js';
 import { ModelSlot } from '../src/chat/modelSlot.js';
 import { SessionKeeper } from '../src/chat/sessionKeeper.js';
 import { TurnRunner } from '../src/chat/turnRunner.js';
-import { ViewStore } from '../src/chat/viewStore.js';
+import { ViewStore } from '../src/chat/view/viewStore.js';
 import { EngineError } from '../src/engine/engineClient.js';
 import { addUser, setPersona } from '../src/session/conversation.js';
 import { formatFor } from '../src/session/promptFormat.js';
@@ -19,7 +19,7 @@ import { newSession, SessionStore } from '../src/session/sessionStore.js';
 import { DEFAULT_SETTINGS } from '../src/session/settingsSchema.js';
 import { samplingParams } from '../src/session/settingsPrecedence.js';
 import type { Session } from '../src/session/types.js';
-import type { ViewState } from '../src/ui/viewState.js';
+import type { ViewState } from '../src/chat/view/viewState.js';
 import { FakeEngine } from './helpers/fakeEngine.js';
 import { waitUntil } from './helpers/uiFakes.js';
 

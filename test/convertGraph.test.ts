@@ -15,7 +15,7 @@ import type { Dtype } from '../src/engine/protocol.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
 import { makeVariant } from './helpers/fixtureVariants.js';
 import { listCachedModels } from '../src/hub/cachedModels.js';
-import { formatStats } from '../src/ui/commands/reports.js';
+import { formatStats } from '../src/chat/commands/reports.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const GPT2 = path.join(FIXTURES, 'hf-gpt2-tiny');

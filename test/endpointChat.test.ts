@@ -18,7 +18,7 @@ import { addUser, appendReply, setPersona } from '../src/session/conversation.js
 import { formatFor } from '../src/session/promptFormat.js';
 import { newSession } from '../src/session/sessionStore.js';
 import type { Session } from '../src/session/types.js';
-import { endpointContextLine } from '../src/ui/commands/commandHandlers.js';
+import { endpointContextLine } from '../src/chat/commands/context.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
 
 interface Posted {

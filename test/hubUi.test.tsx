@@ -11,7 +11,7 @@ import { runOneShot } from '../src/cli/oneShot.js';
 import { createEngine } from '../src/engine/workerEngineClient.js';
 import type { LoadProgress } from '../src/engine/protocol.js';
 import { ModelLoading } from '../src/ui/ModelLoading.js';
-import { startLoading, withProgress } from '../src/ui/loadingProgress.js';
+import { startLoading, withProgress } from '../src/chat/view/loadingProgress.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
 import { startTestHub, type TestHub } from './helpers/testHub.js';
 import { startChat } from './helpers/uiFakes.js';

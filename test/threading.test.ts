@@ -4,7 +4,7 @@ import { type MachineLoad, shouldSpin, spinningFromEnv } from '../src/engine/thr
 import { decodeSessionOptions } from '../src/engine/modelLoader.js';
 import { busySecondsFromProcStat, startCpuProbe } from '../src/engine/cpuProbe.js';
 import os from 'node:os';
-import { formatStats } from '../src/ui/commands/reports.js';
+import { formatStats } from '../src/chat/commands/reports.js';
 
 const spinning = ({ options }: { options: Record<string, unknown> }): unknown =>
   (options as { extra: { session: { intra_op: { allow_spinning: string } } } }).extra.session.intra_op.allow_spinning;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { cleanup } from 'ink-testing-library';
 import { EngineError } from '../src/engine/engineClient.js';
-import { MAX_FRAME_MS } from '../src/ui/tokenBatcher.js';
+import { MAX_FRAME_MS } from '../src/chat/view/tokenBatcher.js';
 import { KEYS, startChat, waitUntil } from './helpers/uiFakes.js';
 
 afterEach(() => cleanup());
@@ -105,7 +105,7 @@ test('a failed model switch keeps the old model', async () => {
   await chat.send('/model broken');
   await chat.waitFor('Cannot load broken: model.onnx is truncated');
   await chat.waitFor('Still using gpt2.');
-  assert.equal(chat.controller.activeModelRef, 'gpt2');
+  assert.equal(chat.controller.chat.slot.ref, 'gpt2');
 });
 
 test('a pasted block with newlines is one message', async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { addUser, appendReply } from '../src/session/conversation.js';
 import { newSession } from '../src/session/sessionStore.js';
-import { COMMANDS } from '../src/ui/commands/commandTable.js';
+import { COMMANDS } from '../src/chat/commands/commandTable.js';
 import { KEYS, startChat, waitUntil, type Chat } from './helpers/uiFakes.js';
 
 afterEach(() => cleanup());
@@ -209,7 +209,7 @@ test('Tab completes command names, model aliases, session names and presets', as
   const chat = await ready();
   await chat.store.save(newSession('project-alpha'));
   await chat.store.save(newSession('project-beta'));
-  await chat.controller.refreshCompletionSources();
+  await chat.controller.chat.refreshCompletionSources();
   await chat.type('/lo', KEYS.tab);
   await chat.waitFor('› /load');
   await chat.type('proj', KEYS.tab);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { completeInput, type CompletableCommand, type CompletionSources } from '../src/ui/completion.js';
+import { completeInput, type CompletableCommand } from '../src/ui/completion.js';
+import type { CompletionSources } from '../src/chat/view/viewState.js';
 
 const table: CompletableCommand[] = [
   { name: 'model', aliases: [], completes: 'model' },

@@ -4,7 +4,8 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import type { LoadOptions, LoadProgress, ModelInfo } from '../src/engine/protocol.js';
-import { StatusBar, type StatusInfo } from '../src/ui/StatusBar.js';
+import type { StatusInfo } from '../src/chat/view/statusInfo.js';
+import { StatusBar } from '../src/ui/StatusBar.js';
 import { startChat, UiFakeEngine, waitUntil } from './helpers/uiFakes.js';
 
 afterEach(() => cleanup());

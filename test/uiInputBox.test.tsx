@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { cleanup, render } from 'ink-testing-library';
 import { App } from '../src/ui/App.js';
 import type { ChatModel } from '../src/chat/chatModel.js';
-import { COMMANDS } from '../src/ui/commands/commandTable.js';
-import { noticeItem } from '../src/ui/transcriptItems.js';
-import type { ViewState } from '../src/ui/viewState.js';
+import { COMMANDS } from '../src/chat/commands/commandTable.js';
+import { noticeItem } from '../src/chat/view/transcriptItems.js';
+import type { ViewState } from '../src/chat/view/viewState.js';
 import { KEYS, waitForFrame, waitUntil } from './helpers/uiFakes.js';
 
 afterEach(() => cleanup());

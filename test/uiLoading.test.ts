@@ -7,12 +7,12 @@ import path from 'node:path';
 import { EngineError } from '../src/engine/engineClient.js';
 import { newSession, SessionStore } from '../src/session/sessionStore.js';
 import { addUser } from '../src/session/conversation.js';
-import { chooseSession } from '../src/ui/chooseSession.js';
-import { errorMessage, loadFailureLines } from '../src/ui/loadFailure.js';
-import { startLoading, withProgress } from '../src/ui/loadingProgress.js';
-import { modelLabel } from '../src/ui/modelLabel.js';
-import { FRAME_MS, frameInterval, MAX_FRAME_MS, TokenBatcher } from '../src/ui/tokenBatcher.js';
-import { settleLines } from '../src/ui/replyLines.js';
+import { chooseSession } from '../src/chat/chooseSession.js';
+import { errorMessage, loadFailureLines } from '../src/chat/loadFailure.js';
+import { startLoading, withProgress } from '../src/chat/view/loadingProgress.js';
+import { modelLabel } from '../src/chat/modelLabel.js';
+import { FRAME_MS, frameInterval, MAX_FRAME_MS, TokenBatcher } from '../src/chat/view/tokenBatcher.js';
+import { settleLines } from '../src/chat/view/replyLines.js';
 
 test('download progress is tracked per file, then the file being loaded', () => {
   let state = startLoading('gpt2');

@@ -45,7 +45,7 @@ test('two quick switches, the first finishes and the second fails: the UI names 
   await chat.waitFor('Still using model-a.');
   await waitUntil(() => statusLine(chat), (s) => s.includes('model-a fp32'), 3000, 'model-a in the status bar');
   assert.equal(chat.engine.model?.modelId, 'model-a');
-  assert.equal(chat.controller.activeModelRef, 'model-a');
+  assert.equal(chat.controller.chat.slot.ref, 'model-a');
 });
 
 test('two quick switches, the second fails first and then the first finishes: the UI follows the engine', async () => {
@@ -57,7 +57,7 @@ test('two quick switches, the second fails first and then the first finishes: th
   await settle(chat, 'model-a', 'resolve');
   await chat.waitFor('Model model-a ready');
   await waitUntil(() => statusLine(chat), (s) => s.includes('model-a fp32'), 3000, 'model-a in the status bar');
-  assert.equal(chat.controller.activeModelRef, 'model-a');
+  assert.equal(chat.controller.chat.slot.ref, 'model-a');
 });
 
 test('a crash in the middle of a reply ends it, the engine comes back, and the next message is answered', async () => {

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatContext, formatHelp, formatModelList, formatSessionList, formatStats } from '../src/ui/commands/reports.js';
-import { downloadLine, formatAge, formatBytes, progressBar } from '../src/ui/format.js';
-import { statusSegments, type StatusInfo } from '../src/ui/StatusBar.js';
+import { formatContext, formatHelp, formatModelList, formatSessionList, formatStats } from '../src/chat/commands/reports.js';
+import { downloadLine, formatAge, formatBytes, progressBar } from '../src/text/format.js';
+import type { StatusInfo } from '../src/chat/view/statusInfo.js';
+import { statusSegments } from '../src/ui/StatusBar.js';
 import type { SessionListEntry } from '../src/session/sessionStore.js';
 import type { Conversation, ReplyMeta } from '../src/session/types.js';
 

@@ -1,6 +1,6 @@
 // What the chat screen (App) needs from whatever runs the chat: a view store to render, and
 // the user's actions to hand over.
-import type { ViewState } from '../ui/viewState.js';
+import type { ViewState } from './view/viewState.js';
 
 export interface ChatModel {
   subscribe(listener: () => void): () => void;

@@ -4,10 +4,10 @@
 // reloads the model itself, and the slot reports how that went.
 import type { EngineClient } from '../engine/engineClient.js';
 import type { Dtype, ModelInfo } from '../engine/protocol.js';
-import { errorMessage, loadFailureLines } from '../ui/loadFailure.js';
-import { startLoading, withProgress } from '../ui/loadingProgress.js';
-import { modelLabel } from '../ui/modelLabel.js';
-import type { ViewStore } from './viewStore.js';
+import { errorMessage, loadFailureLines } from './loadFailure.js';
+import { startLoading, withProgress } from './view/loadingProgress.js';
+import { modelLabel } from './modelLabel.js';
+import type { ViewStore } from './view/viewStore.js';
 
 export interface ModelSlotInput {
   engine: EngineClient;

@@ -2,8 +2,8 @@
 // once, and that model's prompts use the transcript format from then on.
 import type { EngineClient } from '../engine/engineClient.js';
 import { formatFor, transcriptFormat, type FormatOptions, type PromptFormat, type SpeakerNames } from '../session/promptFormat.js';
-import { errorMessage } from '../ui/loadFailure.js';
-import type { NoticeTone } from '../ui/transcriptItems.js';
+import { errorMessage } from './loadFailure.js';
+import type { NoticeTone } from './view/transcriptItems.js';
 import { guardedFormat } from './formatGuard.js';
 
 export class PromptFormats {

@@ -1,6 +1,6 @@
 // Questions the next line answers (yes/no, or a choice among several answers), and text
 // handed to the input box (/edit). Each answer runs its action off the key handler.
-import type { ViewStore } from './viewStore.js';
+import type { ViewStore } from './view/viewStore.js';
 
 type Action = () => Promise<void> | void;
 

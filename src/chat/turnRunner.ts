@@ -7,12 +7,12 @@ import { undo } from '../session/conversation.js';
 import type { PromptFormat } from '../session/promptFormat.js';
 import type { Session } from '../session/types.js';
 import type { CountTokens } from '../session/tokenCountCache.js';
-import { REPLY_INDENT, settleLines } from '../ui/replyLines.js';
-import { TokenBatcher } from '../ui/tokenBatcher.js';
-import { noticeItem, replyEndItem, replyLinesItem, turnItem, type TranscriptItem } from '../ui/transcriptItems.js';
+import { REPLY_INDENT, settleLines } from './view/replyLines.js';
+import { TokenBatcher } from './view/tokenBatcher.js';
+import { noticeItem, replyEndItem, replyLinesItem, turnItem, type TranscriptItem } from './view/transcriptItems.js';
 import type { ContextMeter } from './contextMeter.js';
 import type { SessionKeeper } from './sessionKeeper.js';
-import type { ViewStore } from './viewStore.js';
+import type { ViewStore } from './view/viewStore.js';
 
 export interface TurnRunnerInput {
   engine: EngineClient;

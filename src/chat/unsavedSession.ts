@@ -1,6 +1,6 @@
 // Nothing drops a session whose last save failed: leaving it (/new, /load, exit) first asks
 // whether to retry the save, save it under another name, or discard it.
-import type { NoticeTone } from '../ui/transcriptItems.js';
+import type { NoticeTone } from './view/transcriptItems.js';
 import type { Questions } from './questions.js';
 import type { SessionKeeper } from './sessionKeeper.js';
 

@@ -13,7 +13,7 @@ import type { FileProgress } from '../hub/downloadFile.js';
 import { ensureHubModel } from '../hub/ensureHubModel.js';
 import { HubError } from '../hub/hubError.js';
 import { formatModelTable } from './modelTable.js';
-import { downloadLine, formatBytes } from '../ui/format.js';
+import { downloadLine, formatBytes } from '../text/format.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
 import { modelCacheDir } from './cachePaths.js';
 

@@ -1,6 +1,6 @@
 // The text of `parley models`: one row per cached model. Pure.
 import type { CachedModel } from '../hub/cachedModels.js';
-import { formatAge, formatBytes } from '../ui/format.js';
+import { formatAge, formatBytes } from '../text/format.js';
 
 export function formatModelTable(models: readonly CachedModel[], cacheDir: string, now: Date): string {
   if (models.length === 0) return `No models in the cache (${cacheDir}). Download one with: parley pull gpt2\n`;

@@ -2,7 +2,7 @@
 // the keyboard. What the keys do to the input text is inputEditing's business; what a
 // sent line does is the controller's.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { Box, Text, useApp, useStdout } from 'ink';
+import { Box, Text, useStdout } from 'ink';
 import { completeInput } from './completion.js';
 import type { CompletableCommand } from './completion.js';
 import { historyNewer, historyOlder, startHistory, withEntry, type HistoryCursor } from './history.js';
@@ -11,11 +11,12 @@ import { InputBox } from './InputBox.js';
 import { applyEdit, editorWith, EMPTY_EDITOR, moveVertically, type EditAction, type EditorState } from './inputEditing.js';
 import { LiveReply } from './LiveReply.js';
 import { ModelLoading } from './ModelLoading.js';
-import { REPLY_INDENT } from './replyLines.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
 import { StatusBar } from './StatusBar.js';
 import { useTheme } from './theme.js';
 import { Transcript } from './Transcript.js';
+import { useQuit } from './useQuit.js';
+import { useReplyWidth } from './useReplyWidth.js';
 import { useTerminalInput } from './useTerminalInput.js';
 import type { ChatModel } from '../chat/chatModel.js';
 
@@ -43,8 +44,8 @@ const KEY_EDITS: Partial<Record<KeyName, EditAction>> = {
 export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   const view = useSyncExternalStore(chat.subscribe, chat.getState);
   const theme = useTheme();
-  const { exit } = useApp();
   const { stdout } = useStdout();
+  useReplyWidth(chat);
   // Refs hold the truth and state mirrors it for rendering: several keys can arrive in
   // one chunk, before React re-renders, and each must see the previous one's result.
   const [editor, setEditor] = useState<EditorState>(EMPTY_EDITOR);
@@ -57,16 +58,7 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
     ctrlCPendingRef.current = pending;
     setCtrlCPendingState(pending);
   };
-  const exiting = useRef(false);
-
-  const quit = useCallback(() => {
-    if (exiting.current) return;
-    exiting.current = true;
-    void chat.exit().then((leave) => {
-      if (leave) exit();
-      else exiting.current = false;
-    });
-  }, [chat, exit]);
+  const { quit, exiting } = useQuit(chat, view.exitRequested);
 
   const edit = useCallback(
     (next: EditorState) => {
@@ -176,21 +168,6 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
     if (event.kind === 'key') onKey(event.key);
     else edit(applyEdit(editorRef.current, { type: 'insert', text: sanitizeForTerminal(event.text) }));
   });
-
-  // The controller wraps a streaming reply to the columns left beside its indent.
-  useEffect(() => {
-    const tell = (): void => chat.setReplyWidth((stdout.columns || 80) - REPLY_INDENT);
-    tell();
-    stdout.on('resize', tell);
-    return () => {
-      stdout.off('resize', tell);
-    };
-  }, [chat, stdout]);
-
-  // /exit and the like end the app through the controller.
-  useEffect(() => {
-    if (view.exitRequested) quit();
-  }, [view.exitRequested, quit]);
 
   const columns = stdout.columns || 80;
   const busy = view.live !== null;

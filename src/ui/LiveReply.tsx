@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { Spinner } from './Spinner.js';
-import { REPLY_INDENT } from './replyLines.js';
+import { REPLY_INDENT } from '../chat/view/replyLines.js';
 import { AssistantText } from './Transcript.js';
 import { useTheme } from './theme.js';
 

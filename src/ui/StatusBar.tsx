@@ -1,28 +1,8 @@
 import { Box, Text } from 'ink';
-import type { Dtype, SamplingParams } from '../engine/protocol.js';
-import { formatNumber } from './format.js';
+import type { StatusInfo } from '../chat/view/statusInfo.js';
+import { formatNumber } from '../text/format.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
 import { useTheme } from './theme.js';
-
-export interface StatusInfo {
-  /** Short model label, or null before any model is loaded. */
-  model: string | null;
-  dtype: Dtype | null;
-  /**
-   * The server's host when the model runs on one (--endpoint): shown in place of the dtype,
-   * which only a model in this process has.
-   */
-  endpointHost?: string | null;
-  randomWeights: boolean;
-  tokensUsed: number | null;
-  contextLength: number | null;
-  params: SamplingParams;
-  sessionName: string;
-  tokensPerSecond: number | null;
-  turnsOutOfContext: number;
-  /** The session's last save failed. */
-  unsaved?: boolean;
-}
 
 export interface StatusSegment {
   text: string;

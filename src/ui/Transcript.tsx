@@ -1,10 +1,10 @@
 import { memo } from 'react';
 import { Box, Static, Text } from 'ink';
 import type { Turn } from '../session/types.js';
-import { REPLY_INDENT } from './replyLines.js';
+import { REPLY_INDENT } from '../chat/view/replyLines.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
 import { useTheme } from './theme.js';
-import type { TranscriptItem } from './transcriptItems.js';
+import type { TranscriptItem } from '../chat/view/transcriptItems.js';
 
 export function UserTurn({ text }: { text: string }) {
   const theme = useTheme();

@@ -1,15 +1,12 @@
 // Tab completion of slash-command names and their arguments, like a shell: a single match
 // is completed in full, several are completed to their common prefix and listed.
-import { findCommand, type NamedCommand } from './commands/parseSlashCommand.js';
-
-export type ArgKind = 'model' | 'session' | 'persona' | 'command';
+import { findCommand, type NamedCommand } from '../chat/commands/parseSlashCommand.js';
+import type { ArgKind, CompletionSources } from '../chat/view/viewState.js';
 
 export interface CompletableCommand extends NamedCommand {
   /** What the command's argument names, if it can be completed. */
   completes?: ArgKind;
 }
-
-export type CompletionSources = Readonly<Record<ArgKind, readonly string[]>>;
 
 export interface Completion {
   text: string;

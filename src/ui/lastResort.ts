@@ -1,7 +1,7 @@
 // The chat's last line of defence: an error nothing else caught must not leave the terminal
 // in raw mode or lose the conversation. It restores the terminal, saves the session, prints
 // one line and exits non-zero.
-import { errorMessage } from './loadFailure.js';
+import { errorMessage } from '../chat/loadFailure.js';
 
 export interface LastResortOptions {
   /** Puts the terminal back as it was (raw mode off, cursor shown). */

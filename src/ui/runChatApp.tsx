@@ -9,10 +9,9 @@ import { effectiveSettings } from '../session/settingsPrecedence.js';
 import type { Settings } from '../session/settingsSchema.js';
 import type { SessionStore } from '../session/sessionStore.js';
 import { App } from './App.js';
-import { ChatController } from './chatController.js';
-import { chooseSession } from './chooseSession.js';
-import { commandHandlers } from './commands/commandHandlers.js';
-import { COMMANDS } from './commands/commandTable.js';
+import { ChatController } from '../chat/chatController.js';
+import { chooseSession } from '../chat/chooseSession.js';
+import { COMMANDS } from '../chat/commands/commandTable.js';
 import { installLastResort } from './lastResort.js';
 import { appendHistory, historyPath, loadHistory } from './historyFile.js';
 import { ThemeContext, themeFor } from './theme.js';
@@ -78,7 +77,6 @@ export async function prepareChatApp(
     offline: options.args.offline,
     historyFile,
     greeting,
-    commands: (chat) => commandHandlers(chat),
     ...(options.clearTerminal ? { clearTerminal: options.clearTerminal } : {}),
   });
   const element = (

@@ -1,7 +1,7 @@
 // The state the chat screen renders. Every part of the chat writes to it only through
 // `update` (or the helpers built on it), so React sees every change (useSyncExternalStore).
-import { noticeItem, type NoticeTone, type TranscriptItem } from '../ui/transcriptItems.js';
-import type { ViewState } from '../ui/viewState.js';
+import { noticeItem, type NoticeTone, type TranscriptItem } from './transcriptItems.js';
+import type { ViewState } from './viewState.js';
 
 export class ViewStore {
   private view: ViewState;

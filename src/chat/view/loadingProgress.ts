@@ -1,7 +1,21 @@
-// Folds the engine's load progress events into what the loading panel shows.
-import type { LoadProgress } from '../engine/protocol.js';
-import { convertingText } from '../cli/loadProgressLine.js';
-import type { LoadingState } from './ModelLoading.js';
+// What the loading panel shows, folded from the engine's load progress events.
+import type { LoadProgress } from '../../engine/protocol.js';
+import { convertingText } from '../../cli/loadProgressLine.js';
+
+export interface DownloadState {
+  file: string;
+  loaded: number;
+  total: number;
+  bytesPerSecond?: number;
+}
+
+export interface LoadingState {
+  modelRef: string;
+  /** Files being downloaded from the hub, in the order they started. */
+  downloads: DownloadState[];
+  /** The file being read from disk, once downloads are done. */
+  loadingFile: string | null;
+}
 
 export function startLoading(modelRef: string): LoadingState {
   return { modelRef, downloads: [], loadingFile: null };

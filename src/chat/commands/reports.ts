@@ -3,7 +3,7 @@
 import type { GraphChoiceInfo } from '../../engine/protocol.js';
 import type { SessionListEntry } from '../../session/sessionStore.js';
 import type { Conversation, ReplyMeta } from '../../session/types.js';
-import { formatAge, formatBytes, formatDuration } from '../format.js';
+import { formatAge, formatBytes, formatDuration } from '../../text/format.js';
 
 export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo, threading?: { spinning: boolean; threads: number; why: string }): string {
   const graphLine = [

@@ -1,8 +1,12 @@
-// The state the chat screen renders, kept by ChatController and read by App.
-import type { CompletionSources } from './completion.js';
-import type { LoadingState } from './ModelLoading.js';
-import type { StatusInfo } from './StatusBar.js';
+// The state the chat screen renders, kept by the chat (view store) and read by the screen.
+import type { LoadingState } from './loadingProgress.js';
+import type { StatusInfo } from './statusInfo.js';
 import type { TranscriptItem } from './transcriptItems.js';
+
+/** What a command's argument names, for Tab completion. */
+export type ArgKind = 'model' | 'session' | 'persona' | 'command';
+
+export type CompletionSources = Readonly<Record<ArgKind, readonly string[]>>;
 
 export interface LiveReplyState {
   text: string;

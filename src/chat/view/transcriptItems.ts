@@ -1,6 +1,6 @@
 // What the transcript shows: conversation turns plus the UI's own notices (command output,
 // errors). Items are append-only, as they are printed once through Ink's <Static>.
-import type { Turn } from '../session/types.js';
+import type { Turn } from '../../session/types.js';
 
 export type NoticeTone = 'info' | 'error' | 'warning';
 
@@ -34,4 +34,9 @@ export function replyLinesItem(lines: readonly string[]): TranscriptItem {
 export function replyEndItem(text: string, interrupted: boolean): TranscriptItem {
   noticeCounter++;
   return { id: `reply-end-${noticeCounter}`, kind: 'replyEnd', text, interrupted };
+}
+
+/** The conversation's turns, as the transcript shows them. */
+export function turnItems(turns: readonly Turn[]): TranscriptItem[] {
+  return turns.map(turnItem);
 }

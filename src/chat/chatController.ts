@@ -1,0 +1,136 @@
+// The chat as the screen sees it (ChatModel): lines typed, keys that stop or answer, and the
+// ways out. It is built on the chat's parts (wireChat); a slash command acts on them itself.
+import type { EngineClient } from '../engine/engineClient.js';
+import type { SessionStore } from '../session/sessionStore.js';
+import type { SettingsStore } from '../session/settings.js';
+import type { Settings } from '../session/settingsSchema.js';
+import type { Session } from '../session/types.js';
+import type { ChatContext } from './chatContext.js';
+import type { ChatModel } from './chatModel.js';
+import { COMMANDS } from './commands/commandTable.js';
+import { parseSlashCommand } from './commands/parseSlashCommand.js';
+import { runReported } from './reported.js';
+import { sendMessage } from './sendMessage.js';
+import type { ViewState } from './view/viewState.js';
+import { wireChat } from './wireChat.js';
+
+export interface ChatControllerInput {
+  engine: EngineClient;
+  session: Session;
+  /** Settings from command-line flags; they win over the session's until changed in the chat. */
+  flags: Partial<Settings>;
+  /** Settings from the settings file. */
+  stored: Partial<Settings>;
+  /** Where `--global` writes; null when the settings file cannot be used. */
+  settings: SettingsStore | null;
+  store: SessionStore;
+  offline: boolean;
+  historyFile: string;
+  /** Lines shown before anything else (e.g. "no session to resume"). */
+  greeting?: string[];
+  /**
+   * Wipes the terminal before the transcript is printed anew (/clear, /load). It must
+   * happen before the re-render, or it would wipe the freshly printed transcript too.
+   */
+  clearTerminal?: () => void;
+}
+
+export class ChatController implements ChatModel {
+  /** The chat's parts, as commands get them. */
+  readonly chat: ChatContext;
+  /** The user chose to leave although the session is not saved. */
+  private leaveUnsaved = false;
+
+  constructor(input: ChatControllerInput) {
+    this.chat = wireChat({ ...input, commandNames: COMMANDS.map((c) => c.name) });
+  }
+
+  subscribe = (listener: () => void): (() => void) => this.chat.view.subscribe(listener);
+
+  getState = (): ViewState => this.chat.view.getState();
+
+  /** Loads the model the settings name; call once the screen is up. */
+  start(): void {
+    void this.chat.slot.load(this.chat.effective().values.model);
+  }
+
+  submit(text: string): void {
+    const { view } = this.chat;
+    const parsed = parseSlashCommand(text, COMMANDS);
+    if (parsed.kind === 'message') {
+      sendMessage(this.chat, parsed.text);
+      return;
+    }
+    view.notice(`› ${text}`);
+    if (parsed.kind === 'unknown') {
+      const hint = parsed.suggestion ? ` Did you mean /${parsed.suggestion}?` : '';
+      view.notice(`Unknown command /${parsed.name}.${hint} /help lists the commands.`, 'error');
+      return;
+    }
+    runReported(view, () => parsed.command.run(this.chat, parsed.args));
+  }
+
+  stop(): void {
+    this.chat.turns.stop();
+  }
+
+  answer(yes: boolean): void {
+    this.chat.questions.answer(yes);
+  }
+
+  choose(text: string): void {
+    this.chat.questions.choose(text);
+  }
+
+  draftChanged(text: string): void {
+    this.chat.meter.draftChanged(text);
+  }
+
+  setReplyWidth(columns: number): void {
+    this.chat.turns.setReplyWidth(columns);
+  }
+
+  clearScreen(): void {
+    this.chat.reprint([]);
+  }
+
+  async exit(): Promise<boolean> {
+    const { keeper, meter, turns, view } = this.chat;
+    // A reply in progress is stopped and kept, then everything is saved.
+    await turns.finish();
+    await keeper.autosave();
+    if (keeper.unsaved === null || this.leaveUnsaved) {
+      meter.dispose();
+      return true;
+    }
+    view.update({ exitRequested: false });
+    this.chat.unsaved.ask('leaving', () => {
+      this.leaveUnsaved = true;
+      view.update({ exitRequested: true });
+    });
+    return false;
+  }
+
+  /** Leaves without asking (a signal, a fatal error): stops a reply, saves, and says how that went. */
+  async shutdown(): Promise<number> {
+    this.chat.meter.dispose();
+    await this.chat.turns.finish();
+    await this.chat.keeper.autosave();
+    return this.exitCode;
+  }
+
+  /** The session in use. */
+  get session(): Session {
+    return this.chat.keeper.session;
+  }
+
+  /** 0 when the session is saved, 1 when its last save failed. */
+  get exitCode(): number {
+    return this.chat.keeper.unsaved === null ? 0 : 1;
+  }
+
+  /** Why the session is not saved, or null. */
+  get unsavedReason(): string | null {
+    return this.chat.keeper.unsaved;
+  }
+}

@@ -1,0 +1,28 @@
+// /help: every command and the keys, or one command's usage.
+import { closestName } from './closestName.js';
+import { optionalArg } from './commandArgs.js';
+import { findCommand } from './parseSlashCommand.js';
+import { formatHelp } from './reports.js';
+import type { CommandInfo, SlashCommand } from './slashCommand.js';
+
+/** `table` gives the rows /help lists: the table this command is itself a row of. */
+export function helpCommand(table: () => readonly CommandInfo[]): SlashCommand {
+  return {
+    name: 'help',
+    aliases: ['?'],
+    args: '[command]',
+    description: 'list commands and keys',
+    completes: 'command',
+    run: (chat, raw) => {
+      const commands = table();
+      const name = optionalArg(raw)?.replace(/^\//, '') ?? null;
+      if (name === null) return chat.view.notice(formatHelp(commands));
+      const command = findCommand(commands, name);
+      if (!command) {
+        const suggestion = closestName(name, commands.map((c) => c.name));
+        return chat.view.notice(`Unknown command /${name}.${suggestion ? ` Did you mean /${suggestion}?` : ''}`, 'error');
+      }
+      chat.view.notice(formatHelp([command]).split('\n')[0] ?? '');
+    },
+  };
+}
