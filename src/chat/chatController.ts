@@ -1,9 +1,5 @@
 // The chat as the screen sees it (ChatModel): lines typed, keys that stop or answer, and the
 // ways out. It is built on the chat's parts (wireChat); a slash command acts on them itself.
-import type { EngineClient } from '../engine/engineClient.js';
-import type { SessionStore } from '../session/sessionStore.js';
-import type { SettingsStore } from '../session/settings.js';
-import type { Settings } from '../session/settingsSchema.js';
 import type { Session } from '../session/types.js';
 import type { ChatContext } from './chatContext.js';
 import type { ChatModel } from './chatModel.js';
@@ -12,28 +8,10 @@ import { parseSlashCommand } from './commands/parseSlashCommand.js';
 import { runReported } from './reported.js';
 import { sendMessage } from './sendMessage.js';
 import type { ViewState } from './view/viewState.js';
-import { wireChat } from './wireChat.js';
+import { wireChat, type ChatInput } from './wireChat.js';
 
-export interface ChatControllerInput {
-  engine: EngineClient;
-  session: Session;
-  /** Settings from command-line flags; they win over the session's until changed in the chat. */
-  flags: Partial<Settings>;
-  /** Settings from the settings file. */
-  stored: Partial<Settings>;
-  /** Where `--global` writes; null when the settings file cannot be used. */
-  settings: SettingsStore | null;
-  store: SessionStore;
-  offline: boolean;
-  historyFile: string;
-  /** Lines shown before anything else (e.g. "no session to resume"). */
-  greeting?: string[];
-  /**
-   * Wipes the terminal before the transcript is printed anew (/clear, /load). It must
-   * happen before the re-render, or it would wipe the freshly printed transcript too.
-   */
-  clearTerminal?: () => void;
-}
+/** What the chat starts from; the command names come from the command table. */
+export type ChatControllerInput = Omit<ChatInput, 'commandNames'>;
 
 export class ChatController implements ChatModel {
   /** The chat's parts, as commands get them. */
