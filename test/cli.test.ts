@@ -1,4 +1,5 @@
 import { after, before, test } from 'node:test';
+import { MODEL_ALIASES } from '../src/engine/modelRefs.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -74,6 +75,12 @@ test('one-shot: text piped on stdin is the prompt', async () => {
   assert.ok(r.stdout.trim().length > 0);
 });
 
+test('--help names every model alias', async () => {
+  const help = await parley(['--help']);
+  assert.equal(help.code, 0);
+  for (const alias of [...Object.keys(MODEL_ALIASES), 'demo']) assert.match(help.stdout, new RegExp(`[ ,]${alias.replace('.', '\\.')}[,\\n]`), alias);
+});
+
 test('bad flags and missing models give one clear line on stderr and a non-zero exit', async () => {
   const bad = await parley(['-p', 'hi', '--temperature', 'hot']);
   assert.equal(bad.code, 2);
@@ -81,6 +88,15 @@ test('bad flags and missing models give one clear line on stderr and a non-zero 
   assert.match(bad.stderr, /temperature must be a number from 0 to 2/);
   const unknown = await parley(['--bogus']);
   assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, "parley: unknown option --bogus\nTry 'parley --help'.\n");
+  const typo = await parley(['--modle', 'gpt2']);
+  assert.equal(typo.code, 2);
+  assert.equal(typo.stderr, "parley: unknown option --modle (did you mean --model?)\nTry 'parley --help'.\n");
+  const noValue = await parley(['-p', 'hi', '--model']);
+  assert.match(noValue.stderr, /^parley: option --model needs a value\n/);
+  const serveTypo = await parley(['serve', '--prot', '9000']);
+  assert.equal(serveTypo.code, 2);
+  assert.match(serveTypo.stderr, /^parley serve: unknown option --prot \(did you mean --port\?\)\n/);
   const missing = await parley(['--model', path.join(dir, 'absent'), '-p', 'hi']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^parley: model folder not found: .*absent\n$/);

@@ -1,6 +1,7 @@
 // What `npm pack` ships: only what runs Parley, built by the package's own scripts. The
 // install of that tarball into a fresh prefix, and running it, is checked by .ci/run.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,14 +34,31 @@ test('the tarball holds the built program and its docs, not the tests, benchmark
 
 test('a fresh clone builds its program on install and pack; ink is pinned to the minor version whose internals it uses', async () => {
   const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson;
-  assert.match(pkg.scripts['prepare'] ?? '', /tsc -p tsconfig\.build\.json/);
-  const build = JSON.parse(await readFile(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+  assert.match(pkg.scripts['prepare'] ?? '', /tsc -b tsconfig\.build\.json/);
+  // npm start rebuilds only what changed: tsc's build mode, with its build info beside the output.
+  assert.match(pkg.scripts['start'] ?? '', /^tsc -b tsconfig\.build\.json && node /);
+  const build = JSON.parse(await readFile(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as {
+    include: string[];
+    compilerOptions: { incremental?: boolean; tsBuildInfoFile?: string };
+  };
   assert.deepEqual(build.include, ['src/**/*'], 'prepare builds the program only: npm ci stays quick');
+  assert.equal(build.compilerOptions.incremental, true);
+  assert.match(build.compilerOptions.tsBuildInfoFile ?? '', /^dist\/src\//, 'cleaning dist/src drops the build info with the output');
   // useTerminalInput listens on Ink's internal input event emitter, which a minor release may change.
   assert.equal(pkg.dependencies['ink'], '~6.8.0');
   const lock = JSON.parse(await readFile(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string; dependencies?: Record<string, string> }> };
   assert.equal(lock.packages['']!.dependencies!['ink'], '~6.8.0');
   assert.match(lock.packages['node_modules/ink']!.version, /^6\.8\./);
-  const npmrc = await readFile(path.join(REPO_ROOT, '.npmrc'), 'utf8');
-  assert.match(npmrc, /^#.*CUDA/m, '.npmrc says why the onnxruntime-node download is skipped');
+  // onnxruntime-node's CUDA download: denied to npm 11 here, and skipped by the variable in the
+  // README's commands and CI for older npm; no .npmrc key, which npm 11 warns about on every command.
+  assert.deepEqual((pkg as PackageJson & { allowScripts?: Record<string, boolean> }).allowScripts?.['onnxruntime-node'], false);
+  assert.equal(existsSync(path.join(REPO_ROOT, '.npmrc')), false);
+  const readme = await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  assert.match(readme, /^ONNXRUNTIME_NODE_INSTALL=skip npm ci && npm test /m);
+  assert.match(await readFile(path.join(REPO_ROOT, '.ci', 'run'), 'utf8'), /^export ONNXRUNTIME_NODE_INSTALL=skip$/m);
+  // No dependency asks for a newer Node than package.json's engines promise (npm ci warns EBADENGINE).
+  const tooNew = Object.entries(lock.packages)
+    .filter(([, p]) => /(^|\s)>=\s*2[1-9]/.test((p as { engines?: { node?: string } }).engines?.node ?? ''))
+    .map(([name]) => name);
+  assert.deepEqual(tooNew, [], 'dependencies that need Node 21+');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSlashCommand, splitArgs } from '../src/chat/commands/parseSlashCommand.js';
-import { closestName, editDistance } from '../src/chat/commands/closestName.js';
+import { closestName, editDistance } from '../src/text/closestName.js';
 
 const table = [
   { name: 'temp', aliases: [] },

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseStrict } from './strictArgs.js';
 
 export const HELP = `Usage: parley [options]            chat in the terminal
        parley -p "text" [options]   one reply to stdout (or pipe text on stdin)
@@ -8,7 +8,9 @@ export const HELP = `Usage: parley [options]            chat in the terminal
        parley serve [options]       an OpenAI-compatible server (parley serve --help)
 
 Model:
-  -m, --model <ref>         alias (gpt2, distilgpt2, demo), hub id (owner/name) or folder
+  -m, --model <ref>         an alias, a hub id (owner/name) or a model folder; aliases:
+                            demo (a small model trained here; offline), gpt2, distilgpt2,
+                            smollm2, smollm2-360m, qwen2.5, llama3.2
       --endpoint <url>      use an OpenAI-compatible server (…/v1) as the engine; --model
                             names its model (then /model endpoint:NAME switches there)
       --api-key <key>       key for --endpoint (default: $PARLEY_API_KEY, $OPENAI_API_KEY)
@@ -71,36 +73,31 @@ export interface CliArgs {
 
 /** Parses argv (without node and script). Throws an Error with a one-line message. */
 export function parseCliArgs(argv: string[]): CliArgs {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      model: { type: 'string', short: 'm' },
-      dtype: { type: 'string' },
-      endpoint: { type: 'string' },
-      'api-key': { type: 'string' },
-      context: { type: 'string' },
-      offline: { type: 'boolean', default: false },
-      'no-convert': { type: 'boolean' },
-      'max-tokens': { type: 'string' },
-      temperature: { type: 'string', short: 't' },
-      'top-k': { type: 'string' },
-      'top-p': { type: 'string' },
-      'repeat-penalty': { type: 'string' },
-      seed: { type: 'string' },
-      session: { type: 'string', short: 's' },
-      resume: { type: 'boolean', default: false },
-      'sessions-dir': { type: 'string' },
-      'list-sessions': { type: 'boolean', default: false },
-      export: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      system: { type: 'string' },
-      prompt: { type: 'string', short: 'p' },
-      raw: { type: 'boolean', default: false },
-      version: { type: 'boolean', short: 'v', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const { values, positionals } = parseStrict(argv, {
+    model: { type: 'string', short: 'm' },
+    dtype: { type: 'string' },
+    endpoint: { type: 'string' },
+    'api-key': { type: 'string' },
+    context: { type: 'string' },
+    offline: { type: 'boolean', default: false },
+    'no-convert': { type: 'boolean' },
+    'max-tokens': { type: 'string' },
+    temperature: { type: 'string', short: 't' },
+    'top-k': { type: 'string' },
+    'top-p': { type: 'string' },
+    'repeat-penalty': { type: 'string' },
+    seed: { type: 'string' },
+    session: { type: 'string', short: 's' },
+    resume: { type: 'boolean', default: false },
+    'sessions-dir': { type: 'string' },
+    'list-sessions': { type: 'boolean', default: false },
+    export: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    system: { type: 'string' },
+    prompt: { type: 'string', short: 'p' },
+    raw: { type: 'boolean', default: false },
+    version: { type: 'boolean', short: 'v', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (positionals.length > 0) {
     throw new Error(`unexpected argument "${positionals[0]}" (did you mean -p "${positionals.join(' ')}"?)`);

@@ -3,7 +3,6 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { ensureDemoModel } from '../engine/demoModel.js';
 import { resolveModelRef } from '../engine/modelRefs.js';
 import { DTYPES, type Dtype } from '../engine/protocol.js';
@@ -16,6 +15,7 @@ import { formatModelTable } from './modelTable.js';
 import { downloadLine, formatBytes } from '../text/format.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
 import { modelCacheDir } from './cachePaths.js';
+import { parseStrict } from './strictArgs.js';
 
 export const MODEL_COMMANDS = ['pull', 'models', 'rm'] as const;
 export type ModelCommand = (typeof MODEL_COMMANDS)[number];
@@ -34,14 +34,9 @@ const fail = (io: Io, message: string, code = 1): number => {
 };
 
 function parse(command: ModelCommand, argv: string[]): { model?: string; dtype?: Dtype; yes: boolean } {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      dtype: { type: 'string' },
-      yes: { type: 'boolean', short: 'y', default: false },
-    },
+  const { values, positionals } = parseStrict(argv, {
+    dtype: { type: 'string' },
+    yes: { type: 'boolean', short: 'y', default: false },
   });
   const wanted = command === 'models' ? 0 : 1;
   if (positionals.length !== wanted) {

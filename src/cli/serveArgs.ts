@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseStrict } from './strictArgs.js';
 import { DTYPES, type Dtype } from '../engine/protocol.js';
 
 export const SERVE_HELP = `Usage: parley serve [options]     an OpenAI-compatible HTTP server on Parley's engine
@@ -36,22 +36,17 @@ export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 8080, parallel: 4, maxQ
 
 /** Parses the arguments after `serve`. Throws an Error with a one-line message. */
 export function parseServeArgs(argv: string[], env: Readonly<Record<string, string | undefined>>): ServeArgs {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      model: { type: 'string', short: 'm' },
-      dtype: { type: 'string' },
-      offline: { type: 'boolean', default: false },
-      'no-convert': { type: 'boolean' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'api-key': { type: 'string' },
-      parallel: { type: 'string' },
-      'max-queue': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const { values, positionals } = parseStrict(argv, {
+    model: { type: 'string', short: 'm' },
+    dtype: { type: 'string' },
+    offline: { type: 'boolean', default: false },
+    'no-convert': { type: 'boolean' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'api-key': { type: 'string' },
+    parallel: { type: 'string' },
+    'max-queue': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
   const whole = (flag: string, raw: string | undefined, fallback: number, min: number, max: number): number => {

@@ -1,5 +1,5 @@
 // /help: every command and the keys, or one command's usage.
-import { closestName } from './closestName.js';
+import { closestName } from '../../text/closestName.js';
 import { optionalArg } from './commandArgs.js';
 import { findCommand } from './parseSlashCommand.js';
 import { formatHelp } from './reports.js';

@@ -1,5 +1,5 @@
 // What a line typed at the prompt means: a message, or which command with which arguments.
-import { closestName } from './closestName.js';
+import { closestName } from '../../text/closestName.js';
 
 export interface NamedCommand {
   name: string;
