@@ -4,7 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { DEFAULT_SETTINGS } from '../src/session/settingsSchema.js';
+import { DEFAULT_SETTINGS } from '../src/settings/settingsSchema.js';
 import { gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { measureBandwidth } from './bandwidth.js';
 import { benchEngine } from './benchEngine.js';

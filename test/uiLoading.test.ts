@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../src/engine/engineClient.js';
 import { newSession, SessionStore } from '../src/session/sessionStore.js';
-import { addUser } from '../src/session/conversation.js';
+import { addUser } from '../src/prompt/conversation.js';
 import { chooseSession } from '../src/ui/chooseSession.js';
 import { errorMessage, loadFailureLines } from '../src/ui/loadFailure.js';
 import { startLoading, withProgress } from '../src/ui/loadingProgress.js';

@@ -4,7 +4,7 @@ import { formatContext, formatHelp, formatModelList, formatSessionList, formatSt
 import { downloadLine, formatAge, formatBytes, progressBar } from '../src/ui/format.js';
 import { statusSegments, type StatusInfo } from '../src/ui/StatusBar.js';
 import type { SessionListEntry } from '../src/session/sessionStore.js';
-import type { Conversation, ReplyMeta } from '../src/session/types.js';
+import type { Conversation, ReplyMeta } from '../src/prompt/conversationTypes.js';
 
 const meta = (over: Partial<ReplyMeta> = {}): ReplyMeta => ({
   model: 'gpt2',

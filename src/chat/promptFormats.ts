@@ -1,7 +1,7 @@
 // The prompt format of the model in use, guarded: a chat template that fails is reported
 // once, and that model's prompts use the transcript format from then on.
 import type { EngineClient } from '../engine/engineClient.js';
-import { formatFor, transcriptFormat, type FormatOptions, type PromptFormat, type SpeakerNames } from '../session/promptFormat.js';
+import { formatFor, transcriptFormat, type FormatOptions, type PromptFormat, type SpeakerNames } from '../prompt/promptFormat.js';
 import { errorMessage } from '../ui/loadFailure.js';
 import type { NoticeTone } from '../ui/transcriptItems.js';
 import { guardedFormat } from './formatGuard.js';

@@ -1,5 +1,5 @@
 import { DTYPES, type Dtype } from '../engine/protocol.js';
-import { validateSetting, type Settings } from '../session/settingsSchema.js';
+import { validateSetting, type Settings } from '../settings/settingsSchema.js';
 import type { CliArgs } from './args.js';
 import { endpointRef, isEndpointRef, parseEndpointRef } from '../engine/remote/endpointRef.js';
 

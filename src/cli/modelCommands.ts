@@ -15,7 +15,7 @@ import { HubError } from '../hub/hubError.js';
 import { formatModelTable } from './modelTable.js';
 import { downloadLine, formatBytes } from '../ui/format.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
-import { modelCacheDir } from './cachePaths.js';
+import { modelCacheDir } from '../paths.js';
 
 export const MODEL_COMMANDS = ['pull', 'models', 'rm'] as const;
 export type ModelCommand = (typeof MODEL_COMMANDS)[number];

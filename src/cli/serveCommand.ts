@@ -4,11 +4,11 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { resolveModelRef } from '../engine/modelRefs.js';
 import { createEngine } from '../engine/workerEngineClient.js';
-import { openSettings, SettingsError } from '../session/settings.js';
-import { effectiveSettings } from '../session/settingsPrecedence.js';
+import { openSettings, SettingsError } from '../settings/settingsFile.js';
+import { effectiveSettings } from '../settings/settingsPrecedence.js';
 import { buildServer } from '../server/app.js';
 import { servedModel } from '../server/servedModel.js';
-import { modelCacheDir } from './cachePaths.js';
+import { modelCacheDir } from '../paths.js';
 import { loadProgressLine } from './loadProgressLine.js';
 import { isLoopback, parseServeArgs, SERVE_HELP } from './serveArgs.js';
 

@@ -1,7 +1,7 @@
 import envPaths from 'env-paths';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { settingValueError } from '../session/settingsSchema.js';
+import { settingValueError } from '../settings/settingsSchema.js';
 import { HF_ENDPOINT_ENV, resolveHubEndpoint, type HubEndpoint } from './hubEndpoint.js';
 
 /**

@@ -5,8 +5,9 @@
 // A reader refuses versions newer than its own rather than guess, and older versions are
 // upgraded on load (there are none yet). Unknown fields are ignored.
 import { DTYPES, type DoneReason, type Dtype, type SamplingParams } from '../engine/protocol.js';
-import { SAMPLING_KEYS, settingValueError } from './settingsSchema.js';
-import type { ReplyMeta, Role, Session, Turn } from './types.js';
+import { SAMPLING_KEYS, settingValueError } from '../settings/settingsSchema.js';
+import type { ReplyMeta, Role, Turn } from '../prompt/conversationTypes.js';
+import type { Session } from './types.js';
 
 export const SESSION_FORMAT = 'parley-session';
 export const SESSION_VERSION = 1;

@@ -14,7 +14,7 @@
 import { link, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { removeStaleTempFiles, writeFileAtomic } from './atomicWrite.js';
-import { emptyConversation } from './conversation.js';
+import { emptyConversation } from '../prompt/conversation.js';
 import { acquireLock } from './sessionLock.js';
 import { parseSession, serializeSession } from './sessionSchema.js';
 import { sessionFileName, sessionNameError, sessionNameOfFile } from './sessionNames.js';

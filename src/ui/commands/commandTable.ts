@@ -1,6 +1,6 @@
 // Every slash command, in one table: /help and Tab completion are generated from it.
 import type { SamplingParams } from '../../engine/protocol.js';
-import { validateSetting } from '../../session/settingsSchema.js';
+import { validateSetting } from '../../settings/settingsSchema.js';
 import type { ArgKind } from '../completion.js';
 import type { ChatCommands } from './chatCommands.js';
 import { splitArgs } from './parseSlashCommand.js';

@@ -22,12 +22,13 @@
 //   /retry can resend.
 import type { ChatMessage, EngineClient } from '../engine/engineClient.js';
 import type { DoneReason, GenerateEvent, GenerationStats, SamplingParams } from '../engine/protocol.js';
-import { buildWindow, type ContextWindow, type WindowOptions } from './contextWindow.js';
-import { appendReply } from './conversation.js';
-import { replyEndMarkers, type Message, type PromptFormat } from './promptFormat.js';
+import { buildWindow, type ContextWindow, type WindowOptions } from '../prompt/contextWindow.js';
+import { appendReply } from '../prompt/conversation.js';
+import { replyEndMarkers, type Message, type PromptFormat } from '../prompt/promptFormat.js';
 import { extensionOf, ReplyText } from '../engine/replyText.js';
-import type { CountTokens } from './tokenCountCache.js';
-import type { ReplyMeta, Session, Turn } from './types.js';
+import type { CountTokens } from '../prompt/tokenCountCache.js';
+import type { ReplyMeta, Turn } from '../prompt/conversationTypes.js';
+import type { Session } from '../session/types.js';
 
 export interface ChatTurnInput {
   engine: EngineClient;

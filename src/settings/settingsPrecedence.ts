@@ -3,7 +3,6 @@
 // the source of every value and nothing else decides precedence on its own.
 import type { SamplingParams } from '../engine/protocol.js';
 import { DEFAULT_SETTINGS, SAMPLING_KEYS, SETTING_KEYS, type SettingKey, type Settings } from './settingsSchema.js';
-import type { Session } from './types.js';
 
 export type SettingSource = 'flag' | 'session' | 'settings' | 'default';
 
@@ -32,18 +31,6 @@ export function effectiveSettings(layers: SettingLayers): EffectiveSettings {
     sources[key] = layer === undefined ? 'default' : SOURCE_OF[layer];
   }
   return { values: values as unknown as Settings, sources: sources as EffectiveSettings['sources'] };
-}
-
-/**
- * What a session contributes: the model and dtype it last used and the parameters set in
- * it. Its persona is part of its conversation, not a setting, so it is not a layer here.
- */
-export function sessionLayer(session: Session | null): Partial<Settings> {
-  if (session === null) return {};
-  const layer: Partial<Settings> = { ...session.params };
-  if (session.model !== null) layer.model = session.model;
-  if (session.dtype !== null) layer.dtype = session.dtype;
-  return layer;
 }
 
 export function samplingParams(values: Settings): SamplingParams {
