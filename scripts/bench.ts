@@ -17,6 +17,7 @@ import { followUpTtft, type FollowUpResult } from './followUpBench.js';
 import { peakRss, type PeakRss } from './peakRss.js';
 import { uiStartup, versionTimes } from './startupBench.js';
 import { uiMainThreadCpu } from './uiCpuBench.js';
+import { errorMessage } from '../src/errors.js';
 
 const DTYPES = ['fp32', 'q8', 'q4'] as const;
 /** The chat figures use the dtype a chat gets by default. */
@@ -133,6 +134,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
+  console.error(errorMessage(err));
   process.exit(1);
 });

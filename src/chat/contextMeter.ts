@@ -2,10 +2,10 @@
 // every change to the session, with the model's tokenizer through a cache.
 import type { EngineClient } from '../engine/engineClient.js';
 import type { ModelInfo } from '../engine/protocol.js';
-import { buildWindow, type ContextWindow } from '../prompt/contextWindow.js';
+import type { ContextWindow } from '../prompt/contextWindow.js';
 import { addUser, awaitsReply } from '../prompt/conversation.js';
-import { windowCount } from './chatTurn.js';
 import type { PromptFormat } from '../prompt/promptFormat.js';
+import { sessionWindow } from '../prompt/sessionWindow.js';
 import { TokenCountCache, type CountTokens } from '../prompt/tokenCountCache.js';
 import type { Session } from '../session/types.js';
 
@@ -68,13 +68,14 @@ export class ContextMeter {
       : addUser(session.conversation, this.draft, { id: 'draft' });
     let window: ContextWindow | null = null;
     try {
-      window = await buildWindow(conversation, {
+      window = await sessionWindow({
+        engine: this.input.engine,
+        conversation,
+        start: session.windowStart ?? null,
+        format,
         contextLength: model.contextLength,
         maxNewTokens: this.input.maxNewTokens(),
         countTokens: counter,
-        ...windowCount(this.input.engine),
-        format,
-        start: session.windowStart ?? null,
       });
     } catch {
       // The limits are wrong for this model (max tokens too big); commands say so.

@@ -2,9 +2,10 @@
 // once, and that model's prompts use the transcript format from then on.
 import type { EngineClient } from '../engine/engineClient.js';
 import { formatFor, transcriptFormat, type FormatOptions, type PromptFormat, type SpeakerNames } from '../prompt/promptFormat.js';
-import { errorMessage } from '../ui/loadFailure.js';
+
 import type { NoticeTone } from '../ui/transcriptItems.js';
 import { guardedFormat } from './formatGuard.js';
+import { errorLine } from '../errors.js';
 
 export class PromptFormats {
   /** Models whose chat template failed. */
@@ -28,7 +29,7 @@ export class PromptFormats {
         if (this.broken.has(model.modelId)) return;
         this.broken.add(model.modelId);
         this.notice(
-          `The model's chat template failed (${errorMessage(error)}); its prompts use the plain transcript format instead.`,
+          `The model's chat template failed (${errorLine(error)}); its prompts use the plain transcript format instead.`,
           'warning',
         );
       },

@@ -14,6 +14,7 @@ import { replyBudget } from '../chat/replyBudget.js';
 import { newSession, type SessionStore } from '../session/sessionStore.js';
 import { cleanText, createTextCleaner, outputModeFor } from '../text/terminalText.js';
 import { loadProgressLine } from './loadProgressLine.js';
+import { errorMessage } from '../errors.js';
 
 export interface OneShotInput {
   engine: EngineClient;
@@ -52,7 +53,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
     });
   } catch (err) {
     if (showProgress) stderr.write('\r\x1b[2K');
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     const hint = err instanceof EngineError && err.code === 'network' ? ' (try --model ./folder, or --model demo)' : '';
     return fail(message + hint);
   }
@@ -90,7 +91,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
     try {
       await input.session.store.save(result.session);
     } catch (err) {
-      return fail(err instanceof Error ? err.message : String(err));
+      return fail(errorMessage(err));
     }
   }
   if (result.reason === 'error') return fail(result.error ?? 'generation failed');

@@ -11,6 +11,7 @@ import { servedModel } from '../server/servedModel.js';
 import { modelCacheDir } from '../paths.js';
 import { loadProgressLine } from './loadProgressLine.js';
 import { isLoopback, parseServeArgs, SERVE_HELP } from './serveArgs.js';
+import { errorMessage } from '../errors.js';
 
 /** Longest a shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 1800;
@@ -22,7 +23,7 @@ export async function runServe(argv: string[]): Promise<number> {
   try {
     args = parseServeArgs(argv, process.env);
   } catch (err) {
-    say(`parley serve: ${err instanceof Error ? err.message : String(err)}\nTry 'parley serve --help'.`);
+    say(`parley serve: ${errorMessage(err)}\nTry 'parley serve --help'.`);
     return 2;
   }
   if (args.help) {
@@ -53,7 +54,7 @@ export async function runServe(argv: string[]): Promise<number> {
     });
   } catch (err) {
     if (showProgress) stderr.write('\r\x1b[2K');
-    say(`parley serve: ${err instanceof Error ? err.message : String(err)}`);
+    say(`parley serve: ${errorMessage(err)}`);
     await engine.dispose();
     return 1;
   }
@@ -74,7 +75,7 @@ export async function runServe(argv: string[]): Promise<number> {
   try {
     await server.app.listen({ host: args.host, port: args.port });
   } catch (err) {
-    say(`parley serve: cannot listen on ${args.host}:${args.port}: ${err instanceof Error ? err.message : String(err)}`);
+    say(`parley serve: cannot listen on ${args.host}:${args.port}: ${errorMessage(err)}`);
     await engine.dispose();
     return 1;
   }

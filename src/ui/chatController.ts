@@ -28,10 +28,11 @@ import { ViewStore } from '../chat/viewStore.js';
 import type { ChatCommands } from './commands/chatCommands.js';
 import { COMMANDS } from './commands/commandTable.js';
 import { parseSlashCommand } from './commands/parseSlashCommand.js';
-import { errorMessage } from './loadFailure.js';
+
 import { modelLabel } from './modelLabel.js';
 import { noticeItem, turnItem, type NoticeTone, type TranscriptItem } from './transcriptItems.js';
 import type { ViewState } from './viewState.js';
+import { errorLine } from '../errors.js';
 
 export interface ChatControllerInput {
   engine: EngineClient;
@@ -385,7 +386,7 @@ export class ChatController implements ChatModel {
   private runReported(action: () => Promise<void> | void): void {
     void Promise.resolve()
       .then(action)
-      .catch((error: unknown) => this.notice(errorMessage(error), 'error'));
+      .catch((error: unknown) => this.notice(errorLine(error), 'error'));
   }
 
   private reprintWith(transcript: TranscriptItem[]): void {

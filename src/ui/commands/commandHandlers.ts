@@ -13,20 +13,21 @@ import { sessionToMarkdown } from '../../session/exportMarkdown.js';
 import { writeFileAtomic } from '../../session/atomicWrite.js';
 import { cleanText } from '../../text/terminalText.js';
 import { buildWindow } from '../../prompt/contextWindow.js';
-import { windowCount } from '../../chat/chatTurn.js';
+import { windowCount } from '../../prompt/sessionWindow.js';
 import { findPersonaPreset, PERSONA_PRESETS, resolvePersona } from '../../prompt/personas.js';
 import { defaultSessionName, sessionNameError, uniqueSessionName } from '../../session/sessionNames.js';
 import { newSession } from '../../session/sessionStore.js';
 import { checkMaxNewTokens, type Settings } from '../../settings/settingsSchema.js';
 import type { ChatController } from '../chatController.js';
 import { formatNumber } from '../format.js';
-import { errorMessage } from '../loadFailure.js';
+
 import { modelLabel } from '../modelLabel.js';
 import type { ChatCommands } from './chatCommands.js';
 import { closestName } from './closestName.js';
 import { COMMANDS } from './commandTable.js';
 import { findCommand } from './parseSlashCommand.js';
 import { formatContext, formatHelp, formatModelList, formatSessionList, formatSettings, formatStats } from './reports.js';
+import { errorLine } from '../../errors.js';
 
 const LABELS: Record<keyof SamplingParams, string> = {
   temperature: 'temperature',
@@ -68,7 +69,7 @@ export function commandHandlers(chat: ChatController, now: () => Date = () => ne
       try {
         chat.settings.set(key, asSetting);
       } catch (error) {
-        return notice(`${LABELS[key]} set to ${shown} for this session, but not as the default: ${errorMessage(error)}`, 'error');
+        return notice(`${LABELS[key]} set to ${shown} for this session, but not as the default: ${errorLine(error)}`, 'error');
       }
       chat.setStoredValue(key, asSetting);
       notice(`${LABELS[key]} set to ${shown} for this session and as the default (${chat.settings.path}).`);
