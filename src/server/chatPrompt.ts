@@ -3,7 +3,7 @@
 // stops and clean-up the terminal chat uses, so a model answers alike over HTTP.
 import { replyEndMarkers, type PromptFormat } from '../prompt/promptFormat.js';
 import type { Role } from '../prompt/conversationTypes.js';
-import type { ChatMessage } from './requestParams.js';
+import type { ChatMessage } from './schemas.js';
 
 export function messageText(content: ChatMessage['content']): string {
   return typeof content === 'string' ? content : content.map((part) => part.text).join('');

@@ -2,7 +2,7 @@
 // parameters > the settings file > defaults. One pure function, so `/settings` can show
 // the source of every value and nothing else decides precedence on its own.
 import type { SamplingParams } from '../engine/protocol.js';
-import { DEFAULT_SETTINGS, SAMPLING_KEYS, SETTING_KEYS, type SettingKey, type Settings } from './settingsSchema.js';
+import { DEFAULT_SETTINGS, SETTING_KEYS, type SettingKey, type Settings } from './settingsSchema.js';
 
 export type SettingSource = 'flag' | 'session' | 'settings' | 'default';
 
@@ -34,5 +34,6 @@ export function effectiveSettings(layers: SettingLayers): EffectiveSettings {
 }
 
 export function samplingParams(values: Settings): SamplingParams {
-  return Object.fromEntries(SAMPLING_KEYS.map((k) => [k, values[k]])) as unknown as SamplingParams;
+  const { temperature, topK, topP, repetitionPenalty, maxNewTokens, seed } = values;
+  return { temperature, topK, topP, repetitionPenalty, maxNewTokens, seed };
 }
