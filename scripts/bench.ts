@@ -4,7 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { DEFAULT_SETTINGS } from '../src/session/settingsSchema.js';
+import { DEFAULT_SETTINGS } from '../src/settings/settingsSchema.js';
 import { gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { measureBandwidth } from './bandwidth.js';
 import { benchEngine } from './benchEngine.js';
@@ -17,6 +17,7 @@ import { followUpTtft, type FollowUpResult } from './followUpBench.js';
 import { peakRss, type PeakRss } from './peakRss.js';
 import { uiStartup, versionTimes } from './startupBench.js';
 import { uiMainThreadCpu } from './uiCpuBench.js';
+import { errorMessage } from '../src/errors.js';
 
 const DTYPES = ['fp32', 'q8', 'q4'] as const;
 /** The chat figures use the dtype a chat gets by default. */
@@ -133,6 +134,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
+  console.error(errorMessage(err));
   process.exit(1);
 });

@@ -2,9 +2,9 @@
 // with its token-count cache), returning what the engine reported for it.
 import type { EngineClient } from '../src/engine/engineClient.js';
 import type { SamplingParams } from '../src/engine/protocol.js';
-import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
-import { transcriptFormat } from '../src/session/promptFormat.js';
-import { TokenCountCache } from '../src/session/tokenCountCache.js';
+import { chatTurn, type ChatTurnResult } from '../src/chat/chatTurn.js';
+import { transcriptFormat } from '../src/prompt/promptFormat.js';
+import { TokenCountCache } from '../src/prompt/tokenCountCache.js';
 import type { Session } from '../src/session/types.js';
 import { tapDone, type DoneEvent } from './benchEngine.js';
 import type { WorkerEngineClient } from '../src/engine/workerEngineClient.js';

@@ -2,8 +2,8 @@
 // to a window of about 800 tokens, after the reply to the previous message. With the prefix
 // cache only the new tokens should need a forward pass; without it the whole window does.
 import type { WorkerEngineClient } from '../src/engine/workerEngineClient.js';
-import { addUser, appendReply } from '../src/session/conversation.js';
-import { transcriptFormat } from '../src/session/promptFormat.js';
+import { addUser, appendReply } from '../src/prompt/conversation.js';
+import { transcriptFormat } from '../src/prompt/promptFormat.js';
 import { newSession } from '../src/session/sessionStore.js';
 import type { Session } from '../src/session/types.js';
 import { ChatBenchRunner, greedy } from './chatBenchTurn.js';

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeModelFolder, validateModelOptions } from '../src/graph/makeModelFolder.js';
+import { errorMessage } from '../src/errors.js';
 
 const USAGE =
   'Usage: npm run make-model -- --out DIR [--layers 12] [--heads 12] [--embd 768] [--positions 1024] [--seed 1] [--q8] [--q4] [--present-only]';
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   try {
     options = parseOptions(process.argv.slice(2));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     console.error(`make-model: ${message.replace(/\s*\n\s*/g, ' ')} (--help for usage)`);
     process.exitCode = 2;
     return;
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   try {
     await makeModelFolder(options);
   } catch (error) {
-    console.error(`make-model: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`make-model: ${errorMessage(error)}`);
     process.exitCode = 1;
     return;
   }

@@ -14,7 +14,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { render } from 'ink';
 import type { Dtype } from '../src/engine/protocol.js';
 import { createEngine } from '../src/engine/workerEngineClient.js';
-import { addUser, appendReply } from '../src/session/conversation.js';
+import { addUser, appendReply } from '../src/prompt/conversation.js';
 import { newSession, SessionStore } from '../src/session/sessionStore.js';
 import { INK_OPTIONS, prepareChatApp } from '../src/ui/runChatApp.js';
 import { tapDone } from './benchEngine.js';

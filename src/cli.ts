@@ -6,6 +6,7 @@
 // the engine worker).
 import { readFileSync } from 'node:fs';
 import { HELP, parseCliArgs, type CliArgs } from './cli/args.js';
+import { errorMessage } from './errors.js';
 
 // A file size limit (ulimit -f) kills the process with SIGXFSZ on the write that crosses it.
 // Handled, the write fails with EFBIG instead, so a download or a save can say so and clean up.
@@ -24,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseCliArgs(argv);
   } catch (err) {
-    process.stderr.write(`parley: ${err instanceof Error ? err.message : String(err)}\nTry 'parley --help'.\n`);
+    process.stderr.write(`parley: ${errorMessage(err)}\nTry 'parley --help'.\n`);
     return 2;
   }
   if (args.help) {
@@ -45,7 +46,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`parley: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`parley: ${errorMessage(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { newSession, SessionStore } from '../src/session/sessionStore.js';
-import { addUser, appendReply } from '../src/session/conversation.js';
+import { addUser, appendReply } from '../src/prompt/conversation.js';
 import { MODELS_CACHE_DIR, REPO_ROOT, shortContextModelDir, tinyModelDir } from './helpers/fixtures.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');

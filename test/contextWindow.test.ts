@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encode } from 'gpt-3-encoder';
-import { buildWindow, ContextWindowError, TRUNCATION_MARKER, type ContextWindow } from '../src/session/contextWindow.js';
-import { addUser, appendReply, emptyConversation } from '../src/session/conversation.js';
-import { transcriptFormat } from '../src/session/promptFormat.js';
-import { TokenCountCache, type CountTokens } from '../src/session/tokenCountCache.js';
-import type { Conversation } from '../src/session/types.js';
+import { buildWindow, ContextWindowError, TRUNCATION_MARKER, type ContextWindow } from '../src/prompt/contextWindow.js';
+import { addUser, appendReply, emptyConversation } from '../src/prompt/conversation.js';
+import { transcriptFormat } from '../src/prompt/promptFormat.js';
+import { TokenCountCache, type CountTokens } from '../src/prompt/tokenCountCache.js';
+import type { Conversation } from '../src/prompt/conversationTypes.js';
 
 const gpt2: CountTokens = async (texts) => texts.map((t) => encode(t).length);
 const format = transcriptFormat();

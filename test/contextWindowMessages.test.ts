@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { encode } from 'gpt-3-encoder';
-import { buildWindow, TRUNCATION_MARKER } from '../src/session/contextWindow.js';
-import { addUser, appendReply, emptyConversation } from '../src/session/conversation.js';
-import { transcriptFormat, type Message } from '../src/session/promptFormat.js';
-import { templateFormat } from '../src/session/templateRenderer.js';
+import { buildWindow, TRUNCATION_MARKER } from '../src/prompt/contextWindow.js';
+import { addUser, appendReply, emptyConversation } from '../src/prompt/conversation.js';
+import { transcriptFormat, type Message } from '../src/prompt/promptFormat.js';
+import { templateFormat } from '../src/prompt/templateRenderer.js';
 import { publishedTemplate } from './helpers/fixtures.js';
 
 const server = templateFormat({ template: publishedTemplate('Qwen-Qwen2.5-7B-Instruct'), bosToken: '', eosToken: '<|im_end|>' });

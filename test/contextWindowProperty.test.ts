@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encode } from 'gpt-3-encoder';
-import { buildWindow, ContextWindowError, TRUNCATION_MARKER } from '../src/session/contextWindow.js';
-import { addUser, appendReply, emptyConversation } from '../src/session/conversation.js';
-import { transcriptFormat, type PromptFormat } from '../src/session/promptFormat.js';
-import { templateFormat } from '../src/session/templateRenderer.js';
+import { buildWindow, ContextWindowError, TRUNCATION_MARKER } from '../src/prompt/contextWindow.js';
+import { addUser, appendReply, emptyConversation } from '../src/prompt/conversation.js';
+import { transcriptFormat, type PromptFormat } from '../src/prompt/promptFormat.js';
+import { templateFormat } from '../src/prompt/templateRenderer.js';
 import { publishedTemplate } from './helpers/fixtures.js';
-import { TokenCountCache, type CountTokens } from '../src/session/tokenCountCache.js';
-import type { Conversation } from '../src/session/types.js';
+import { TokenCountCache, type CountTokens } from '../src/prompt/tokenCountCache.js';
+import type { Conversation } from '../src/prompt/conversationTypes.js';
 
 const SEED = Number(process.env.PARLEY_PROPERTY_SEED ?? 20240611);
 const RUNS = Number(process.env.PARLEY_PROPERTY_RUNS ?? 1500);

@@ -9,8 +9,8 @@ import {
   retry,
   setPersona,
   undo,
-} from '../src/session/conversation.js';
-import type { Conversation } from '../src/session/types.js';
+} from '../src/prompt/conversation.js';
+import type { Conversation } from '../src/prompt/conversationTypes.js';
 
 function chat(...pairs: [string, string | null][]): Conversation {
   let c = emptyConversation('Be brief.');

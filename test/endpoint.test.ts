@@ -17,9 +17,9 @@ import { canonicalModelRef } from '../src/engine/modelRefs.js';
 import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
 import { startServe, type ServeProcess } from './helpers/serveProcess.js';
 import { AutoTokenizer } from '@huggingface/transformers';
-import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
-import { addUser, appendReply, emptyConversation, setPersona } from '../src/session/conversation.js';
-import { formatFor } from '../src/session/promptFormat.js';
+import { chatTurn, type ChatTurnResult } from '../src/chat/chatTurn.js';
+import { addUser, appendReply, emptyConversation, setPersona } from '../src/prompt/conversation.js';
+import { formatFor } from '../src/prompt/promptFormat.js';
 import { newSession } from '../src/session/sessionStore.js';
 
 const KEY = 'endpoint-test-key';

@@ -14,7 +14,7 @@ import { dtypeOfFile, dtypesIn, externalDataFiles, modelFilesFor } from '../src/
 import { listRepoDtypes } from '../src/hub/repoDtypes.js';
 import { downloadFile } from '../src/hub/downloadFile.js';
 import { SpeedMeter } from '../src/hub/speedMeter.js';
-import { validateSetting } from '../src/session/settingsSchema.js';
+import { validateSetting } from '../src/settings/settingsSchema.js';
 import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
 import { startTestHub, type TestHub } from './helpers/testHub.js';
 

@@ -6,11 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createEngine } from '../src/engine/workerEngineClient.js';
-import { addUser } from '../src/session/conversation.js';
-import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
-import { transcriptFormat } from '../src/session/promptFormat.js';
+import { addUser } from '../src/prompt/conversation.js';
+import { chatTurn, type ChatTurnResult } from '../src/chat/chatTurn.js';
+import { transcriptFormat } from '../src/prompt/promptFormat.js';
 import { newSession } from '../src/session/sessionStore.js';
-import { TokenCountCache } from '../src/session/tokenCountCache.js';
+import { TokenCountCache } from '../src/prompt/tokenCountCache.js';
 import { shortContextModelDir, tinyModelDir } from './helpers/fixtures.js';
 
 const WORDS = ['hello', 'über', '🙂', 'context', 'window', 'naïve', '日本語', 'GPT-2', 'tokens', '\n', 'why?', 'x'];

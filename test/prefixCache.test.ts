@@ -11,9 +11,9 @@ import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngin
 import type { GenerateParams, GenerationStats, SamplingParams } from '../src/engine/protocol.js';
 import { fitCapacity, newRowStore, pastTensor, type PresentKvCache, ROW_CAPACITY_STEP, truncateKvCache, writeRows } from '../src/engine/kvCache.js';
 import { PrefixCache, commonPrefixLength } from '../src/engine/prefixCache.js';
-import { addUser, editLast, retry, undo } from '../src/session/conversation.js';
-import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
-import { transcriptFormat } from '../src/session/promptFormat.js';
+import { addUser, editLast, retry, undo } from '../src/prompt/conversation.js';
+import { chatTurn, type ChatTurnResult } from '../src/chat/chatTurn.js';
+import { transcriptFormat } from '../src/prompt/promptFormat.js';
 import { newSession } from '../src/session/sessionStore.js';
 import type { Session } from '../src/session/types.js';
 import { shortContextModelDir } from './helpers/fixtures.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addUser, appendReply, emptyConversation } from '../src/session/conversation.js';
-import { findPersonaPreset, PERSONA_PRESETS, resolvePersona } from '../src/session/personas.js';
-import { cutAtStop, formatFor, transcriptFormat } from '../src/session/promptFormat.js';
+import { addUser, appendReply, emptyConversation } from '../src/prompt/conversation.js';
+import { findPersonaPreset, PERSONA_PRESETS, resolvePersona } from '../src/prompt/personas.js';
+import { cutAtStop, formatFor, transcriptFormat } from '../src/prompt/promptFormat.js';
 
 test('transcript: persona header, one line per speaker, ends with the assistant cue', () => {
   let c = emptyConversation('You are helpful.');

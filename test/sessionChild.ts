@@ -8,7 +8,7 @@
 //                         it is killed.
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { addUser, appendReply } from '../src/session/conversation.js';
+import { addUser, appendReply } from '../src/prompt/conversation.js';
 import { acquireLock } from '../src/session/sessionLock.js';
 import { saveSession, SessionStore } from '../src/session/sessionStore.js';
 

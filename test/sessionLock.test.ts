@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { lockIsStale, parseLockOwner, processStartOf, UNKNOWN_OWNER_STALE_MS, type LockContext } from '../src/session/sessionLock.js';
 import { newSession, SessionError, SessionStore } from '../src/session/sessionStore.js';
-import { addUser } from '../src/session/conversation.js';
+import { addUser } from '../src/prompt/conversation.js';
 
 const root = await mkdtemp(join(tmpdir(), 'parley-locks-'));
 after(() => rm(root, { recursive: true, force: true }));

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { addUser, appendReply, setPersona } from '../src/session/conversation.js';
+import { addUser, appendReply, setPersona } from '../src/prompt/conversation.js';
 import { sessionToMarkdown } from '../src/session/exportMarkdown.js';
 import { parseSession, serializeSession } from '../src/session/sessionSchema.js';
 import { newSession, saveSession, SessionError, SessionStore } from '../src/session/sessionStore.js';
-import type { ReplyMeta, Session } from '../src/session/types.js';
+import type { ReplyMeta } from '../src/prompt/conversationTypes.js';
+import type { Session } from '../src/session/types.js';
 
 const root = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
 after(() => rm(root, { recursive: true, force: true }));

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseCliArgs } from '../src/cli/args.js';
 import { flagSettings } from '../src/cli/flagSettings.js';
-import { addUser } from '../src/session/conversation.js';
+import { addUser } from '../src/prompt/conversation.js';
 import { resolveSessionsDir } from '../src/session/sessionsDir.js';
 import { newSession } from '../src/session/sessionStore.js';
-import { openSettings, SettingsError, settingsDir } from '../src/session/settings.js';
-import { effectiveSettings, samplingParams, sessionLayer } from '../src/session/settingsPrecedence.js';
+import { openSettings, SettingsError, settingsDir } from '../src/settings/settingsFile.js';
+import { effectiveSettings, samplingParams } from '../src/settings/settingsPrecedence.js';
+import { sessionLayer } from '../src/session/sessionLayer.js';
 import {
   checkMaxNewTokens,
   DEFAULT_SETTINGS,
@@ -17,7 +18,7 @@ import {
   SETTINGS_JSON_SCHEMA,
   SETTING_KEYS,
   validateSetting,
-} from '../src/session/settingsSchema.js';
+} from '../src/settings/settingsSchema.js';
 
 const root = await mkdtemp(join(tmpdir(), 'parley-settings-'));
 after(() => rm(root, { recursive: true, force: true }));

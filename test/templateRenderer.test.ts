@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Template } from '@huggingface/jinja';
-import { formatFor } from '../src/session/promptFormat.js';
-import { strftime, templateFormat } from '../src/session/templateRenderer.js';
-import type { Message } from '../src/session/promptShape.js';
+import { formatFor } from '../src/prompt/promptFormat.js';
+import { strftime, templateFormat } from '../src/prompt/templateRenderer.js';
+import type { Message } from '../src/prompt/promptShape.js';
 import { publishedTemplate } from './helpers/fixtures.js';
 
 const DAY = new Date('2026-03-05T23:30:00Z');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
-import { addUser, appendReply } from '../src/session/conversation.js';
+import { addUser, appendReply } from '../src/prompt/conversation.js';
 import { newSession } from '../src/session/sessionStore.js';
 import { COMMANDS } from '../src/chat/commands/commandTable.js';
 import { KEYS, startChat, waitUntil, type Chat } from './helpers/uiFakes.js';

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../src/engine/engineClient.js';
 import { newSession, SessionStore } from '../src/session/sessionStore.js';
-import { addUser } from '../src/session/conversation.js';
+import { addUser } from '../src/prompt/conversation.js';
 import { chooseSession } from '../src/chat/chooseSession.js';
-import { errorMessage, loadFailureLines } from '../src/chat/loadFailure.js';
+import { loadFailureLines } from '../src/chat/loadFailure.js';
 import { startLoading, withProgress } from '../src/chat/view/loadingProgress.js';
 import { modelLabel } from '../src/chat/modelLabel.js';
 import { FRAME_MS, frameInterval, MAX_FRAME_MS, TokenBatcher } from '../src/chat/view/tokenBatcher.js';
 import { settleLines } from '../src/chat/view/replyLines.js';
+import { errorLine } from '../src/errors.js';
 
 test('download progress is tracked per file, then the file being loaded', () => {
   let state = startLoading('gpt2');
@@ -43,8 +44,8 @@ test('load failures: unreachable hub, other errors, with and without a model in 
     'Still using gpt2.',
   ]);
   assert.equal(loadFailureLines('gpt2', network, null, true)[0], 'Cannot load gpt2: it is not in the model cache, and --offline forbids downloading it.');
-  assert.equal(errorMessage('plain'), 'plain');
-  assert.equal(errorMessage(new Error('')), 'unknown error');
+  assert.equal(errorLine('plain'), 'plain');
+  assert.equal(errorLine(new Error('')), 'unknown error');
 });
 
 test('model labels', () => {

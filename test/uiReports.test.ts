@@ -5,7 +5,7 @@ import { downloadLine, formatAge, formatBytes, progressBar } from '../src/text/f
 import type { StatusInfo } from '../src/chat/view/statusInfo.js';
 import { statusSegments } from '../src/ui/StatusBar.js';
 import type { SessionListEntry } from '../src/session/sessionStore.js';
-import type { Conversation, ReplyMeta } from '../src/session/types.js';
+import type { Conversation, ReplyMeta } from '../src/prompt/conversationTypes.js';
 
 const meta = (over: Partial<ReplyMeta> = {}): ReplyMeta => ({
   model: 'gpt2',

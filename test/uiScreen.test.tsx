@@ -2,7 +2,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup } from 'ink-testing-library';
-import { addUser, appendReply } from '../src/session/conversation.js';
+import { addUser, appendReply } from '../src/prompt/conversation.js';
 import { newSession } from '../src/session/sessionStore.js';
 import { themeFor } from '../src/ui/theme.js';
 import { startChat, waitUntil } from './helpers/uiFakes.js';

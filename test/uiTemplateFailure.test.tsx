@@ -4,7 +4,7 @@ import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup } from 'ink-testing-library';
 import { guardedFormat } from '../src/chat/formatGuard.js';
-import { transcriptFormat, type PromptFormat } from '../src/session/promptFormat.js';
+import { transcriptFormat, type PromptFormat } from '../src/prompt/promptFormat.js';
 import { startChat } from './helpers/uiFakes.js';
 
 afterEach(() => cleanup());

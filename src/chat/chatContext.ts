@@ -1,10 +1,10 @@
 // What a slash command (and the controller) works with: the chat's parts, and the few
 // operations that span several of them. Everything else is done on the parts themselves.
 import type { EngineClient } from '../engine/engineClient.js';
-import type { PromptFormat } from '../session/promptFormat.js';
+import type { PromptFormat } from '../prompt/promptFormat.js';
 import type { SessionStore } from '../session/sessionStore.js';
-import type { SettingsStore } from '../session/settings.js';
-import type { EffectiveSettings } from '../session/settingsPrecedence.js';
+import type { SettingsStore } from '../settings/settingsFile.js';
+import type { EffectiveSettings } from '../settings/settingsPrecedence.js';
 import type { Session } from '../session/types.js';
 import type { ChatSettings } from './chatSettings.js';
 import type { ContextMeter } from './contextMeter.js';

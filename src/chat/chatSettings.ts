@@ -1,8 +1,9 @@
 // The settings in effect in the chat: command-line flags, the session's own values, the
 // settings file, defaults; with the reply length fitted to the model in use.
 import type { ModelInfo, SamplingParams } from '../engine/protocol.js';
-import { effectiveSettings, sessionLayer, type EffectiveSettings } from '../session/settingsPrecedence.js';
-import type { Settings } from '../session/settingsSchema.js';
+import { effectiveSettings, type EffectiveSettings } from '../settings/settingsPrecedence.js';
+import { sessionLayer } from '../session/sessionLayer.js';
+import type { Settings } from '../settings/settingsSchema.js';
 import type { Session } from '../session/types.js';
 import { replyBudget, type ReplyBudget } from './replyBudget.js';
 

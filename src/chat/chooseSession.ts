@@ -1,7 +1,7 @@
 // Which session a chat starts with: `--session NAME` continues or creates that one,
 // `--resume` the most recent, and otherwise a new one with a fresh name.
-import { setPersona } from '../session/conversation.js';
-import { resolvePersona } from '../session/personas.js';
+import { setPersona } from '../prompt/conversation.js';
+import { resolvePersona } from '../prompt/personas.js';
 import { defaultSessionName, sessionNameError, uniqueSessionName } from '../session/sessionNames.js';
 import { newSession, SessionError, type SessionStore } from '../session/sessionStore.js';
 import type { Session } from '../session/types.js';

@@ -2,11 +2,11 @@
 // every change to the session, with the model's tokenizer through a cache.
 import type { EngineClient } from '../engine/engineClient.js';
 import type { ModelInfo } from '../engine/protocol.js';
-import { buildWindow, type ContextWindow } from '../session/contextWindow.js';
-import { addUser, awaitsReply } from '../session/conversation.js';
-import { windowCount } from '../session/chatTurn.js';
-import type { PromptFormat } from '../session/promptFormat.js';
-import { TokenCountCache, type CountTokens } from '../session/tokenCountCache.js';
+import type { ContextWindow } from '../prompt/contextWindow.js';
+import { addUser, awaitsReply } from '../prompt/conversation.js';
+import type { PromptFormat } from '../prompt/promptFormat.js';
+import { sessionWindow } from '../prompt/sessionWindow.js';
+import { TokenCountCache, type CountTokens } from '../prompt/tokenCountCache.js';
 import type { Session } from '../session/types.js';
 
 /** How long typing must pause before the context is counted again. */
@@ -68,13 +68,14 @@ export class ContextMeter {
       : addUser(session.conversation, this.draft, { id: 'draft' });
     let window: ContextWindow | null = null;
     try {
-      window = await buildWindow(conversation, {
+      window = await sessionWindow({
+        engine: this.input.engine,
+        conversation,
+        start: session.windowStart ?? null,
+        format,
         contextLength: model.contextLength,
         maxNewTokens: this.input.maxNewTokens(),
         countTokens: counter,
-        ...windowCount(this.input.engine),
-        format,
-        start: session.windowStart ?? null,
       });
     } catch {
       // The limits are wrong for this model (max tokens too big); commands say so.

@@ -1,7 +1,7 @@
 // A chat template is the model's text, run by a Jinja interpreter: it may fail to parse or
 // raise while rendering (templates that insist on alternating roles, say). Such a failure
 // must cost the user a notice, never the app: the prompt falls back to the transcript.
-import type { PromptFormat } from '../session/promptFormat.js';
+import type { PromptFormat } from '../prompt/promptFormat.js';
 
 /**
  * The format `build` makes, guarded: if building it or any of its functions throws,

@@ -4,10 +4,11 @@
 // reloads the model itself, and the slot reports how that went.
 import type { EngineClient } from '../engine/engineClient.js';
 import type { Dtype, ModelInfo } from '../engine/protocol.js';
-import { errorMessage, loadFailureLines } from './loadFailure.js';
+import { loadFailureLines } from './loadFailure.js';
 import { startLoading, withProgress } from './view/loadingProgress.js';
 import { modelLabel } from './modelLabel.js';
 import type { ViewStore } from './view/viewStore.js';
+import { errorLine } from '../errors.js';
 
 export interface ModelSlotInput {
   engine: EngineClient;
@@ -107,7 +108,7 @@ export class ModelSlot {
       (error: unknown) => {
         if (this.recovery !== reload) return;
         this.recovery = null;
-        view.notice(`The engine could not load the model again: ${errorMessage(error)}`, 'error');
+        view.notice(`The engine could not load the model again: ${errorLine(error)}`, 'error');
         this.input.onChange();
         if (this.waitReason === null) this.input.onFailed();
       },

@@ -1,8 +1,8 @@
 // The prompt format of the model in use, guarded: a chat template that fails is reported
 // once, and that model's prompts use the transcript format from then on.
 import type { EngineClient } from '../engine/engineClient.js';
-import { formatFor, transcriptFormat, type FormatOptions, type PromptFormat, type SpeakerNames } from '../session/promptFormat.js';
-import { errorMessage } from './loadFailure.js';
+import { formatFor, transcriptFormat, type FormatOptions, type PromptFormat, type SpeakerNames } from '../prompt/promptFormat.js';
+import { errorLine } from '../errors.js';
 import type { NoticeTone } from './view/transcriptItems.js';
 import { guardedFormat } from './formatGuard.js';
 
@@ -28,7 +28,7 @@ export class PromptFormats {
         if (this.broken.has(model.modelId)) return;
         this.broken.add(model.modelId);
         this.notice(
-          `The model's chat template failed (${errorMessage(error)}); its prompts use the plain transcript format instead.`,
+          `The model's chat template failed (${errorLine(error)}); its prompts use the plain transcript format instead.`,
           'warning',
         );
       },

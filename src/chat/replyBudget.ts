@@ -1,7 +1,7 @@
 // How long a reply may be on a given model. A default must not crowd out the prompt on a
 // small model, and a value the user chose for a bigger one must not make every turn fail.
-import type { SettingSource } from '../session/settingsPrecedence.js';
-import { checkMaxNewTokens } from '../session/settingsSchema.js';
+import type { SettingSource } from '../settings/settingsPrecedence.js';
+import { checkMaxNewTokens } from '../settings/settingsSchema.js';
 
 /** The share of the context a reply gets by default, at most. */
 export const DEFAULT_REPLY_SHARE = 4;

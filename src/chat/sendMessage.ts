@@ -1,6 +1,6 @@
 // A line that is not a command: a message to the model, which answers it now or as soon as
 // the model it waits for is ready.
-import { addUser } from '../session/conversation.js';
+import { addUser } from '../prompt/conversation.js';
 import type { ChatContext } from './chatContext.js';
 import { turnItem } from './view/transcriptItems.js';
 

@@ -2,11 +2,11 @@
 // the live area (finished lines into the transcript), and applies the result to the session.
 import type { EngineClient } from '../engine/engineClient.js';
 import type { SamplingParams } from '../engine/protocol.js';
-import { chatTurn, type ChatTurnResult } from '../session/chatTurn.js';
-import { undo } from '../session/conversation.js';
-import type { PromptFormat } from '../session/promptFormat.js';
+import { chatTurn, type ChatTurnResult } from './chatTurn.js';
+import { undo } from '../prompt/conversation.js';
+import type { PromptFormat } from '../prompt/promptFormat.js';
 import type { Session } from '../session/types.js';
-import type { CountTokens } from '../session/tokenCountCache.js';
+import type { CountTokens } from '../prompt/tokenCountCache.js';
 import { REPLY_INDENT, settleLines } from './view/replyLines.js';
 import { TokenBatcher } from './view/tokenBatcher.js';
 import { noticeItem, replyEndItem, replyLinesItem, turnItem, type TranscriptItem } from './view/transcriptItems.js';

@@ -1,7 +1,8 @@
 import { DTYPES, type Dtype } from '../engine/protocol.js';
-import { validateSetting, type Settings } from '../session/settingsSchema.js';
+import { validateSetting, type Settings } from '../settings/settingsSchema.js';
 import type { CliArgs } from './args.js';
 import { endpointRef, isEndpointRef, parseEndpointRef } from '../engine/remote/endpointRef.js';
+import { errorMessage } from '../errors.js';
 
 /** The settings layer the command line contributes, or the one-line errors of its bad values. */
 export function flagSettings(args: CliArgs): { values: Partial<Settings>; errors: string[] } {
@@ -28,7 +29,7 @@ export function flagSettings(args: CliArgs): { values: Partial<Settings>; errors
       try {
         values['model'] = endpointRef(name, args.endpoint);
       } catch (error) {
-        errors.push(`--endpoint: ${error instanceof Error ? error.message : String(error)}`);
+        errors.push(`--endpoint: ${errorMessage(error)}`);
       }
     }
   } else if (args.model !== undefined) values['model'] = args.model;

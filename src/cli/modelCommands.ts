@@ -14,7 +14,8 @@ import { HubError } from '../hub/hubError.js';
 import { formatModelTable } from './modelTable.js';
 import { downloadLine, formatBytes } from '../text/format.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
-import { modelCacheDir } from './cachePaths.js';
+import { modelCacheDir } from '../paths.js';
+import { errorLine, errorMessage } from '../errors.js';
 import { parseStrict } from './strictArgs.js';
 
 export const MODEL_COMMANDS = ['pull', 'models', 'rm'] as const;
@@ -65,7 +66,7 @@ export async function runModelCommand(command: ModelCommand, argv: string[], io:
   try {
     args = parse(command, argv);
   } catch (err) {
-    io.stderr.write(`parley: ${err instanceof Error ? err.message : String(err)}\nTry 'parley --help'.\n`);
+    io.stderr.write(`parley: ${errorMessage(err)}\nTry 'parley --help'.\n`);
     return 2;
   }
   const cacheDir = modelCacheDir();
@@ -127,7 +128,7 @@ async function pull(id: string, ref: string, dtype: Dtype, cacheDir: string, io:
     if (err instanceof HubError && err.code === 'cancelled') {
       return fail(io, `download of ${id} stopped; run parley pull ${ref} again to finish it`, 130);
     }
-    const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    const message = errorLine(err);
     return fail(io, message);
   } finally {
     process.off('SIGINT', onSigint);

@@ -3,16 +3,18 @@ import type { EngineClient } from '../engine/engineClient.js';
 import { canonicalModelRef } from '../engine/modelRefs.js';
 import type { SamplingParams } from '../engine/protocol.js';
 import { EngineError } from '../engine/engineClient.js';
-import { addUser, setPersona } from '../session/conversation.js';
-import { chatTurn, type ChatTurnResult } from '../session/chatTurn.js';
-import { formatFor } from '../session/promptFormat.js';
-import { resolvePersona } from '../session/personas.js';
-import { effectiveSettings, sessionLayer, samplingParams } from '../session/settingsPrecedence.js';
-import type { Settings } from '../session/settingsSchema.js';
+import { addUser, setPersona } from '../prompt/conversation.js';
+import { chatTurn, type ChatTurnResult } from '../chat/chatTurn.js';
+import { formatFor } from '../prompt/promptFormat.js';
+import { resolvePersona } from '../prompt/personas.js';
+import { effectiveSettings, samplingParams } from '../settings/settingsPrecedence.js';
+import { sessionLayer } from '../session/sessionLayer.js';
+import type { Settings } from '../settings/settingsSchema.js';
 import { replyBudget } from '../chat/replyBudget.js';
 import { newSession, type SessionStore } from '../session/sessionStore.js';
 import { cleanText, createTextCleaner, outputModeFor } from '../text/terminalText.js';
 import { loadProgressLine } from './loadProgressLine.js';
+import { errorMessage } from '../errors.js';
 
 export interface OneShotInput {
   engine: EngineClient;
@@ -51,7 +53,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
     });
   } catch (err) {
     if (showProgress) stderr.write('\r\x1b[2K');
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     const hint = err instanceof EngineError && err.code === 'network' ? ' (try --model ./folder, or --model demo)' : '';
     return fail(message + hint);
   }
@@ -89,7 +91,7 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
     try {
       await input.session.store.save(result.session);
     } catch (err) {
-      return fail(err instanceof Error ? err.message : String(err));
+      return fail(errorMessage(err));
     }
   }
   if (result.reason === 'error') return fail(result.error ?? 'generation failed');

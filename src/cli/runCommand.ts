@@ -1,11 +1,11 @@
 import { text } from 'node:stream/consumers';
-import { openSettings, SettingsError } from '../session/settings.js';
-import { effectiveSettings } from '../session/settingsPrecedence.js';
+import { openSettings, SettingsError } from '../settings/settingsFile.js';
+import { effectiveSettings } from '../settings/settingsPrecedence.js';
 import { resolveSessionsDir } from '../session/sessionsDir.js';
 import { SessionError, SessionStore } from '../session/sessionStore.js';
 import { cleanText, outputModeFor } from '../text/terminalText.js';
 import type { CliArgs } from './args.js';
-import { modelCacheDir } from './cachePaths.js';
+import { modelCacheDir } from '../paths.js';
 import { createChatEngine } from './chatEngine.js';
 import { flagSettings } from './flagSettings.js';
 import { runOneShot } from './oneShot.js';

@@ -4,13 +4,14 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { resolveModelRef } from '../engine/modelRefs.js';
 import { createEngine } from '../engine/workerEngineClient.js';
-import { openSettings, SettingsError } from '../session/settings.js';
-import { effectiveSettings } from '../session/settingsPrecedence.js';
+import { openSettings, SettingsError } from '../settings/settingsFile.js';
+import { effectiveSettings } from '../settings/settingsPrecedence.js';
 import { buildServer } from '../server/app.js';
 import { servedModel } from '../server/servedModel.js';
-import { modelCacheDir } from './cachePaths.js';
+import { modelCacheDir } from '../paths.js';
 import { loadProgressLine } from './loadProgressLine.js';
 import { isLoopback, parseServeArgs, SERVE_HELP } from './serveArgs.js';
+import { errorMessage } from '../errors.js';
 
 /** Longest a shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 1800;
@@ -22,7 +23,7 @@ export async function runServe(argv: string[]): Promise<number> {
   try {
     args = parseServeArgs(argv, process.env);
   } catch (err) {
-    say(`parley serve: ${err instanceof Error ? err.message : String(err)}\nTry 'parley serve --help'.`);
+    say(`parley serve: ${errorMessage(err)}\nTry 'parley serve --help'.`);
     return 2;
   }
   if (args.help) {
@@ -53,7 +54,7 @@ export async function runServe(argv: string[]): Promise<number> {
     });
   } catch (err) {
     if (showProgress) stderr.write('\r\x1b[2K');
-    say(`parley serve: ${err instanceof Error ? err.message : String(err)}`);
+    say(`parley serve: ${errorMessage(err)}`);
     await engine.dispose();
     return 1;
   }
@@ -74,7 +75,7 @@ export async function runServe(argv: string[]): Promise<number> {
   try {
     await server.app.listen({ host: args.host, port: args.port });
   } catch (err) {
-    say(`parley serve: cannot listen on ${args.host}:${args.port}: ${err instanceof Error ? err.message : String(err)}`);
+    say(`parley serve: cannot listen on ${args.host}:${args.port}: ${errorMessage(err)}`);
     await engine.dispose();
     return 1;
   }

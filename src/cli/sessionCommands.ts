@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { sessionToMarkdown } from '../session/exportMarkdown.js';
 import type { SessionStore } from '../session/sessionStore.js';
-import type { Settings } from '../session/settingsSchema.js';
+import type { Settings } from '../settings/settingsSchema.js';
 import { writeFileAtomic } from '../session/atomicWrite.js';
 import { cleanText, outputModeFor } from '../text/terminalText.js';
 

@@ -15,6 +15,7 @@ import { ReplyText } from './replyText.js';
 import type { IncrementalDetokenizer } from './byteLevelDetokenizer.js';
 import { specialStopIds } from './stopSequences.js';
 import { createRng, sampleNextToken } from './sampling.js';
+import { errorLine } from '../errors.js';
 
 /** How long an idle scheduler waits for more requests before the first prefill. */
 export const ADMISSION_GATHER_MS = 5;
@@ -88,7 +89,7 @@ export class BatchScheduler {
 
   /** Something unexpected (the tokenizer thread gone): every request ends with the error. */
   private failAll(err: unknown): void {
-    const error = `generation failed: ${firstLine(err)}`;
+    const error = `generation failed: ${errorLine(err)}`;
     const base = { promptTokens: 0, generated: 0, ttftMs: 0, tokensPerSecond: 0, text: '' };
     this.parked.fill([]);
     for (const s of this.active.splice(0)) this.done(s.id, 'error', { ...base, promptTokens: s.promptIds.length, generated: s.generated.length, text: s.reply.text }, error);
@@ -137,7 +138,7 @@ export class BatchScheduler {
       if (result && 'error' in result) {
         // A failed step may have left any slot half written: nothing cached is trusted.
         this.parked.fill([]);
-        for (const s of this.active.splice(0)) await this.finish(s, 'error', `generation failed: ${firstLine(result.error)}`, false);
+        for (const s of this.active.splice(0)) await this.finish(s, 'error', `generation failed: ${errorLine(result.error)}`, false);
         continue;
       }
       for (const s of [...this.active]) {
@@ -178,7 +179,7 @@ export class BatchScheduler {
     try {
       encoded = await tokenizer.encode(arrivals.map((w) => w.prompt));
     } catch (err) {
-      for (const w of arrivals) this.done(w.id, 'error', base, `generation failed: ${firstLine(err)}`);
+      for (const w of arrivals) this.done(w.id, 'error', base, `generation failed: ${errorLine(err)}`);
       return;
     }
     const admitted: { s: Sequence; rest: number[] }[] = [];
@@ -235,7 +236,7 @@ export class BatchScheduler {
       } catch (err) {
         for (const a of prefilling) {
           this.parked[a.s.slot] = [];
-          await this.finish(a.s, 'error', `generation failed: ${firstLine(err)}`, false);
+          await this.finish(a.s, 'error', `generation failed: ${errorLine(err)}`, false);
         }
         return;
       }
@@ -335,7 +336,7 @@ export class BatchScheduler {
         if (s.reply.hitStop && (reason === 'eos' || reason === 'length')) finalReason = 'stop';
       } catch (err) {
         finalReason = 'error';
-        failure ??= `generation failed: ${firstLine(err)}`;
+        failure ??= `generation failed: ${errorLine(err)}`;
       }
     }
     const n = s.generated.length;
@@ -378,6 +379,3 @@ export class BatchScheduler {
   }
 }
 
-function firstLine(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
-}

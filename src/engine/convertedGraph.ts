@@ -23,6 +23,7 @@ import { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } from './graph
 import type { Dtype, GraphChoiceInfo, LoadProgress } from './protocol.js';
 import { EIGHT_BIT, findOnnxFile } from './modelFiles.js';
 import { convertedGraphDir } from '../hub/modelCache.js';
+import { errorLine } from '../errors.js';
 
 /** Under the model cache: graphs converted from local folders (hub repositories keep theirs). */
 export const CONVERTED_DIR = 'converted';
@@ -123,7 +124,7 @@ export async function prepareGraph(options: PrepareOptions): Promise<GraphChoice
   try {
     return await convertOrReuse(options, sourceFile, config, heads, dtype);
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    const message = errorLine(err);
     return asExport(`the export as it is: converting it failed (${message})`);
   }
 }

@@ -19,6 +19,7 @@ import { touchLastUsed } from '../hub/modelCache.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
 import { HubError, type HubErrorCode } from '../hub/hubError.js';
 import type { ErrorCode } from './protocol.js';
+import { errorLine, errorMessage } from '../errors.js';
 
 const port = parentPort;
 if (!port) throw new Error('engineWorker must run in a worker thread');
@@ -39,7 +40,7 @@ port.on('message', (msg: ToWorker) => {
   // Heard at once, not after what is queued: a batched generation stops within a step.
   if (msg.type === 'cancel') return scheduler?.cancel(msg.id);
   queue = queue.then(() => handle(msg)).catch((err: unknown) => {
-    send({ type: 'error', id: msg.id, code: 'internal', message: err instanceof Error ? err.message : String(err) });
+    send({ type: 'error', id: msg.id, code: 'internal', message: errorMessage(err) });
   });
 });
 
@@ -119,7 +120,7 @@ async function load(id: number, modelRef: string, options: LoadOptions): Promise
         ? err
         : err instanceof HubError
           ? new LoadError(HUB_ERROR_CODES[err.code], err.message)
-          : new LoadError('internal', err instanceof Error ? err.message : String(err));
+          : new LoadError('internal', errorMessage(err));
     send({ type: 'error', id, code: e.code, message: e.message });
   }
 }
@@ -145,7 +146,7 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   try {
     promptIds = (await tokenizer.encode([prompt]))[0]!;
   } catch (err) {
-    return send({ type: 'done', id, reason: 'error', ...base, text: '', error: `generation failed: ${firstLine(err)}` });
+    return send({ type: 'done', id, reason: 'error', ...base, text: '', error: `generation failed: ${errorLine(err)}` });
   }
   // An empty prompt starts from BOS, as the model saw text start in training (GPT-2's BOS is
   // its <|endoftext|>); a tokenizer without a BOS falls back to the first end id.
@@ -220,7 +221,7 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   } catch (err) {
     cache = null;
     reason = 'error';
-    error = `generation failed: ${firstLine(err)}`;
+    error = `generation failed: ${errorLine(err)}`;
   }
   // Cancel is only seen between forward passes, so the cache is consistent unless one failed.
   if (cache) prefixCache?.keep([...promptIds, ...generated].slice(0, cache.length), cache);
@@ -232,7 +233,7 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
       if (reply.hitStop && (reason === 'eos' || reason === 'length')) reason = 'stop';
     } catch (err) {
       reason = 'error';
-      error ??= `generation failed: ${firstLine(err)}`;
+      error ??= `generation failed: ${errorLine(err)}`;
     }
   }
   const n = generated.length;
@@ -251,6 +252,3 @@ async function generate(id: number, prompt: string, params: GenerateParams): Pro
   });
 }
 
-function firstLine(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
-}

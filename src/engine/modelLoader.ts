@@ -16,6 +16,7 @@ import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
 import { isRepoId } from '../hub/modelCache.js';
 import { startCpuProbe } from './cpuProbe.js';
 import { type MachineLoad, decideSpinning, intraOpThreads, spinningFromEnv, threadingOptions } from './threading.js';
+import { errorLine, errorMessage } from '../errors.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {
@@ -189,7 +190,7 @@ async function chooseGraph(
           onProgress: (p) => onProgress({ kind: 'download', ...p }),
         });
       } catch (err) {
-        const why = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+        const why = errorLine(err);
         if (!fromEightBit) {
           return { folder: null, info: { converted: false, note: `the export as it is: fetching ${onnxFileFor('fp32')} to build Parley's graph failed (${why})` } };
         }
@@ -254,7 +255,7 @@ function toLoadError(
 ): LoadError {
   if (err instanceof LoadError) return err;
   if (err instanceof UnsupportedGraphError) return new LoadError('unsupported', `${label}: Parley cannot run this model: ${err.message}`);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const firstLine = message.split('\n')[0]!.slice(0, 300);
   if (/protobuf|parsing|Load model .* failed|invalid model|ONNX format/i.test(message)) {
     return new LoadError('model-corrupt', `${label}: ${onnxFileFor(dtype)} is not a valid ONNX model (${firstLine})`);

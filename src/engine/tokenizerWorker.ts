@@ -8,6 +8,7 @@ import type { ChatTemplate } from './protocol.js';
 import type { FromTokenizer, ToTokenizer, TokenizerInfo, TokenizerWorkerData } from './tokenizerProtocol.js';
 import { byteLevelTable, decodeSpecOf, tableBuffers, type ByteTable } from './byteLevelTable.js';
 import { decodeIds } from './byteLevelDetokenizer.js';
+import { errorMessage } from '../errors.js';
 
 const port = parentPort;
 if (!port) throw new Error('tokenizerWorker must run in a worker thread');
@@ -40,7 +41,7 @@ try {
         send({ type: 'decoded', id: msg.id, texts: msg.lists.map((ids) => (ids.length === 0 ? '' : tokenizer.decode(ids, DECODE_OPTIONS))) });
       }
     } catch (err) {
-      send({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+      send({ type: 'error', id: msg.id, message: errorMessage(err) });
     }
   });
   const info = tokenizerInfo(tokenizer);
@@ -49,7 +50,7 @@ try {
   const byteTable = checkedByteTable(tokenizer);
   send({ type: 'ready', chatTemplate, info, byteTable }, byteTable ? tableBuffers(byteTable) : []);
 } catch (err) {
-  send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+  send({ type: 'failed', message: errorMessage(err) });
 }
 
 /**

@@ -12,6 +12,7 @@ export type HubErrorCode =
   /** Offline and a file is not in the cache. */
   | 'not-cached'
   | 'cancelled';
+import { errorMessage } from '../errors.js';
 
 /** A download failure the user can act on; `message` is one sentence. */
 export class HubError extends Error {
@@ -36,5 +37,5 @@ export function writeError(err: unknown, what: string, dir: string): HubError {
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
     return new HubError('permission', `cannot save ${what}: ${dir} is not writable`);
   }
-  return new HubError('http', `cannot save ${what}: ${err instanceof Error ? err.message : String(err)}`);
+  return new HubError('http', `cannot save ${what}: ${errorMessage(err)}`);
 }

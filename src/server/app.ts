@@ -1,13 +1,13 @@
 // The HTTP face of Parley's engine: OpenAI's routes on Fastify (routing, JSON-schema
 // validation, body limits), every error in OpenAI's shape, one log line per request.
 import { timingSafeEqual, createHash } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { EngineClient } from '../engine/engineClient.js';
 import { Admission } from './admission.js';
 import { ApiError, badRequest, typeForStatus } from './apiError.js';
 import { checkModel, registerCompletionRoutes, type ServeContext } from './completionRoutes.js';
 import { chatPrompt } from './chatPrompt.js';
-import type { ChatMessage } from './requestParams.js';
 import { tokenizeBody } from './schemas.js';
 import type { ServedModel } from './servedModel.js';
 
@@ -110,8 +110,8 @@ export function buildServer(options: ServerOptions): ParleyServer {
     return modelCard();
   });
 
-  app.post('/tokenize', { schema: { body: tokenizeBody } }, async (request) => {
-    const body = request.body as { model?: string; prompt?: string; content?: string; messages?: ChatMessage[] };
+  app.withTypeProvider<TypeBoxTypeProvider>().post('/tokenize', { schema: { body: tokenizeBody } }, async (request) => {
+    const { body } = request;
     if (body.model !== undefined) checkModel(options.model, body.model);
     const given = [body.prompt, body.content, body.messages].filter((x) => x !== undefined).length;
     if (given > 1) throw badRequest('send one of "prompt", "content" or "messages"', 'messages');

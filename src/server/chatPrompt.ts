@@ -1,9 +1,9 @@
 // A chat request's messages as the model's prompt, through the session layer's format: the
 // transcript for GPT-2, the tokenizer's chat template for instruct models. The same format,
 // stops and clean-up the terminal chat uses, so a model answers alike over HTTP.
-import { replyEndMarkers, type PromptFormat } from '../session/promptFormat.js';
-import type { Role } from '../session/types.js';
-import type { ChatMessage } from './requestParams.js';
+import { replyEndMarkers, type PromptFormat } from '../prompt/promptFormat.js';
+import type { Role } from '../prompt/conversationTypes.js';
+import type { ChatMessage } from './schemas.js';
 
 export function messageText(content: ChatMessage['content']): string {
   return typeof content === 'string' ? content : content.map((part) => part.text).join('');

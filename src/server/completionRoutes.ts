@@ -3,6 +3,7 @@
 // generating), answer whole or as server-sent events. A
 // client that leaves cancels its generation (within a token) or its place in the queue.
 import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EngineClient } from '../engine/engineClient.js';
 import type { GenerateEvent } from '../engine/protocol.js';
@@ -14,8 +15,6 @@ import {
   finishReason,
   planRequest,
   replyLength,
-  type ChatCompletionRequest,
-  type CompletionRequest,
   type RequestPlan,
 } from './requestParams.js';
 import { chatCompletionBody, completionBody } from './schemas.js';
@@ -50,9 +49,10 @@ export function checkModel(model: ServedModel, name: string): void {
   }
 }
 
-export function registerCompletionRoutes(app: FastifyInstance, ctx: ServeContext): void {
+export function registerCompletionRoutes(server: FastifyInstance, ctx: ServeContext): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/v1/chat/completions', { schema: { body: chatCompletionBody } }, async (request, reply) => {
-    const body = request.body as ChatCompletionRequest;
+    const { body } = request;
     checkModel(ctx.model, body.model);
     const plan = planRequest(body);
     const { format } = ctx.model;
@@ -61,7 +61,7 @@ export function registerCompletionRoutes(app: FastifyInstance, ctx: ServeContext
   });
 
   app.post('/v1/completions', { schema: { body: completionBody } }, async (request, reply) => {
-    const body = request.body as CompletionRequest;
+    const { body } = request;
     checkModel(ctx.model, body.model);
     const plan = planRequest(body);
     const prompt = completionPrompt(body.prompt);

@@ -2,47 +2,7 @@
 // reply's length. Pure: no engine, no HTTP. Throws ApiError (400) naming the field.
 import type { SamplingParams } from '../engine/protocol.js';
 import { badRequest } from './apiError.js';
-
-type Maybe<T> = T | null | undefined;
-
-export interface CommonRequest {
-  model: string;
-  stream?: Maybe<boolean>;
-  stream_options?: Maybe<{ include_usage?: boolean }>;
-  temperature?: Maybe<number>;
-  top_p?: Maybe<number>;
-  top_k?: Maybe<number>;
-  repetition_penalty?: Maybe<number>;
-  max_tokens?: Maybe<number>;
-  seed?: Maybe<number>;
-  stop?: Maybe<string | string[]>;
-  n?: Maybe<number>;
-  presence_penalty?: Maybe<number>;
-  frequency_penalty?: Maybe<number>;
-  user?: string;
-}
-
-export type ContentPart = { type: 'text'; text: string };
-
-export interface ChatMessage {
-  role: 'system' | 'developer' | 'user' | 'assistant';
-  content: string | ContentPart[];
-  name?: string;
-}
-
-export interface ChatCompletionRequest extends CommonRequest {
-  messages: ChatMessage[];
-  max_completion_tokens?: Maybe<number>;
-  logprobs?: Maybe<boolean>;
-}
-
-export interface CompletionRequest extends CommonRequest {
-  prompt: string | string[];
-  echo?: Maybe<boolean>;
-  best_of?: Maybe<number>;
-  logprobs?: null;
-  suffix?: null;
-}
+import type { ChatCompletionRequest, CompletionRequest } from './schemas.js';
 
 export interface RequestPlan {
   sampling: Omit<SamplingParams, 'maxNewTokens'>;

@@ -1,100 +1,93 @@
-// JSON schemas of the request bodies, for Fastify's validator. Every body is closed
-// (additionalProperties: false): a field Parley does not support is an error that names it,
-// never silently ignored. Values a schema cannot express (n other than 1, a penalty other
-// than 0) are checked in requestParams.ts.
+// The request bodies as TypeBox schemas: Fastify validates them (its own JSON-schema
+// validator, so the error texts are ajv's) and the route handlers' body types come from
+// them. Every body is closed (additionalProperties: false): a field Parley does not support
+// is an error that names it, never silently ignored. Values a schema cannot express (n other
+// than 1, a penalty other than 0) are checked in requestParams.ts.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
-const nullable = <T extends Record<string, unknown>>(schema: T): Record<string, unknown> => ({
-  anyOf: [schema, { type: 'null' }],
-});
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+// An optional field that may also be null, as OpenAI's clients send it.
+const maybe = <T extends TSchema>(schema: T) => Type.Optional(nullable(schema));
 
-const text = { type: 'string', maxLength: 1_000_000 } as const;
+const text = Type.String({ maxLength: 1_000_000 });
 
 /** Sampling and length fields both endpoints share (OpenAI's names, plus vLLM's top_k and repetition_penalty). */
 const samplingProperties = {
-  model: { type: 'string', maxLength: 1000 },
-  stream: nullable({ type: 'boolean' }),
-  stream_options: nullable({
-    type: 'object',
-    additionalProperties: false,
-    properties: { include_usage: { type: 'boolean' } },
-  }),
-  temperature: nullable({ type: 'number', minimum: 0, maximum: 2 }),
-  top_p: nullable({ type: 'number', minimum: 0, maximum: 1 }),
-  top_k: nullable({ type: 'integer', minimum: -1 }),
-  repetition_penalty: nullable({ type: 'number', exclusiveMinimum: 0, maximum: 10 }),
-  max_tokens: nullable({ type: 'integer', minimum: 1 }),
-  seed: nullable({ type: 'integer', minimum: 0, maximum: 2 ** 32 - 1 }),
-  stop: nullable({
-    anyOf: [
-      { type: 'string', minLength: 1, maxLength: 200 },
-      { type: 'array', maxItems: 16, items: { type: 'string', minLength: 1, maxLength: 200 } },
-    ],
-  }),
-  n: nullable({ type: 'integer' }),
-  presence_penalty: nullable({ type: 'number' }),
-  frequency_penalty: nullable({ type: 'number' }),
+  model: Type.String({ maxLength: 1000 }),
+  stream: maybe(Type.Boolean()),
+  stream_options: maybe(Type.Object({ include_usage: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
+  temperature: maybe(Type.Number({ minimum: 0, maximum: 2 })),
+  top_p: maybe(Type.Number({ minimum: 0, maximum: 1 })),
+  top_k: maybe(Type.Integer({ minimum: -1 })),
+  repetition_penalty: maybe(Type.Number({ exclusiveMinimum: 0, maximum: 10 })),
+  max_tokens: maybe(Type.Integer({ minimum: 1 })),
+  seed: maybe(Type.Integer({ minimum: 0, maximum: 2 ** 32 - 1 })),
+  stop: maybe(
+    Type.Union([
+      Type.String({ minLength: 1, maxLength: 200 }),
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 16 }),
+    ]),
+  ),
+  n: maybe(Type.Integer()),
+  presence_penalty: maybe(Type.Number()),
+  frequency_penalty: maybe(Type.Number()),
   /** An end-user id for the provider's abuse monitoring: meaningless here, harmless to accept. */
-  user: { type: 'string', maxLength: 1000 },
-} as const;
+  user: Type.Optional(Type.String({ maxLength: 1000 })),
+};
 
-const contentPart = {
-  type: 'object',
-  required: ['type', 'text'],
-  additionalProperties: false,
-  properties: { type: { const: 'text' }, text },
-} as const;
+// `const` and `enum` written as the plain keywords (TypeBox's literals add a `type`, and its
+// unions an `anyOf`), so a wrong value is reported as ajv has always worded it.
+const contentPart = Type.Object(
+  { type: Type.Unsafe<'text'>({ const: 'text' }), text },
+  { additionalProperties: false },
+);
 
-const messages = {
-  type: 'array',
-  minItems: 1,
-  maxItems: 10_000,
-  items: {
-    type: 'object',
-    required: ['role', 'content'],
-    additionalProperties: false,
-    properties: {
-      role: { enum: ['system', 'developer', 'user', 'assistant'] },
-      content: { anyOf: [text, { type: 'array', maxItems: 1000, items: contentPart }] },
-      name: { type: 'string', maxLength: 200 },
-    },
+const chatMessage = Type.Object(
+  {
+    role: Type.Unsafe<'system' | 'developer' | 'user' | 'assistant'>({ enum: ['system', 'developer', 'user', 'assistant'] }),
+    content: Type.Union([text, Type.Array(contentPart, { maxItems: 1000 })]),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
   },
-} as const;
+  { additionalProperties: false },
+);
 
-export const chatCompletionBody = {
-  type: 'object',
-  required: ['model', 'messages'],
-  additionalProperties: false,
-  properties: {
+const messages = Type.Array(chatMessage, { minItems: 1, maxItems: 10_000 });
+
+export const chatCompletionBody = Type.Object(
+  {
     ...samplingProperties,
-    max_completion_tokens: nullable({ type: 'integer', minimum: 1 }),
+    max_completion_tokens: maybe(Type.Integer({ minimum: 1 })),
     messages,
-    logprobs: nullable({ type: 'boolean' }),
+    logprobs: maybe(Type.Boolean()),
   },
-} as const;
+  { additionalProperties: false },
+);
 
-export const completionBody = {
-  type: 'object',
-  required: ['model', 'prompt'],
-  additionalProperties: false,
-  properties: {
+export const completionBody = Type.Object(
+  {
     ...samplingProperties,
-    prompt: { anyOf: [text, { type: 'array', minItems: 1, maxItems: 1000, items: text }] },
-    echo: nullable({ type: 'boolean' }),
-    best_of: nullable({ type: 'integer' }),
-    logprobs: { type: 'null' },
-    suffix: { type: 'null' },
+    prompt: Type.Union([text, Type.Array(text, { minItems: 1, maxItems: 1000 })]),
+    echo: maybe(Type.Boolean()),
+    best_of: maybe(Type.Integer()),
+    logprobs: Type.Optional(Type.Null()),
+    suffix: Type.Optional(Type.Null()),
   },
-} as const;
+  { additionalProperties: false },
+);
 
 /** vLLM's `{model, prompt}` and `{model, messages}`, and llama.cpp's `{content}`. */
-export const tokenizeBody = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    model: { type: 'string', maxLength: 1000 },
-    prompt: text,
-    content: text,
-    messages,
-    add_special_tokens: { type: 'boolean' },
+export const tokenizeBody = Type.Object(
+  {
+    model: Type.Optional(Type.String({ maxLength: 1000 })),
+    prompt: Type.Optional(text),
+    content: Type.Optional(text),
+    messages: Type.Optional(messages),
+    add_special_tokens: Type.Optional(Type.Boolean()),
   },
-} as const;
+  { additionalProperties: false },
+);
+
+export type ChatMessage = Static<typeof chatMessage>;
+export type ChatCompletionRequest = Static<typeof chatCompletionBody>;
+export type CompletionRequest = Static<typeof completionBody>;
+export type TokenizeRequest = Static<typeof tokenizeBody>;

@@ -1,6 +1,6 @@
 // What the server knows about the one model it serves.
 import type { ModelInfo } from '../engine/protocol.js';
-import { formatFor, type PromptFormat } from '../session/promptFormat.js';
+import { formatFor, type PromptFormat } from '../prompt/promptFormat.js';
 
 export interface ServedModel {
   /** The name clients send as `model` and /v1/models lists. */

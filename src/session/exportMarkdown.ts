@@ -1,7 +1,8 @@
 // A session as Markdown, for `parley --export NAME` and `/export`: readable on its own,
 // with the model and settings that produced each reply.
-import { DEFAULT_NAMES, type SpeakerNames } from './promptFormat.js';
-import type { ReplyMeta, Session, Turn } from './types.js';
+import { DEFAULT_NAMES, type SpeakerNames } from '../prompt/promptFormat.js';
+import type { ReplyMeta, Turn } from '../prompt/conversationTypes.js';
+import type { Session } from './types.js';
 import { cleanText } from '../text/terminalText.js';
 
 export function sessionToMarkdown(session: Session, names: SpeakerNames = DEFAULT_NAMES): string {

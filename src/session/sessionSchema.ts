@@ -4,26 +4,32 @@
 // Version policy: any change a version-1 reader would misread or drop bumps `version`.
 // A reader refuses versions newer than its own rather than guess, and older versions are
 // upgraded on load (there are none yet). Unknown fields are ignored.
-import { DTYPES, type DoneReason, type Dtype, type SamplingParams } from '../engine/protocol.js';
-import { SAMPLING_KEYS, settingValueError } from './settingsSchema.js';
-import type { ReplyMeta, Role, Session, Turn } from './types.js';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { DTYPES } from '../engine/protocol.js';
+import { DONE_REASONS, DtypeSchema, ROLES, ReplyMetaSchema, TurnSchema, type ReplyMeta, type Turn } from '../prompt/conversationTypes.js';
+import { SAMPLING_KEYS, SamplingSchema, settingValueError } from '../settings/settingsSchema.js';
+import type { Session } from './types.js';
 
 export const SESSION_FORMAT = 'parley-session';
 export const SESSION_VERSION = 1;
 
-export interface SessionFileV1 {
-  format: typeof SESSION_FORMAT;
-  version: 1;
-  createdAt: string;
-  updatedAt: string;
-  revision: number;
-  model: string | null;
-  dtype: Dtype | null;
-  params: Partial<SamplingParams>;
-  windowStart: string | null;
-  persona: string | null;
-  turns: Turn[];
-}
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const SessionFileV1Schema = Type.Object({
+  format: Type.Literal(SESSION_FORMAT),
+  version: Type.Integer({ minimum: 1 }),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  revision: Type.Integer({ minimum: 0 }),
+  model: nullable(Type.String({ minLength: 1 })),
+  dtype: nullable(DtypeSchema),
+  params: Type.Partial(SamplingSchema),
+  windowStart: nullable(Type.String()),
+  persona: nullable(Type.String()),
+  turns: Type.Array(TurnSchema),
+});
+export type SessionFileV1 = Static<typeof SessionFileV1Schema>;
 
 export type ParsedSession =
   | { ok: true; session: Session }
@@ -58,10 +64,10 @@ export function parseSession(text: string, name: string): ParsedSession {
   if (!isRecord(data) || data.format !== SESSION_FORMAT) {
     return { ok: false, kind: 'invalid', error: `not a Parley session (no "format": "${SESSION_FORMAT}")` };
   }
-  if (typeof data.version !== 'number' || !Number.isInteger(data.version) || data.version < 1) {
+  if (!Value.Check(FILE.version, data.version)) {
     return { ok: false, kind: 'invalid', error: '"version" must be a whole number from 1 up' };
   }
-  if (data.version > SESSION_VERSION) {
+  if ((data.version as number) > SESSION_VERSION) {
     return {
       ok: false,
       kind: 'future-version',
@@ -78,78 +84,81 @@ export function parseSession(text: string, name: string): ParsedSession {
 
 class SchemaError extends Error {}
 
+const FILE = SessionFileV1Schema.properties;
+const TURN = TurnSchema.properties;
+const META = ReplyMetaSchema.properties;
+
+/** `value` as its schema's type, or a SchemaError with the message the file's reader shows. */
+function expect<T extends TSchema>(schema: T, value: unknown, message: string): Static<T> {
+  if (!Value.Check(schema, value)) throw new SchemaError(message);
+  return value as Static<T>;
+}
+
 function readV1(data: Record<string, unknown>, name: string): Session {
   const turnsValue = data.turns;
   if (!Array.isArray(turnsValue)) throw new SchemaError('"turns" must be a list');
-  const turns = turnsValue.map((t, i) => readTurn(t, `turns[${i}]`));
+  const turns = turnsValue.map((t: unknown, i) => readTurn(t, `turns[${i}]`));
   const ids = new Set<string>();
   turns.forEach((t, i) => {
     if (ids.has(t.id)) throw new SchemaError(`turns[${i}].id ${JSON.stringify(t.id)} is used twice`);
     ids.add(t.id);
   });
-  const revision = data.revision;
-  if (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 0) {
-    throw new SchemaError('"revision" must be a whole number from 0 up');
-  }
+  const revision = expect(FILE.revision, data.revision, '"revision" must be a whole number from 0 up');
   const session: Session = {
     name,
     createdAt: isoDate(data.createdAt, 'createdAt'),
     updatedAt: isoDate(data.updatedAt, 'updatedAt'),
-    model: nullable<string>(data.model, 'model', (v) => typeof v === 'string' && v !== '', 'a model name'),
-    dtype: nullable<Dtype>(data.dtype, 'dtype', isDtype, `one of ${DTYPES.join(', ')}`),
+    model: orNull(FILE.model, data.model, 'model', 'a model name'),
+    dtype: orNull(FILE.dtype, data.dtype, 'dtype', `one of ${DTYPES.join(', ')}`),
     params: readParams(data.params, 'params'),
     conversation: {
-      persona: nullable<string>(data.persona, 'persona', (v) => typeof v === 'string', 'text'),
+      persona: orNull(FILE.persona, data.persona, 'persona', 'text'),
       turns,
     },
     revision,
   };
-  const windowStart = data.windowStart === undefined ? null : nullable<string>(data.windowStart, 'windowStart', (v) => typeof v === 'string', 'a turn id');
+  const windowStart = orNull(FILE.windowStart, data.windowStart, 'windowStart', 'a turn id');
   if (windowStart !== null) session.windowStart = windowStart;
   return session;
 }
 
-const ROLES: readonly Role[] = ['system', 'user', 'assistant'];
-const REASONS: readonly DoneReason[] = ['eos', 'length', 'stop', 'cancelled', 'error'];
-
 function readTurn(value: unknown, at: string): Turn {
   if (!isRecord(value)) throw new SchemaError(`${at} must be an object`);
-  if (typeof value.id !== 'string' || value.id === '') throw new SchemaError(`${at}.id must be a non-empty string`);
-  if (!ROLES.includes(value.role as Role)) throw new SchemaError(`${at}.role must be one of ${ROLES.join(', ')}`);
-  if (typeof value.text !== 'string') throw new SchemaError(`${at}.text must be a string`);
-  const turn: Turn = { id: value.id, role: value.role as Role, text: value.text, createdAt: isoDate(value.createdAt, `${at}.createdAt`) };
+  const turn: Turn = {
+    id: expect(TURN.id, value.id, `${at}.id must be a non-empty string`),
+    role: expect(TURN.role, value.role, `${at}.role must be one of ${ROLES.join(', ')}`),
+    text: expect(TURN.text, value.text, `${at}.text must be a string`),
+    createdAt: isoDate(value.createdAt, `${at}.createdAt`),
+  };
   if (value.meta !== undefined) turn.meta = readMeta(value.meta, `${at}.meta`);
   return turn;
 }
 
 function readMeta(value: unknown, at: string): ReplyMeta {
   if (!isRecord(value)) throw new SchemaError(`${at} must be an object`);
-  const count = (key: string): number => {
-    const v = value[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new SchemaError(`${at}.${key} must be a number from 0 up`);
-    return v;
-  };
-  if (typeof value.model !== 'string') throw new SchemaError(`${at}.model must be a string`);
-  if (!isDtype(value.dtype)) throw new SchemaError(`${at}.dtype must be one of ${DTYPES.join(', ')}`);
-  if (!REASONS.includes(value.reason as DoneReason)) throw new SchemaError(`${at}.reason must be one of ${REASONS.join(', ')}`);
-  if (typeof value.interrupted !== 'boolean') throw new SchemaError(`${at}.interrupted must be true or false`);
+  const count = (key: 'promptTokens' | 'generatedTokens' | 'tokensPerSecond' | 'ttftMs'): number =>
+    expect(META[key], value[key], `${at}.${key} must be a number from 0 up`);
+  const model = expect(META.model, value.model, `${at}.model must be a string`);
+  const dtype = expect(META.dtype, value.dtype, `${at}.dtype must be one of ${DTYPES.join(', ')}`);
+  const reason = expect(META.reason, value.reason, `${at}.reason must be one of ${DONE_REASONS.join(', ')}`);
+  const interrupted = expect(META.interrupted, value.interrupted, `${at}.interrupted must be true or false`);
   const params = readParams(value.params, `${at}.params`);
   const missing = SAMPLING_KEYS.find((k) => !Object.hasOwn(params, k));
   if (missing !== undefined) throw new SchemaError(`${at}.params.${missing} is missing`);
   return {
-    model: value.model,
-    dtype: value.dtype,
-    params: params as SamplingParams,
+    model,
+    dtype,
+    params: expect(META.params, params, `${at}.params must be an object`),
     promptTokens: count('promptTokens'),
     generatedTokens: count('generatedTokens'),
     tokensPerSecond: count('tokensPerSecond'),
     ttftMs: count('ttftMs'),
-    reason: value.reason as DoneReason,
-    interrupted: value.interrupted,
+    reason,
+    interrupted,
   };
 }
 
-function readParams(value: unknown, at: string): Partial<SamplingParams> {
+function readParams(value: unknown, at: string): SessionFileV1['params'] {
   if (!isRecord(value)) throw new SchemaError(`${at} must be an object`);
   const params: Record<string, unknown> = {};
   for (const key of SAMPLING_KEYS) {
@@ -158,7 +167,7 @@ function readParams(value: unknown, at: string): Partial<SamplingParams> {
     if (error !== null) throw new SchemaError(`${at}.${error}`);
     params[key] = value[key];
   }
-  return params as Partial<SamplingParams>;
+  return params as SessionFileV1['params'];
 }
 
 function isoDate(value: unknown, at: string): string {
@@ -166,14 +175,10 @@ function isoDate(value: unknown, at: string): string {
   return value;
 }
 
-function nullable<T>(value: unknown, at: string, check: (v: unknown) => boolean, what: string): T | null {
-  if (value === null || value === undefined) return null;
-  if (!check(value)) throw new SchemaError(`${at} must be ${what} or null`);
-  return value as T;
-}
-
-function isDtype(value: unknown): value is Dtype {
-  return (DTYPES as readonly unknown[]).includes(value);
+/** Null when absent or null, else `value` as its schema's type (or the error naming `at`). */
+function orNull<T extends TSchema>(schema: T, value: unknown, at: string, what: string): Static<T> {
+  if (value === null || value === undefined) return null as Static<T>;
+  return expect(schema, value, `${at} must be ${what} or null`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -14,11 +14,12 @@
 import { link, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { removeStaleTempFiles, writeFileAtomic } from './atomicWrite.js';
-import { emptyConversation } from './conversation.js';
+import { emptyConversation } from '../prompt/conversation.js';
 import { acquireLock } from './sessionLock.js';
 import { parseSession, serializeSession } from './sessionSchema.js';
 import { sessionFileName, sessionNameError, sessionNameOfFile } from './sessionNames.js';
 import type { Session } from './types.js';
+import { errorMessage } from '../errors.js';
 
 export type Action = 'saved' | 'renamed' | 'deleted';
 
@@ -105,7 +106,7 @@ export class SessionStore {
       names = await readdir(this.dir);
     } catch (error) {
       if (codeOf(error) === 'ENOENT') return [];
-      throw new SessionError('unreadable', `cannot list sessions in ${this.dir}: ${messageOf(error)}`, this.dir);
+      throw new SessionError('unreadable', `cannot list sessions in ${this.dir}: ${errorMessage(error)}`, this.dir);
     }
     const entries = await Promise.all(
       names.flatMap((fileName) => {
@@ -242,7 +243,7 @@ export class SessionStore {
         revision: session.revision,
       };
     } catch (error) {
-      return { ok: false, name, file, error: messageOf(error) };
+      return { ok: false, name, file, error: errorMessage(error) };
     }
   }
 
@@ -279,7 +280,7 @@ export async function saveSession(
     return { ok: true, session: await store.save(session) };
   } catch (error) {
     if (error instanceof SessionError) return { ok: false, error };
-    return { ok: false, error: new SessionError('write-failed', `session "${session.name}" was not saved: ${messageOf(error)}`) };
+    return { ok: false, error: new SessionError('write-failed', `session "${session.name}" was not saved: ${errorMessage(error)}`) };
   }
 }
 
@@ -292,7 +293,7 @@ async function readSessionText(file: string, name: string): Promise<string | nul
     const code = codeOf(error);
     if (code === 'ENOENT') return null;
     if (code === 'EISDIR') throw new SessionError('unreadable', `${file}: is a directory, not a session file`, file);
-    throw new SessionError('unreadable', `cannot read session "${name}": ${file}: ${messageOf(error)}`, file);
+    throw new SessionError('unreadable', `cannot read session "${name}": ${file}: ${errorMessage(error)}`, file);
   }
   try {
     // A byte-order mark from a Windows editor is harmless; JSON.parse would trip on it.
@@ -322,13 +323,10 @@ function writeError(error: unknown, name: string, where: string, action: Action 
   if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
     return new SessionError('read-only', `session "${name}" was not ${action}: ${where} is not writable (${code})`, where);
   }
-  return new SessionError('write-failed', `session "${name}" was not ${action}: ${where}: ${messageOf(error)}`, where);
+  return new SessionError('write-failed', `session "${name}" was not ${action}: ${where}: ${errorMessage(error)}`, where);
 }
 
 function codeOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -3,8 +3,8 @@
 // convention conf uses for the config directory: ~/.local/share/parley/sessions on Linux,
 // ~/Library/Application Support/parley/sessions on macOS, %LOCALAPPDATA%\parley\Data\sessions
 // on Windows). Never the current directory.
-import envPaths from 'env-paths';
 import { join, resolve } from 'node:path';
+import { platformDir } from '../paths.js';
 
 export type SessionsDirSource = 'flag' | 'env' | 'settings' | 'default';
 
@@ -29,5 +29,5 @@ export function resolveSessionsDir(input: SessionsDirInput): { dir: string; sour
 }
 
 export function defaultSessionsDir(): string {
-  return join(envPaths('parley', { suffix: '' }).data, 'sessions');
+  return join(platformDir('data'), 'sessions');
 }

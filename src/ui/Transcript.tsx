@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import { Box, Static, Text } from 'ink';
-import type { Turn } from '../session/types.js';
+import type { Turn } from '../prompt/conversationTypes.js';
 import { REPLY_INDENT } from '../chat/view/replyLines.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
 import { useTheme } from './theme.js';

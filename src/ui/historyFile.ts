@@ -4,7 +4,7 @@
 // message typed, so it is as private as the sessions: 0600 in a 0700 folder.
 import { appendFile, chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import envPaths from 'env-paths';
+import { platformDir } from '../paths.js';
 import { writeFileAtomic } from '../session/atomicWrite.js';
 import { HISTORY_LIMIT } from './history.js';
 
@@ -55,6 +55,6 @@ export const DATA_DIR_ENV = 'PARLEY_DATA_DIR';
 
 /** history.jsonl in PARLEY_DATA_DIR, else in the platform data directory (next to sessions). */
 export function historyPath(env: Readonly<Record<string, string | undefined>>): string {
-  const dir = env[DATA_DIR_ENV] ? path.resolve(env[DATA_DIR_ENV]) : envPaths('parley', { suffix: '' }).data;
+  const dir = env[DATA_DIR_ENV] ? path.resolve(env[DATA_DIR_ENV]) : platformDir('data');
   return path.join(dir, 'history.jsonl');
 }

@@ -1,7 +1,7 @@
 // The chat's last line of defence: an error nothing else caught must not leave the terminal
 // in raw mode or lose the conversation. It restores the terminal, saves the session, prints
 // one line and exits non-zero.
-import { errorMessage } from '../chat/loadFailure.js';
+import { errorLine } from '../errors.js';
 
 export interface LastResortOptions {
   /** Puts the terminal back as it was (raw mode off, cursor shown). */
@@ -34,7 +34,7 @@ export function installLastResort(options: LastResortOptions): () => void {
     });
     void Promise.race([options.save().catch(() => undefined), timeout]).then(() => {
       clearTimeout(timer);
-      options.writeLine(`parley: ${errorMessage(error)} (the session was saved where it could be)`);
+      options.writeLine(`parley: ${errorLine(error)} (the session was saved where it could be)`);
       options.exit(1);
     });
   };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { render } from 'ink-testing-library';
 import type { EngineClient, EngineError } from '../../src/engine/engineClient.js';
 import type { LoadOptions, LoadProgress, ModelInfo } from '../../src/engine/protocol.js';
-import type { Settings } from '../../src/session/settingsSchema.js';
+import type { Settings } from '../../src/settings/settingsSchema.js';
 import { SessionStore } from '../../src/session/sessionStore.js';
 import { prepareChatApp, type ChatAppOptions } from '../../src/ui/runChatApp.js';
 import { FakeEngine, type FakeEngineOptions } from './fakeEngine.js';

@@ -2,9 +2,8 @@
 // as the model (or the server) gets it.
 import type { EndpointInfo } from '../../engine/protocol.js';
 import { ESTIMATE_BYTES_PER_TOKEN, TEMPLATE_MARGIN } from '../../engine/remote/serverExtras.js';
-import { windowCount } from '../../session/chatTurn.js';
-import { buildWindow } from '../../session/contextWindow.js';
-import { addUser, awaitsReply } from '../../session/conversation.js';
+import { sessionWindow } from '../../prompt/sessionWindow.js';
+import { addUser, awaitsReply } from '../../prompt/conversation.js';
 import type { ChatContext } from '../chatContext.js';
 import { noArgs } from './commandArgs.js';
 import { formatContext } from './reports.js';
@@ -30,13 +29,14 @@ async function showContext(chat: ChatContext): Promise<void> {
   // Without a pending message, show the window the next (empty) message would get.
   const conversation = pending ? session.conversation : addUser(session.conversation, '', { id: 'next' });
   const { maxNewTokens } = chat.effective().values;
-  const window = await buildWindow(conversation, {
+  const window = await sessionWindow({
+    engine: chat.engine,
+    conversation,
+    start: session.windowStart ?? null,
+    format,
     contextLength: model.contextLength,
     maxNewTokens,
     countTokens: counter,
-    ...windowCount(chat.engine),
-    format,
-    start: session.windowStart ?? null,
   });
   const included = conversation.turns.filter((t) => window.includedTurnIds.includes(t.id));
   const pieces = format.pieces(window.persona === 'included' ? conversation.persona : null, included);

@@ -1,5 +1,5 @@
 // /edit: take the last message back into the input box, to change and send again.
-import { editLast } from '../../session/conversation.js';
+import { editLast } from '../../prompt/conversation.js';
 import { noticeItem, turnItems } from '../view/transcriptItems.js';
 import { noArgs, refusedWhileBusy } from './commandArgs.js';
 import type { SlashCommand } from './slashCommand.js';

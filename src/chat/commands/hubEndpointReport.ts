@@ -1,6 +1,7 @@
 // The hub address as /settings shows it: the URL in effect and where it comes from
 // (HF_ENDPOINT, the settings file, or the default), next to the other settings.
 import { resolveHubEndpoint } from '../../hub/hubEndpoint.js';
+import { errorMessage } from '../../errors.js';
 
 export function withHubEndpoint(
   values: Readonly<Record<string, unknown>>,
@@ -15,6 +16,6 @@ export function withHubEndpoint(
       sources: { ...sources, hubEndpoint: hub.source === 'HF_ENDPOINT' ? 'HF_ENDPOINT' : (sources['hubEndpoint'] ?? 'default') },
     };
   } catch (err) {
-    return { values: { ...values, hubEndpoint: err instanceof Error ? err.message : String(err) }, sources: { ...sources, hubEndpoint: 'HF_ENDPOINT' } };
+    return { values: { ...values, hubEndpoint: errorMessage(err) }, sources: { ...sources, hubEndpoint: 'HF_ENDPOINT' } };
   }
 }

@@ -1,5 +1,5 @@
 // /new: start a new session, once the one in use is saved (or the user lets it go).
-import { resolvePersona } from '../../session/personas.js';
+import { resolvePersona } from '../../prompt/personas.js';
 import { defaultSessionName, sessionNameError, uniqueSessionName } from '../../session/sessionNames.js';
 import { newSession } from '../../session/sessionStore.js';
 import { optionalArg, refusedWhileBusy } from './commandArgs.js';

@@ -1,6 +1,6 @@
 // /persona: one of the ready-made personas as the session's system text.
-import { setPersona } from '../../session/conversation.js';
-import { findPersonaPreset, PERSONA_PRESETS } from '../../session/personas.js';
+import { setPersona } from '../../prompt/conversation.js';
+import { findPersonaPreset, PERSONA_PRESETS } from '../../prompt/personas.js';
 import { requireArg } from './commandArgs.js';
 import type { SlashCommand } from './slashCommand.js';
 

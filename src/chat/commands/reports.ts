@@ -2,7 +2,7 @@
 // as pure functions of the data, so each can be tested without a screen.
 import type { GraphChoiceInfo } from '../../engine/protocol.js';
 import type { SessionListEntry } from '../../session/sessionStore.js';
-import type { Conversation, ReplyMeta } from '../../session/types.js';
+import type { Conversation, ReplyMeta } from '../../prompt/conversationTypes.js';
 import { formatAge, formatBytes, formatDuration } from '../../text/format.js';
 
 export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo, threading?: { spinning: boolean; threads: number; why: string }): string {

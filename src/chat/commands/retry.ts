@@ -1,5 +1,5 @@
 // /retry: a new reply in place of the last one (or to a message left unanswered).
-import { retry } from '../../session/conversation.js';
+import { retry } from '../../prompt/conversation.js';
 import { noticeItem, turnItems } from '../view/transcriptItems.js';
 import { noArgs, refusedWhileBusy } from './commandArgs.js';
 import type { SlashCommand } from './slashCommand.js';

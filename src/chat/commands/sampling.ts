@@ -1,10 +1,10 @@
 // /temp, /top-k, /top-p, /max-tokens, /repeat-penalty, /seed: one sampling value each, for
 // the session (where it wins over the flag) and with --global also in the settings file.
 import type { SamplingParams } from '../../engine/protocol.js';
-import { checkMaxNewTokens, validateSetting, type Settings } from '../../session/settingsSchema.js';
+import { checkMaxNewTokens, validateSetting, type Settings } from '../../settings/settingsSchema.js';
 import { formatNumber } from '../../text/format.js';
 import type { ChatContext } from '../chatContext.js';
-import { errorMessage } from '../loadFailure.js';
+import { errorLine } from '../../errors.js';
 import { splitArgs } from './parseSlashCommand.js';
 import type { SlashCommand } from './slashCommand.js';
 
@@ -55,7 +55,7 @@ function setSampling<K extends keyof SamplingParams>(chat: ChatContext, key: K, 
   try {
     file.set(key, asSetting);
   } catch (error) {
-    return notice(`${LABELS[key]} set to ${shown} for this session, but not as the default: ${errorMessage(error)}`, 'error');
+    return notice(`${LABELS[key]} set to ${shown} for this session, but not as the default: ${errorLine(error)}`, 'error');
   }
   chat.settings.setStored(key, asSetting);
   chat.refreshStatus();

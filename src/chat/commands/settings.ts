@@ -1,5 +1,5 @@
 // /settings: every setting in effect and where it comes from, and the files Parley uses.
-import { modelCacheDir } from '../../cli/cachePaths.js';
+import { modelCacheDir } from '../../paths.js';
 import { noArgs } from './commandArgs.js';
 import { withHubEndpoint } from './hubEndpointReport.js';
 import { formatSettings } from './reports.js';

@@ -1,5 +1,5 @@
 // /system: set the persona (the session's system text), clear it, or show it.
-import { setPersona } from '../../session/conversation.js';
+import { setPersona } from '../../prompt/conversation.js';
 import type { SlashCommand } from './slashCommand.js';
 
 export const systemCommand: SlashCommand = {

@@ -1,5 +1,5 @@
 // /undo: remove the last exchange (the last message and its reply).
-import { undo } from '../../session/conversation.js';
+import { undo } from '../../prompt/conversation.js';
 import { noticeItem, turnItems } from '../view/transcriptItems.js';
 import { noArgs, refusedWhileBusy } from './commandArgs.js';
 import type { SlashCommand } from './slashCommand.js';

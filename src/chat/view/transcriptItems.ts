@@ -1,6 +1,6 @@
 // What the transcript shows: conversation turns plus the UI's own notices (command output,
 // errors). Items are append-only, as they are printed once through Ink's <Static>.
-import type { Turn } from '../../session/types.js';
+import type { Turn } from '../../prompt/conversationTypes.js';
 
 export type NoticeTone = 'info' | 'error' | 'warning';
 

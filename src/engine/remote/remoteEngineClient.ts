@@ -22,6 +22,7 @@ import {
   type ServerAccess,
   type TokenizeStyle,
 } from './serverExtras.js';
+import { errorLine, errorMessage } from '../../errors.js';
 
 /** Longest wait for the server to start answering a request (its response headers). */
 export const CONNECT_TIMEOUT_MS = 15_000;
@@ -128,7 +129,7 @@ export class RemoteEngineClient implements EngineClient {
     try {
       return await Promise.all(texts.map((t) => serverTokenize(this.access, style, model.endpoint!.name, t)));
     } catch (error) {
-      throw new EngineError('remote', `${this.host}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new EngineError('remote', `${this.host}: ${errorMessage(error)}`);
     }
   }
 
@@ -146,7 +147,7 @@ export class RemoteEngineClient implements EngineClient {
       try {
         count = await serverCountMessages(this.access, model.endpoint.name, messages);
       } catch (error) {
-        throw new EngineError('remote', `${this.host}: ${error instanceof Error ? error.message : String(error)}`);
+        throw new EngineError('remote', `${this.host}: ${errorMessage(error)}`);
       }
     } else {
       count = ((await this.countTokens([prompt]))[0] ?? 0) + templateMargin(messages.length);
@@ -293,6 +294,6 @@ export class RemoteEngineClient implements EngineClient {
       const message = typeof detail === 'string' ? detail : error.message;
       return `${this.host} answered ${error.status}: ${message.split('\n')[0]}`;
     }
-    return `${this.host}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+    return `${this.host}: ${errorLine(error)}`;
   }
 }

@@ -3,12 +3,11 @@
 // settingsSchema.ts, the file is only ever written by an explicit `set`, and a
 // hand-edited file that is broken is reported with its path, never reset.
 import Conf, { type Schema } from './confWithoutSignalTraps.js';
-import envPaths from 'env-paths';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { checkSettings, settingValueError, SETTINGS_JSON_SCHEMA, type SettingKey, type Settings } from './settingsSchema.js';
+import { errorMessage } from '../errors.js';
+import { configDir, settingsFilePath } from '../paths.js';
 
-export const CONFIG_DIR_ENV = 'PARLEY_CONFIG_DIR';
 const CONFIG_NAME = 'config';
 
 export class SettingsError extends Error {
@@ -38,14 +37,13 @@ export interface OpenSettingsOptions {
 }
 
 export function settingsDir(options: OpenSettingsOptions = {}): string {
-  const env = options.env ?? process.env;
-  return options.configDir ?? (env[CONFIG_DIR_ENV] || envPaths('parley', { suffix: '' }).config);
+  return options.configDir ?? configDir(options.env);
 }
 
 /** Opens the settings; throws SettingsError naming the file when it is unreadable or invalid. */
 export function openSettings(options: OpenSettingsOptions = {}): SettingsStore {
   const dir = settingsDir(options);
-  const path = join(dir, `${CONFIG_NAME}.json`);
+  const path = settingsFilePath(dir);
   checkFile(path);
   let conf: Conf<Partial<Settings>>;
   try {
@@ -61,7 +59,7 @@ export function openSettings(options: OpenSettingsOptions = {}): SettingsStore {
       clearInvalidConfig: false,
     });
   } catch (error) {
-    throw new SettingsError(`${path}: ${messageOf(error)}; fix or delete the file (Parley has not changed it)`, path);
+    throw new SettingsError(`${path}: ${errorMessage(error)}; fix or delete the file (Parley has not changed it)`, path);
   }
   return {
     path,
@@ -72,7 +70,7 @@ export function openSettings(options: OpenSettingsOptions = {}): SettingsStore {
       try {
         conf.set(key, value);
       } catch (cause) {
-        throw new SettingsError(`could not save ${key} to ${path}: ${messageOf(cause)}`, path);
+        throw new SettingsError(`could not save ${key} to ${path}: ${errorMessage(cause)}`, path);
       }
     },
   };
@@ -86,13 +84,13 @@ function checkFile(path: string): void {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new SettingsError(`cannot read the settings file ${path}: ${messageOf(error)}`, path);
+    throw new SettingsError(`cannot read the settings file ${path}: ${errorMessage(error)}`, path);
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new SettingsError(`${path}: not valid JSON (${messageOf(error)}); fix or delete the file (Parley has not changed it)`, path);
+    throw new SettingsError(`${path}: not valid JSON (${errorMessage(error)}); fix or delete the file (Parley has not changed it)`, path);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new SettingsError(`${path}: settings must be a JSON object; fix or delete the file (Parley has not changed it)`, path);
@@ -108,10 +106,7 @@ function readStore(conf: Conf<Partial<Settings>>, path: string): Record<string, 
   try {
     return conf.store;
   } catch (error) {
-    throw new SettingsError(`${path}: ${messageOf(error)}; fix or delete the file (Parley has not changed it)`, path);
+    throw new SettingsError(`${path}: ${errorMessage(error)}; fix or delete the file (Parley has not changed it)`, path);
   }
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

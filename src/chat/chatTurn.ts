@@ -20,14 +20,17 @@
 // - Failures never throw: the done event carries reason 'error' and a one-line message,
 //   and the session is returned without a reply (or with the partial text, if any), so
 //   /retry can resend.
-import type { ChatMessage, EngineClient } from '../engine/engineClient.js';
+import type { EngineClient } from '../engine/engineClient.js';
 import type { DoneReason, GenerateEvent, GenerationStats, SamplingParams } from '../engine/protocol.js';
-import { buildWindow, type ContextWindow, type WindowOptions } from './contextWindow.js';
-import { appendReply } from './conversation.js';
-import { replyEndMarkers, type Message, type PromptFormat } from './promptFormat.js';
+import type { ContextWindow } from '../prompt/contextWindow.js';
+import { appendReply } from '../prompt/conversation.js';
+import { replyEndMarkers, type PromptFormat } from '../prompt/promptFormat.js';
+import { chatMessages, sessionWindow } from '../prompt/sessionWindow.js';
 import { extensionOf, ReplyText } from '../engine/replyText.js';
-import type { CountTokens } from './tokenCountCache.js';
-import type { ReplyMeta, Session, Turn } from './types.js';
+import type { CountTokens } from '../prompt/tokenCountCache.js';
+import type { ReplyMeta, Turn } from '../prompt/conversationTypes.js';
+import type { Session } from '../session/types.js';
+import { errorMessage } from '../errors.js';
 
 export interface ChatTurnInput {
   engine: EngineClient;
@@ -72,16 +75,17 @@ export async function* chatTurn(input: ChatTurnInput): AsyncGenerator<ChatTurnEv
 
   let window: ContextWindow;
   try {
-    window = await buildWindow(session.conversation, {
+    window = await sessionWindow({
+      engine,
+      conversation: session.conversation,
+      start: session.windowStart ?? null,
+      format,
       contextLength: model.contextLength,
       maxNewTokens: params.maxNewTokens,
-      countTokens: input.countTokens ?? ((texts) => engine.countTokens(texts)),
-      ...windowCount(engine),
-      format,
-      start: session.windowStart ?? null,
+      countTokens: input.countTokens,
     });
   } catch (error) {
-    yield fail(messageOf(error));
+    yield fail(errorMessage(error));
     return;
   }
   yield { type: 'window', window };
@@ -97,7 +101,7 @@ export async function* chatTurn(input: ChatTurnInput): AsyncGenerator<ChatTurnEv
       stop: [...format.stop],
       ...(format.prefixStable ? {} : { reusePrefix: false }),
     },
-    { messages: window.messages.map(chatMessage) },
+    { messages: chatMessages(window.messages) },
   );
   const iterator = stream[Symbol.asyncIterator]();
   const onAbort = (): void => engine.cancel();
@@ -112,7 +116,7 @@ export async function* chatTurn(input: ChatTurnInput): AsyncGenerator<ChatTurnEv
       try {
         next = await iterator.next();
       } catch (error) {
-        streamError = messageOf(error);
+        streamError = errorMessage(error);
         break;
       }
       if (next.done) break;
@@ -223,20 +227,3 @@ async function drain(iterator: AsyncIterator<GenerateEvent>): Promise<void> {
   }
 }
 
-/**
- * The window's exact count as `engine` will send it (see EngineClient.countChat): options for
- * buildWindow, empty when the engine generates from the prompt text, which is then counted.
- * The context meter and /context count windows with it too, so all three agree.
- */
-export function windowCount(engine: EngineClient): Pick<WindowOptions, 'countWindow'> {
-  if (!engine.countChat) return {};
-  return { countWindow: (prompt, messages) => engine.countChat!(prompt, messages.map(chatMessage)) };
-}
-
-function chatMessage(message: Message): ChatMessage {
-  return { role: message.role, content: message.text };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

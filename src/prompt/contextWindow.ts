@@ -15,9 +15,9 @@
 //   in as `start`) for as long as it fits, so the prompt prefix stays the same;
 // - what fell out is reported, so the UI can say how many turns are out of context.
 import type { Message, PromptFormat } from './promptFormat.js';
-import { checkMaxNewTokens } from './settingsSchema.js';
+import { checkMaxNewTokens } from '../settings/settingsSchema.js';
 import type { CountTokens } from './tokenCountCache.js';
-import type { Conversation, Turn } from './types.js';
+import type { Conversation, Turn } from './conversationTypes.js';
 
 /** Put in front of a message that was cut, where its start is missing. */
 export const TRUNCATION_MARKER = '[\u2026] ';

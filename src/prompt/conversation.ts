@@ -5,7 +5,7 @@
 // (normally one assistant reply). Operations that return null had nothing to act on;
 // the caller says so to the user rather than this module throwing.
 import { randomUUID } from 'node:crypto';
-import type { Conversation, ReplyMeta, Role, Turn } from './types.js';
+import type { Conversation, ReplyMeta, Role, Turn } from './conversationTypes.js';
 
 export interface TurnOptions {
   /** Fixed id (tests, imports); by default a fresh random one. */

@@ -1,25 +1,48 @@
 // What a setting may be: defaults, ranges, parsing of typed-in values and one-line errors.
-// Pure; the conf store (settings.ts), CLI flags, session files and slash commands all
+// Pure; the conf store (settingsFile.ts), CLI flags, session files and slash commands all
 // validate through here so a value means the same thing wherever it was set.
-import { DTYPES, type Dtype, type SamplingParams } from '../engine/protocol.js';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { DTYPES, type SamplingParams } from '../engine/protocol.js';
 import { hubEndpointError, normaliseEndpoint } from '../hub/hubEndpoint.js';
 
-export interface Settings extends SamplingParams {
-  /** Model ref: alias, hub id or local folder. */
-  model: string;
-  dtype: Dtype;
-  /** Persona preset name or persona text; null for none. */
-  persona: string | null;
-  userName: string;
-  assistantName: string;
-  /** Absolute path; null means the platform data directory. */
-  sessionsDir: string | null;
-  /** Run GPT-2 exports on Parley's own graph converted from them (off: the export as it is). */
-  convert: boolean;
-  /** The hub to download from (a mirror, a proxy); null means huggingface.co. HF_ENDPOINT beats it. */
-  hubEndpoint: string | null;
-}
+const MAX_SEED = 2 ** 32 - 1;
+const MAX_NAME_LENGTH = 32;
+// Names end up in the transcript as "Name:"; a colon or line break inside would let a
+// name forge or hide a turn boundary.
+const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}:\u2028\u2029]/u;
 
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const name = () => Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH });
+
+/**
+ * Each setting's type and bounds. The Settings type comes from these, conf validates the file
+ * with them, and every check below starts from them.
+ */
+const SCHEMAS = {
+  /** Model ref: alias, hub id or local folder. */
+  model: Type.String({ minLength: 1, maxLength: 1000 }),
+  dtype: Type.Union(DTYPES.map((dtype) => Type.Literal(dtype))),
+  temperature: Type.Number({ minimum: 0, maximum: 2 }),
+  topK: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  topP: Type.Number({ minimum: 0, maximum: 1 }),
+  repetitionPenalty: Type.Number({ exclusiveMinimum: 0, maximum: 10 }),
+  maxNewTokens: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  seed: nullable(Type.Integer({ minimum: 0, maximum: MAX_SEED })),
+  /** Persona preset name or persona text; null for none. */
+  persona: nullable(Type.String()),
+  userName: name(),
+  assistantName: name(),
+  /** Absolute path; null means the platform data directory. */
+  sessionsDir: nullable(Type.String()),
+  /** Run GPT-2 exports on Parley's own graph converted from them (off: the export as it is). */
+  convert: Type.Boolean(),
+  /** The hub to download from (a mirror, a proxy); null means huggingface.co. HF_ENDPOINT beats it. */
+  hubEndpoint: nullable(Type.String()),
+};
+
+export const SettingsSchema = Type.Object(SCHEMAS);
+export type Settings = Static<typeof SettingsSchema>;
 export type SettingKey = keyof Settings;
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -41,137 +64,83 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
 
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as SettingKey[];
 
-export const SAMPLING_KEYS: readonly (keyof SamplingParams)[] = [
+export const SAMPLING_KEYS = [
   'temperature',
   'topK',
   'topP',
   'repetitionPenalty',
   'maxNewTokens',
   'seed',
-];
+] as const satisfies readonly (keyof SamplingParams & SettingKey)[];
 
-const MAX_SEED = 2 ** 32 - 1;
-const MAX_NAME_LENGTH = 32;
-// Names end up in the transcript as "Name:"; a colon or line break inside would let a
-// name forge or hide a turn boundary.
-const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}:\u2028\u2029]/u;
+/** The sampling parameters alone, as a reply's metadata records them. */
+export const SamplingSchema = Type.Pick(SettingsSchema, SAMPLING_KEYS);
 
-type Check = (value: unknown) => string | null;
-
-interface Spec {
+/** How a setting is typed in and explained, beside its schema. */
+interface Spec<K extends SettingKey> {
   /** What the value must be, as shown in errors: "<key> must be …". */
   rule: string;
-  check: Check;
   parse: (raw: string) => unknown;
-  /** JSON schema of the value, for conf. */
-  schema: Record<string, unknown>;
+  /** What a JSON schema cannot say (a trimmed name without colons, an absolute path, a hub URL). */
+  refine?: (value: Settings[K]) => boolean;
 }
-
-const numberIn = (min: number, max: number, exclusiveMin = false): Check => (v) =>
-  typeof v === 'number' && Number.isFinite(v) && (exclusiveMin ? v > min : v >= min) && v <= max ? null : 'range';
-
-const integerIn = (min: number, max: number): Check => (v) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : 'range';
 
 const parseNumber = (raw: string): unknown => {
   const trimmed = raw.trim();
   return trimmed === '' ? raw : Number(trimmed);
 };
 
-/**
- * A number setting: its check and its JSON schema come from the same bounds. `max` defaults
- * to no bound (the largest safe integer); `exclusiveMin` excludes `min` itself.
- */
-const numberSpec = (rule: string, range: { min: number; max?: number; integer?: boolean; exclusiveMin?: boolean }): Spec => {
-  const { min, max, integer = false, exclusiveMin = false } = range;
-  const upper = max ?? Number.MAX_SAFE_INTEGER;
-  return {
-    rule,
-    check: integer ? integerIn(min, upper) : numberIn(min, upper, exclusiveMin),
-    parse: parseNumber,
-    schema: {
-      type: integer ? 'integer' : 'number',
-      ...(exclusiveMin ? { exclusiveMinimum: min } : { minimum: min }),
-      ...(max === undefined ? {} : { maximum: max }),
-    },
-  };
-};
+const number = (rule: string): Spec<SettingKey> => ({ rule, parse: parseNumber });
 
 const NONE_WORDS = new Set(['none', 'null', 'off', 'random', '']);
 const parseNullable = (parse: (raw: string) => unknown) => (raw: string): unknown =>
   NONE_WORDS.has(raw.trim().toLowerCase()) ? null : parse(raw);
+const parseDefaultable = (parse: (raw: string) => unknown) => (raw: string): unknown =>
+  ['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : parse(raw);
 
-const checkName: Check = (v) =>
-  typeof v === 'string' && v.trim() === v && v.length >= 1 && v.length <= MAX_NAME_LENGTH && !FORBIDDEN_IN_NAME.test(v)
-    ? null
-    : 'invalid';
-
-const NAME_SPEC: Spec = {
+const NAME_SPEC: Spec<'userName' | 'assistantName'> = {
   rule: `a name of 1 to ${MAX_NAME_LENGTH} characters without colons or control characters`,
-  check: checkName,
   parse: (raw) => raw.trim(),
-  schema: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH },
+  refine: (v) => v.trim() === v && !FORBIDDEN_IN_NAME.test(v),
 };
 
-const SPECS: { [K in SettingKey]: Spec } = {
-  model: {
-    rule: 'a model alias, hub id or folder',
-    check: (v) => (typeof v === 'string' && v.trim() !== '' && v.length <= 1000 ? null : 'invalid'),
-    parse: (raw) => raw.trim(),
-    schema: { type: 'string', minLength: 1 },
-  },
-  dtype: {
-    rule: `one of ${DTYPES.join(', ')}`,
-    check: (v) => ((DTYPES as readonly unknown[]).includes(v) ? null : 'invalid'),
-    parse: (raw) => raw.trim().toLowerCase(),
-    schema: { type: 'string', enum: [...DTYPES] },
-  },
-  temperature: numberSpec('a number from 0 to 2', { min: 0, max: 2 }),
-  topK: numberSpec('a whole number from 0 (off) up', { min: 0, integer: true }),
-  topP: numberSpec('a number from 0 to 1', { min: 0, max: 1 }),
-  repetitionPenalty: numberSpec('a number above 0 and at most 10 (1 is off)', { min: 0, max: 10, exclusiveMin: true }),
-  maxNewTokens: numberSpec('a whole number from 1 up, below the model\u2019s context length', { min: 1, integer: true }),
-  seed: {
-    rule: `a whole number from 0 to ${MAX_SEED}, or "random"`,
-    check: (v) => (v === null ? null : integerIn(0, MAX_SEED)(v)),
-    parse: parseNullable(parseNumber),
-    schema: { type: ['integer', 'null'], minimum: 0, maximum: MAX_SEED },
-  },
+const SPECS: { [K in SettingKey]: Spec<K> } = {
+  model: { rule: 'a model alias, hub id or folder', parse: (raw) => raw.trim(), refine: (v) => v.trim() !== '' },
+  dtype: { rule: `one of ${DTYPES.join(', ')}`, parse: (raw) => raw.trim().toLowerCase() },
+  temperature: number('a number from 0 to 2'),
+  topK: number('a whole number from 0 (off) up'),
+  topP: number('a number from 0 to 1'),
+  repetitionPenalty: number('a number above 0 and at most 10 (1 is off)'),
+  maxNewTokens: number('a whole number from 1 up, below the model\u2019s context length'),
+  seed: { rule: `a whole number from 0 to ${MAX_SEED}, or "random"`, parse: parseNullable(parseNumber) },
   persona: {
     rule: 'a preset name or persona text, or "none"',
-    check: (v) => (v === null || (typeof v === 'string' && v.trim() !== '') ? null : 'invalid'),
     parse: parseNullable((raw) => raw.trim()),
-    schema: { type: ['string', 'null'] },
+    refine: (v) => v === null || v.trim() !== '',
   },
   userName: NAME_SPEC,
   assistantName: NAME_SPEC,
   sessionsDir: {
     rule: 'an absolute path, or "none" for the default',
-    check: (v) => (v === null || (typeof v === 'string' && isAbsolutePath(v)) ? null : 'invalid'),
-    parse: (raw) => (['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : raw.trim()),
-    schema: { type: ['string', 'null'] },
+    parse: parseDefaultable((raw) => raw.trim()),
+    refine: (v) => v === null || isAbsolutePath(v),
   },
   convert: {
     rule: 'on or off',
-    check: (v) => (typeof v === 'boolean' ? null : 'invalid'),
     parse: (raw) => {
       const word = raw.trim().toLowerCase();
       return ['on', 'true', 'yes', '1'].includes(word) ? true : ['off', 'false', 'no', '0'].includes(word) ? false : raw;
     },
-    schema: { type: 'boolean' },
   },
   hubEndpoint: {
     rule: 'an http or https URL, or "none" for huggingface.co',
-    check: (v) => (v === null || (typeof v === 'string' && hubEndpointError(v) === null) ? null : 'invalid'),
-    parse: (raw) => (['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : normaliseEndpoint(raw)),
-    schema: { type: ['string', 'null'] },
+    parse: parseDefaultable(normaliseEndpoint),
+    refine: (v) => v === null || hubEndpointError(v) === null,
   },
 };
 
 /** JSON schema of the settings file, in the shape conf expects (one entry per key). */
-export const SETTINGS_JSON_SCHEMA: { [K in SettingKey]: Record<string, unknown> } = Object.fromEntries(
-  SETTING_KEYS.map((k) => [k, SPECS[k].schema]),
-) as { [K in SettingKey]: Record<string, unknown> };
+export const SETTINGS_JSON_SCHEMA: { readonly [K in SettingKey]: TSchema } = SCHEMAS;
 
 export type SettingResult =
   | { [K in SettingKey]: { ok: true; key: K; value: Settings[K] } }[SettingKey]
@@ -197,8 +166,10 @@ export function validateSetting(name: string, raw: string): SettingResult {
 }
 
 /** Null when `value` is valid for `key`, else the one-line error. */
-export function settingValueError(key: SettingKey, value: unknown): string | null {
-  return SPECS[key].check(value) === null ? null : `${key} must be ${SPECS[key].rule}`;
+export function settingValueError<K extends SettingKey>(key: K, value: unknown): string | null {
+  const spec: Spec<K> = SPECS[key];
+  const valid = Value.Check(SCHEMAS[key], value) && (spec.refine?.(value as Settings[K]) ?? true);
+  return valid ? null : `${key} must be ${spec.rule}`;
 }
 
 /**

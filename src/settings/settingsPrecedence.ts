@@ -2,8 +2,7 @@
 // parameters > the settings file > defaults. One pure function, so `/settings` can show
 // the source of every value and nothing else decides precedence on its own.
 import type { SamplingParams } from '../engine/protocol.js';
-import { DEFAULT_SETTINGS, SAMPLING_KEYS, SETTING_KEYS, type SettingKey, type Settings } from './settingsSchema.js';
-import type { Session } from './types.js';
+import { DEFAULT_SETTINGS, SETTING_KEYS, type SettingKey, type Settings } from './settingsSchema.js';
 
 export type SettingSource = 'flag' | 'session' | 'settings' | 'default';
 
@@ -34,18 +33,7 @@ export function effectiveSettings(layers: SettingLayers): EffectiveSettings {
   return { values: values as unknown as Settings, sources: sources as EffectiveSettings['sources'] };
 }
 
-/**
- * What a session contributes: the model and dtype it last used and the parameters set in
- * it. Its persona is part of its conversation, not a setting, so it is not a layer here.
- */
-export function sessionLayer(session: Session | null): Partial<Settings> {
-  if (session === null) return {};
-  const layer: Partial<Settings> = { ...session.params };
-  if (session.model !== null) layer.model = session.model;
-  if (session.dtype !== null) layer.dtype = session.dtype;
-  return layer;
-}
-
 export function samplingParams(values: Settings): SamplingParams {
-  return Object.fromEntries(SAMPLING_KEYS.map((k) => [k, values[k]])) as unknown as SamplingParams;
+  const { temperature, topK, topP, repetitionPenalty, maxNewTokens, seed } = values;
+  return { temperature, topK, topP, repetitionPenalty, maxNewTokens, seed };
 }

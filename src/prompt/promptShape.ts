@@ -2,7 +2,7 @@
 // its own so the formats (the transcript in promptFormat.ts, chat templates in
 // templateRenderer.ts) depend on it and not on each other.
 import { earliestStop } from '../engine/stopSequences.js';
-import type { Role } from './types.js';
+import type { Role } from './conversationTypes.js';
 
 /** GPT-2's end-of-text token as text: never shown even if a decoder lets it through. */
 export const END_OF_TEXT = '<|endoftext|>';
