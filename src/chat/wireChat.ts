@@ -26,6 +26,7 @@ import { UnsavedGuard } from './unsavedSession.js';
 import { emptyStatus, statusInfo } from './view/statusInfo.js';
 import { noticeItem, turnItems, type TranscriptItem } from './view/transcriptItems.js';
 import { ViewStore } from './view/viewStore.js';
+import { counted } from '../text/format.js';
 
 export interface ChatInput {
   engine: EngineClient;
@@ -236,7 +237,7 @@ function introItems(session: Session): TranscriptItem[] {
   const turns = session.conversation.turns.length;
   const intro =
     turns > 0
-      ? `Parley · session ${session.name} resumed (${turns} turns) · /help for commands`
+      ? `Parley · session ${session.name} resumed (${counted(turns, 'turn')}) · /help for commands`
       : `Parley · session ${session.name} · /help for commands · Esc stops a reply · Ctrl+C twice exits`;
   return [noticeItem(intro), ...turnItems(session.conversation.turns)];
 }

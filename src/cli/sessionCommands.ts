@@ -4,6 +4,7 @@ import type { SessionStore } from '../session/sessionStore.js';
 import type { Settings } from '../settings/settingsSchema.js';
 import { writeFileAtomic } from '../session/atomicWrite.js';
 import { cleanText, outputModeFor } from '../text/terminalText.js';
+import { counted } from '../text/format.js';
 
 type Output = NodeJS.WritableStream & { isTTY?: boolean };
 
@@ -23,7 +24,7 @@ export async function listSessions(store: SessionStore, out: Output, raw = false
   for (const e of entries) {
     if (e.ok) {
       const when = e.updatedAt.replace('T', ' ').slice(0, 16);
-      write(`  ${e.name.padEnd(24)} ${when}  ${String(e.turns).padStart(4)} turns  ${e.model ?? ''}`);
+      write(`  ${e.name.padEnd(24)} ${when}  ${counted(e.turns, 'turn').padStart(9)}  ${e.model ?? ''}`);
     } else {
       write(`  ${e.name.padEnd(24)} unreadable: ${e.error}`);
     }

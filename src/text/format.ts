@@ -61,3 +61,8 @@ export function formatAge(iso: string, now: Date): string {
   }
   return 'long ago';
 }
+
+/** `1 turn`, `2 turns`: a count with its noun, singular for one. */
+export function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

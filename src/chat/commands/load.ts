@@ -2,6 +2,7 @@
 import { requireArg, refusedWhileBusy } from './commandArgs.js';
 import { switchModel } from './model.js';
 import type { SlashCommand } from './slashCommand.js';
+import { counted } from '../../text/format.js';
 
 export const loadCommand: SlashCommand = {
   name: 'load',
@@ -16,7 +17,7 @@ export const loadCommand: SlashCommand = {
     if (name === chat.keeper.session.name) return chat.view.notice(`Session ${name} is the one in use.`);
     const session = await chat.store.load(name);
     await chat.unsaved.leave(`loading ${name}`, () => {
-      chat.replaceSession(session, `Resumed session ${name} (${session.conversation.turns.length} turns).`);
+      chat.replaceSession(session, `Resumed session ${name} (${counted(session.conversation.turns.length, 'turn')}).`);
       const model = session.model;
       if (model !== null && model !== chat.storedModelRef()) {
         chat.questions.ask(`Session ${name} used the model ${model}. Switch to it?`, () => switchModel(chat, model));

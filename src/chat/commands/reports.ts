@@ -3,7 +3,7 @@
 import type { GraphChoiceInfo } from '../../engine/protocol.js';
 import type { SessionListEntry } from '../../session/sessionStore.js';
 import type { Conversation, ReplyMeta } from '../../prompt/conversationTypes.js';
-import { formatAge, formatBytes, formatDuration } from '../../text/format.js';
+import { formatAge, formatBytes, formatDuration, counted } from '../../text/format.js';
 
 export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo, threading?: { spinning: boolean; threads: number; why: string }): string {
   const graphLine = [
@@ -58,7 +58,7 @@ export function formatSessionList(entries: readonly SessionListEntry[], current:
   const rows = entries.map((e) => {
     const marker = e.name === current ? '*' : ' ';
     if (!e.ok) return `${marker} ${e.name}  unusable: ${e.error}`;
-    return `${marker} ${e.name}  ${formatAge(e.updatedAt, now)}  ${e.turns} turn${e.turns === 1 ? '' : 's'}  ${e.model ?? 'no model'}`;
+    return `${marker} ${e.name}  ${formatAge(e.updatedAt, now)}  ${counted(e.turns, 'turn')}  ${e.model ?? 'no model'}`;
   });
   return [`Sessions in ${dir}:`, ...rows].join('\n');
 }
