@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createEngine } from '../src/engine/workerEngineClient.js';
+import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import { addUser } from '../src/session/conversation.js';
 import { chatTurn, type ChatTurnResult } from '../src/session/chatTurn.js';
 import { transcriptFormat } from '../src/session/promptFormat.js';

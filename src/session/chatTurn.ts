@@ -25,7 +25,7 @@ import type { DoneReason, GenerateEvent, GenerationStats, SamplingParams } from 
 import { buildWindow, type ContextWindow, type WindowOptions } from './contextWindow.js';
 import { appendReply } from './conversation.js';
 import { replyEndMarkers, type Message, type PromptFormat } from './promptFormat.js';
-import { extensionOf, ReplyText } from '../engine/replyText.js';
+import { extensionOf, ReplyText } from '../engine/reply/replyText.js';
 import type { CountTokens } from './tokenCountCache.js';
 import type { ReplyMeta, Session, Turn } from './types.js';
 

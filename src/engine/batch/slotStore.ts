@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { ROW_CAPACITY_STEP } from './kvCache.js';
+import { ROW_CAPACITY_STEP } from '../decode/kvCache.js';
 
 /**
  * The KV cache of several sequences side by side, for batched decoding: one Float32Array per

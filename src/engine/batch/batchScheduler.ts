@@ -5,16 +5,16 @@
 // client that resends a growing conversation has its prefix reused (the prefix cache of the
 // batched path).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FromWorker, GenerateParams } from './protocol.js';
-import type { LoadedModel } from './modelLoader.js';
+import type { FromWorker, GenerateParams } from '../protocol.js';
+import type { LoadedModel } from '../load/modelLoader.js';
 import { BatchDecoder } from './batchDecoder.js';
-import { PREFILL_CHUNK } from './decoderSession.js';
-import { checkLimit, replyTokens } from './contextLimit.js';
-import { commonPrefixLength } from './prefixCache.js';
-import { ReplyText } from './replyText.js';
-import type { IncrementalDetokenizer } from './byteLevelDetokenizer.js';
-import { specialStopIds } from './stopSequences.js';
-import { createRng, sampleNextToken } from './sampling.js';
+import { PREFILL_CHUNK } from '../decode/decoderSession.js';
+import { checkLimit, replyTokens } from '../generate/contextLimit.js';
+import { commonPrefixLength } from '../decode/prefixCache.js';
+import { ReplyText } from '../reply/replyText.js';
+import type { IncrementalDetokenizer } from '../tokenizer/byteLevelDetokenizer.js';
+import { specialStopIds } from '../reply/stopSequences.js';
+import { createRng, sampleNextToken } from '../generate/sampling.js';
 
 /** How long an idle scheduler waits for more requests before the first prefill. */
 export const ADMISSION_GATHER_MS = 5;
