@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import os from 'node:os';
 import { SlotStore } from '../src/engine/batch/slotStore.js';
-import { ROW_CAPACITY_STEP } from '../src/engine/decode/kvCache.js';
+import { ROW_CAPACITY_STEP } from '../src/engine/decode/kvGrowth.js';
 import { BatchDecoder } from '../src/engine/batch/batchDecoder.js';
 import { loadModel, type LoadedModel } from '../src/engine/load/modelLoader.js';
 import { tinyModelDir } from './helpers/fixtures.js';
