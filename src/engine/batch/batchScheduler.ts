@@ -5,16 +5,12 @@
 // client that resends a growing conversation has its prefix reused (the prefix cache of the
 // batched path).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FromWorker, GenerateParams } from '../protocol.js';
-import type { LoadedModel } from '../load/modelLoader.js';
+import type { DoneReason, FromWorker, GenerateParams } from '../protocol.js';
 import { BatchDecoder } from './batchDecoder.js';
 import { PREFILL_CHUNK } from '../decode/decoderSession.js';
-import { checkLimit, replyTokens } from '../generate/contextLimit.js';
 import { commonPrefixLength } from '../decode/prefixCache.js';
-import { ReplyText } from '../reply/replyText.js';
-import type { IncrementalDetokenizer } from '../tokenizer/byteLevelDetokenizer.js';
-import { specialStopIds } from '../reply/stopSequences.js';
-import { createRng, sampleNextToken } from '../generate/sampling.js';
+import type { GenerationModel } from '../generate/generationModel.js';
+import { admit, doneMessage, generationFailed, NO_STATS, type Sequence } from '../generate/sequence.js';
 
 /** How long an idle scheduler waits for more requests before the first prefill. */
 export const ADMISSION_GATHER_MS = 5;
@@ -26,39 +22,18 @@ interface Waiting {
   arrived: number;
 }
 
-interface Sequence {
-  id: number;
-  params: GenerateParams;
+/** A request's Sequence, running in a slot of the store. */
+interface Running {
+  s: Sequence;
   slot: number;
-  promptIds: number[];
-  reusedTokens: number;
   /** Positions of the slot's cache that are filled. */
   length: number;
-  /** The sampled token not yet fed to the model. */
-  next: number;
-  /** `next`'s text is not streamed yet. */
-  unsent: boolean;
-  /** The reply has all its tokens: only `next`'s text remains to send. */
-  final: boolean;
-  generated: number[];
-  seen: Set<number>;
-  /** Token ids that end the reply: the model's end ids and stops that are special tokens. */
-  ends: Set<number>;
-  rng: () => number;
-  reply: ReplyText;
-  /** The reply's text token by token, never the whole reply again (which grows with its length). */
-  detokenizer: IncrementalDetokenizer;
-  started: number;
-  firstAt: number;
-  lastAt: number;
 }
-
-type DoneReason = 'eos' | 'length' | 'stop' | 'cancelled' | 'error';
 
 export class BatchScheduler {
   private readonly decoder: BatchDecoder;
   private readonly waiting: Waiting[] = [];
-  private readonly active: Sequence[] = [];
+  private readonly active: Running[] = [];
   /** Token ids each idle slot's cache holds (empty: nothing worth keeping). */
   private readonly parked: (readonly number[])[];
   private readonly lastUsed: number[];
@@ -69,7 +44,7 @@ export class BatchScheduler {
   private clock = 0;
 
   constructor(
-    private readonly model: LoadedModel,
+    private readonly model: GenerationModel,
     readonly slots: number,
     private readonly send: (msg: FromWorker) => void,
   ) {
@@ -88,14 +63,13 @@ export class BatchScheduler {
 
   /** Something unexpected (the tokenizer thread gone): every request ends with the error. */
   private failAll(err: unknown): void {
-    const error = `generation failed: ${firstLine(err)}`;
-    const base = { promptTokens: 0, generated: 0, ttftMs: 0, tokensPerSecond: 0, text: '' };
+    const error = generationFailed(err);
     this.parked.fill([]);
-    for (const s of this.active.splice(0)) this.done(s.id, 'error', { ...base, promptTokens: s.promptIds.length, generated: s.generated.length, text: s.reply.text }, error);
-    for (const id of this.admitted) if (!this.active.some((s) => s.id === id)) this.done(id, 'error', base, error);
+    for (const r of this.active.splice(0)) this.send(r.s.abandoned(error));
+    for (const id of this.admitted) if (!this.active.some((r) => r.s.id === id)) this.send(doneMessage(id, 'error', NO_STATS, error));
     this.admitted.clear();
     this.cancelled.clear();
-    for (const w of this.waiting.splice(0)) this.done(w.id, 'error', base, error);
+    for (const w of this.waiting.splice(0)) this.send(doneMessage(w.id, 'error', NO_STATS, error));
   }
 
   /** Stops a request within one step; one still waiting ends at once. */
@@ -103,7 +77,7 @@ export class BatchScheduler {
     const at = this.waiting.findIndex((w) => w.id === id);
     if (at !== -1) {
       const [w] = this.waiting.splice(at, 1);
-      this.done(w!.id, 'cancelled', { promptTokens: 0, generated: 0, ttftMs: 0, tokensPerSecond: 0, text: '' });
+      this.send(doneMessage(w!.id, 'cancelled', NO_STATS));
       return;
     }
     if (this.admitted.has(id)) this.cancelled.add(id);
@@ -130,23 +104,23 @@ export class BatchScheduler {
       // Each active sequence has a sampled token that is not fed yet. Feed them all as one
       // batch, and meanwhile turn the previous step's tokens into text (the tokenizer runs in
       // its own thread), as the single-sequence loop overlaps them.
-      const stepping = this.active.filter((s) => !s.final);
-      const step = stepping.length > 0 ? this.settle(this.pass(stepping.map((s) => ({ slot: s.slot, tokens: [s.next], length: s.length })))) : null;
-      await Promise.all(this.active.filter((s) => s.unsent).map((s) => this.sendText(s)));
+      const stepping = this.active.filter((r) => !r.s.final);
+      const step = stepping.length > 0 ? this.settle(this.pass(stepping.map((r) => ({ slot: r.slot, tokens: [r.s.next], length: r.length })))) : null;
+      await Promise.all(this.active.filter((r) => r.s.unsent).map((r) => this.sendText(r.s)));
       const result = step ? await step : null;
       if (result && 'error' in result) {
         // A failed step may have left any slot half written: nothing cached is trusted.
         this.parked.fill([]);
-        for (const s of this.active.splice(0)) await this.finish(s, 'error', `generation failed: ${firstLine(result.error)}`, false);
+        for (const r of this.active.splice(0)) await this.finish(r, 'error', generationFailed(result.error), false);
         continue;
       }
-      for (const s of [...this.active]) {
-        const at = stepping.indexOf(s);
-        if (at !== -1) s.length++;
-        const ended: DoneReason | null = s.reply.hitStop ? 'stop' : s.final ? 'length' : at === -1 ? null : this.sample(s, result!.logits[at]!);
+      for (const r of [...this.active]) {
+        const at = stepping.indexOf(r);
+        if (at !== -1) r.length++;
+        const ended = this.ending(r.s) ?? (at === -1 ? null : this.sample(r.s, result!.logits[at]!));
         if (ended === null) continue;
-        this.active.splice(this.active.indexOf(s), 1);
-        await this.finish(s, ended, undefined, true);
+        this.active.splice(this.active.indexOf(r), 1);
+        await this.finish(r, ended, undefined, true);
       }
     }
   }
@@ -159,9 +133,9 @@ export class BatchScheduler {
   }
 
   private async dropCancelled(): Promise<void> {
-    for (const s of this.active.filter((x) => this.cancelled.has(x.id))) {
-      this.active.splice(this.active.indexOf(s), 1);
-      await this.finish(s, 'cancelled', undefined, true);
+    for (const r of this.active.filter((x) => this.cancelled.has(x.s.id))) {
+      this.active.splice(this.active.indexOf(r), 1);
+      await this.finish(r, 'cancelled', undefined, true);
     }
   }
 
@@ -171,88 +145,60 @@ export class BatchScheduler {
    * each one's first token.
    */
   private async admit(): Promise<void> {
-    const { tokenizer, info } = this.model;
     const arrivals = this.waiting.splice(0, this.slots - this.active.length);
-    const base = { promptTokens: 0, generated: 0, ttftMs: 0, tokensPerSecond: 0, text: '' };
     let encoded: number[][];
     try {
-      encoded = await tokenizer.encode(arrivals.map((w) => w.prompt));
+      encoded = await this.model.tokenizer.encode(arrivals.map((w) => w.prompt));
     } catch (err) {
-      for (const w of arrivals) this.done(w.id, 'error', base, `generation failed: ${firstLine(err)}`);
+      for (const w of arrivals) this.send(doneMessage(w.id, 'error', NO_STATS, generationFailed(err)));
       return;
     }
-    const admitted: { s: Sequence; rest: number[] }[] = [];
+    const admitted: { r: Running; rest: number[] }[] = [];
     arrivals.forEach((w, i) => {
-      let promptIds = encoded[i]!;
-      // An empty prompt starts from BOS (GPT-2's is its <|endoftext|>), else the first end id.
-      if (promptIds.length === 0) {
-        const seed = tokenizer.info.bos?.id ?? info.eosTokenIds[0];
-        if (seed !== undefined) promptIds = [seed];
-      }
-      const params = { ...w.params, maxNewTokens: replyTokens(promptIds.length, w.params.maxNewTokens, info.contextLength, w.params.fitToContext) };
-      const limitError = checkLimit(promptIds.length, params.maxNewTokens, info.contextLength);
-      if (limitError) return this.done(w.id, 'error', { ...base, promptTokens: promptIds.length }, limitError, 'over-limit');
-      const picked = this.pickSlot(promptIds, admitted.map((a) => a.s.slot));
-      const slot = picked.slot;
+      const admission = admit(w.id, encoded[i]!, w.params, w.arrived, this.model);
+      if ('refused' in admission) return this.send(admission.refused);
+      const s = admission.sequence;
+      const picked = this.pickSlot(s.promptIds, admitted.map((a) => a.r.slot));
       // A format that rewrites earlier text as turns are added gets a fresh prefill.
       const reused = w.params.reusePrefix === false ? 0 : picked.reused;
-      this.parked[slot] = [];
-      const s: Sequence = {
-        id: w.id,
-        params,
-        slot,
-        promptIds,
-        reusedTokens: reused,
-        length: reused,
-        next: -1,
-        unsent: false,
-        final: false,
-        generated: [],
-        seen: new Set(promptIds),
-      ends: new Set([...info.eosTokenIds, ...specialStopIds(w.params.stop ?? [], tokenizer.info.specialTokens)]),
-        rng: createRng(w.params.seed ?? (Math.random() * 2 ** 31) | 0),
-        reply: new ReplyText(w.params.stop ?? []),
-        detokenizer: tokenizer.incremental(),
-        started: w.arrived,
-        firstAt: 0,
-        lastAt: 0,
-      };
+      s.reusedTokens = reused;
+      this.parked[picked.slot] = [];
       this.admitted.add(s.id);
-      admitted.push({ s, rest: promptIds.slice(reused) });
+      admitted.push({ r: { s, slot: picked.slot, length: reused }, rest: s.promptIds.slice(reused) });
     });
 
     // Chunks of every newcomer's prompt go through together; a cancel is heard between chunks.
     let prefilling = admitted;
     while (prefilling.length > 0) {
-      const gone = prefilling.filter((x) => this.cancelled.has(x.s.id));
-      for (const a of gone) await this.finish(a.s, 'cancelled', undefined, true);
+      const gone = prefilling.filter((x) => this.cancelled.has(x.r.s.id));
+      for (const a of gone) await this.finish(a.r, 'cancelled', undefined, true);
       prefilling = prefilling.filter((x) => !gone.includes(x));
       if (prefilling.length === 0) break;
       const chunks = prefilling.map((a) => a.rest.splice(0, PREFILL_CHUNK));
       let logits: Float32Array[];
       try {
-        logits = await this.pass(prefilling.map((a, i) => ({ slot: a.s.slot, tokens: chunks[i]!, length: a.s.length })));
+        logits = await this.pass(prefilling.map((a, i) => ({ slot: a.r.slot, tokens: chunks[i]!, length: a.r.length })));
       } catch (err) {
         for (const a of prefilling) {
-          this.parked[a.s.slot] = [];
-          await this.finish(a.s, 'error', `generation failed: ${firstLine(err)}`, false);
+          this.parked[a.r.slot] = [];
+          await this.finish(a.r, 'error', generationFailed(err), false);
         }
         return;
       }
       const still: typeof prefilling = [];
-      const prefilled: { s: Sequence; ended: DoneReason | null }[] = [];
+      const prefilled: { r: Running; ended: DoneReason | null }[] = [];
       for (let i = 0; i < prefilling.length; i++) {
-        const { s, rest } = prefilling[i]!;
-        s.length += chunks[i]!.length;
+        const { r, rest } = prefilling[i]!;
+        r.length += chunks[i]!.length;
         if (rest.length > 0) still.push(prefilling[i]!);
-        else prefilled.push({ s, ended: this.sample(s, logits[i]!) });
+        else prefilled.push({ r, ended: this.sample(r.s, logits[i]!) });
       }
       // First tokens go out together: one tokenizer round trip's wait, not one per newcomer.
-      await Promise.all(prefilled.filter((p) => p.ended === null).map((p) => this.sendText(p.s)));
-      for (const { s, ended } of prefilled) {
-        const outcome = ended ?? (s.reply.hitStop ? 'stop' : s.final ? 'length' : null);
-        if (outcome !== null) await this.finish(s, outcome, undefined, true);
-        else this.active.push(s);
+      await Promise.all(prefilled.filter((p) => p.ended === null).map((p) => this.sendText(p.r.s)));
+      for (const { r, ended } of prefilled) {
+        const outcome = ended ?? this.ending(r.s);
+        if (outcome !== null) await this.finish(r, outcome, undefined, true);
+        else this.active.push(r);
       }
       prefilling = still;
     }
@@ -265,7 +211,7 @@ export class BatchScheduler {
    */
   private async pass(entries: { slot: number; tokens: number[]; length: number }[]): Promise<Float32Array[]> {
     const inPass = new Set(entries.map((e) => e.slot));
-    const live = Math.max(0, ...this.active.filter((s) => !inPass.has(s.slot)).map((s) => s.length));
+    const live = Math.max(0, ...this.active.filter((r) => !inPass.has(r.slot)).map((r) => r.length));
     const parked = Math.max(0, ...this.parked.map((p, slot) => (inPass.has(slot) ? 0 : p.length)));
     try {
       return await this.decoder.step(entries, { live, parked });
@@ -279,7 +225,7 @@ export class BatchScheduler {
 
   /** The slot for a prompt: an idle one whose cache shares its longest prefix, else the least recently used. */
   private pickSlot(promptIds: readonly number[], taken: readonly number[]): { slot: number; reused: number } {
-    const busy = new Set([...this.active.map((s) => s.slot), ...taken]);
+    const busy = new Set([...this.active.map((r) => r.slot), ...taken]);
     let best = -1;
     let bestReuse = -1;
     for (let slot = 0; slot < this.slots; slot++) {
@@ -297,87 +243,25 @@ export class BatchScheduler {
 
   /** Samples the next token (not fed, not sent yet); 'eos' when the sequence ends instead. */
   private sample(s: Sequence, logits: Float32Array): DoneReason | null {
-    if (s.generated.length < (s.params.minNewTokens ?? 0)) for (const e of s.ends) logits[e] = -Infinity;
-    const token = sampleNextToken(logits, s.params, s.seen, s.rng);
-    if (s.ends.has(token)) return 'eos';
-    s.generated.push(token);
-    s.seen.add(token);
-    s.next = token;
-    s.unsent = true;
-    s.final = s.generated.length >= s.params.maxNewTokens;
-    s.lastAt = performance.now();
-    if (s.generated.length === 1) s.firstAt = s.lastAt;
-    return null;
+    return s.sample(logits) ? 'eos' : null;
+  }
+
+  /** Why a sequence whose text is out ends before its next step: a stop, or a full reply. */
+  private ending(s: Sequence): DoneReason | null {
+    return s.hitStop ? 'stop' : s.final ? 'length' : null;
   }
 
   /** Streams the text the newest token adds (held back while it could begin a stop sequence). */
   private async sendText(s: Sequence): Promise<void> {
-    s.unsent = false;
-    const piece = await s.detokenizer.push(s.next);
-    this.send({ type: 'token', id: s.id, text: s.reply.append(piece), tokenId: s.next });
+    this.send(s.show(await s.decodeNext()));
   }
 
-  private async finish(s: Sequence, reason: DoneReason, error: string | undefined, keepCache: boolean): Promise<void> {
+  private async finish(r: Running, reason: DoneReason, error: string | undefined, keepCache: boolean): Promise<void> {
+    const { s } = r;
     this.cancelled.delete(s.id);
     this.admitted.delete(s.id);
     // The cache holds the prompt and every generated token that was fed back.
-    if (keepCache) this.parked[s.slot] = [...s.promptIds, ...s.generated].slice(0, s.length);
-    let failure = error;
-    let finalReason = reason;
-    if (reason !== 'stop') {
-      try {
-        // A sequence cancelled or failed between sampling and sending still has its last token.
-        const unsent = s.unsent ? await s.detokenizer.push(s.next) : '';
-        s.unsent = false;
-        const rest = s.reply.end(unsent + (await s.detokenizer.finish()));
-        if (rest) this.send({ type: 'token', id: s.id, text: rest, tokenId: -1 });
-        // The held text can still complete a stop sequence.
-        if (s.reply.hitStop && (reason === 'eos' || reason === 'length')) finalReason = 'stop';
-      } catch (err) {
-        finalReason = 'error';
-        failure ??= `generation failed: ${firstLine(err)}`;
-      }
-    }
-    const n = s.generated.length;
-    const seconds = (s.lastAt - s.firstAt) / 1000;
-    this.done(
-      s.id,
-      finalReason,
-      {
-        promptTokens: s.promptIds.length,
-        generated: n,
-        ttftMs: n > 0 ? s.firstAt - s.started : 0,
-        tokensPerSecond: n > 1 && seconds > 0 ? (n - 1) / seconds : 0,
-        text: s.reply.text,
-        reusedTokens: s.reusedTokens,
-      },
-      failure,
-    );
+    if (keepCache) this.parked[r.slot] = [...s.promptIds, ...s.generated].slice(0, r.length);
+    for (const msg of await s.finish(reason, error)) this.send(msg);
   }
-
-  private done(
-    id: number,
-    reason: DoneReason,
-    stats: { promptTokens: number; generated: number; ttftMs: number; tokensPerSecond: number; text: string; reusedTokens?: number },
-    error?: string,
-    errorCode?: 'over-limit',
-  ): void {
-    this.send({
-      type: 'done',
-      id,
-      reason,
-      promptTokens: stats.promptTokens,
-      generatedTokens: stats.generated,
-      ttftMs: stats.ttftMs,
-      tokensPerSecond: stats.tokensPerSecond,
-      ...(stats.reusedTokens !== undefined ? { reusedTokens: stats.reusedTokens } : {}),
-      text: stats.text,
-      ...(error ? { error } : {}),
-      ...(errorCode ? { errorCode } : {}),
-    });
-  }
-}
-
-function firstLine(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }
