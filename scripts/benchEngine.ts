@@ -2,7 +2,7 @@
 // and with each generation's done event recorded (chatTurn keeps only part of it).
 import type { EngineClient, GenerationStream } from '../src/engine/engineClient.js';
 import type { GenerateEvent } from '../src/engine/protocol.js';
-import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import { createEngine, type WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 
 export type DoneEvent = Extract<GenerateEvent, { type: 'done' }>;
 

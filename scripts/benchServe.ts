@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import OpenAI from 'openai';
-import { createEngine } from '../src/engine/workerEngineClient.js';
+import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import type { GenerateEvent } from '../src/engine/protocol.js';
 import { gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { startServe } from '../test/helpers/serveProcess.js';

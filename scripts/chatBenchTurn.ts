@@ -7,7 +7,7 @@ import { transcriptFormat } from '../src/prompt/promptFormat.js';
 import { TokenCountCache } from '../src/prompt/tokenCountCache.js';
 import type { Session } from '../src/session/types.js';
 import { tapDone, type DoneEvent } from './benchEngine.js';
-import type { WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import type { WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 
 export const greedy = (maxNewTokens: number): SamplingParams => ({
   temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens, seed: 1,

@@ -1,6 +1,6 @@
 // Mean time to first token over a scripted 40-turn conversation that
 // fills the context, so the window slides now and then, through the real session layer.
-import type { WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import type { WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 import { addUser } from '../src/prompt/conversation.js';
 import { newSession } from '../src/session/sessionStore.js';
 import { ChatBenchRunner, greedy } from './chatBenchTurn.js';

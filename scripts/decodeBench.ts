@@ -1,9 +1,9 @@
 // TTFT and decode speed of the real worker engine at short and long
 // contexts, against the memory-bandwidth limit (weights plus the KV cache read per step).
 import path from 'node:path';
-import { onnxFileFor } from '../src/engine/modelLoader.js';
+import { onnxFileFor } from '../src/engine/load/modelLoader.js';
 import type { Dtype } from '../src/engine/protocol.js';
-import type { WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import type { WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 import { log, median, round } from './benchStats.js';
 import { GREEDY_FULL_LENGTH, helloPrompt, NEW_TOKENS, PROMPT_LENGTHS } from './benchParams.js';
 import { kvBytesPerToken, kvLayout } from './kvCacheBytes.js';

@@ -8,10 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AutoTokenizer, env, LogLevel } from '@huggingface/transformers';
-import type { FromTokenizer, ToTokenizer } from '../src/engine/tokenizerProtocol.js';
-import { byteLevelTable, decodeSpecOf } from '../src/engine/byteLevelTable.js';
-import { ByteLevelDetokenizer } from '../src/engine/byteLevelDetokenizer.js';
-import { TailWindowDetokenizer } from '../src/engine/tailWindowDetokenizer.js';
+import type { FromTokenizer, ToTokenizer } from '../src/engine/tokenizer/tokenizerProtocol.js';
+import { byteLevelTable, decodeSpecOf } from '../src/engine/tokenizer/byteLevelTable.js';
+import { ByteLevelDetokenizer } from '../src/engine/tokenizer/byteLevelDetokenizer.js';
+import { TailWindowDetokenizer } from '../src/engine/tokenizer/tailWindowDetokenizer.js';
 import { HF_GPT2_TINY, REPO_ROOT } from '../test/helpers/fixtures.js';
 import { englishText } from './englishText.js';
 import { round } from './benchStats.js';
@@ -25,7 +25,7 @@ const ids = tokenizer.encode(await englishText(), { add_special_tokens: false })
 const table = byteLevelTable(decodeSpecOf((tokenizer as unknown as { _tokenizerJSON: unknown })._tokenizerJSON, tokenizer.config)!)!;
 
 const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-detok-bench-'));
-const worker = new Worker(path.join(REPO_ROOT, 'dist', 'src', 'engine', 'tokenizerWorker.js'), { workerData: { ref: dir, offline: true, cacheDir } });
+const worker = new Worker(path.join(REPO_ROOT, 'dist', 'src', 'engine', 'tokenizer', 'tokenizerWorker.js'), { workerData: { ref: dir, offline: true, cacheDir } });
 await new Promise<void>((resolve, reject) => {
   worker.on('message', (m: FromTokenizer) => (m.type === 'ready' ? resolve() : m.type === 'failed' ? reject(new Error(m.message)) : undefined));
 });

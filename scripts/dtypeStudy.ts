@@ -3,7 +3,7 @@
 // position's logits kept), straight on onnxruntime so the engine's loop plays no part.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { onnxFileFor } from '../src/engine/modelLoader.js';
+import { onnxFileFor } from '../src/engine/load/modelLoader.js';
 import type { Dtype } from '../src/engine/protocol.js';
 import { englishText } from './englishText.js';
 

@@ -1,7 +1,7 @@
 // Time to the first token of a follow-up, a 20-token user message added
 // to a window of about 800 tokens, after the reply to the previous message. With the prefix
 // cache only the new tokens should need a forward pass; without it the whole window does.
-import type { WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import type { WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 import { addUser, appendReply } from '../src/prompt/conversation.js';
 import { transcriptFormat } from '../src/prompt/promptFormat.js';
 import { newSession } from '../src/session/sessionStore.js';

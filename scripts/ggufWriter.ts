@@ -10,7 +10,7 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { floatToHalf } from '../src/engine/float16.js';
+import { floatToHalf } from '../src/engine/decode/float16.js';
 import { type Gpt2Dims, LN_F, WPE, WTE, innerSize, layerParamName } from '../src/graph/gpt2Weights.js';
 import { quantizeBlock4 } from '../src/graph/quantize.js';
 import { writeChunks } from '../src/graph/writeChunks.js';

@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { onnxFileFor } from '../src/engine/modelLoader.js';
+import { onnxFileFor } from '../src/engine/load/modelLoader.js';
 import { DTYPES, type Dtype } from '../src/engine/protocol.js';
-import { createEngine } from '../src/engine/workerEngineClient.js';
+import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import { GREEDY_FULL_LENGTH, helloPrompt, PROMPT_LENGTHS } from './benchParams.js';
 
 export interface PeakRss {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { DTYPES, type Dtype } from '../src/engine/protocol.js';
-import { createEngine } from '../src/engine/workerEngineClient.js';
+import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import { GREEDY_FULL_LENGTH, helloPrompt } from './benchParams.js';
 
 const [dir, dtypeArg, lengthArg] = process.argv.slice(2);

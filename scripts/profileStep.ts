@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { DecoderSession, inspectDecoderGraph } from '../src/engine/decoderSession.js';
-import { onnxFileFor } from '../src/engine/modelLoader.js';
+import { DecoderSession, inspectDecoderGraph } from '../src/engine/decode/decoderSession.js';
+import { onnxFileFor } from '../src/engine/load/modelLoader.js';
 import type { Dtype } from '../src/engine/protocol.js';
-import { createRng, sampleNextToken } from '../src/engine/sampling.js';
+import { createRng, sampleNextToken } from '../src/engine/generate/sampling.js';
 import { gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { median, round } from './benchStats.js';
 

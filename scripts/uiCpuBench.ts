@@ -13,7 +13,7 @@ import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { render } from 'ink';
 import type { Dtype } from '../src/engine/protocol.js';
-import { createEngine } from '../src/engine/workerEngineClient.js';
+import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import { addUser, appendReply } from '../src/prompt/conversation.js';
 import { newSession, SessionStore } from '../src/session/sessionStore.js';
 import { INK_OPTIONS, prepareChatApp } from '../src/ui/runChatApp.js';

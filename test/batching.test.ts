@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import { createEngine, type WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 import type { GenerateEvent, GenerateParams } from '../src/engine/protocol.js';
 import { tinyModelDir } from './helpers/fixtures.js';
 

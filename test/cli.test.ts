@@ -1,5 +1,5 @@
 import { after, before, test } from 'node:test';
-import { MODEL_ALIASES } from '../src/engine/modelRefs.js';
+import { MODEL_ALIASES } from '../src/engine/load/modelRefs.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';

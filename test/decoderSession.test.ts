@@ -9,8 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DecoderSession, inspectDecoderGraph, PREFILL_CHUNK } from '../src/engine/decoderSession.js';
-import { type KvCache, ROW_CAPACITY_STEP, truncateKvCache } from '../src/engine/kvCache.js';
+import { DecoderSession, inspectDecoderGraph, PREFILL_CHUNK } from '../src/engine/decode/decoderSession.js';
+import { type KvCache, truncateKvCache } from '../src/engine/decode/kvCache.js';
+import { ROW_CAPACITY_STEP } from '../src/engine/decode/kvGrowth.js';
 import { makeModelFolder } from '../src/graph/makeModelFolder.js';
 import { TINY_MODEL_SHAPE, tinyModelDir } from './helpers/fixtures.js';
 

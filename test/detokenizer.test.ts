@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { byteLevelTable, decodeSpecOf, type ByteTable } from '../src/engine/byteLevelTable.js';
-import { ByteLevelDetokenizer, decodeIds } from '../src/engine/byteLevelDetokenizer.js';
-import { TailWindowDetokenizer } from '../src/engine/tailWindowDetokenizer.js';
+import { byteLevelTable, decodeSpecOf, type ByteTable } from '../src/engine/tokenizer/byteLevelTable.js';
+import { ByteLevelDetokenizer, decodeIds } from '../src/engine/tokenizer/byteLevelDetokenizer.js';
+import { TailWindowDetokenizer } from '../src/engine/tokenizer/tailWindowDetokenizer.js';
 import { HF_GPT2_TINY, HF_LLAMA_TINY, HF_QWEN2_TINY, tinyModelDir } from './helpers/fixtures.js';
 import { gpt2Variant, loadTokenizer, METASPACE_DECODERS, sentencePieceTokenizer, type LoadedTokenizer } from './helpers/tokenizerFolders.js';
 

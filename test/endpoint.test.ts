@@ -13,7 +13,7 @@ import type { GenerateEvent, GenerateParams } from '../src/engine/protocol.js';
 import { endpointLabel, endpointRef, normaliseEndpointUrl, parseEndpointRef } from '../src/engine/remote/endpointRef.js';
 import { DEFAULT_REMOTE_CONTEXT, RemoteEngineClient } from '../src/engine/remote/remoteEngineClient.js';
 import { RoutingEngineClient } from '../src/engine/remote/routingEngineClient.js';
-import { canonicalModelRef } from '../src/engine/modelRefs.js';
+import { canonicalModelRef } from '../src/engine/load/modelRefs.js';
 import { REPO_ROOT, tinyModelDir } from './helpers/fixtures.js';
 import { startServe, type ServeProcess } from './helpers/serveProcess.js';
 import { AutoTokenizer } from '@huggingface/transformers';

@@ -4,7 +4,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import { createEngine, type WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 import { EngineError } from '../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams } from '../src/engine/protocol.js';
 import { makeModelFolder } from '../src/graph/makeModelFolder.js';

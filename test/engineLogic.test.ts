@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReplyText } from '../src/engine/replyText.js';
-import { argmax, createRng, sampleNextToken } from '../src/engine/sampling.js';
-import { resolveModelRef } from '../src/engine/modelRefs.js';
-import { checkLimit } from '../src/engine/contextLimit.js';
+import { ReplyText } from '../src/engine/reply/replyText.js';
+import { argmax, createRng, sampleNextToken } from '../src/engine/generate/sampling.js';
+import { resolveModelRef } from '../src/engine/load/modelRefs.js';
+import { checkLimit } from '../src/engine/generate/contextLimit.js';
 
 function feed(stops: string[], pieces: string[]): { deltas: string[]; final: string; stopped: boolean } {
   const r = new ReplyText(stops);
@@ -110,7 +110,7 @@ test('without top-k, top-p alone keeps only the nucleus', () => {
 });
 
 test('partialStopLength finds a tail that could become a stop sequence', async () => {
-  const { partialStopLength, earliestStop } = await import('../src/engine/stopSequences.js');
+  const { partialStopLength, earliestStop } = await import('../src/engine/reply/stopSequences.js');
   const stops = ['\nUser:', '<|endoftext|>'];
   assert.equal(partialStopLength('Hello\n', stops), 1);
   assert.equal(partialStopLength('Hello\nUse', stops), 4);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams, ModelInfo } from '../src/engine/protocol.js';
-import { MAX_RESTARTS, WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import { MAX_RESTARTS, WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 
 const WORKER = new URL('./helpers/scriptedWorker.js', import.meta.url);
 const params: GenerateParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 8, seed: 1 };

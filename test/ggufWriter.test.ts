@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { quantizeQ4_0, quantizeQ8_0, writeGpt2Gguf } from '../scripts/ggufWriter.js';
-import { floatToHalf as toHalf, halfToFloat as fromHalf } from '../src/engine/float16.js';
+import { floatToHalf as toHalf, halfToFloat as fromHalf } from '../src/engine/decode/float16.js';
 import { generatedParams } from '../src/graph/makeModelFolder.js';
 import { tinyModelDir, TINY_MODEL_SHAPE } from './helpers/fixtures.js';
 

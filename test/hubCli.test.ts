@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { MODEL_ALIASES } from '../src/engine/modelRefs.js';
+import { MODEL_ALIASES } from '../src/engine/load/modelRefs.js';
 import { ensureHubModel } from '../src/hub/ensureHubModel.js';
 import { onnxFileFor } from '../src/hub/modelFiles.js';
 import { REPO_ROOT } from './helpers/fixtures.js';

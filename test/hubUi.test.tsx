@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { cleanup, render } from 'ink-testing-library';
 import { runOneShot } from '../src/cli/oneShot.js';
-import { createEngine } from '../src/engine/workerEngineClient.js';
+import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import type { LoadProgress } from '../src/engine/protocol.js';
 import { ModelLoading } from '../src/ui/ModelLoading.js';
 import { startLoading, withProgress } from '../src/chat/view/loadingProgress.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import { createEngine, type WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 import { EngineError } from '../src/engine/engineClient.js';
 import type { GenerateParams, GenerationStats, ModelInfo, SamplingParams } from '../src/engine/protocol.js';
 import { addUser, editLast, retry, undo } from '../src/prompt/conversation.js';

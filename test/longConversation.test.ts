@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createEngine } from '../src/engine/workerEngineClient.js';
+import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import { addUser } from '../src/prompt/conversation.js';
 import { chatTurn, type ChatTurnResult } from '../src/chat/chatTurn.js';
 import { transcriptFormat } from '../src/prompt/promptFormat.js';

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as ort from 'onnxruntime-node';
-import { inspectDecoderGraph, UnsupportedGraphError } from '../src/engine/decoderSession.js';
-import { contextLengthOf, endTokenIds, kvShape, unsupportedReason } from '../src/engine/modelConfig.js';
-import { DEFAULT_ORDER, dtypesPresent, onnxFileFor, pickDtype } from '../src/engine/modelFiles.js';
-import { ALIAS_DTYPES, MODEL_ALIASES, resolveModelRef } from '../src/engine/modelRefs.js';
-import { specialStopIds } from '../src/engine/stopSequences.js';
+import { inspectDecoderGraph, UnsupportedGraphError } from '../src/engine/decode/decoderSession.js';
+import { contextLengthOf, endTokenIds, kvShape, unsupportedReason } from '../src/engine/load/modelConfig.js';
+import { DEFAULT_ORDER, dtypesPresent, onnxFileFor, pickDtype } from '../src/engine/load/modelFiles.js';
+import { ALIAS_DTYPES, MODEL_ALIASES, resolveModelRef } from '../src/engine/load/modelRefs.js';
+import { specialStopIds } from '../src/engine/reply/stopSequences.js';
 
 test('KV shape: num_key_value_heads and head_dim when given, else the query heads and hidden / heads', () => {
   assert.deepEqual(kvShape({ num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, hidden_size: 896 }), { layers: 24, kvHeads: 2, headDim: 64 });

@@ -24,7 +24,7 @@ test('the tarball holds the built program and its docs, not the tests, benchmark
   const [pack] = JSON.parse(stdout) as [{ files: { path: string }[] }];
   const files = pack.files.map((f) => f.path);
   const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson;
-  for (const needed of ['package.json', 'README.md', pkg.bin['parley']!, 'dist/src/engine/engineWorker.js', 'dist/src/engine/tokenizerWorker.js']) {
+  for (const needed of ['package.json', 'README.md', pkg.bin['parley']!, 'dist/src/engine/worker/engineWorker.js', 'dist/src/engine/tokenizer/tokenizerWorker.js']) {
     assert.ok(files.includes(needed), `${needed} is in the tarball`);
   }
   const stray = files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'README.md', 'LICENSE', 'sessions/README.md'].includes(f));

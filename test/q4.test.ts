@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Q4_BLOCK, quantizeBlock4, quantizeQ4 } from '../src/graph/quantize.js';
-import { loadModel } from '../src/engine/modelLoader.js';
-import { compareLogits } from '../src/engine/probeCompare.js';
+import { loadModel } from '../src/engine/load/modelLoader.js';
+import { compareLogits } from '../src/engine/load/probeCompare.js';
 import { tinyQ4ModelDir } from './helpers/fixtures.js';
 import os from 'node:os';
 

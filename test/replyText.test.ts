@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ReplyText } from '../src/engine/replyText.js';
+import { ReplyText } from '../src/engine/reply/replyText.js';
 
 const ATOMS = ['a', 'b', '\n', 'User', ':', 'Us', 'er:', ' ', '\uFFFD', '<|', 'im_end', '|>', 'é', '😀', 'x'];
 const pieces = fc.array(fc.array(fc.constantFrom(...ATOMS), { maxLength: 3 }).map((a) => a.join('')), { maxLength: 30 });

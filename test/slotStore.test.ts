@@ -4,10 +4,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import os from 'node:os';
-import { SlotStore } from '../src/engine/slotStore.js';
-import { ROW_CAPACITY_STEP } from '../src/engine/kvCache.js';
-import { BatchDecoder } from '../src/engine/batchDecoder.js';
-import { loadModel, type LoadedModel } from '../src/engine/modelLoader.js';
+import { SlotStore } from '../src/engine/batch/slotStore.js';
+import { ROW_CAPACITY_STEP } from '../src/engine/decode/kvGrowth.js';
+import { BatchDecoder } from '../src/engine/batch/batchDecoder.js';
+import { loadModel, type LoadedModel } from '../src/engine/load/modelLoader.js';
 import { tinyModelDir } from './helpers/fixtures.js';
 
 /** value = slot * 1000 + head * 100 + position, in every column. */

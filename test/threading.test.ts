@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type MachineLoad, shouldSpin, spinningFromEnv } from '../src/engine/threading.js';
-import { decodeSessionOptions } from '../src/engine/modelLoader.js';
-import { busySecondsFromProcStat, startCpuProbe } from '../src/engine/cpuProbe.js';
+import { type MachineLoad, shouldSpin, spinningFromEnv } from '../src/engine/threads/threading.js';
+import { decodeSessionOptions } from '../src/engine/load/modelLoader.js';
+import { busySecondsFromProcStat, startCpuProbe } from '../src/engine/threads/cpuProbe.js';
 import os from 'node:os';
 import { formatStats } from '../src/chat/commands/reports.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
-import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import { createEngine, type WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 import { strftime } from '../src/prompt/templateRenderer.js';
 import { HF_LLAMA_TINY, HF_QWEN2_TINY } from './helpers/fixtures.js';
 import { makeVariant } from './helpers/fixtureVariants.js';

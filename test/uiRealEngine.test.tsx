@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
-import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import { createEngine, type WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 import { tinyModelDir } from './helpers/fixtures.js';
 import { makeDirs, startChat, waitUntil, type ChatDirs } from './helpers/uiFakes.js';
 

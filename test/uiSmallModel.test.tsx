@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { replyBudget } from '../src/chat/replyBudget.js';
-import { createEngine, type WorkerEngineClient } from '../src/engine/workerEngineClient.js';
+import { createEngine, type WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 import { shortContextModelDir, tinyModelDir } from './helpers/fixtures.js';
 import { makeDirs, startChat, waitUntil, type ChatDirs } from './helpers/uiFakes.js';
 

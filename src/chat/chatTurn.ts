@@ -26,7 +26,7 @@ import type { ContextWindow } from '../prompt/contextWindow.js';
 import { appendReply } from '../prompt/conversation.js';
 import { replyEndMarkers, type PromptFormat } from '../prompt/promptFormat.js';
 import { chatMessages, sessionWindow } from '../prompt/sessionWindow.js';
-import { extensionOf, ReplyText } from '../engine/replyText.js';
+import { extensionOf, ReplyText } from '../engine/reply/replyText.js';
 import type { CountTokens } from '../prompt/tokenCountCache.js';
 import type { ReplyMeta, Turn } from '../prompt/conversationTypes.js';
 import type { Session } from '../session/types.js';

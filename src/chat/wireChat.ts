@@ -4,7 +4,7 @@
 import { homedir } from 'node:os';
 import type { EngineClient } from '../engine/engineClient.js';
 import type { ModelInfo } from '../engine/protocol.js';
-import { canonicalModelRef, DEMO_MODEL, MODEL_ALIASES } from '../engine/modelRefs.js';
+import { canonicalModelRef, DEMO_MODEL, MODEL_ALIASES } from '../engine/load/modelRefs.js';
 import { PERSONA_PRESETS } from '../prompt/personas.js';
 import type { SessionStore } from '../session/sessionStore.js';
 import type { SettingsStore } from '../settings/settingsFile.js';

@@ -1,4 +1,4 @@
-import { createEngine } from '../engine/workerEngineClient.js';
+import { createEngine } from '../engine/worker/workerEngineClient.js';
 import { RoutingEngineClient } from '../engine/remote/routingEngineClient.js';
 import type { CliArgs } from './args.js';
 

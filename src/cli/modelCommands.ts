@@ -3,8 +3,8 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ensureDemoModel } from '../engine/demoModel.js';
-import { resolveModelRef } from '../engine/modelRefs.js';
+import { ensureDemoModel } from '../engine/load/demoModel.js';
+import { resolveModelRef } from '../engine/load/modelRefs.js';
 import { DTYPES, type Dtype } from '../engine/protocol.js';
 import { cachedModelDir, DEMO_FOLDER, listCachedModels, removalPlan, removeCachedModel } from '../hub/cachedModels.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
@@ -113,7 +113,7 @@ async function pull(id: string, ref: string, dtype: Dtype, cacheDir: string, io:
     }
     if (tty) io.stderr.write('\r\x1b[2K');
     io.stderr.write(`checking that ${id} loads…\n`);
-    const { createEngine } = await import('../engine/workerEngineClient.js');
+    const { createEngine } = await import('../engine/worker/workerEngineClient.js');
     const engine = createEngine({ cacheDir, prefixCache: false });
     try {
       const info = await engine.load(ref, { dtype, offline: true });

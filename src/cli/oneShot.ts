@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import type { EngineClient } from '../engine/engineClient.js';
-import { canonicalModelRef } from '../engine/modelRefs.js';
+import { canonicalModelRef } from '../engine/load/modelRefs.js';
 import type { SamplingParams } from '../engine/protocol.js';
 import { EngineError } from '../engine/engineClient.js';
 import { addUser, setPersona } from '../prompt/conversation.js';

@@ -2,8 +2,8 @@
 // accepting, cancel what runs, and exit 0 within 2 s.
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { resolveModelRef } from '../engine/modelRefs.js';
-import { createEngine } from '../engine/workerEngineClient.js';
+import { resolveModelRef } from '../engine/load/modelRefs.js';
+import { createEngine } from '../engine/worker/workerEngineClient.js';
 import { openSettings, SettingsError } from '../settings/settingsFile.js';
 import { effectiveSettings } from '../settings/settingsPrecedence.js';
 import { buildServer } from '../server/app.js';

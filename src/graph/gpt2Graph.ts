@@ -1,5 +1,9 @@
 // The GPT-2 forward pass as an ONNX graph, with the inputs and outputs transformers.js
-// expects of a decoder with a KV cache (see /work/shared/notes/gpt2-onnx.md).
+// expects of a decoder with a KV cache: past_key_values.{i}.key/value are
+// [batch_size, heads, past_sequence_length, headDim] with heads and headDim fixed numbers,
+// because transformers.js builds the first step's empty past from the declared shape (a
+// dimension named batch_size becomes the batch, any other named one 0); present.{i}.* come
+// out in the same layout.
 //
 // Choices made for decode speed, where a step streams every weight once and, for a small
 // q8 model, the fixed cost of each node run is a visible share of the step:

@@ -4,7 +4,7 @@
 // transformers.js v3, and its external data chunks), so that after Parley's own download
 // the folder loads with no request at all.
 import { DTYPES, type Dtype } from '../engine/protocol.js';
-import { DTYPE_SUFFIX, MODEL_FILE_STEMS, type ModelFileStem, onnxFileFor } from '../engine/modelFiles.js';
+import { DTYPE_SUFFIX, MODEL_FILE_STEMS, type ModelFileStem, onnxFileFor } from '../engine/load/modelFiles.js';
 
 export { DTYPE_SUFFIX, MODEL_FILE_STEMS, onnxFileFor };
 

@@ -1,7 +1,7 @@
 // The shape every prompt format has, and the text helpers the formats share, in a module of
 // its own so the formats (the transcript in promptFormat.ts, chat templates in
 // templateRenderer.ts) depend on it and not on each other.
-import { earliestStop } from '../engine/stopSequences.js';
+import { earliestStop } from '../engine/reply/stopSequences.js';
 import type { Role } from './conversationTypes.js';
 
 /** GPT-2's end-of-text token as text: never shown even if a decoder lets it through. */

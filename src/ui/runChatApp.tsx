@@ -98,7 +98,7 @@ export const INK_OPTIONS = { exitOnCtrlC: false } as const;
 export async function runChatApp(options: ChatAppOptions): Promise<number> {
   const ownEngine = options.engine === undefined;
   const engine =
-    options.engine ?? (await import('../engine/workerEngineClient.js')).createEngine({ cacheDir: options.cacheDir });
+    options.engine ?? (await import('../engine/worker/workerEngineClient.js')).createEngine({ cacheDir: options.cacheDir });
   try {
     const stdout = options.stdout ?? process.stdout;
     const clearTerminal = (): void => {

@@ -1,6 +1,6 @@
 import type { EngineClient, GenerationStream } from '../../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams, GenerationStats } from '../../src/engine/protocol.js';
-import type { WorkerEngineClient } from '../../src/engine/workerEngineClient.js';
+import type { WorkerEngineClient } from '../../src/engine/worker/workerEngineClient.js';
 
 /** The engine, recording each generation's token ids and stats. */
 export class RecordingEngine implements EngineClient {

@@ -1,7 +1,7 @@
 // /model: switch to another model, keeping the conversation; alone, the aliases and what
 // the model cache holds.
 import { modelCacheDir } from '../../paths.js';
-import { MODEL_ALIASES } from '../../engine/modelRefs.js';
+import { MODEL_ALIASES } from '../../engine/load/modelRefs.js';
 import { listCachedModels } from '../../hub/cachedModels.js';
 import type { ChatContext } from '../chatContext.js';
 import { modelLabel } from '../modelLabel.js';

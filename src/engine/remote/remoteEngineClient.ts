@@ -7,7 +7,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { EngineError, type ChatMessage, type ChatRequest, type EngineClient, type GenerationStream } from '../engineClient.js';
 import type { DoneReason, EndpointInfo, GenerateEvent, GenerateParams, LoadOptions, LoadProgress, ModelInfo } from '../protocol.js';
-import { ReplyText } from '../replyText.js';
+import { ReplyText } from '../reply/replyText.js';
 import { chatPieces, lacksChatTemplate, textPieces, type Piece } from './replyPieces.js';
 import { ENDPOINT_PREFIX, parseEndpointRef } from './endpointRef.js';
 import {

@@ -1,4 +1,4 @@
-import type { ChatTemplate } from './protocol.js';
+import type { ChatTemplate } from '../protocol.js';
 import { Worker } from 'node:worker_threads';
 import type { FromTokenizer, TokenizerInfo, TokenizerProgress, TokenizerWorkerData, ToTokenizer } from './tokenizerProtocol.js';
 import type { ByteTable } from './byteLevelTable.js';

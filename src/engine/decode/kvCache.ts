@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-node';
+import { regrow } from './kvGrowth.js';
 
 type KvData = Float32Array | Uint16Array;
 
@@ -44,9 +45,6 @@ export interface RowStore {
   buffers: Record<string, KvData>;
 }
 
-/** Capacity changes in steps of this many positions: each change moves the cache once. */
-export const ROW_CAPACITY_STEP = 64;
-
 export function newRowStore(
   names: readonly string[],
   type: RowStore['type'],
@@ -62,25 +60,13 @@ export function newRowStore(
 }
 
 /**
- * Lays the buffers out for `needed` positions, keeping the first `length` of every head. The
- * capacity follows the need both ways: it grows as a chain gets longer, and after the cache was
- * cut back (a window that slid) it shrinks, or every pass would attend over the old padding.
- * Heads move last first when growing and first first when shrinking, so no row is overwritten
- * before it has moved.
+ * Lays the buffers out for `needed` positions, keeping the first `length` of every head, as
+ * the growth policy (kvGrowth.ts) says.
  */
 export function fitCapacity(store: RowStore, needed: number, length: number): void {
-  if (needed > store.maxPositions) throw new Error(`${needed} positions exceed the model's ${store.maxPositions}`);
   if (length > needed) throw new Error(`cannot keep ${length} positions in room for ${needed}`);
-  const capacity = Math.min(store.maxPositions, Math.ceil(needed / ROW_CAPACITY_STEP) * ROW_CAPACITY_STEP);
-  const { headDim: d, capacity: old, heads } = store;
-  if (capacity === old) return;
-  for (const data of Object.values(store.buffers)) {
-    for (let i = 0; i < heads; i++) {
-      const h = capacity > old ? heads - 1 - i : i;
-      data.copyWithin(h * capacity * d, h * old * d, (h * old + length) * d);
-    }
-  }
-  store.capacity = capacity;
+  const layout = { blocks: store.heads, width: store.headDim, capacity: store.capacity, maxPositions: store.maxPositions };
+  store.capacity = regrow(Object.values(store.buffers), layout, needed, length);
 }
 
 /** The past tensor to feed: the whole current layout, [1, heads, capacity, headDim], no copy. */

@@ -1,4 +1,4 @@
-import type { SamplingParams } from './protocol.js';
+import type { SamplingParams } from '../protocol.js';
 
 /** sfc32: small, fast, seedable; one instance per generation so a seed reproduces a reply. */
 export function createRng(seed: number): () => number {

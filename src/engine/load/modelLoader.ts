@@ -3,20 +3,20 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { ErrorCode, LoadOptions, LoadProgress, ModelInfo } from './protocol.js';
+import type { ErrorCode, LoadOptions, LoadProgress, ModelInfo } from '../protocol.js';
 import type { ModelSource } from './modelRefs.js';
-import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from './decoderSession.js';
+import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from '../decode/decoderSession.js';
 import { contextLengthOf, endTokenIds, kvShape, unsupportedReason, type ConfigJson } from './modelConfig.js';
 import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } from './modelFiles.js';
-import { RemoteTokenizer } from './remoteTokenizer.js';
-import type { TokenizerProgress } from './tokenizerProtocol.js';
+import { RemoteTokenizer } from '../tokenizer/remoteTokenizer.js';
+import type { TokenizerProgress } from '../tokenizer/tokenizerProtocol.js';
 import { type GraphChoice, prepareGraph, sourceFileFor } from './convertedGraph.js';
-import { ensureHubModel } from '../hub/ensureHubModel.js';
-import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
-import { isRepoId } from '../hub/modelCache.js';
-import { startCpuProbe } from './cpuProbe.js';
-import { type MachineLoad, decideSpinning, intraOpThreads, spinningFromEnv, threadingOptions } from './threading.js';
-import { errorLine, errorMessage } from '../errors.js';
+import { ensureHubModel } from '../../hub/ensureHubModel.js';
+import { currentHubEndpoint } from '../../hub/currentHubEndpoint.js';
+import { isRepoId } from '../../hub/modelCache.js';
+import { startCpuProbe } from '../threads/cpuProbe.js';
+import { type MachineLoad, decideSpinning, intraOpThreads, spinningFromEnv, threadingOptions } from '../threads/threading.js';
+import { errorLine, errorMessage } from '../../errors.js';
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {

@@ -4,11 +4,11 @@
 // token in the thread that runs the model; without the tokenizer there, each has far less
 // to mark.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ChatTemplate } from './protocol.js';
+import type { ChatTemplate } from '../protocol.js';
 import type { FromTokenizer, ToTokenizer, TokenizerInfo, TokenizerWorkerData } from './tokenizerProtocol.js';
 import { byteLevelTable, decodeSpecOf, tableBuffers, type ByteTable } from './byteLevelTable.js';
 import { decodeIds } from './byteLevelDetokenizer.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../../errors.js';
 
 const port = parentPort;
 if (!port) throw new Error('tokenizerWorker must run in a worker thread');

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { ROW_CAPACITY_STEP } from './kvCache.js';
+import { regrow } from '../decode/kvGrowth.js';
 
 /**
  * The KV cache of several sequences side by side, for batched decoding: one Float32Array per
@@ -26,26 +26,12 @@ export class SlotStore {
 
   /**
    * Lays the slots out for `needed` positions, keeping the first `keep` positions of every
-   * slot (as many as the new capacity holds). The capacity follows the need both ways, as a
-   * single sequence's cache does (kvCache.ts fitCapacity): after a long request a batch of
-   * short ones must not attend over its padding. Slots move last first when growing and first
-   * first when shrinking, so no row is overwritten before it has moved.
+   * slot (as many as the new capacity holds), as the growth policy (kvGrowth.ts) says: after a
+   * long request a batch of short ones must not attend over its padding.
    */
   fit(needed: number, keep: number): void {
-    if (needed > this.maxPositions) throw new Error(`${needed} positions exceed the model's ${this.maxPositions}`);
-    const capacity = Math.min(this.maxPositions, Math.ceil(needed / ROW_CAPACITY_STEP) * ROW_CAPACITY_STEP);
-    const old = this.capacity;
-    if (capacity === old) return;
-    const kept = Math.max(0, Math.min(keep, capacity, old));
-    const d = this.headDim;
-    const blocks = this.slots * this.heads;
-    for (const data of Object.values(this.buffers)) {
-      for (let i = 0; i < blocks; i++) {
-        const b = capacity > old ? blocks - 1 - i : i;
-        data.copyWithin(b * capacity * d, b * old * d, (b * old + kept) * d);
-      }
-    }
-    this.capacity = capacity;
+    const layout = { blocks: this.slots * this.heads, width: this.headDim, capacity: this.capacity, maxPositions: this.maxPositions };
+    this.capacity = regrow(Object.values(this.buffers), layout, needed, keep);
   }
 
   /** `batch` slots from `first` as one past tensor, [batch, heads, capacity, headDim], no copy. */

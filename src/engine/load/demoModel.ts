@@ -1,4 +1,4 @@
-import { ensureModelFolder } from '../graph/ensureModelFolder.js';
+import { ensureModelFolder } from '../../graph/ensureModelFolder.js';
 
 /** A small GPT-2 with random weights: enough to try the interface anywhere, offline. */
 const DEMO_SHAPE = { layers: 4, heads: 4, embd: 256, positions: 1024, seed: 1, q8: true, q4: true };

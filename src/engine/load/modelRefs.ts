@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { isEndpointRef } from './remote/endpointRef.js';
-import type { Dtype } from './protocol.js';
+import { isEndpointRef } from '../remote/endpointRef.js';
+import type { Dtype } from '../protocol.js';
 
 /**
  * Short names for hub models that ship transformers.js-compatible ONNX files

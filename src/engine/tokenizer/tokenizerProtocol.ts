@@ -1,5 +1,5 @@
 // Messages between the engine worker and its tokenizer thread (tokenizerWorker.ts).
-import type { ChatTemplate } from './protocol.js';
+import type { ChatTemplate } from '../protocol.js';
 import type { ByteTable } from './byteLevelTable.js';
 
 export interface TokenizerWorkerData {

@@ -15,15 +15,15 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CONVERTED_GRAPH_VERSION, fileSha256, readExport, writeConverted } from '../graph/convertGpt2.js';
-import { UnrecognisedGraph } from '../graph/gpt2Export.js';
-import type { Precision } from '../graph/gpt2Graph.js';
+import { CONVERTED_GRAPH_VERSION, fileSha256, readExport, writeConverted } from '../../graph/convertGpt2.js';
+import { UnrecognisedGraph } from '../../graph/gpt2Export.js';
+import type { Precision } from '../../graph/gpt2Graph.js';
 import { compareLogits, judgeProbe } from './probeCompare.js';
 import { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } from './graphProbe.js';
-import type { Dtype, GraphChoiceInfo, LoadProgress } from './protocol.js';
+import type { Dtype, GraphChoiceInfo, LoadProgress } from '../protocol.js';
 import { EIGHT_BIT, findOnnxFile } from './modelFiles.js';
-import { convertedGraphDir } from '../hub/modelCache.js';
-import { errorLine } from '../errors.js';
+import { convertedGraphDir } from '../../hub/modelCache.js';
+import { errorLine } from '../../errors.js';
 
 /** Under the model cache: graphs converted from local folders (hub repositories keep theirs). */
 export const CONVERTED_DIR = 'converted';

@@ -2,6 +2,8 @@
 // functions of the parsed JSON: the KV-cache shape, the context length, the ids that end a
 // reply, and whether the architecture is one Parley can drive at all.
 
+import type { KvShape } from '../decode/decoderSession.js';
+
 export type ConfigJson = Record<string, unknown>;
 
 const num = (config: ConfigJson, ...keys: string[]): number | undefined => {
@@ -11,13 +13,6 @@ const num = (config: ConfigJson, ...keys: string[]): number | undefined => {
   }
   return undefined;
 };
-
-export interface KvShape {
-  layers: number;
-  /** Key/value heads: fewer than the query heads under grouped-query attention. */
-  kvHeads: number;
-  headDim: number;
-}
 
 /**
  * The past_key_values shape, [batch, kvHeads, past, headDim] per layer: num_key_value_heads

@@ -1,7 +1,14 @@
 import * as ort from 'onnxruntime-node';
-import type { KvShape } from './modelConfig.js';
 import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowKvCache, type RowStore, writeRows } from './kvCache.js';
 import { halfToFloat } from './float16.js';
+
+/** The past_key_values shape config.json gives (load/modelConfig.ts reads it). */
+export interface KvShape {
+  layers: number;
+  /** Key/value heads: fewer than the query heads under grouped-query attention. */
+  kvHeads: number;
+  headDim: number;
+}
 
 /**
  * Drives one decoder-only ONNX graph (GPT-2 style, with KV cache) step by step, straight on the

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { EngineError, type EngineClient, type GenerationStream } from './engineClient.js';
+import { EngineError, type EngineClient, type GenerationStream } from '../engineClient.js';
 import type {
   FromWorker,
   GenerateEvent,
@@ -9,7 +9,7 @@ import type {
   ModelInfo,
   ToWorker,
   WorkerData,
-} from './protocol.js';
+} from '../protocol.js';
 
 export interface WorkerEngineOptions {
   /** Hub downloads and the generated demo model go here. */

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { DecoderGraph } from './decoderSession.js';
+import type { DecoderGraph } from '../decode/decoderSession.js';
 import { SlotStore } from './slotStore.js';
 
 /**
