@@ -21,7 +21,7 @@ import { MODEL_GENERATOR_VERSION, type PeakedScales, generatedParams } from '../
 import type { Dtype } from '../src/engine/protocol.js';
 import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import { prepareGraph, sourceFileFor } from '../src/engine/load/convertedGraph.js';
-import { findOnnxFile } from '../src/engine/load/modelFiles.js';
+import { findOnnxFile } from '../src/hub/dtypeFiles.js';
 import { MODELS_CACHE_DIR, REPO_ROOT, cachedModelDir, gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { log, median, round } from './benchStats.js';
 import { type GgufType, writeGpt2Gguf } from './ggufWriter.js';

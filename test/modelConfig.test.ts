@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type * as ort from 'onnxruntime-node';
 import { inspectDecoderGraph, UnsupportedGraphError } from '../src/engine/decode/decoderSession.js';
 import { contextLengthOf, endTokenIds, kvShape, unsupportedReason } from '../src/engine/load/modelConfig.js';
-import { DEFAULT_ORDER, dtypesPresent, onnxFileFor, pickDtype } from '../src/engine/load/modelFiles.js';
+import { DEFAULT_ORDER, dtypesPresent, onnxFileFor, pickDtype } from '../src/hub/dtypeFiles.js';
 import { ALIAS_DTYPES, MODEL_ALIASES, resolveModelRef } from '../src/engine/load/modelRefs.js';
 import { specialStopIds } from '../src/engine/reply/stopSequences.js';
 

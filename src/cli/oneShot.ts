@@ -13,7 +13,7 @@ import type { Settings } from '../settings/settingsSchema.js';
 import { replyBudget } from '../chat/replyBudget.js';
 import { newSession, type SessionStore } from '../session/sessionStore.js';
 import { cleanText, createTextCleaner, outputModeFor } from '../text/terminalText.js';
-import { loadProgressLine } from './loadProgressLine.js';
+import { loadProgressLine } from '../chat/view/loadProgressLine.js';
 import { errorMessage } from '../errors.js';
 
 export interface OneShotInput {

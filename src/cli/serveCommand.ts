@@ -9,7 +9,7 @@ import { effectiveSettings } from '../settings/settingsPrecedence.js';
 import { buildServer } from '../server/app.js';
 import { servedModel } from '../server/servedModel.js';
 import { modelCacheDir } from '../paths.js';
-import { loadProgressLine } from './loadProgressLine.js';
+import { loadProgressLine } from '../chat/view/loadProgressLine.js';
 import { isLoopback, parseServeArgs, SERVE_HELP } from './serveArgs.js';
 import { errorMessage } from '../errors.js';
 

@@ -2,14 +2,14 @@
 // Every message carries the request id it belongs to, so late events of a cancelled
 // or superseded request can be recognised and dropped.
 
-export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16';
-export const DTYPES: readonly Dtype[] = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16'];
+import type { Dtype } from '../hub/dtypes.js';
+export { DTYPES, type Dtype } from '../hub/dtypes.js';
 
 export interface LoadOptions {
   dtype: Dtype;
   /**
    * The dtype is the default, not the user's choice: the loader may take another one the
-   * model has (see modelFiles.ts), and ModelInfo.dtype says which it loaded.
+   * model has (see hub/dtypeFiles.ts), and ModelInfo.dtype says which it loaded.
    */
   dtypeIsDefault?: boolean;
   /** Forbid any remote access: only local folders and the transformers.js cache. */

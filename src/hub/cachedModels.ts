@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Dtype } from '../engine/protocol.js';
+import type { Dtype } from './dtypes.js';
 import { CONVERTED_DIR, LAST_USED_FILE, LOCKS_DIR, repoDir, withRepoLock } from './modelCache.js';
 import { DTYPE_SUFFIX, MODEL_FILE_STEMS, dtypesIn } from './modelFiles.js';
 

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Dtype } from '../engine/protocol.js';
+import type { Dtype } from './dtypes.js';
 import { downloadFile, type FileProgress } from './downloadFile.js';
 import { HubError, writeError } from './hubError.js';
 import { hubFileUrl } from './hubEndpoint.js';

@@ -3,8 +3,8 @@
 // one onnx/model*.onnx, or onnx/decoder_model_merged*.onnx in a repository named before
 // transformers.js v3, and its external data chunks), so that after Parley's own download
 // the folder loads with no request at all.
-import { DTYPES, type Dtype } from '../engine/protocol.js';
-import { DTYPE_SUFFIX, MODEL_FILE_STEMS, type ModelFileStem, onnxFileFor } from '../engine/load/modelFiles.js';
+import { DTYPES, type Dtype } from './dtypes.js';
+import { DTYPE_SUFFIX, MODEL_FILE_STEMS, type ModelFileStem, onnxFileFor } from './dtypeFiles.js';
 
 export { DTYPE_SUFFIX, MODEL_FILE_STEMS, onnxFileFor };
 

@@ -2,8 +2,8 @@
 // (`/api/models/{id}/revision/{rev}`, field `siblings`), but a mirror or proxy often
 // serves only the `resolve` URLs; then each dtype's file is probed with a HEAD request,
 // under the current name and the pre-v3 one.
-import type { Dtype } from '../engine/protocol.js';
-import { DTYPES } from '../engine/protocol.js';
+import type { Dtype } from './dtypes.js';
+import { DTYPES } from './dtypes.js';
 import { hubFileUrl, hubModelInfoUrl } from './hubEndpoint.js';
 import { MODEL_FILE_STEMS, dtypesIn, onnxFileFor } from './modelFiles.js';
 

@@ -2,7 +2,6 @@
 // until the user leaves, and saves on every way out (keys, /exit, SIGTERM, SIGHUP).
 import type { ReactElement } from 'react';
 import { render } from 'ink';
-import type { CliArgs } from '../cli/args.js';
 import type { EngineClient } from '../engine/engineClient.js';
 import { openSettings, type SettingsStore } from '../settings/settingsFile.js';
 import { effectiveSettings } from '../settings/settingsPrecedence.js';
@@ -22,7 +21,8 @@ const CLEAR_TERMINAL = '\u001b[2J\u001b[3J\u001b[H';
 const SHOW_CURSOR = '\u001b[?25h\u001b[?2004l';
 
 export interface ChatAppOptions {
-  args: Pick<CliArgs, 'offline' | 'resume' | 'session' | 'system'>;
+  /** What the command line asked of the chat's start. */
+  args: { offline: boolean; resume: boolean; session?: string; system?: string };
   /** Settings from command-line flags (model, dtype, sampling). */
   flags: Partial<Settings>;
   /** Settings from the settings file. */

@@ -1,6 +1,6 @@
 // What the loading panel shows, folded from the engine's load progress events.
 import type { LoadProgress } from '../../engine/protocol.js';
-import { convertingText } from '../../cli/loadProgressLine.js';
+import { convertingText } from './loadProgressLine.js';
 
 export interface DownloadState {
   file: string;

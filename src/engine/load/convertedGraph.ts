@@ -21,7 +21,7 @@ import type { Precision } from '../../graph/gpt2Graph.js';
 import { compareLogits, judgeProbe } from './probeCompare.js';
 import { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } from './graphProbe.js';
 import type { Dtype, GraphChoiceInfo, LoadProgress } from '../protocol.js';
-import { EIGHT_BIT, findOnnxFile } from './modelFiles.js';
+import { EIGHT_BIT, findOnnxFile } from '../../hub/dtypeFiles.js';
 import { convertedGraphDir } from '../../hub/modelCache.js';
 import { errorLine } from '../../errors.js';
 

@@ -7,7 +7,7 @@ import type { ErrorCode, LoadOptions, LoadProgress, ModelInfo } from '../protoco
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from '../decode/decoderSession.js';
 import { contextLengthOf, endTokenIds, kvShape, unsupportedReason, type ConfigJson } from './modelConfig.js';
-import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } from './modelFiles.js';
+import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } from '../../hub/dtypeFiles.js';
 import { RemoteTokenizer } from '../tokenizer/remoteTokenizer.js';
 import type { TokenizerProgress } from '../tokenizer/tokenizerProtocol.js';
 import { type GraphChoice, prepareGraph, sourceFileFor } from './convertedGraph.js';
@@ -62,7 +62,7 @@ export async function decodeSessionOptions(
   };
 }
 
-export { onnxFileFor } from './modelFiles.js';
+export { onnxFileFor } from '../../hub/dtypeFiles.js';
 
 /**
  * Loads tokenizer and model with transformers.js (lazily imported: only the worker ever pulls

@@ -8,7 +8,7 @@
 // session's remembered dtype) is loaded or refused. Otherwise an alias loads the dtype
 // listed for it, and a folder loads fp32 if it has it, else the first file it has in the
 // order of DEFAULT_ORDER. Under either rule the current name wins over the legacy one.
-import type { Dtype } from '../protocol.js';
+import type { Dtype } from './dtypes.js';
 
 /** transformers.js's file suffix for each dtype (see its dtypes.js). */
 export const DTYPE_SUFFIX: Readonly<Record<Dtype, string>> = {

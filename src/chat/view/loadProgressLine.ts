@@ -1,5 +1,5 @@
-import type { LoadProgress } from '../engine/protocol.js';
-import { downloadLine } from '../text/format.js';
+import type { LoadProgress } from '../../engine/protocol.js';
+import { downloadLine } from '../../text/format.js';
 
 const STAGE_TEXT = { reading: 'reading the export', building: "building Parley's graph", checking: 'checking it against the export' };
 
