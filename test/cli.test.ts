@@ -97,6 +97,10 @@ test('bad flags and missing models give one clear line on stderr and a non-zero 
   const serveTypo = await parley(['serve', '--prot', '9000']);
   assert.equal(serveTypo.code, 2);
   assert.match(serveTypo.stderr, /^parley serve: unknown option --prot \(did you mean --port\?\)\n/);
+  const unknownModel = await parley(['--model', 'qwen', '-p', 'hi']);
+  assert.equal(unknownModel.code, 1);
+  assert.match(unknownModel.stderr, /^parley: unknown model "qwen": .*did you mean qwen2\.5\? aliases: demo, gpt2, /);
+  assert.equal(unknownModel.stderr.trim().split('\n').length, 1);
   const missing = await parley(['--model', path.join(dir, 'absent'), '-p', 'hi']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^parley: model folder not found: .*absent\n$/);

@@ -4,7 +4,7 @@ import type * as ort from 'onnxruntime-node';
 import { inspectDecoderGraph, UnsupportedGraphError } from '../src/engine/decode/decoderSession.js';
 import { contextLengthOf, endTokenIds, kvShape, unsupportedReason } from '../src/engine/load/modelConfig.js';
 import { DEFAULT_ORDER, dtypesPresent, onnxFileFor, pickDtype } from '../src/hub/dtypeFiles.js';
-import { ALIAS_DTYPES, MODEL_ALIASES, resolveModelRef } from '../src/engine/load/modelRefs.js';
+import { ALIAS_DTYPES, MODEL_ALIASES, resolveModelRef, unknownModelMessage } from '../src/engine/load/modelRefs.js';
 import { specialStopIds } from '../src/engine/reply/stopSequences.js';
 
 test('KV shape: num_key_value_heads and head_dim when given, else the query heads and hidden / heads', () => {
@@ -100,4 +100,17 @@ test('graphs Parley cannot drive are refused with what is missing', () => {
     /needs inputs Parley does not feed \(encoder_hidden_states\)/,
   );
   assert.throws(() => inspectDecoderGraph(fakeSession(['pixel_values'], ['logits']), shape), /needs an input_ids input and a logits output/);
+});
+
+test('a bare name that is no alias and no folder here is an unknown model, with the nearest aliases and the list', () => {
+  const qwen = unknownModelMessage('qwen', false);
+  assert.match(qwen ?? '', /^unknown model "qwen": not an alias, a hub id \(owner\/name\) or a folder here; did you mean qwen2\.5\? aliases: demo, gpt2, distilgpt2, /);
+  assert.match(unknownModelMessage('nonexistent', false) ?? '', /^unknown model "nonexistent": .*; aliases: demo, gpt2/);
+  assert.doesNotMatch(unknownModelMessage('nonexistent', false) ?? '', /did you mean/);
+  assert.match(unknownModelMessage('gtp2', false) ?? '', /did you mean gpt2\?/);
+  // A folder that exists, a path, an alias or a hub id is not "unknown".
+  assert.equal(unknownModelMessage('qwen', true), null);
+  assert.equal(unknownModelMessage('./qwen', false), null);
+  assert.equal(unknownModelMessage('models/qwen', false), null);
+  assert.equal(unknownModelMessage('gpt2', false), null);
 });

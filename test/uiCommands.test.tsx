@@ -26,6 +26,7 @@ async function expectReply(chat: Chat, line: string, expected: string | RegExp):
 test('sampling commands change the status bar; bad values give one-line errors', async () => {
   const chat = await ready();
   await chat.waitFor('temp 0.8 top-k 50 top-p 0.95');
+  await expectReply(chat, '/top-p', "top-p is 0.95 (Parley's default); change it with /top-p <0–1> [--global]");
   await expectReply(chat, '/temp 0.3', 'temperature set to 0.3 for this session.');
   await chat.waitFor('temp 0.3 top-k 50 top-p 0.95');
   await expectReply(chat, '/top-k 40', 'top-k set to 40');
@@ -38,7 +39,11 @@ test('sampling commands change the status bar; bad values give one-line errors',
   assert.deepEqual(chat.controller.session.params, { temperature: 0.3, topK: 40, topP: 0.5, maxNewTokens: 64, repetitionPenalty: 1.3, seed: null });
 
   await expectReply(chat, '/temp 5', 'temperature must be a number from 0 to 2 (got "5")');
-  await expectReply(chat, '/temp', 'usage: /temp <0–2> [--global]');
+  // A command alone shows the value in effect and where it comes from, as ollama's /show parameters does.
+  await expectReply(chat, '/temp', 'temperature is 0.3 (set in this session); change it with /temp <0–2> [--global]');
+  await expectReply(chat, '/repeat-penalty', "repeat penalty is 1.3 (set in this session)");
+  await expectReply(chat, '/seed', 'seed is random (set in this session)');
+  await expectReply(chat, '/temp 0.5 0.6', 'usage: /temp <0–2> [--global]');
   await expectReply(chat, '/temp 0.5 --bogus', '/temp: unknown option --bogus (only --global)');
   await expectReply(chat, '/top-k 2.5', 'topK must be a whole number from 0 (off) up');
   await expectReply(chat, '/top-p 2', 'topP must be a number from 0 to 1');

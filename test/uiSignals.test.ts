@@ -74,10 +74,12 @@ async function savedInterrupted(sessions: string): Promise<void> {
 }
 
 test('SIGTERM while the first reply streams: the session is saved, the reply marked interrupted, the process ends', { skip: !hasTmux }, async () => {
-  const { pid, sessions } = await streamingChat('term');
+  const { pane, pid, sessions } = await streamingChat('term');
   process.kill(pid, 'SIGTERM');
   await until(() => alive(pid), (a) => !a, 'the process to end', 5000);
   await savedInterrupted(sessions);
+  // Leaving says where the conversation went and how to come back to it.
+  await pane.waitFor(/saved as signalled; resume with parley --resume \(or parley -s signalled\)/, 5000);
 });
 
 test('closing the terminal (SIGHUP) while the first reply streams saves the session too', { skip: !hasTmux }, async () => {

@@ -1,10 +1,11 @@
 // `parley pull`, `parley models` and `parley rm`: the model cache from the command line,
 // as `ollama pull/list/rm` do it.
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureDemoModel } from '../engine/load/demoModel.js';
-import { resolveModelRef } from '../engine/load/modelRefs.js';
+import { resolveModelRef, unknownModelMessage } from '../engine/load/modelRefs.js';
 import { DTYPES, type Dtype } from '../engine/protocol.js';
 import { cachedModelDir, DEMO_FOLDER, listCachedModels, removalPlan, removeCachedModel } from '../hub/cachedModels.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
@@ -58,7 +59,7 @@ function cacheIdOf(ref: string): { id: string } | { error: string } {
   const source = resolveModelRef(ref, process.cwd(), homedir());
   if (source.kind === 'demo') return { id: 'demo' };
   if (source.kind === 'hub') return { id: source.id };
-  return { error: `${ref} is a folder, not a hub model: nothing to download or remove in the model cache` };
+  return { error: unknownModelMessage(ref, existsSync(source.path)) ?? `${ref} is a folder, not a hub model: nothing to download or remove in the model cache` };
 }
 
 export async function runModelCommand(command: ModelCommand, argv: string[], io: Io): Promise<number> {

@@ -14,6 +14,7 @@ import { COMMANDS } from '../chat/commands/commandTable.js';
 import { installLastResort } from './lastResort.js';
 import { appendHistory, historyPath, loadHistory } from './historyFile.js';
 import { ThemeContext, themeFor } from './theme.js';
+import { sanitizeForTerminal } from '../text/terminalText.js';
 
 // Erase the screen and the scrollback, cursor home.
 const CLEAR_TERMINAL = '\u001b[2J\u001b[3J\u001b[H';
@@ -94,6 +95,11 @@ export async function prepareChatApp(
  */
 export const INK_OPTIONS = { exitOnCtrlC: false } as const;
 
+/** What the terminal says on leaving a chat that was saved: where it went and how to come back. */
+export function leavingLine(name: string): string {
+  return `saved as ${sanitizeForTerminal(name)}; resume with parley --resume (or parley -s ${sanitizeForTerminal(name)})`;
+}
+
 /** Runs the chat until the user leaves; resolves with the exit code. */
 export async function runChatApp(options: ChatAppOptions): Promise<number> {
   const ownEngine = options.engine === undefined;
@@ -143,6 +149,7 @@ export async function runChatApp(options: ChatAppOptions): Promise<number> {
     }
     const unsaved = controller.unsavedReason;
     if (unsaved !== null) process.stderr.write(`parley: session ${controller.session.name} was not saved: ${unsaved}\n`);
+    else if (controller.session.conversation.turns.length > 0) stdout.write(`${leavingLine(controller.session.name)}\n`);
     return controller.exitCode;
   } finally {
     if (ownEngine) await engine.dispose();

@@ -27,12 +27,23 @@ function samplingCommand(name: string, key: keyof SamplingParams, args: string, 
       const { words, flags } = splitArgs(raw);
       const unknown = [...flags].filter((f) => f !== 'global');
       if (unknown.length > 0) return chat.view.notice(`/${name}: unknown option --${unknown[0]} (only --global)`, 'error');
+      if (words.length === 0 && flags.size === 0) return chat.view.notice(currentValue(chat, key, `/${name} ${args} [--global]`));
       if (words.length !== 1) return chat.view.notice(`usage: /${name} ${args} [--global]`, 'error');
       const result = validateSetting(key, words[0] ?? '');
       if (!result.ok) return chat.view.notice(result.error, 'error');
       setSampling(chat, key, result.value as SamplingParams[typeof key], flags.has('global'));
     },
   };
+}
+
+const SOURCE_TEXT = { flag: 'from the command line', session: 'set in this session', settings: 'from the settings file', default: "Parley's default" } as const;
+
+/** `/temp` alone: the value in effect, where it comes from, and how to change it. */
+function currentValue(chat: ChatContext, key: keyof SamplingParams, usage: string): string {
+  const { values, sources } = chat.effective();
+  const value = values[key];
+  const shown = value === null ? 'random' : formatNumber(value, 3);
+  return `${LABELS[key]} is ${shown} (${SOURCE_TEXT[sources[key]]}); change it with ${usage}`;
 }
 
 function setSampling<K extends keyof SamplingParams>(chat: ChatContext, key: K, value: SamplingParams[K], global: boolean): void {

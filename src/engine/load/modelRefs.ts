@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { editDistance } from '../../text/closestName.js';
 import { isEndpointRef } from '../remote/endpointRef.js';
 import type { Dtype } from '../protocol.js';
 
@@ -55,6 +56,22 @@ export function resolveModelRef(ref: string, cwd: string, home: string): ModelSo
   if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(trimmed)) return { kind: 'hub', id: trimmed };
   // A bare name that is not an alias: treat as a folder relative to cwd, so the error names it.
   return { kind: 'folder', path: path.resolve(cwd, trimmed) };
+}
+
+/**
+ * When `ref` is a bare name (no path separator, not `owner/name`, not an alias) that names no
+ * folder: the one-line message, with the nearest aliases and the list; else null. Such a name
+ * is far more often a mistyped alias (`qwen`) than a folder in the current directory.
+ */
+export function unknownModelMessage(ref: string, folderExists: boolean): string | null {
+  const trimmed = ref.trim();
+  if (folderExists || trimmed === DEMO_MODEL || MODEL_ALIASES[trimmed] !== undefined) return null;
+  if (/[\\/]/.test(trimmed) || trimmed.startsWith('.') || trimmed.startsWith('~')) return null;
+  const names = [DEMO_MODEL, ...Object.keys(MODEL_ALIASES)];
+  const lower = trimmed.toLowerCase();
+  const near = names.filter((n) => n.startsWith(lower) || lower.startsWith(n) || editDistance(lower, n) <= 2);
+  const hint = near.length > 0 ? `did you mean ${near.join(' or ')}? ` : '';
+  return `unknown model "${trimmed}": not an alias, a hub id (owner/name) or a folder here; ${hint}aliases: ${names.join(', ')}`;
 }
 
 /** The ref to remember (in a session, in settings): folders become absolute, so they work from any directory. */

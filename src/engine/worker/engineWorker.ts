@@ -2,8 +2,9 @@
 // so no forward pass may ever run on the UI thread; everything model-related lives here.
 import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import type { ErrorCode, FromWorker, LoadOptions, ToWorker, WorkerData } from '../protocol.js';
-import { resolveModelRef } from '../load/modelRefs.js';
+import { unknownModelMessage, resolveModelRef } from '../load/modelRefs.js';
 import { LoadError, loadModel, type LoadedModel } from '../load/modelLoader.js';
 import { ensureDemoModel } from '../load/demoModel.js';
 import { PrefixCache } from '../decode/prefixCache.js';
@@ -67,6 +68,8 @@ async function handle(msg: ToWorker): Promise<void> {
 async function load(id: number, modelRef: string, options: LoadOptions): Promise<void> {
   try {
     let source = resolveModelRef(modelRef, process.cwd(), process.env['HOME'] ?? process.cwd());
+    const unknown = source.kind === 'folder' ? unknownModelMessage(modelRef, existsSync(source.path)) : null;
+    if (unknown !== null) throw new LoadError('model-not-found', unknown);
     const resolved = source.kind;
     let label = modelRef;
     if (source.kind === 'demo') {
