@@ -131,6 +131,24 @@ test('over HTTP: past --parallel and --max-queue a request gets 429 with Retry-A
   await server.app.close();
 });
 
+test('token counting logs at the debug level (a chat client counts as its user types); the rest at info', async () => {
+  const engine = new FakeEngine({ contextLength: 1024, fallback: { tokens: ['a'], delayMs: 0 } });
+  const lines: { line: string; level: string }[] = [];
+  const server = buildServer({ engine, model: servedModel('fake', engine.model!), apiKey: null, parallel: 1, maxQueue: 1, log: (line, level) => lines.push({ line, level }) });
+  await server.app.ready();
+  const post = (url: string, payload: object) => server.app.inject({ method: 'POST', url, payload });
+  assert.equal((await post('/tokenize', { content: 'hello' })).statusCode, 200);
+  assert.equal((await post('/v1/completions', { model: 'fake', prompt: 'hi', max_tokens: 1 })).statusCode, 200);
+  assert.equal((await post('/tokenize', { nonsense: 1 })).statusCode, 400);
+  await server.app.close();
+  assert.deepEqual(
+    lines.map((l) => `${l.level} ${l.line.split(' ').slice(0, 3).join(' ')}`),
+    ['debug POST /tokenize 200', 'info POST /v1/completions 200', 'info POST /tokenize 400'],
+  );
+  assert.equal(parseServeArgs(['--verbose'], {}).verbose, true);
+  assert.equal(parseServeArgs([], {}).verbose, false);
+});
+
 /** The scripted engine with the worker's context rule: it counts the prompt itself and refuses one that does not fit, as 'over-limit'. */
 class LimitedFakeEngine extends FakeEngine {
   /** The parameters each generate() was called with, before the engine fitted them. */

@@ -12,6 +12,7 @@ export const SERVE_HELP = `Usage: parley serve [options]     an OpenAI-compatibl
       --api-key <key>    require "Authorization: Bearer <key>" (default: $PARLEY_API_KEY)
       --parallel <n>     sequences generated at once (default 4)
       --max-queue <n>    requests waiting beyond those; more get 429 (default 32)
+      --verbose          also log each POST /tokenize (a chat client sends one as you type)
   -h, --help             print this help
 
 Routes: GET /v1/models, POST /v1/chat/completions, POST /v1/completions,
@@ -29,6 +30,8 @@ export interface ServeArgs {
   apiKey: string | null;
   parallel: number;
   maxQueue: number;
+  /** Log the debug lines too (token counting requests). */
+  verbose: boolean;
   help: boolean;
 }
 
@@ -46,6 +49,7 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
     'api-key': { type: 'string' },
     parallel: { type: 'string' },
     'max-queue': { type: 'string' },
+    verbose: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
@@ -69,6 +73,7 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
     apiKey: key === '' ? null : key,
     parallel: whole('--parallel', values.parallel, SERVE_DEFAULTS.parallel, 1, 64),
     maxQueue: whole('--max-queue', values['max-queue'], SERVE_DEFAULTS.maxQueue, 0, 100_000),
+    verbose: values.verbose,
     help: values.help,
   };
 }

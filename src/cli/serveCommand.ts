@@ -70,7 +70,9 @@ export async function runServe(argv: string[]): Promise<number> {
     apiKey: args.apiKey,
     parallel: args.parallel,
     maxQueue: args.maxQueue,
-    log: (line) => say(line),
+    log: (line, level) => {
+      if (level === 'info' || args.verbose) say(line);
+    },
   });
   try {
     await server.app.listen({ host: args.host, port: args.port });

@@ -21,8 +21,11 @@ export interface ServerOptions {
   /** Sequences generating at once; the engine decides how many of them truly run together. */
   parallel: number;
   maxQueue: number;
-  /** One line per request (stderr in `parley serve`). */
-  log(line: string): void;
+  /**
+   * One line per request (stderr in `parley serve`). Token counting, which a chat client does
+   * as its user types, logs at the debug level, which `parley serve --verbose` shows.
+   */
+  log(line: string, level: 'info' | 'debug'): void;
 }
 
 export interface ParleyServer {
@@ -62,7 +65,8 @@ export function buildServer(options: ServerOptions): ParleyServer {
       const ms = Math.round(performance.now() - started);
       const status = reply.raw.writableFinished ? reply.raw.statusCode : `${reply.raw.statusCode} (client gone)`;
       const counted = tokens.get(request);
-      options.log(`${request.method} ${sanitizeUrl(request.url)} ${status} ${counted?.n ?? 0} tokens ${ms} ms${counted?.timing ?? ''}`);
+      const level = request.url === '/tokenize' && reply.raw.statusCode < 400 ? 'debug' : 'info';
+      options.log(`${request.method} ${sanitizeUrl(request.url)} ${status} ${counted?.n ?? 0} tokens ${ms} ms${counted?.timing ?? ''}`, level);
     });
     if (options.apiKey !== null && request.url !== '/health' && !keyMatches(request.headers.authorization, options.apiKey)) {
       throw new ApiError(401, 'Incorrect or missing API key: send it as "Authorization: Bearer <key>"', 'authentication_error', null, 'invalid_api_key');
@@ -87,7 +91,7 @@ export function buildServer(options: ServerOptions): ParleyServer {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') drainThenAnswer(request, reply);
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
     const message = status >= 500 ? `internal error: ${error.message.split('\n')[0]}` : error.message;
-    if (status >= 500) options.log(`error: ${error.stack ?? error.message}`);
+    if (status >= 500) options.log(`error: ${error.stack ?? error.message}`, 'info');
     void reply.code(status).send(new ApiError(status, message, typeForStatus(status), null, error.code ?? null).body());
   });
 
