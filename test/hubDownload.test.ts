@@ -213,14 +213,24 @@ test('a repository that does not exist: one line naming it and the hub', async (
   });
 });
 
-test('an unreachable hub: a network error naming the file', async () => {
+test('an unreachable hub: one line naming its address, the file, HF_ENDPOINT and --offline; no empty folder left behind', async () => {
   const gone = await startTestHub({ repos: {} });
   const endpoint = gone.url;
   await gone.stop();
+  const cacheDir = freshCache();
   await assert.rejects(
-    ensureHubModel({ cacheDir: freshCache(), endpoint, repoId: 'fixtures/gpt2-tiny', dtype: 'fp32', offline: false }),
-    (err: unknown) => err instanceof HubError && err.code === 'network' && /config\.json of fixtures\/gpt2-tiny failed: ECONNREFUSED/.test(err.message),
+    ensureHubModel({ cacheDir, endpoint, repoId: 'fixtures/gpt2-tiny', dtype: 'fp32', offline: false }),
+    (err: unknown) => {
+      assert.ok(err instanceof HubError);
+      assert.equal(err.code, 'network');
+      assert.equal(
+        err.message,
+        `the hub at ${endpoint} is unreachable (ECONNREFUSED) while downloading config.json of fixtures/gpt2-tiny: set HF_ENDPOINT (or the hubEndpoint setting) to a mirror that can be reached, or use --offline to run what is already in the model cache`,
+      );
+      return true;
+    },
   );
+  assert.deepEqual((await readdir(cacheDir).catch(() => [])).filter((f) => !f.startsWith('.')), [], 'no empty fixtures/gpt2-tiny folder for parley rm to list');
 });
 
 test('two downloads of one model at once (one process): both succeed, one good copy', async () => {

@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HubError, writeError } from './hubError.js';
+import { connectionError, HubError, writeError } from './hubError.js';
 import { SpeedMeter } from './speedMeter.js';
 import { errorMessage } from '../errors.js';
 
@@ -94,8 +94,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
     if (options.signal?.aborted) return new HubError('cancelled', `download of ${what} stopped`);
     if (idle.signal.aborted) return new HubError('network', `download of ${what} stalled: nothing arrived for ${Math.round(idleMs / 1000)} s`);
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const detail = cause?.code ?? cause?.message ?? (errorMessage(err));
-    return new HubError('network', `download of ${what} failed: ${detail}`);
+    return connectionError(url, what, cause?.code, cause?.code ?? cause?.message ?? errorMessage(err));
   };
 
   touch();

@@ -2,7 +2,7 @@
 // transformers.js will read for the dtype, and nothing else. Once they are all present the
 // folder is used as it is, with no request at all (offline or not).
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dtype } from './dtypes.js';
 import { downloadFile, type FileProgress } from './downloadFile.js';
@@ -72,6 +72,9 @@ export async function ensureHubModel(options: EnsureHubModelOptions): Promise<st
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (err) {
+    // A download that got nothing leaves no empty folder behind (parley rm would list it, 0 B);
+    // one that got part of a file keeps it, to resume.
+    await removeEmptyFolders(dir, cacheDir);
     // The lock's own files (an unwritable or full cache) fail as plain errno errors.
     if (!(err instanceof HubError) && typeof (err as NodeJS.ErrnoException).code === 'string') throw writeError(err, repoId, cacheDir);
     throw err;
@@ -151,4 +154,22 @@ async function fetchModelFiles(
   const has = dtypes === null ? 'the dtypes it has could not be listed' : dtypes.length ? `it has: ${dtypes.join(', ')}` : 'it has no onnx/model*.onnx or onnx/decoder_model_merged*.onnx at all';
   const names = MODEL_FILE_STEMS.map((stem) => modelFilesFor(config, dtype, stem)[0]).join(' or ');
   throw new HubError('not-found', `${repoId} has no ${names} (--dtype ${dtype}); ${has}`);
+}
+
+/** Removes `dir` and its sub-folders if they hold no file, then its parents up to `top`. */
+async function removeEmptyFolders(dir: string, top: string): Promise<void> {
+  const prune = async (folder: string): Promise<boolean> => {
+    const entries = await readdir(folder, { withFileTypes: true }).catch(() => null);
+    if (entries === null) return false;
+    let empty = true;
+    for (const entry of entries) {
+      if (!entry.isDirectory() || !(await prune(path.join(folder, entry.name)))) empty = false;
+    }
+    if (empty) await rmdir(folder).catch(() => undefined);
+    return empty;
+  };
+  if (!(await prune(dir))) return;
+  for (let parent = path.dirname(dir); parent.startsWith(path.resolve(top) + path.sep); parent = path.dirname(parent)) {
+    if (!(await rmdir(parent).then(() => true, () => false))) break;
+  }
 }

@@ -39,3 +39,21 @@ export function writeError(err: unknown, what: string, dir: string): HubError {
   }
   return new HubError('http', `cannot save ${what}: ${errorMessage(err)}`);
 }
+
+/** Connection errors that mean no hub answers at that address (as opposed to a broken transfer). */
+const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * The HubError for a request that got no answer: for a hub that cannot be reached at all, one
+ * sentence naming the address and the two ways on (a mirror, or what is already cached).
+ */
+export function connectionError(url: string, what: string, code: string | undefined, detail: string): HubError {
+  if (code !== undefined && UNREACHABLE.has(code)) {
+    const origin = new URL(url).origin;
+    return new HubError(
+      'network',
+      `the hub at ${origin} is unreachable (${code}) while downloading ${what}: set HF_ENDPOINT (or the hubEndpoint setting) to a mirror that can be reached, or use --offline to run what is already in the model cache`,
+    );
+  }
+  return new HubError('network', `download of ${what} failed: ${detail}`);
+}
