@@ -51,6 +51,21 @@ test('context report', () => {
   assert.match(text, /612\/1024 tokens, 128 reserved/);
   assert.match(text, /4 in context, 3 out of context/);
   assert.match(text, /persona 20 tokens; earlier turns 500 tokens; your message 90 tokens/);
+  assert.doesNotMatch(text, /cut/);
+  const cut = formatContext({
+    contextLength: 1024,
+    maxNewTokens: 600,
+    promptTokens: 424,
+    turnsIn: 1,
+    turnsOut: 0,
+    persona: 'none',
+    personaTokens: 0,
+    earlierTurnTokens: 0,
+    newestTokens: 689,
+    truncated: true,
+    cut: { keptTokens: 424, droppedText: 'line one\nline two of a paste that goes on and on and on and on and on and on' },
+  });
+  assert.match(cut, /Your message is too long for the window: its start is cut\. The window keeps its last 424 of 689 tokens; cut: "line one line two of a paste that goes on and on and on and…"\./);
 });
 
 test('session list, model list and help', () => {

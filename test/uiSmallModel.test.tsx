@@ -61,3 +61,27 @@ test('a max-tokens value that does not fit the next model is lowered for it with
   assert.ok(!chat.frame().includes('The reply failed'), chat.frame());
   assert.equal(chat.controller.session.params.maxNewTokens, 400, 'the user value stays for other models');
 });
+
+test('a message too long for the window is not cut silently: the numbers first, then sent cut or given back', async () => {
+  const chat = await startChat({ engineClient: engine, dirs, flags: { model: smallDir, temperature: 0 }, args: { offline: true } });
+  await chat.waitFor('128 tokens of context', 30_000);
+  const long = Array.from({ length: 60 }, (_, i) => `line ${i} of a long paste`).join(' ');
+  await chat.send(long);
+  // The question wraps at the terminal's width: read the frame as one line.
+  const oneLine = (): string => chat.frame().replace(/\s+/g, ' ');
+  const question = /Your message is (\d+) tokens; (\d+) fit with a 32-token reply\. Send it cut \(its start dropped\)\? No puts it back in the input box, to shorten it or lower \/max-tokens\. \(y\/N\)/;
+  await waitUntil(oneLine, (f) => question.test(f), 30_000, 'the question');
+  const [, whole, kept] = question.exec(oneLine())!;
+  assert.ok(Number(whole) > 128 && Number(kept) < 128 - 32, `${whole} tokens, ${kept} kept`);
+  assert.equal(chat.controller.session.conversation.turns.length, 0, 'nothing sent before the answer');
+  await chat.send('n');
+  await chat.waitFor('Not sent: your message is back in the input box.');
+  await chat.waitFor('line 59 of a long paste');
+  assert.equal(chat.controller.session.conversation.turns.length, 0);
+  // Sent as it is this time (Enter on the returned text), and answered yes.
+  await chat.send('');
+  await waitUntil(oneLine, (f) => question.test(f), 30_000, 'the question again');
+  await chat.send('y');
+  await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2, 30_000, 'a reply');
+  assert.equal(chat.controller.session.conversation.turns[0]?.text, long, 'the transcript keeps the whole message');
+});

@@ -6,6 +6,7 @@ type Action = () => Promise<void> | void;
 
 export class Questions {
   private onYes: Action | null = null;
+  private onNo: Action | null = null;
   private onChoice: ((text: string) => Promise<void> | void) | null = null;
   private inputSeq = 0;
 
@@ -15,21 +16,21 @@ export class Questions {
     private readonly run: (action: Action) => void,
   ) {}
 
-  /** A yes/no question; only yes runs `onYes`. */
-  ask(question: string, onYes: Action): void {
+  /** A yes/no question: yes runs `onYes`; no runs `onNo` when given, else says it was cancelled. */
+  ask(question: string, onYes: Action, onNo?: Action): void {
     this.onYes = onYes;
+    this.onNo = onNo ?? null;
     this.view.update({ confirm: question });
   }
 
   answer(yes: boolean): void {
-    const action = this.onYes;
+    const action = yes ? this.onYes : this.onNo;
+    const asked = this.onYes !== null;
     this.onYes = null;
+    this.onNo = null;
     this.view.update({ confirm: null });
-    if (!yes || !action) {
-      this.view.notice('Cancelled.');
-      return;
-    }
-    this.run(action);
+    if (action) this.run(action);
+    else if (asked) this.view.notice('Cancelled.');
   }
 
   /** A question whose answer is a line of text (`answers` says which); '' means cancel. */

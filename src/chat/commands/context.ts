@@ -3,6 +3,7 @@
 import type { EndpointInfo } from '../../engine/protocol.js';
 import { ESTIMATE_BYTES_PER_TOKEN, TEMPLATE_MARGIN } from '../../engine/remote/serverExtras.js';
 import { sessionWindow } from '../../prompt/sessionWindow.js';
+import { TRUNCATION_MARKER } from '../../prompt/contextWindow.js';
 import { addUser, awaitsReply } from '../../prompt/conversation.js';
 import type { ChatContext } from '../chatContext.js';
 import { noArgs } from './commandArgs.js';
@@ -43,6 +44,9 @@ async function showContext(chat: ChatContext): Promise<void> {
   const counts = await counter(pieces.turns);
   const [personaTokens = 0] = window.persona === 'included' ? await counter([pieces.persona]) : [];
   const newestTokens = pending ? (counts.at(-1) ?? 0) : 0;
+  const newest = conversation.turns.at(-1)?.text ?? '';
+  const keptText = window.truncated ? (window.messages.at(-1)?.text ?? '').replace(TRUNCATION_MARKER, '') : '';
+  const [keptTokens = 0] = window.truncated ? await counter([keptText]) : [];
   chat.view.notice(
     formatContext({
       contextLength: model.contextLength,
@@ -55,6 +59,7 @@ async function showContext(chat: ChatContext): Promise<void> {
       earlierTurnTokens: counts.slice(0, -1).reduce((a, b) => a + b, 0),
       newestTokens,
       truncated: window.truncated,
+      ...(window.truncated ? { cut: { keptTokens, droppedText: newest.slice(0, Math.max(0, newest.length - keptText.length)) } } : {}),
       // A server gets the window as messages and formats them with its own template.
       ...(model.endpoint
         ? {

@@ -34,6 +34,8 @@ export interface ContextReport {
   earlierTurnTokens: number;
   newestTokens: number;
   truncated: boolean;
+  /** When the newest message is cut: how much of it the window keeps, and the text it drops. */
+  cut?: { keptTokens: number; droppedText: string };
   /** The prompt exactly as the model gets it (the chat template's rendering, if it has one). */
   rendered?: string;
   /** What `rendered` shows, when it is not the prompt text itself (messages sent to a server). */
@@ -48,7 +50,10 @@ export function formatContext(r: ContextReport): string {
     `Turns: ${r.turnsIn} in context, ${r.turnsOut} out of context.`,
     `Parts: ${persona}; earlier turns ${r.earlierTurnTokens} tokens; your message ${r.newestTokens} tokens.`,
   ];
-  if (r.truncated) lines.push('Your message is too long for the window: its start is cut.');
+  if (r.truncated) {
+    const cut = r.cut ? ` The window keeps its last ${r.cut.keptTokens} of ${r.newestTokens} tokens; cut: "${preview(r.cut.droppedText)}".` : '';
+    lines.push(`Your message is too long for the window: its start is cut.${cut}`);
+  }
   if (r.rendered !== undefined) lines.push(r.renderedTitle ?? 'The window as the model reads it:', r.rendered);
   return lines.join('\n');
 }
@@ -131,4 +136,10 @@ export function formatSettings(report: SettingsReport): string {
     ...rows,
     ...report.files.map(([label, path]) => `${label}: ${path}`),
   ].join('\n');
+}
+
+/** The start of a dropped text, on one line. */
+function preview(text: string, length = 60): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= length ? line : `${line.slice(0, length - 1)}…`;
 }
