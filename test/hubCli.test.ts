@@ -50,6 +50,13 @@ before(async () => {
       'fixtures/qwen2-tiny': path.join(FIXTURES, 'hf-qwen2-tiny'),
       'fixtures/llama-tiny': path.join(FIXTURES, 'hf-llama-tiny'),
       ...publishedGpt2Repos(FIXTURES),
+      // As onnx-community publishes it: no fp32 file is needed for the alias's own dtype (q8).
+      'onnx-community/Qwen2.5-0.5B-Instruct': {
+        files: Object.fromEntries([
+          ...['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'].map((f) => [f, path.join(FIXTURES, 'hf-qwen2-tiny', f)]),
+          ['onnx/model_quantized.onnx', path.join(FIXTURES, 'hf-qwen2-tiny', 'onnx', 'model.onnx')],
+        ]),
+      },
     },
   });
   dir = await mkdtemp(path.join(os.tmpdir(), 'parley-hubcli-'));
@@ -152,6 +159,17 @@ test('distilgpt2 as published (pre-v3 names only): run, pulled in q8 and run off
   const missing = await parley(['pull', 'distilgpt2', '--dtype', 'q4'], { env: q8env });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /Xenova\/distilgpt2 has no onnx\/model_q4\.onnx or onnx\/decoder_model_merged_q4\.onnx \(--dtype q4\); it has: fp32, q8/);
+});
+
+test('parley pull ALIAS without --dtype fetches the dtype the chat loads for that alias (qwen2.5: q8)', async () => {
+  const mark = hub.requests.length;
+  const cache = path.join(dir, 'cache-pull-alias');
+  const pulled = await parley(['pull', 'qwen2.5'], { env: { ...env, PARLEY_CACHE_DIR: cache } });
+  assert.equal(pulled.code, 0, pulled.stderr);
+  assert.match(pulled.stdout, /^onnx-community\/Qwen2\.5-0\.5B-Instruct \(q8\) is ready/);
+  const files = hub.requests.slice(mark).map((r) => r.path);
+  assert.ok(files.includes('/onnx-community/Qwen2.5-0.5B-Instruct/resolve/main/onnx/model_quantized.onnx'));
+  assert.ok(!files.some((f) => f.endsWith('/onnx/model.onnx')), 'no fp32 file');
 });
 
 test('every alias resolves to its repository and the file names transformers.js reads', async () => {

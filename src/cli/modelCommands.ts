@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ensureDemoModel } from '../engine/load/demoModel.js';
-import { resolveModelRef, unknownModelMessage } from '../engine/load/modelRefs.js';
+import { ALIAS_DTYPES, resolveModelRef, unknownModelMessage } from '../engine/load/modelRefs.js';
 import { DTYPES, type Dtype } from '../engine/protocol.js';
 import { cachedModelDir, DEMO_FOLDER, listCachedModels, removalPlan, removeCachedModel } from '../hub/cachedModels.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
@@ -77,7 +77,8 @@ export async function runModelCommand(command: ModelCommand, argv: string[], io:
   }
   const target = cacheIdOf(args.model!);
   if ('error' in target) return fail(io, target.error);
-  if (command === 'pull') return pull(target.id, args.model!, args.dtype ?? 'fp32', cacheDir, io);
+  // Without --dtype, pull what the chat will load: an alias's own dtype (qwen2.5: q8), else fp32.
+  if (command === 'pull') return pull(target.id, args.model!, args.dtype ?? ALIAS_DTYPES[args.model!.trim()] ?? 'fp32', cacheDir, io);
   return remove(target.id, args.dtype, args.yes, cacheDir, io);
 }
 
