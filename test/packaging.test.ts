@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -36,7 +37,7 @@ test('a fresh clone builds its program on install and pack; ink is pinned to the
   const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson;
   assert.match(pkg.scripts['prepare'] ?? '', /tsc -b tsconfig\.build\.json/);
   // npm start rebuilds only what changed: tsc's build mode, with its build info beside the output.
-  assert.match(pkg.scripts['start'] ?? '', /^tsc -b tsconfig\.build\.json && node /);
+  assert.match(pkg.scripts['start'] ?? '', /^node scripts\/sourcesUpToDate\.mjs \|\| tsc -b tsconfig\.build\.json && node /);
   const build = JSON.parse(await readFile(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as {
     include: string[];
     compilerOptions: { incremental?: boolean; tsBuildInfoFile?: string };
@@ -61,4 +62,24 @@ test('a fresh clone builds its program on install and pack; ink is pinned to the
     .filter(([, p]) => /(^|\s)>=\s*2[1-9]/.test((p as { engines?: { node?: string } }).engines?.node ?? ''))
     .map(([name]) => name);
   assert.deepEqual(tooNew, [], 'dependencies that need Node 21+');
+});
+
+test('npm start skips the compiler when dist/src is newer than every source, and not otherwise', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'parley-uptodate-'));
+  try {
+    const check = (): Promise<number> => run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'sourcesUpToDate.mjs'), root]).then(() => 0, (err: { code?: number }) => err.code ?? -1);
+    await mkdir(path.join(root, 'src', 'chat'), { recursive: true });
+    await mkdir(path.join(root, 'dist', 'src'), { recursive: true });
+    for (const f of ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json', 'src/cli.ts', 'src/chat/a.ts']) await writeFile(path.join(root, f), '');
+    assert.equal(await check(), 1, 'never built');
+    const later = new Date(Date.now() + 10_000);
+    await writeFile(path.join(root, 'dist', 'src', '.tsbuildinfo'), '');
+    await utimes(path.join(root, 'dist', 'src', '.tsbuildinfo'), later, later);
+    assert.equal(await check(), 0, 'built after every source');
+    const newer = new Date(Date.now() + 20_000);
+    await utimes(path.join(root, 'src', 'chat', 'a.ts'), newer, newer);
+    assert.equal(await check(), 1, 'a source changed since');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
