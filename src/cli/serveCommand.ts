@@ -1,5 +1,6 @@
 // `parley serve`: load the model, listen, log a line per request, and on SIGINT/SIGTERM stop
-// accepting, cancel what runs, and exit 0 within 2 s.
+// accepting, answer the queue 503, let running replies finish within --shutdown-grace (then
+// end them as cut by their length), and exit 0. A second signal exits at once with 130.
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { resolveModelRef } from '../engine/load/modelRefs.js';
@@ -12,13 +13,17 @@ import { modelCacheDir } from '../paths.js';
 import { loadProgressLine } from '../chat/view/loadProgressLine.js';
 import { isLoopback, parseServeArgs, SERVE_HELP } from './serveArgs.js';
 import { errorMessage } from '../errors.js';
+import { sanitizeForTerminal } from '../text/terminalText.js';
 
-/** Longest a shutdown may take before the process exits anyway. */
+/** How long closing may take after the grace (final chunks, the engine's exit) before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 1800;
+/** The exit code of a second signal: the shell's for an interrupted command. */
+const INTERRUPTED = 130;
 
 export async function runServe(argv: string[]): Promise<number> {
   const stderr = process.stderr;
-  const say = (line: string): void => void stderr.write(`${line}\n`);
+  // Model paths and engine errors may hold control characters: never raw on the terminal.
+  const say = (line: string): void => void stderr.write(`${sanitizeForTerminal(line)}\n`);
   let args;
   try {
     args = parseServeArgs(argv, process.env);
@@ -50,7 +55,7 @@ export async function runServe(argv: string[]): Promise<number> {
   let info;
   try {
     info = await engine.load(values.model, { dtype: values.dtype, offline: args.offline, noConvert: args.noConvert === true || !values.convert }, (p) => {
-      if (showProgress) stderr.write(`\r\x1b[2K${loadProgressLine(values.model, p, stderr.columns ?? 80)}`);
+      if (showProgress) stderr.write(`\r\x1b[2K${sanitizeForTerminal(loadProgressLine(values.model, p, stderr.columns ?? 80))}`);
     });
   } catch (err) {
     if (showProgress) stderr.write('\r\x1b[2K');
@@ -70,6 +75,10 @@ export async function runServe(argv: string[]): Promise<number> {
     apiKey: args.apiKey,
     parallel: args.parallel,
     maxQueue: args.maxQueue,
+    host: args.host,
+    allowedOrigins: args.allowedOrigins,
+    requestTimeoutMs: args.timeoutSeconds * 1000,
+    maxConnections: args.maxConnections,
     log: (line, level) => {
       if (level === 'info' || args.verbose) say(line);
     },
@@ -95,20 +104,21 @@ export async function runServe(argv: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
-      if (stopping) return;
+      if (stopping) {
+        say(`parley serve: ${signal} again: exiting now`);
+        process.exit(INTERRUPTED);
+      }
       stopping = true;
+      const graceMs = args.shutdownGraceSeconds * 1000;
       say(`parley serve: ${signal}: stopping`);
-      setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-      server.cancelAll();
-      server.app
-        .close()
+      setTimeout(() => process.exit(0), graceMs + SHUTDOWN_DEADLINE_MS).unref();
+      server
+        .shutdown(graceMs)
         .catch(() => undefined)
         .then(() => engine.dispose())
         .catch(() => undefined)
         .then(() => resolve(0));
     };
-    // Kept (not once): a second signal while stopping must not end the process by the
-    // signal's default action, which would lose the exit code 0; the deadline still holds.
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });

@@ -64,6 +64,11 @@ export interface ModelInfo {
    * one at a time, the rest wait their turn.
    */
   parallel?: number;
+  /**
+   * The most bytes of input text one token stands for: a text longer than contextLength times
+   * this cannot fit, and can be refused without tokenizing it. Absent or null: no such bound.
+   */
+  maxTokenBytes?: number | null;
   /** Set when the model runs on an OpenAI-compatible server (--endpoint), not in this process. */
   endpoint?: EndpointInfo;
 }

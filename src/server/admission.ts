@@ -1,6 +1,7 @@
 // Who may generate now: up to `slots` requests at once, then a FIFO queue of at most
 // `maxQueue`; past that a request is refused with 429 and a Retry-After. A request that
-// gives up while it waits (its client left) leaves the queue without a trace.
+// gives up while it waits (its client left) leaves the queue without a trace. Once the server
+// is shutting down, the queue is answered with 503 and nothing new is admitted.
 import { ApiError } from './apiError.js';
 
 interface Waiter {
@@ -11,6 +12,7 @@ interface Waiter {
 export class Admission {
   private active = 0;
   private readonly waiting: Waiter[] = [];
+  private closed: ApiError | null = null;
 
   constructor(
     readonly slots: number,
@@ -30,6 +32,7 @@ export class Admission {
   /** Resolves with the slot's release function once it is this request's turn. */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(abortError());
+    if (this.closed) return Promise.reject(this.closed);
     if (this.active < this.slots && this.waiting.length === 0) return Promise.resolve(this.take());
     if (this.waiting.length >= this.maxQueue) {
       const seconds = Math.max(1, Math.ceil((this.waiting.length + 1) / this.slots));
@@ -55,6 +58,14 @@ export class Admission {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(waiter);
     });
+  }
+
+  /** Refuses every waiting request and every later one with 503 and a Retry-After; running ones keep their slots. */
+  close(retryAfterSeconds: number): void {
+    this.closed = new ApiError(503, 'the server is shutting down; retry later', 'server_error', null, 'shutting_down', {
+      'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    });
+    for (const waiter of this.waiting.splice(0)) waiter.reject(this.closed);
   }
 
   private take(): () => void {

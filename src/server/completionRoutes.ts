@@ -1,7 +1,9 @@
-// POST /v1/chat/completions and /v1/completions: one flow for both. Wait for a slot,
-// generate, refuse what does not fit (the engine counts the prompt as it tokenizes it, before
-// generating), answer whole or as server-sent events. A
-// client that leaves cancels its generation (within a token) or its place in the queue.
+// POST /v1/chat/completions and /v1/completions: one flow for both. Refuse a prompt too many
+// bytes long to fit, wait for a slot, generate, refuse what does not fit (the engine counts
+// the prompt as it tokenizes it, before generating), answer whole or as server-sent events.
+// A client that leaves cancels its generation (within a token) or its place in the queue. A
+// generation cut short by shutdown ends as one cut by its length: a final chunk and [DONE],
+// or a whole response.
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -14,6 +16,7 @@ import {
   completionPrompt,
   finishReason,
   planRequest,
+  refuseUnfittable,
   replyLength,
   type RequestPlan,
 } from './requestParams.js';
@@ -26,9 +29,10 @@ export interface ServeContext {
   engine: EngineClient;
   model: ServedModel;
   admission: Admission;
+  /** Token counting outside a generation (POST /tokenize): one text at a time in the tokenizer thread, the rest queued. */
+  tokenizing: Admission;
   /** Generations in flight, so that shutting down can cancel them. */
   inflight: Set<AbortController>;
-  /** Completion tokens of a request, for its log line. */
   /** The reply's token count so far, and its engine-side timing once it is done. */
   recordTokens(request: FastifyRequest, tokens: number, done?: Done): void;
 }
@@ -69,22 +73,39 @@ export function registerCompletionRoutes(server: FastifyInstance, ctx: ServeCont
   });
 }
 
+/** Runs `work` once `admission` gives it a slot; a client that leaves first leaves the queue. */
+export async function withSlot<T>(admission: Admission, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  const release = await admission.acquire(signal);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
+/** Aborted when the client leaves before its response is complete. */
+export function clientGone(reply: FastifyReply): AbortController {
+  const abort = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  return abort;
+}
+
 async function serve(ctx: ServeContext, request: FastifyRequest, reply: FastifyReply, job: Job): Promise<unknown> {
-  const { contextLength } = ctx.model.info;
+  const { contextLength, maxTokenBytes } = ctx.model.info;
   const { maxTokens } = job.plan;
+  refuseUnfittable(job.prompt, contextLength, maxTokenBytes, job.promptParam);
+  const abort = clientGone(reply);
   // The engine tokenizes the prompt anyway and refuses one that does not fit before it
   // generates anything, reporting the count (see tooLong); counting here first would cost a
   // round trip on every request. Only a reply that cannot fit whatever the prompt is
   // counted here, so that its 400 comes at once, not after a wait in the queue.
   if (maxTokens !== null && maxTokens >= contextLength) {
-    const [counted = 0] = await ctx.engine.countTokens([job.prompt]);
+    const [counted = 0] = await withSlot(ctx.tokenizing, abort.signal, () => ctx.engine.countTokens([job.prompt]));
     replyLength(Math.max(1, counted), maxTokens, contextLength, job.promptParam);
   }
 
-  const abort = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) abort.abort();
-  });
   ctx.inflight.add(abort);
   try {
     const release = await ctx.admission.acquire(abort.signal);
@@ -160,7 +181,6 @@ async function wholeReply(ctx: ServeContext, request: FastifyRequest, job: Job, 
   if (!done) throw new ApiError(500, 'the engine ended the reply without a result', 'server_error');
   ctx.recordTokens(request, done.generatedTokens, done);
   if (done.reason === 'error') throw new ApiError(500, done.error ?? 'generation failed', 'server_error');
-  if (done.reason === 'cancelled') throw new ApiError(503, 'the request was cancelled (the server is shutting down)', 'server_error');
   const finish = finishReason(done.reason);
   if (job.kind === 'chat') {
     return {
@@ -211,7 +231,7 @@ async function streamReply(
   ctx.recordTokens(request, done?.generatedTokens ?? 0, done ?? undefined);
   if (!done || done.reason === 'error') {
     sse.send(new ApiError(500, done?.error ?? 'the engine ended the reply without a result', 'server_error').body());
-  } else if (done.reason !== 'cancelled') {
+  } else {
     sse.send(chunk(null, finishReason(done.reason)));
     if (job.plan.includeUsage) {
       sse.send({ ...meta, object: job.kind === 'chat' ? 'chat.completion.chunk' : 'text_completion', choices: [], usage: usageOf(done) });

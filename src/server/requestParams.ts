@@ -13,6 +13,11 @@ export interface RequestPlan {
   includeUsage: boolean;
 }
 
+/** Below this a temperature divides the logits into infinities: it means greedy, as 0 does. */
+export const GREEDY_BELOW = 1e-5;
+/** A repetition penalty divides logits by itself: below this it turns them into infinities. */
+const PENALTY_RANGE = { min: 0.01, max: 10 } as const;
+
 /** OpenAI's defaults where the request says nothing: temperature 1, top_p 1, no top-k, no penalty. */
 export function planRequest(body: ChatCompletionRequest | CompletionRequest): RequestPlan {
   if (body.n != null && body.n !== 1) throw badRequest(`n must be 1: one choice per request is supported (got ${body.n})`, 'n');
@@ -27,15 +32,20 @@ export function planRequest(body: ChatCompletionRequest | CompletionRequest): Re
   if (body.stream_options != null && !stream) {
     throw badRequest('stream_options is only allowed when stream is true', 'stream_options');
   }
+  const penalty = body.repetition_penalty ?? 1;
+  if (penalty < PENALTY_RANGE.min || penalty > PENALTY_RANGE.max) {
+    throw badRequest(`repetition_penalty must be from ${PENALTY_RANGE.min} to ${PENALTY_RANGE.max} (got ${penalty})`, 'repetition_penalty');
+  }
+  const temperature = body.temperature ?? 1;
   const maxTokens = ('max_completion_tokens' in body ? body.max_completion_tokens : null) ?? body.max_tokens ?? null;
   const stop = body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
   return {
     sampling: {
-      temperature: body.temperature ?? 1,
+      temperature: temperature < GREEDY_BELOW ? 0 : temperature,
       topP: body.top_p ?? 1,
       // vLLM's -1 and 0 both mean "off".
       topK: Math.max(0, body.top_k ?? 0),
-      repetitionPenalty: body.repetition_penalty ?? 1,
+      repetitionPenalty: penalty,
       seed: body.seed ?? null,
     },
     maxTokens,
@@ -70,7 +80,27 @@ export function replyLength(promptTokens: number, maxTokens: number | null, cont
   return maxTokens ?? room;
 }
 
-/** finish_reason as OpenAI names it. */
-export function finishReason(reason: 'eos' | 'stop' | 'length'): 'stop' | 'length' {
-  return reason === 'length' ? 'length' : 'stop';
+/**
+ * Refuses, without tokenizing it, a text that cannot fit the context: one token stands for at
+ * most `maxTokenBytes` bytes, so more than contextLength of them cannot fit. Tokenizing
+ * megabytes (one long word above all) would hold the tokenizer thread, which every request
+ * shares, for tens of seconds. `maxTokenBytes` null: no such bound for this tokenizer.
+ */
+export function refuseUnfittable(text: string, contextLength: number, maxTokenBytes: number | null | undefined, param: string): void {
+  if (maxTokenBytes == null) return;
+  const limit = contextLength * maxTokenBytes;
+  // UTF-8 takes at least one byte per UTF-16 unit: most texts are decided without counting.
+  if (text.length <= limit / 3) return;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes <= limit) return;
+  throw badRequest(
+    `This model's maximum context length is ${contextLength} tokens. However, your ${param} hold ${bytes} bytes, more than ${contextLength} tokens can hold (one token is at most ${maxTokenBytes} bytes). Please reduce the length of the ${param}.`,
+    param,
+    'context_length_exceeded',
+  );
+}
+
+/** finish_reason as OpenAI names it; a reply cancelled by shutdown was cut short, as by its length. */
+export function finishReason(reason: 'eos' | 'stop' | 'length' | 'cancelled'): 'stop' | 'length' {
+  return reason === 'length' || reason === 'cancelled' ? 'length' : 'stop';
 }

@@ -1,5 +1,6 @@
 // Server-sent events on a raw response, as OpenAI streams: `data: <json>` blocks, then
-// `data: [DONE]`. Writes after the client left are dropped.
+// `data: [DONE]`. Writes after the client left are dropped. The connection header is Node's
+// own: keep-alive, or close when the client asked for it.
 import type { ServerResponse } from 'node:http';
 
 export class EventStream {
@@ -7,7 +8,6 @@ export class EventStream {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
-      connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();

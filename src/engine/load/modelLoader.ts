@@ -133,6 +133,7 @@ export async function loadModel(
       chatTemplate: loadedTokenizer.chatTemplate,
       randomWeights: config['parley_random_weights'] === true,
       bosToken: tokenizerInfo.addsBos && tokenizerInfo.bos ? tokenizerInfo.bos.content : null,
+      maxTokenBytes: tokenizerInfo.maxTokenBytes ?? null,
       ...(choice ? { graph: choice.info } : {}),
       threading: sessionOptions.threading,
     };

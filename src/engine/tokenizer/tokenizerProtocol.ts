@@ -27,6 +27,8 @@ export interface TokenizerInfo {
   addsBos: boolean;
   /** The id of the tokenizer's eos_token, if it has one. */
   eosTokenId: number | null;
+  /** The most bytes of input one token stands for (see inputBytesPerToken.ts); null: no bound holds. */
+  maxTokenBytes?: number | null;
 }
 
 export type ToTokenizer =

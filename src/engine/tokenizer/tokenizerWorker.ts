@@ -8,6 +8,7 @@ import type { ChatTemplate } from '../protocol.js';
 import type { FromTokenizer, ToTokenizer, TokenizerInfo, TokenizerWorkerData } from './tokenizerProtocol.js';
 import { byteLevelTable, decodeSpecOf, tableBuffers, type ByteTable } from './byteLevelTable.js';
 import { decodeIds } from './byteLevelDetokenizer.js';
+import { inputBytesPerToken } from './inputBytesPerToken.js';
 import { errorMessage } from '../../errors.js';
 
 const port = parentPort;
@@ -48,6 +49,7 @@ try {
   const chatTemplate = chatTemplateOf(tokenizer);
   if (chatTemplate) chatTemplate.specialTokens = info.specialTokens.map((t) => t.content);
   const byteTable = checkedByteTable(tokenizer);
+  info.maxTokenBytes = inputBytesPerToken(tokenizer._tokenizerJSON, byteTable);
   send({ type: 'ready', chatTemplate, info, byteTable }, byteTable ? tableBuffers(byteTable) : []);
 } catch (err) {
   send({ type: 'failed', message: errorMessage(err) });
