@@ -239,17 +239,24 @@ test('one log line per request on stderr: method, path, status, tokens, ms', () 
   assert.match(serve.stderr(), /^GET \/v1\/models 200 0 tokens \d+ ms$/m);
 });
 
-test('SIGTERM while a reply streams: the server stops and exits 0', async () => {
+test('SIGTERM while a reply streams: the server stops, the stream ends with its final chunk, and it exits 0', async () => {
   const own = await startServe(['--model', modelDir, '--offline'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
   const c = new OpenAI({ baseURL: own.baseURL, apiKey: 'none', maxRetries: 0 });
   const stream = await c.completions.create({ model: modelDir, prompt: 'x', max_tokens: 900, temperature: 0, stream: true });
+  let finish: string | null = null;
   const reading = (async () => {
-    for await (const _chunk of stream) own.child.kill('SIGTERM');
+    let signalled = false;
+    for await (const chunk of stream) {
+      if (!signalled) own.child.kill('SIGTERM');
+      signalled = true;
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
   })().catch(() => undefined);
   assert.equal(await own.exited, 0);
   await reading;
+  assert.equal(finish, 'length', 'the stream ends with its final chunk');
   assert.match(own.stderr(), /SIGTERM: stopping/);
-  assert.equal(own.stderr().split('SIGTERM: stopping').length - 1, 1, 'a repeated signal while stopping is ignored');
+  assert.equal(own.stderr().split('SIGTERM: stopping').length - 1, 1);
 });
 
 test('requests that arrive while others stream join them: their tokens interleave, up to --parallel at once', async () => {

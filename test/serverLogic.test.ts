@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Admission } from '../src/server/admission.js';
 import { ApiError } from '../src/server/apiError.js';
-import { completionPrompt, planRequest, replyLength } from '../src/server/requestParams.js';
+import { completionPrompt, planRequest, refuseUnfittable, replyLength } from '../src/server/requestParams.js';
+import { HostGuard, parseAllowedOrigins } from '../src/server/hostGuard.js';
+import { loggedPath, sentStatus } from '../src/server/requestLog.js';
+import { inputBytesPerToken } from '../src/engine/tokenizer/inputBytesPerToken.js';
 import { TrimmedReply } from '../src/server/trimmedReply.js';
 import { isLoopback, parseServeArgs } from '../src/cli/serveArgs.js';
 import { buildServer } from '../src/server/app.js';
@@ -200,6 +203,105 @@ test('over HTTP: no token count before generating; the engine\'s own count gives
     // A reply that cannot fit whatever the prompt: refused at once, counted here.
     const huge = await post({ prompt: 'hi', max_tokens: 64 });
     assert.equal(huge.status, 400);
+  } finally {
+    await server.app.close();
+  }
+});
+
+test('a text too many bytes to fit the context is refused unread; a bound is known only for tokenizers that keep every byte', () => {
+  assert.doesNotThrow(() => refuseUnfittable('a'.repeat(1024 * 128), 1024, 128, 'prompt'));
+  assert.throws(
+    () => refuseUnfittable('a'.repeat(1024 * 128 + 1), 1024, 128, 'messages'),
+    (e: ApiError) => e.status === 400 && e.code === 'context_length_exceeded' && e.param === 'messages' && /maximum context length is 1024 tokens/.test(e.message),
+  );
+  // Multi-byte text is measured in bytes, not characters.
+  assert.throws(() => refuseUnfittable('é'.repeat(70_000), 1024, 128, 'prompt'));
+  assert.doesNotThrow(() => refuseUnfittable('a'.repeat(10_000_000), 1024, null, 'prompt'));
+  const bpe = { model: { type: 'BPE', vocab: { a: 0, abc: 1, 'Ġthe': 2 } }, added_tokens: [{ content: '<|endoftext|>' }] };
+  assert.equal(inputBytesPerToken(bpe, null), 13);
+  assert.equal(inputBytesPerToken({ ...bpe, normalizer: { type: 'NFC' } }, null), 39);
+  assert.equal(inputBytesPerToken({ ...bpe, normalizer: { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' } }, null), null);
+  assert.equal(inputBytesPerToken({ ...bpe, pre_tokenizer: { type: 'Whitespace' } }, null), null);
+  assert.equal(inputBytesPerToken({ ...bpe, model: { ...bpe.model, fuse_unk: true, unk_token: '<unk>' } }, null), null);
+  assert.equal(inputBytesPerToken({ model: { type: 'WordPiece', vocab: {} } }, null), null);
+});
+
+test('request plans: a temperature below epsilon is greedy; a repetition penalty outside 0.01–10 is refused by name', () => {
+  const base = { model: 'm', prompt: 'x' };
+  assert.equal(planRequest({ ...base, temperature: 1e-320 }).sampling.temperature, 0);
+  assert.equal(planRequest({ ...base, temperature: 0.5 }).sampling.temperature, 0.5);
+  for (const bad of [1e-300, 0.001]) {
+    assert.throws(() => planRequest({ ...base, repetition_penalty: bad }), (e: ApiError) => e.status === 400 && e.param === 'repetition_penalty');
+  }
+  assert.equal(planRequest({ ...base, repetition_penalty: 1.1 }).sampling.repetitionPenalty, 1.1);
+});
+
+test('host and origin checks: loopback names for a loopback bind, any for a wildcard one; pages on this machine and allowed origins', () => {
+  const local = new HostGuard('127.0.0.1', []);
+  for (const ok of ['127.0.0.1:8080', 'localhost:8080', '[::1]:8080', 'LOCALHOST', undefined]) assert.ok(local.hostAllowed(ok), String(ok));
+  for (const bad of ['evil.example', 'evil.example:8080', '127.0.0.1.nip.io:8080', '']) assert.ok(!local.hostAllowed(bad), bad);
+  assert.ok(new HostGuard('0.0.0.0', []).hostAllowed('mybox.lan:8080'));
+  assert.ok(new HostGuard('192.168.1.5', []).hostAllowed('192.168.1.5:8080'));
+  assert.ok(!new HostGuard('192.168.1.5', []).hostAllowed('evil.example'));
+  assert.ok(new HostGuard('::1', []).hostAllowed('[::1]:8080'));
+  assert.ok(local.originAllowed('http://localhost:3000') && local.originAllowed('https://127.0.0.1'));
+  assert.ok(!local.originAllowed('http://evil.example') && !local.originAllowed('null') && !local.originAllowed('http://localhost.evil.example'));
+  const allowed = new HostGuard('127.0.0.1', parseAllowedOrigins('https://app.example/, http://x.test:81', undefined));
+  assert.ok(allowed.originAllowed('https://app.example') && allowed.originAllowed('http://x.test:81'));
+  assert.ok(allowed.hostAllowed('app.example'), 'a name the user allows as an origin is one they serve under');
+  assert.ok(!allowed.originAllowed('https://other.example'));
+  assert.ok(new HostGuard('127.0.0.1', ['*']).originAllowed('https://anything.example'));
+  assert.deepEqual(parseAllowedOrigins('a.example', 'b.example,c.example'), ['a.example', 'b.example', 'c.example']);
+});
+
+test('log lines: query values left out; what was sent, not 200, for a request that got nothing', () => {
+  assert.equal(loggedPath('/v1/models?key=S3cretKEY-987&x=1'), '/v1/models?key=…&x=…');
+  assert.equal(loggedPath('/health'), '/health');
+  assert.equal(loggedPath('/a\u001b]0;x\u0007'), '/a?]0;x?');
+  assert.equal(sentStatus({ status: 200, finished: true, headersSent: true, timedOut: false }), '200');
+  assert.equal(sentStatus({ status: 200, finished: false, headersSent: true, timedOut: false }), '200 (client gone)');
+  assert.equal(sentStatus({ status: 200, finished: false, headersSent: false, timedOut: false }), 'no response (client gone)');
+  assert.equal(sentStatus({ status: 200, finished: false, headersSent: false, timedOut: true }), '408 (request timed out)');
+});
+
+test('serve flags: --timeout, --max-connections, --shutdown-grace, --allowed-origins and its variable; an empty --api-key is refused', () => {
+  const d = parseServeArgs([], {});
+  assert.deepEqual([d.timeoutSeconds, d.maxConnections, d.shutdownGraceSeconds, d.allowedOrigins], [60, 256, 5, []]);
+  const s = parseServeArgs(['--timeout', '5', '--max-connections', '10', '--shutdown-grace', '0', '--allowed-origins', 'https://a.example'], { PARLEY_ALLOWED_ORIGINS: 'https://b.example' });
+  assert.deepEqual([s.timeoutSeconds, s.maxConnections, s.shutdownGraceSeconds, s.allowedOrigins], [5, 10, 0, ['https://a.example', 'https://b.example']]);
+  assert.throws(() => parseServeArgs(['--api-key', ''], {}), /^Error: --api-key must not be empty/);
+  assert.throws(() => parseServeArgs(['--max-connections', '0'], {}), /--max-connections/);
+  assert.equal(parseServeArgs([], { PARLEY_API_KEY: '' }).apiKey, null);
+});
+
+test('over HTTP: /tokenize is admitted one at a time, its queue shown in /health, and a text that cannot fit is refused unread', async () => {
+  const engine = new FakeEngine({ contextLength: 64 });
+  let counting = 0;
+  let most = 0;
+  engine.tokenize = async (texts: string[]) => {
+    most = Math.max(most, ++counting);
+    await new Promise((r) => setTimeout(r, 30));
+    counting--;
+    return texts.map((t) => Array.from(t, () => 1));
+  };
+  const model = servedModel('fake', { ...engine.model!, maxTokenBytes: 4 });
+  const server = buildServer({ engine, model, apiKey: null, parallel: 1, maxQueue: 2, log: () => undefined });
+  const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const post = (prompt: string) => fetch(`${url}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt }) });
+    const pending = Array.from({ length: 6 }, () => post('abc'));
+    while (server.tokenizing.queued < 5) await new Promise((r) => setTimeout(r, 5));
+    const health = (await (await fetch(`${url}/health`)).json()) as Record<string, number>;
+    assert.equal(health['tokenizing'], 1);
+    assert.equal(health['tokenize_queued'], 5);
+    assert.deepEqual((await Promise.all(pending)).map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    assert.equal(most, 1, 'one count at a time in the tokenizer thread');
+    const started = performance.now();
+    const huge = await post('a'.repeat(257));
+    assert.equal(huge.status, 400);
+    assert.equal(((await huge.json()) as { error: { code: string } }).error.code, 'context_length_exceeded');
+    assert.ok(performance.now() - started < 1000);
+    assert.equal(counting, 0);
   } finally {
     await server.app.close();
   }

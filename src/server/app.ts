@@ -114,7 +114,7 @@ export function buildServer(options: ServerOptions): ParleyServer {
       const res = reply.raw;
       const status = sentStatus({ status: res.statusCode, finished: res.writableFinished, headersSent: res.headersSent, timedOut: timedOut.has(request.raw.socket) });
       const counted = tokens.get(request);
-      const level = request.url === '/tokenize' && res.writableFinished && res.statusCode < 400 ? 'debug' : 'info';
+      const level = request.url === '/tokenize' && res.statusCode < 400 ? 'debug' : 'info';
       options.log(`${request.method} ${loggedPath(request.url)} ${status} ${counted?.n ?? 0} tokens ${ms} ms${counted?.timing ?? ''}`, level);
     });
     if (!guard.hostAllowed(request.headers.host)) {
