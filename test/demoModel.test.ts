@@ -8,7 +8,7 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type LoadedModel, loadModel } from '../src/engine/modelLoader.js';
+import { type LoadedModel, loadModel } from '../src/engine/load/modelLoader.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
 
 const DEMO = path.join(REPO_ROOT, 'models', 'demo');

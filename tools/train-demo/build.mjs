@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dist = (module) => import(new URL(`../../dist/src/${module}`, import.meta.url).href);
 const { CONVERTED_GRAPH_VERSION, readExport, writeConverted } = await dist('graph/convertGpt2.js');
-const { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } = await dist('engine/graphProbe.js');
-const { compareLogits, judgeProbe } = await dist('engine/probeCompare.js');
+const { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } = await dist('engine/load/graphProbe.js');
+const { compareLogits, judgeProbe } = await dist('engine/load/probeCompare.js');
 
 const exportDir = path.resolve(process.argv[2] ?? path.join(ROOT, '.cache/train-demo/export'));
 const out = path.resolve(process.argv[3] ?? path.join(ROOT, 'models/demo'));

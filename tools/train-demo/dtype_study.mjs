@@ -12,8 +12,8 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dist = (module) => import(new URL(`../../dist/src/${module}`, import.meta.url).href);
 const { readExport, writeConverted } = await dist('graph/convertGpt2.js');
-const { runProbe } = await dist('engine/graphProbe.js');
-const { compareLogits } = await dist('engine/probeCompare.js');
+const { runProbe } = await dist('engine/load/graphProbe.js');
+const { compareLogits } = await dist('engine/load/probeCompare.js');
 
 const exportDir = path.resolve(process.argv[2] ?? path.join(ROOT, '.cache/train-demo/export'));
 const heldout = readFileSync(process.argv[3] ?? path.join(ROOT, '.cache/train-demo/heldout.txt'), 'utf8');
