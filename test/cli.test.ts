@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { newSession, SessionStore } from '../src/session/sessionStore.js';
 import { addUser, appendReply } from '../src/prompt/conversation.js';
-import { MODELS_CACHE_DIR, REPO_ROOT, shortContextModelDir, tinyModelDir } from './helpers/fixtures.js';
+import { MODELS_CACHE_DIR, REPO_ROOT, randomWeightsModelDir, shortContextModelDir, tinyModelDir } from './helpers/fixtures.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 let dir: string;
@@ -152,10 +152,11 @@ test('a corrupt session file is reported and left byte-for-byte intact', async (
 // C0 and C1 controls other than \n and \t, and the bidi overrides.
 const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-test('one-shot on the demo model: the control characters it writes reach a pipe only with --raw', async () => {
-  // With random weights the demo model samples over every byte token; with this seed, its
-  // 24th token is STX (U+0002). The demo model is generated once into the tests' model cache.
-  const args = ['--model', 'demo', '-p', 'hi', '--max-tokens', '32', '--seed', '14', '--temperature', '1', '--top-k', '0', '--top-p', '1', '--repeat-penalty', '1'];
+test('one-shot on a random-weights model: the control characters it writes reach a pipe only with --raw', async () => {
+  // With random weights the model samples over every byte token; with this seed, its 24th
+  // token is STX (U+0002). The model is generated once into the tests' model cache.
+  const random = await randomWeightsModelDir();
+  const args = ['--model', random, '-p', 'hi', '--max-tokens', '32', '--seed', '14', '--temperature', '1', '--top-k', '0', '--top-p', '1', '--repeat-penalty', '1'];
   const cache = { PARLEY_CACHE_DIR: MODELS_CACHE_DIR };
   const raw = await parley([...args, '--raw'], undefined, cache);
   assert.equal(raw.code, 0, raw.stderr);

@@ -9,7 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type LoadedModel, loadModel } from '../src/engine/load/modelLoader.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { cleanup } from 'ink-testing-library';
+import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
+import { startChat } from './helpers/uiFakes.js';
+
+const run = promisify(execFile);
 
 const DEMO = path.join(REPO_ROOT, 'models', 'demo');
 const WORDS = '/usr/share/dict/words';
@@ -88,5 +95,34 @@ describe('the demo model', () => {
     const score = scorer.englishScore(text, words);
     assert.ok(score.words >= 30, `a continuation of some length: ${JSON.stringify(text)}`);
     assert.ok(score.share >= 0.9, `${(score.share * 100).toFixed(1)} % dictionary words in ${JSON.stringify(text)}; not found: ${score.unknown.join(' ')}`);
+  });
+
+  test('parley --model demo -p: English on stdout, nothing on stderr, offline, with no download and no cache', async (t) => {
+    if (!existsSync(WORDS)) {
+      t.skip(`${WORDS} is missing (Debian's wamerican package provides it)`);
+      return;
+    }
+    const env = { PATH: process.env['PATH'], HOME: scratch, PARLEY_CONFIG_DIR: path.join(scratch, 'config'), PARLEY_CACHE_DIR: path.join(scratch, 'cache'), PARLEY_DATA_DIR: path.join(scratch, 'data') };
+    const cli = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
+    const { stdout, stderr } = await run(process.execPath, [cli, '--model', 'demo', '--offline', '-p', 'And God said', '--temperature', '0', '--max-tokens', '100', '--sessions-dir', path.join(scratch, 'sessions')], { env });
+    assert.equal(stderr, '');
+    const scorer = (await import(pathToFileURL(path.join(REPO_ROOT, 'tools', 'train-demo', 'english_score.mjs')).href)) as EnglishScoreModule;
+    const score = scorer.englishScore(stdout, scorer.readWordList(WORDS));
+    assert.ok(score.words >= 30 && score.share >= 0.9, `${(score.share * 100).toFixed(1)} % of ${score.words} words: ${JSON.stringify(stdout)}`);
+    assert.equal(existsSync(path.join(scratch, 'cache')), false, 'nothing written to the model cache');
+  });
+
+  test('the chat says what it is, on the ready line and in the status bar, with no noise warning', async () => {
+    const engine = createEngine({ cacheDir: path.join(scratch, 'ui-cache') });
+    try {
+      const chat = await startChat({ engineClient: engine, flags: { model: 'demo' }, args: { offline: true } });
+      await chat.waitFor('Model demo ready (q8, 512 tokens of context).', 30_000);
+      await chat.waitFor('demo: a 3M-parameter model trained on the King James Bible.');
+      await chat.waitFor(/demo q8 · demo: a 3M-parameter model trained on the King James Bible/);
+      assert.doesNotMatch(chat.frame(), /noise/);
+    } finally {
+      cleanup();
+      await engine.dispose();
+    }
   });
 });

@@ -28,8 +28,10 @@ test('the tarball holds the built program and its docs, not the tests, benchmark
   for (const needed of ['package.json', 'README.md', pkg.bin['parley']!, 'dist/src/engine/worker/engineWorker.js', 'dist/src/engine/tokenizer/tokenizerWorker.js']) {
     assert.ok(files.includes(needed), `${needed} is in the tarball`);
   }
-  const stray = files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'README.md', 'LICENSE', 'sessions/README.md'].includes(f));
-  assert.deepEqual(stray, [], 'nothing but dist/src and the docs');
+  const stray = files.filter((f) => !f.startsWith('dist/src/') && !f.startsWith('models/demo/') && !['package.json', 'README.md', 'LICENSE', 'sessions/README.md'].includes(f));
+  assert.deepEqual(stray, [], 'nothing but dist/src, the demo model and the docs');
+  // The demo model ships whole: `parley --model demo` runs from the installed package, offline.
+  for (const needed of ['models/demo/config.json', 'models/demo/tokenizer.json', 'models/demo/onnx/model_quantized.onnx']) assert.ok(files.includes(needed), needed);
   assert.deepEqual(files.filter((f) => f.startsWith('dist/src/') && !f.endsWith('.js')), [], 'no source maps or type files');
 });
 

@@ -37,7 +37,7 @@ test('load failures: unreachable hub, other errors, with and without a model in 
   assert.deepEqual(loadFailureLines('gpt2', network, null, false), [
     'Cannot load gpt2: download of config.json of gpt2 failed: fetch failed (the model is not in the cache).',
     'To chat, point Parley at a local GPT-2 model folder: /model ./path (or start it with parley --model ./path).',
-    'To try the interface without a model: /model demo (or parley --model demo), a GPT-2 with random weights that writes noise.',
+    'To try the interface without a download: /model demo (or parley --model demo), a 3M-parameter model shipped with Parley, trained on the King James Bible.',
   ]);
   assert.deepEqual(loadFailureLines('./m', new Error('no config.json in ./m\n    at load (x.js:1:1)'), 'gpt2', false), [
     'Cannot load ./m: no config.json in ./m',

@@ -5,7 +5,7 @@ import { errorLine } from '../errors.js';
 
 const NO_MODEL_HINTS = [
   'To chat, point Parley at a local GPT-2 model folder: /model ./path (or start it with parley --model ./path).',
-  'To try the interface without a model: /model demo (or parley --model demo), a GPT-2 with random weights that writes noise.',
+  'To try the interface without a download: /model demo (or parley --model demo), a 3M-parameter model shipped with Parley, trained on the King James Bible.',
 ];
 
 /** The notice lines for a failed load; `current` is the model still in use, if any. */

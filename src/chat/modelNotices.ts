@@ -20,6 +20,7 @@ export function loadedNotices(ref: string, model: ModelInfo, budget: ReplyBudget
       ? `Model ${model.endpoint.name} on ${new URL(model.endpoint.url).host} ready (${model.contextLength} tokens of context).`
       : `Model ${modelLabel(ref)} ready (${model.dtype}, ${model.contextLength} tokens of context).`,
   );
+  if (model.description) say(`${modelLabel(ref)}: ${model.description}.`);
   if (model.randomWeights) say('This model has random weights: its replies are noise.', 'warning');
   if (model.graph && !model.graph.converted) say(`Running ${model.graph.note}.`, 'warning');
   else if (model.graph?.convertedNow) say(`Runs on ${model.graph.note}.`);

@@ -2,12 +2,11 @@
 // as `ollama pull/list/rm` do it.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import path from 'node:path';
+import { DEMO_MODEL_DIR } from '../engine/load/demoModel.js';
 import { createInterface } from 'node:readline';
-import { ensureDemoModel } from '../engine/load/demoModel.js';
 import { ALIAS_DTYPES, resolveModelRef, unknownModelMessage } from '../engine/load/modelRefs.js';
 import { DTYPES, type Dtype } from '../engine/protocol.js';
-import { cachedModelDir, DEMO_FOLDER, listCachedModels, removalPlan, removeCachedModel } from '../hub/cachedModels.js';
+import { cachedModelDir, listCachedModels, removalPlan, removeCachedModel } from '../hub/cachedModels.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
 import type { FileProgress } from '../hub/downloadFile.js';
 import { ensureHubModel } from '../hub/ensureHubModel.js';
@@ -98,8 +97,9 @@ async function pull(id: string, ref: string, dtype: Dtype, cacheDir: string, io:
   };
   try {
     if (id === 'demo') {
-      if (dtype !== 'fp32') return fail(io, 'the demo model has only fp32');
-      await ensureDemoModel(path.join(cacheDir, DEMO_FOLDER));
+      // Shipped with Parley: nothing to download; the check below loads it from its folder.
+      if (dtype !== 'q8' && dtype !== 'fp32') return fail(io, 'the demo model ships in q8 only');
+      dtype = 'q8';
     } else {
       await ensureHubModel({
         cacheDir,
@@ -119,8 +119,8 @@ async function pull(id: string, ref: string, dtype: Dtype, cacheDir: string, io:
     const engine = createEngine({ cacheDir, prefixCache: false });
     try {
       const info = await engine.load(ref, { dtype, offline: true });
-      const { bytes } = await removalPlan(cacheDir, id);
-      io.stdout.write(`${id} (${dtype}) is ready: ${info.contextLength} tokens of context, ${formatBytes(bytes)} in ${cachedModelDir(cacheDir, id)}\n`);
+      const where = id === 'demo' ? `shipped with Parley in ${DEMO_MODEL_DIR}` : `${formatBytes((await removalPlan(cacheDir, id)).bytes)} in ${cachedModelDir(cacheDir, id)}`;
+      io.stdout.write(`${id} (${info.dtype}) is ready: ${info.contextLength} tokens of context, ${where}\n`);
       return 0;
     } finally {
       await engine.dispose();

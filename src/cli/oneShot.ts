@@ -15,6 +15,7 @@ import { newSession, type SessionStore } from '../session/sessionStore.js';
 import { cleanText, createTextCleaner, outputModeFor } from '../text/terminalText.js';
 import { loadProgressLine } from '../chat/view/loadProgressLine.js';
 import { errorMessage } from '../errors.js';
+import { ALIAS_DTYPES, DEMO_MODEL } from '../engine/load/modelRefs.js';
 
 export interface OneShotInput {
   engine: EngineClient;
@@ -59,7 +60,9 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   }
   if (showProgress) stderr.write('\r\x1b[2K');
   const model = engine.model!;
-  if (model.dtype !== values.dtype) stderr.write(`parley: loaded ${model.dtype}: the model has no ${values.dtype} file\n`);
+  // An alias (and the demo model) has a dtype of its own when none was chosen: no notice for that.
+  const expected = sources.dtype === 'default' ? (values.model === DEMO_MODEL ? 'q8' : (ALIAS_DTYPES[values.model] ?? values.dtype)) : values.dtype;
+  if (model.dtype !== expected) stderr.write(`parley: loaded ${model.dtype}: the model has no ${values.dtype} file\n`);
   if (model.graph && !model.graph.converted && values.convert) stderr.write(`parley: running ${model.graph.note}\n`);
   // As in the chat: a default reply length fits the model, and a chosen one too long for it is lowered.
   const budget = replyBudget(values.maxNewTokens, sources.maxNewTokens, model.contextLength);

@@ -50,6 +50,8 @@ export interface ModelInfo {
   chatTemplate?: ChatTemplate | null;
   /** True for a folder Parley generated with random weights: its output is noise. */
   randomWeights: boolean;
+  /** What the model is, when its folder says (the shipped demo model's config.json does). */
+  description?: string;
   /** For GPT-2-family exports: Parley's converted graph or the export, and why. */
   graph?: GraphChoiceInfo;
   /** Whether onnxruntime's threads spin between parallel work, and why (local models). */

@@ -13,6 +13,7 @@ export function statusSegments(info: StatusInfo): StatusSegment[] {
   const segments: StatusSegment[] = [];
   const where = info.endpointHost ? `on ${info.endpointHost}` : (info.dtype ?? '');
   segments.push({ text: info.model === null ? 'no model' : `${info.model} ${where}`.trim() });
+  if (info.model !== null && info.description) segments.push({ text: `${info.model}: ${info.description}` });
   if (info.randomWeights) segments.push({ text: 'random weights: output is noise', tone: 'warning' });
   if (info.tokensUsed !== null && info.contextLength !== null) {
     segments.push({ text: `${info.tokensUsed}/${info.contextLength} tokens` });

@@ -37,6 +37,14 @@ export function tinyModelDir(): Promise<string> {
 }
 
 /** The tiny GPT-2 with a q4 file as well (the plain one has fp32 and q8 only, as tests of a missing dtype expect). */
+/**
+ * A random-weight GPT-2 of a few million parameters that samples over every byte token (it
+ * writes control characters, noise): the shape the demo model had before a trained one shipped.
+ */
+export function randomWeightsModelDir(): Promise<string> {
+  return cachedModelDir('random-gpt2-4x256', { layers: 4, heads: 4, embd: 256, positions: 1024, seed: 1, q8: true, q4: true });
+}
+
 export function tinyQ4ModelDir(): Promise<string> {
   return cachedModelDir('tiny-random-q4', { ...TINY_MODEL_SHAPE, q4: true });
 }

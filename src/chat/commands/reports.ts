@@ -92,7 +92,7 @@ export function formatModelList(
     `Current model: ${current ?? 'none'}`,
     'Aliases:',
     ...rows,
-    '  demo  random-weights GPT-2 generated on the spot (writes noise)',
+    '  demo  a 3M-parameter model shipped with Parley, trained on the King James Bible (offline)',
     ...cached,
     'Or a hub id (owner/name) or a folder (./path).',
   ].join('\n');

@@ -11,6 +11,8 @@ export interface StatusInfo {
    */
   endpointHost?: string | null;
   randomWeights: boolean;
+  /** What the model is, when its folder says (the demo model). */
+  description?: string | null;
   tokensUsed: number | null;
   contextLength: number | null;
   params: SamplingParams;
@@ -47,6 +49,7 @@ export function statusInfo(model: ModelInfo | null, label: string | null, counts
     dtype: model?.dtype ?? null,
     endpointHost: model?.endpoint ? new URL(model.endpoint.url).host : null,
     randomWeights: model?.randomWeights ?? false,
+    description: model?.description ?? null,
     tokensUsed: counts.tokensUsed,
     contextLength: model?.contextLength ?? null,
     params: counts.params,

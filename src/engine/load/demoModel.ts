@@ -1,9 +1,7 @@
-import { ensureModelFolder } from '../../graph/ensureModelFolder.js';
+// `demo`: the small model shipped with Parley in models/demo (a 3M-parameter GPT-2 trained on
+// the King James Bible by tools/train-demo; Parley's own q8 graph), so the first run needs no
+// download and shows English. Resolved from this module: dist/src/engine/load/ in a checkout
+// and in the installed package alike.
+import { fileURLToPath } from 'node:url';
 
-/** A small GPT-2 with random weights: enough to try the interface anywhere, offline. */
-const DEMO_SHAPE = { layers: 4, heads: 4, embd: 256, positions: 1024, seed: 1, q8: true, q4: true };
-
-/** Generates the demo model folder once; later runs reuse it. */
-export function ensureDemoModel(folder: string): Promise<string> {
-  return ensureModelFolder(folder, DEMO_SHAPE);
-}
+export const DEMO_MODEL_DIR = fileURLToPath(new URL('../../../../models/demo/', import.meta.url));

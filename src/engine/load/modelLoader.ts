@@ -132,6 +132,7 @@ export async function loadModel(
       hasChatTemplate: loadedTokenizer.chatTemplate !== null,
       chatTemplate: loadedTokenizer.chatTemplate,
       randomWeights: config['parley_random_weights'] === true,
+      ...demoDescription(config),
       bosToken: tokenizerInfo.addsBos && tokenizerInfo.bos ? tokenizerInfo.bos.content : null,
       maxTokenBytes: tokenizerInfo.maxTokenBytes ?? null,
       ...(choice ? { graph: choice.info } : {}),
@@ -267,4 +268,11 @@ function toLoadError(
   }
   if (/not found/i.test(message)) return new LoadError('model-file-missing', `${label}: ${firstLine}`);
   return new LoadError('internal', `could not load ${label}: ${firstLine}`);
+}
+
+/** The description a model folder gives of itself (`parley_demo.description`), bounded. */
+function demoDescription(config: ConfigJson): { description?: string } {
+  const demo = config['parley_demo'];
+  const text = demo !== null && typeof demo === 'object' ? (demo as Record<string, unknown>)['description'] : undefined;
+  return typeof text === 'string' && text.length > 0 ? { description: text.slice(0, 200) } : {};
 }

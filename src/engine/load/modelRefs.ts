@@ -28,7 +28,7 @@ export const ALIAS_DTYPES: Readonly<Record<string, Dtype>> = {
   'llama3.2': 'q8',
 };
 
-/** `demo` is a GPT-2 folder Parley generates on the spot with random weights (it writes noise). */
+/** `demo` is the small model shipped with Parley (models/demo): English, offline, no download. */
 export const DEMO_MODEL = 'demo';
 
 export type ModelSource =

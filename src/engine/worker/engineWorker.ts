@@ -1,18 +1,16 @@
 // EngineWorker: the thread that owns the model. onnxruntime's run blocks its calling thread,
 // so no forward pass may ever run on the UI thread; everything model-related lives here.
 import { parentPort, workerData } from 'node:worker_threads';
-import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { ErrorCode, FromWorker, LoadOptions, ToWorker, WorkerData } from '../protocol.js';
 import { unknownModelMessage, resolveModelRef } from '../load/modelRefs.js';
 import { LoadError, loadModel, type LoadedModel } from '../load/modelLoader.js';
-import { ensureDemoModel } from '../load/demoModel.js';
+import { DEMO_MODEL_DIR } from '../load/demoModel.js';
 import { PrefixCache } from '../decode/prefixCache.js';
 import { BatchDecoder } from '../batch/batchDecoder.js';
 import { BatchScheduler } from '../batch/batchScheduler.js';
 import { generateSingle } from '../generate/singleSequence.js';
 import { ensureHubModel } from '../../hub/ensureHubModel.js';
-import { touchLastUsed } from '../../hub/modelCache.js';
 import { currentHubEndpoint } from '../../hub/currentHubEndpoint.js';
 import { HubError, type HubErrorCode } from '../../hub/hubError.js';
 import { errorMessage } from '../../errors.js';
@@ -73,10 +71,9 @@ async function load(id: number, modelRef: string, options: LoadOptions): Promise
     const resolved = source.kind;
     let label = modelRef;
     if (source.kind === 'demo') {
-      send({ type: 'progress', id, progress: { kind: 'loading', file: 'generating the demo model' } });
-      const folder = await ensureDemoModel(path.join(data.cacheDir, 'demo-gpt2'));
-      await touchLastUsed(folder);
-      source = { kind: 'folder', path: folder };
+      source = { kind: 'folder', path: DEMO_MODEL_DIR };
+      // It ships in q8 only: that is its default, not a fallback worth a notice.
+      if (options.dtypeIsDefault === true) options = { ...options, dtype: 'q8', dtypeIsDefault: false };
       label = 'demo';
     } else if (source.kind === 'hub') {
       // Parley downloads hub models itself (see src/hub) and hands transformers.js the folder.
