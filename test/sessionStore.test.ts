@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, constants, openSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -270,3 +271,40 @@ test('Markdown export: title, model, persona, turns and reply details', () => {
 function setPersonaOf(session: Session, persona: string): Session {
   return { ...session, conversation: setPersona(session.conversation, persona) };
 }
+
+test('a session file that links to another file is named in the error, and none of that file is quoted', async () => {
+  const store = await freshStore();
+  const secret = join(root, `elsewhere-${dirs}.txt`);
+  await writeFile(secret, 'root:x:0:0:root:/root:/bin/bash\n');
+  await symlink(secret, store.pathOf('linked'));
+  await assert.rejects(store.load('linked'), (error: unknown) => {
+    assert.ok(error instanceof SessionError);
+    assert.equal(error.code, 'invalid');
+    assert.ok(!error.message.includes('root:x'), error.message);
+    assert.ok(error.message.includes(secret), error.message);
+    return true;
+  });
+  assert.equal(await readFile(secret, 'utf8'), 'root:x:0:0:root:/root:/bin/bash\n');
+  // A link to a valid session still loads.
+  const good = await store.save(sampleSession('good'));
+  await symlink(store.pathOf('good'), store.pathOf('alias'));
+  assert.equal((await store.load('alias')).revision, good.revision);
+});
+
+test('a session file that is not a regular file (a FIFO) is refused at once, not waited on', { skip: process.platform === 'win32' }, async () => {
+  const store = await freshStore();
+  spawnSync('mkfifo', [store.pathOf('pipe')]);
+  const timer = setTimeout(() => {
+    // Release a reader stuck on the FIFO so a failing run still ends.
+    try {
+      closeSync(openSync(store.pathOf('pipe'), constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // Nobody reading.
+    }
+  }, 3000);
+  try {
+    await assert.rejects(store.load('pipe'), (error: unknown) => error instanceof SessionError && error.code === 'unreadable' && /not a regular file/.test(error.message));
+  } finally {
+    clearTimeout(timer);
+  }
+});

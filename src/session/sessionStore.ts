@@ -11,7 +11,7 @@
 //   its path and never written over, renamed onto or deleted (unless deletion is forced);
 // - nothing is written outside the directory: names are validated (sessionNames.ts);
 // - a failed save (disk full, read-only) throws a SessionError and changes nothing in memory.
-import { link, mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { removeStaleTempFiles, writeFileAtomic } from './atomicWrite.js';
 import { emptyConversation } from '../prompt/conversation.js';
@@ -284,29 +284,44 @@ export async function saveSession(
   }
 }
 
-/** The file's text, null when it does not exist; strict UTF-8 so no byte is silently replaced. */
-async function readSessionText(file: string, name: string): Promise<string | null> {
+/**
+ * The file's text, null when it does not exist; strict UTF-8 so no byte is silently replaced.
+ * `linkTarget` is the file a symbolic link points to: errors then name it and quote none of it,
+ * since it may be any file of the user's.
+ */
+async function readSessionText(file: string, name: string): Promise<{ text: string; linkTarget: string | null } | null> {
   let bytes: Buffer;
+  let linkTarget: string | null = null;
   try {
+    if ((await lstat(file)).isSymbolicLink()) linkTarget = await realpath(file);
+    // Reading a FIFO or a device would wait for a writer or never end.
+    const info = await stat(file);
+    if (info.isDirectory()) throw new SessionError('unreadable', `${file}: is a directory, not a session file`, file);
+    if (!info.isFile()) throw new SessionError('unreadable', `${file}: not a regular file, not a session file; left untouched`, file);
     bytes = await readFile(file);
   } catch (error) {
+    if (error instanceof SessionError) throw error;
     const code = codeOf(error);
     if (code === 'ENOENT') return null;
     if (code === 'EISDIR') throw new SessionError('unreadable', `${file}: is a directory, not a session file`, file);
     throw new SessionError('unreadable', `cannot read session "${name}": ${file}: ${errorMessage(error)}`, file);
   }
+  const what = linkTarget === null ? file : `${file} (a link to ${linkTarget})`;
   try {
     // A byte-order mark from a Windows editor is harmless; JSON.parse would trip on it.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes), linkTarget };
   } catch {
-    throw new SessionError('invalid', `${file}: not a valid session file (not UTF-8 text); left untouched`, file);
+    throw new SessionError('invalid', `${what}: not a valid session file (not UTF-8 text); left untouched`, file);
   }
 }
 
-function parseOrThrow(text: string, name: string, file: string, consequence = 'left untouched'): Session {
-  const parsed = parseSession(text, name);
+function parseOrThrow(read: { text: string; linkTarget: string | null }, name: string, file: string, consequence = 'left untouched'): Session {
+  const parsed = parseSession(read.text, name);
   if (parsed.ok) return parsed.session;
   const code = parsed.kind === 'future-version' ? 'future-version' : 'invalid';
+  if (read.linkTarget !== null && parsed.kind === 'not-json') {
+    throw new SessionError(code, `${file}: not a valid session file: it links to ${read.linkTarget}, which is not JSON; ${consequence}`, file);
+  }
   throw new SessionError(code, `${file}: not a valid session file: ${parsed.error}; ${consequence}`, file);
 }
 

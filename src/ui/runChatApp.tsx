@@ -50,7 +50,8 @@ export async function prepareChatApp(
 ): Promise<PreparedChat> {
   const env = options.env ?? process.env;
   const historyFile = historyPath(env);
-  const history = await loadHistory(historyFile);
+  const historyNotices: string[] = [];
+  const history = await loadHistory(historyFile, (line) => historyNotices.push(line));
   let settings: SettingsStore | null = null;
   try {
     settings = openSettings({ env });
@@ -77,7 +78,7 @@ export async function prepareChatApp(
     store: options.store,
     offline: options.args.offline,
     historyFile,
-    greeting,
+    greeting: [...historyNotices, ...greeting],
     ...(options.clearTerminal ? { clearTerminal: options.clearTerminal } : {}),
   });
   const element = (
