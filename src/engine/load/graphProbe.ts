@@ -45,7 +45,11 @@ export async function runProbe(
   // without pre-packed weights saves time and memory (a third of the session's start here).
   const session = await ort.InferenceSession.create(
     file,
-    options.unoptimised ? { graphOptimizationLevel: 'disabled', extra: { session: { disable_prepacking: '1' } } } : { graphOptimizationLevel: 'all' },
+    {
+      // Its log lines would reach the user's terminal; failures reach us as exceptions.
+      logSeverityLevel: 4,
+      ...(options.unoptimised ? { graphOptimizationLevel: 'disabled', extra: { session: { disable_prepacking: '1' } } } : { graphOptimizationLevel: 'all' }),
+    },
   );
   try {
     const inputs = new Set(session.inputNames);

@@ -35,6 +35,58 @@ export function contextLengthOf(config: ConfigJson): number {
   return num(config, 'n_positions', 'max_position_embeddings', 'n_ctx', 'max_sequence_length') ?? 1024;
 }
 
+/** The most positions a config may claim: far beyond any model Parley runs, short of sizes that overflow buffers. */
+export const MAX_POSITIONS = 1 << 24;
+const MAX_COUNT = 1 << 16;
+const MAX_WIDTH = 1 << 20;
+
+/** Every number kvShape, contextLengthOf and the vocabulary read, with the most each may be. */
+const CHECKED_NUMBERS: Record<string, number> = {
+  n_positions: MAX_POSITIONS,
+  max_position_embeddings: MAX_POSITIONS,
+  n_ctx: MAX_POSITIONS,
+  max_sequence_length: MAX_POSITIONS,
+  num_hidden_layers: MAX_COUNT,
+  n_layer: MAX_COUNT,
+  num_layers: MAX_COUNT,
+  num_attention_heads: MAX_COUNT,
+  n_head: MAX_COUNT,
+  num_heads: MAX_COUNT,
+  num_key_value_heads: MAX_COUNT,
+  n_head_kv: MAX_COUNT,
+  num_kv_heads: MAX_COUNT,
+  hidden_size: MAX_WIDTH,
+  n_embd: MAX_WIDTH,
+  d_model: MAX_WIDTH,
+  head_dim: MAX_WIDTH,
+  vocab_size: MAX_POSITIONS,
+};
+
+/**
+ * What is wrong with config.json's numbers, or null: each one Parley reads, when present,
+ * must be a whole number in its range. A value Parley skipped would otherwise be replaced by
+ * another key or the 1024 default, a context the graph may not have.
+ */
+export function configNumbersProblem(config: ConfigJson): string | null {
+  for (const [key, max] of Object.entries(CHECKED_NUMBERS)) {
+    const value = config[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+      return `config.json's ${key} is ${JSON.stringify(value)?.slice(0, 40) ?? String(value)}: it must be a whole number from 1 to ${max}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Why the context `contextLength` does not fit a graph whose position table has `rows` rows
+ * (null when it fits, or when the graph has no table: rotary positions are computed).
+ */
+export function positionTableProblem(contextLength: number, rows: number | null): string | null {
+  if (rows === null || contextLength <= rows) return null;
+  return `config.json gives a context of ${contextLength} positions, but the graph's position table has ${rows}`;
+}
+
 const ids = (value: unknown): number[] =>
   Array.isArray(value) ? value.filter((x): x is number => Number.isInteger(x) && x >= 0) : Number.isInteger(value) && (value as number) >= 0 ? [value as number] : [];
 

@@ -6,7 +6,9 @@ import type * as ort from 'onnxruntime-node';
 import type { ErrorCode, LoadOptions, LoadProgress, ModelInfo } from '../protocol.js';
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from '../decode/decoderSession.js';
-import { contextLengthOf, endTokenIds, kvShape, unsupportedReason, type ConfigJson } from './modelConfig.js';
+import { configNumbersProblem, contextLengthOf, endTokenIds, kvShape, positionTableProblem, unsupportedReason, type ConfigJson } from './modelConfig.js';
+import { describeProblem, folderFileProblem } from './folderFiles.js';
+import { positionTableRows } from './positionTable.js';
 import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } from '../../hub/dtypeFiles.js';
 import { RemoteTokenizer } from '../tokenizer/remoteTokenizer.js';
 import type { TokenizerProgress } from '../tokenizer/tokenizerProtocol.js';
@@ -17,6 +19,9 @@ import { isRepoId } from '../../hub/modelCache.js';
 import { startCpuProbe } from '../threads/cpuProbe.js';
 import { type MachineLoad, decideSpinning, intraOpThreads, spinningFromEnv, threadingOptions } from '../threads/threading.js';
 import { errorLine, errorMessage } from '../../errors.js';
+
+/** onnxruntime's severity for "fatal only" (0 verbose … 3 error, 4 fatal). */
+export const ORT_LOG_FATAL_ONLY = 4;
 
 /** A failure the user can act on; `message` is one clear sentence. */
 export class LoadError extends Error {
@@ -82,6 +87,9 @@ export async function loadModel(
 
   const ref = source.path;
   const label = options.label ?? ref;
+  // Before anything reads a file of the folder: a FIFO or a device would hang or flood the load.
+  const fileProblem = await folderFileProblem(source.path);
+  if (fileProblem !== null) throw new LoadError('model-corrupt', `${label}: ${describeProblem(fileProblem)}`);
   // A GPT-2 export runs on Parley's graph converted from it when it can (the dtype asked for
   // is then built from the fp32 file); otherwise the folder's own file for the dtype.
   const cpu = startCpuProbe();
@@ -104,6 +112,12 @@ export async function loadModel(
     const config = (await AutoConfig.from_pretrained(ref, hubOptions)) as unknown as ConfigJson;
     const refusal = unsupportedReason(config);
     if (refusal !== null) throw new LoadError('unsupported', `${label}: Parley cannot run this model: ${refusal}`);
+    const numbersProblem = configNumbersProblem(config);
+    if (numbersProblem !== null) throw new LoadError('model-corrupt', `${label}: ${numbersProblem}`);
+    const contextLength = contextLengthOf(config);
+    const graphFile = path.join(choice?.folder ?? ref, picked.file);
+    const tableProblem = positionTableProblem(contextLength, positionTableRows(graphFile));
+    if (tableProblem !== null) throw new LoadError('model-corrupt', `${label}: ${tableProblem}`);
     tokenizer = await RemoteTokenizer.load({ ref, offline: true, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
     const sessionOptions = await decodeSessionOptions(process.env, () => cpu.finish());
@@ -113,7 +127,8 @@ export async function loadModel(
       // transformers.js reads onnx/<model_file_name><dtype suffix>.onnx.
       model_file_name: picked.stem,
       device: 'cpu',
-      session_options: sessionOptions.options,
+      // onnxruntime's own log lines would land on the user's terminal; its errors reach us as exceptions.
+      session_options: { ...sessionOptions.options, logSeverityLevel: ORT_LOG_FATAL_ONLY },
     });
     const sessions = (model as unknown as { sessions: Record<string, ort.InferenceSession> }).sessions;
     const session = sessions['model'] ?? sessions['decoder_model_merged'];
@@ -125,7 +140,7 @@ export async function loadModel(
     const tokenizerInfo = loadedTokenizer.info;
     const info: ModelInfo = {
       modelId: ref,
-      contextLength: contextLengthOf(config),
+      contextLength,
       vocabSize: typeof config['vocab_size'] === 'number' ? config['vocab_size'] : 50257,
       eosTokenIds: endTokenIds(config, generationConfig, tokenizerInfo.eosTokenId),
       dtype,
