@@ -210,3 +210,60 @@ test('token count cache: one batched call for the misses, duplicates counted onc
   assert.deepEqual(calls, [['aa']], 'evicted');
   await assert.rejects(cache.counter('m', async () => [1])(['p', 'q']), /returned 1 counts for 2 texts/);
 });
+
+// GPT-2's longest token is 128 bytes: no text longer than budget × 128 can fit.
+const GPT2_MAX_TOKEN_BYTES = 128;
+
+/** The gpt2 counter, recording how many characters it was asked to tokenize. */
+function recordingGpt2(): { count: CountTokens; chars: () => number } {
+  let chars = 0;
+  return {
+    count: async (texts) => {
+      chars += texts.reduce((n, t) => n + t.length, 0);
+      return gpt2(texts);
+    },
+    chars: () => chars,
+  };
+}
+
+test('what cannot fit is not tokenized: a huge newest message is cut after counting only what could fit', async () => {
+  const huge = 'lorem ipsum dolor sit amet '.repeat(40_000); // 1.08 M characters
+  const c = ask(conversation(null, 2), huge);
+  const counter = recordingGpt2();
+  const options = { contextLength: 256, maxNewTokens: 32, countTokens: counter.count, format, maxTokenBytes: GPT2_MAX_TOKEN_BYTES };
+  const w = await buildWindow(c, options);
+  assert.equal(w.truncated, true);
+  assertWellFormed(c, w);
+  assert.ok(w.promptTokens > w.budget - 8, `the cut keeps what fits: ${w.promptTokens} of ${w.budget}`);
+  // Each probe of the cut is at most about 2 × budget × 128 characters, and there are ~20.
+  assert.ok(counter.chars() < 40 * w.budget * GPT2_MAX_TOKEN_BYTES, `tokenized ${counter.chars()} characters`);
+  assert.ok(counter.chars() < huge.length, `tokenized ${counter.chars()} characters of ${huge.length}`);
+});
+
+test('a persona that cannot fit is dropped without being tokenized', async () => {
+  const persona = 'be brief and kind '.repeat(20_000); // 360 k characters
+  const c = ask(conversation(persona, 1), 'hello?');
+  const counter = recordingGpt2();
+  const w = await buildWindow(c, { contextLength: 256, maxNewTokens: 32, countTokens: counter.count, format, maxTokenBytes: GPT2_MAX_TOKEN_BYTES });
+  assert.equal(w.persona, 'dropped');
+  assertWellFormed(c, w);
+  assert.ok(counter.chars() < 10_000, `tokenized ${counter.chars()} characters`);
+});
+
+test('of thousands of earlier turns only those that could fit are counted, and the window is the same', async () => {
+  const c = ask(conversation(null, 3_000, 30), 'and now?');
+  const bounded = recordingGpt2();
+  const options = { contextLength: 512, maxNewTokens: 64, format };
+  const w = await buildWindow(c, { ...options, countTokens: bounded.count, maxTokenBytes: GPT2_MAX_TOKEN_BYTES });
+  const whole = await buildWindow(c, { ...options, countTokens: gpt2 });
+  assert.deepEqual(w, whole);
+  assertWellFormed(c, w);
+  assert.ok(bounded.chars() < 4 * w.budget * GPT2_MAX_TOKEN_BYTES, `tokenized ${bounded.chars()} characters`);
+});
+
+test('the token-count cache is bounded by entries as well as characters', async () => {
+  const cache = new TokenCountCache(1_000_000, 100);
+  const count = cache.counter('m', gpt2);
+  await count(Array.from({ length: 500 }, (_, i) => `turn ${i}`));
+  assert.equal(cache.size, 100);
+});

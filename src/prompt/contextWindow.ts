@@ -13,6 +13,10 @@
 // - the window slides in steps: when turns must be dropped it drops enough that the
 //   prompt falls to ~60 % of the budget, and later windows keep that start (passed back
 //   in as `start`) for as long as it fits, so the prompt prefix stays the same;
+// - what cannot fit is never tokenized: a text needs at least one token per `maxTokenBytes`
+//   of its UTF-8 (and has at least as many bytes as UTF-16 units), so a text longer than
+//   budget × maxTokenBytes is over the budget as it stands, and earlier turns past the point
+//   where such lower bounds already fill the budget are out without being counted;
 // - what fell out is reported, so the UI can say how many turns are out of context.
 import type { Message, PromptFormat } from './promptFormat.js';
 import { checkMaxNewTokens } from '../settings/settingsSchema.js';
@@ -39,6 +43,8 @@ export interface WindowOptions {
   slideTarget?: number;
   /** Share of the budget a cut newest message keeps before the persona yields; default 0.25. */
   minUserShare?: number;
+  /** The most UTF-8 bytes one token stands for (ModelInfo.maxTokenBytes); without it every text is counted. */
+  maxTokenBytes?: number | null | undefined;
 }
 
 export interface ContextWindow {
@@ -102,11 +108,16 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
   const persona = conversation.persona;
   // Part counts guide the choice; the rendered window is always counted whole.
   const pieces = format.pieces(persona, turns);
-  const counts = await countTokens([...pieces.turns, pieces.frame, ...(persona === null ? [] : [pieces.persona])]);
-  const turnTokens = counts.slice(0, turns.length);
-  const cueTokens = counts[turns.length] as number;
-  const personaTokens = persona === null ? 0 : (counts[turns.length + 1] as number);
+  const bound = tokenBound(budget, options.maxTokenBytes);
+  const counted = earliestWorthCounting(pieces.turns, budget, bound);
+  const counts = await countWithin(countTokens, bound, [...pieces.turns.slice(counted), pieces.frame, ...(persona === null ? [] : [pieces.persona])]);
+  // Earlier turns not counted cannot be in the window: the ones after them already fill it.
+  const turnTokens = [...new Array<number>(counted).fill(Infinity), ...counts.slice(0, turns.length - counted)];
+  const cueTokens = counts[turns.length - counted] as number;
+  const personaTokens = persona === null ? 0 : (counts[turns.length - counted + 1] as number);
   const userTokens = turnTokens[last] as number;
+  const newestOver = bound.over(pieces.turns[last] ?? '');
+  const personaOver = persona !== null && bound.over(pieces.persona);
 
   const windowTurns = (plan: Plan): Message[] => [
     ...turns.slice(plan.first, last),
@@ -128,7 +139,7 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
   const personaFits =
     persona !== null &&
     (personaTokens + minUserTokens + cueTokens <= budget ||
-      (await exactTokens({ withPersona: true, first: last, userText: newestText, truncated: false })) <= budget);
+      (!newestOver && !personaOver && (await exactTokens({ withPersona: true, first: last, userText: newestText, truncated: false })) <= budget));
   const fixedTokens = (personaFits ? personaTokens : 0) + cueTokens + userTokens;
 
   let plan: Plan;
@@ -199,8 +210,10 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
     const text = newestText;
     for (const withPersona of personaFits ? [true, false] : [false]) {
       const whole: Plan = { withPersona, first: last, userText: text, truncated: false };
-      const wholeTokens = await exactTokens(whole);
-      if (wholeTokens <= budget) return { plan: whole, promptTokens: wholeTokens };
+      if (!newestOver) {
+        const wholeTokens = await exactTokens(whole);
+        if (wholeTokens <= budget) return { plan: whole, promptTokens: wholeTokens };
+      }
 
       const candidate = (from: number): Plan => ({ withPersona, first: last, userText: TRUNCATION_MARKER + suffixFrom(text, from), truncated: true });
       const tried = new Map<number, number>();
@@ -230,6 +243,39 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
         `not enough for even the prompt's frame ${JSON.stringify(scaffold)}; lower maxNewTokens`,
     );
   }
+}
+
+interface TokenBound {
+  /** True when `text` needs more tokens than the budget, whatever it says. */
+  over(text: string): boolean;
+  /** The fewest tokens `text` can take. */
+  least(text: string): number;
+}
+
+function tokenBound(budget: number, maxTokenBytes: number | null | undefined): TokenBound {
+  if (!maxTokenBytes || maxTokenBytes <= 0) return { over: () => false, least: () => 0 };
+  return { over: (text) => text.length > budget * maxTokenBytes, least: (text) => Math.ceil(text.length / maxTokenBytes) };
+}
+
+/**
+ * The first turn whose count can matter: going back from the newest, once the earlier turns'
+ * least counts add up past the budget, older turns cannot join the window.
+ */
+function earliestWorthCounting(turnPieces: readonly string[], budget: number, bound: TokenBound): number {
+  let least = 0;
+  for (let i = turnPieces.length - 2; i >= 0; i--) {
+    least += bound.least(turnPieces[i] as string);
+    if (least > budget) return i;
+  }
+  return 0;
+}
+
+/** Counts of `texts`; one that cannot fit gets its least count (above the budget) untokenized. */
+async function countWithin(countTokens: CountTokens, bound: TokenBound, texts: string[]): Promise<number[]> {
+  const asked = texts.filter((t) => !bound.over(t));
+  const counts = asked.length > 0 ? await countTokens(asked) : [];
+  let next = 0;
+  return texts.map((t) => (bound.over(t) ? bound.least(t) : (counts[next++] as number)));
 }
 
 /** Indices where the exchanges before the newest turn begin: 0 and every earlier user turn. */

@@ -28,6 +28,7 @@ export function sessionWindow(input: SessionWindowInput): Promise<ContextWindow>
     ...windowCount(engine),
     format: input.format,
     start: input.start,
+    maxTokenBytes: engine.model?.maxTokenBytes,
   });
 }
 

@@ -1,17 +1,23 @@
 // Token counts of texts, cached per model, so the context window does not re-tokenize
 // every earlier turn on every message. Misses are counted in one batched call (one round
-// trip to the engine worker). Bounded by total cached characters, least recently used out.
+// trip to the engine worker). Bounded by total cached characters and by entries, least
+// recently used out.
 
 export type CountTokens = (texts: string[]) => Promise<number[]>;
 
 const DEFAULT_MAX_CHARS = 4_000_000;
+/** Each entry costs a Map slot beyond its characters: a session of many short turns is bounded too. */
+const DEFAULT_MAX_ENTRIES = 50_000;
 
 export class TokenCountCache {
   // Map iteration order is insertion order: re-inserting on a hit makes it an LRU.
   private readonly entries = new Map<string, number>();
   private chars = 0;
 
-  constructor(private readonly maxChars = DEFAULT_MAX_CHARS) {}
+  constructor(
+    private readonly maxChars = DEFAULT_MAX_CHARS,
+    private readonly maxEntries = DEFAULT_MAX_ENTRIES,
+  ) {}
 
   /** A counter for one model's tokenizer that answers from the cache where it can. */
   counter(modelId: string, count: CountTokens): CountTokens {
@@ -54,7 +60,7 @@ export class TokenCountCache {
     if (!this.entries.has(key)) this.chars += key.length;
     this.entries.set(key, n);
     for (const oldest of this.entries.keys()) {
-      if (this.chars <= this.maxChars) break;
+      if (this.chars <= this.maxChars && this.entries.size <= this.maxEntries) break;
       this.entries.delete(oldest);
       this.chars -= oldest.length;
     }
