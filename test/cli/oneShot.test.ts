@@ -1,0 +1,52 @@
+// One-shot output is model text on its way to a terminal or a pipe: cleaned for where it
+// goes, as the chat UI cleans what it shows, unless --raw.
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { runOneShot } from '../../src/cli/oneShot.js';
+import { FakeEngine } from '../helpers/fakeEngine.js';
+
+function sink(isTTY: boolean): Writable & { isTTY: boolean; text: string } {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      stream.text += chunk.toString();
+      done();
+    },
+  }) as Writable & { isTTY: boolean; text: string };
+  stream.isTTY = isTTY;
+  stream.text = '';
+  return stream;
+}
+
+// An escape sequence split across tokens, a title-setting OSC, a bell, a bidi override and \r.
+const HOSTILE = ['ok \u001b', '[31mred\u001b]0;title', '\u0007 \u202eevil\r', '\nend'];
+
+async function oneShot(stdoutIsTTY: boolean, raw: boolean): Promise<string> {
+  const stdout = sink(stdoutIsTTY);
+  const code = await runOneShot({
+    engine: new FakeEngine({ scripts: [{ tokens: HOSTILE }] }),
+    prompt: 'hi',
+    flags: { model: 'fake' },
+    stored: {},
+    offline: true,
+    raw,
+    stdout,
+    stderr: sink(false),
+    signal: new AbortController().signal,
+  });
+  assert.equal(code, 0);
+  return stdout.text;
+}
+
+test('one-shot to a terminal: escape sequences and controls removed, even split across tokens; bidi shown inert', async () => {
+  assert.equal(await oneShot(true, false), 'ok red <U+202E>evil\nend\n');
+});
+
+test('one-shot to a pipe: exact text but for the control characters', async () => {
+  assert.equal(await oneShot(false, false), 'ok [31mred]0;title <U+202E>evil\nend\n');
+});
+
+test('one-shot with --raw: exactly what the model wrote', async () => {
+  assert.equal(await oneShot(false, true), HOSTILE.join('') + '\n');
+  assert.equal(await oneShot(true, true), HOSTILE.join('') + '\n');
+});

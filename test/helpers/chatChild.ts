@@ -1,0 +1,36 @@
+// The interactive chat in a process of its own (not a test file itself), on the scripted
+// engine with a slow, endless reply, for tests that signal or kill it in a real terminal:
+//   chatChild SESSIONS_DIR PID_FILE [throw]
+// writes its pid to PID_FILE once the screen is up. With "throw", the first message makes
+// the process throw an uncaught exception while the reply streams.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { SessionStore } from '../../src/session/sessionStore.js';
+import { runChatApp } from '../../src/ui/runChatApp.js';
+import { FakeEngine } from './fakeEngine.js';
+
+const [sessionsDir, pidFile, mode] = process.argv.slice(2);
+if (sessionsDir === undefined || pidFile === undefined) throw new Error('usage: chatChild SESSIONS_DIR PID_FILE [throw]');
+
+class ChildEngine extends FakeEngine {
+  override generate(...args: Parameters<FakeEngine['generate']>): ReturnType<FakeEngine['generate']> {
+    if (mode === 'throw') setTimeout(() => {
+      throw new Error('something broke outside any handler');
+    }, 500);
+    return super.generate(...args);
+  }
+}
+
+const engine = new ChildEngine({ delayMs: 50, fallback: { tokens: Array.from({ length: 2000 }, (_, i) => ` w${i}`) } });
+const root = path.dirname(sessionsDir);
+setTimeout(() => writeFileSync(pidFile, String(process.pid)), 200);
+const code = await runChatApp({
+  args: { offline: true, resume: false, session: 'signalled' },
+  flags: { model: 'gpt2', maxNewTokens: 1000 },
+  stored: {},
+  store: new SessionStore(sessionsDir),
+  cacheDir: root,
+  engine,
+  env: { PARLEY_DATA_DIR: path.join(root, 'data'), PARLEY_CONFIG_DIR: path.join(root, 'config'), NO_COLOR: '1' },
+});
+process.exitCode = code;
