@@ -2,14 +2,15 @@ import { after, before, test } from 'node:test';
 import { MODEL_ALIASES } from '../../src/engine/load/modelRefs.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { newSession, SessionStore } from '../../src/session/sessionStore.js';
 import { addUser, appendReply } from '../../src/prompt/conversation.js';
 import { MODELS_CACHE_DIR, REPO_ROOT, randomWeightsModelDir, shortContextModelDir, tinyModelDir } from '../helpers/fixtures.js';
+import { tempParleyEnv, type TempParleyEnv } from '../helpers/parleyEnv.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
+let home: TempParleyEnv;
 let dir: string;
 let model: string;
 let env: NodeJS.ProcessEnv;
@@ -33,20 +34,12 @@ function parley(args: string[], input?: string, extraEnv: NodeJS.ProcessEnv = {}
 
 before(async () => {
   model = await tinyModelDir();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'parley-cli-'));
-  env = {
-    PATH: process.env['PATH'],
-    HOME: dir,
-    PARLEY_CONFIG_DIR: path.join(dir, 'config'),
-    PARLEY_SESSIONS_DIR: path.join(dir, 'sessions'),
-    PARLEY_CACHE_DIR: path.join(dir, 'cache'),
-    PARLEY_DATA_DIR: path.join(dir, 'data'),
-  };
+  home = await tempParleyEnv('cli');
+  dir = home.root;
+  env = { PATH: process.env['PATH'], ...home.env };
 });
 
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => home.remove());
 
 test('--version and --help answer without loading a model', async () => {
   const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };

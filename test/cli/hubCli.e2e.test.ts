@@ -4,19 +4,20 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { MODEL_ALIASES } from '../../src/engine/load/modelRefs.js';
 import { ensureHubModel } from '../../src/hub/ensureHubModel.js';
 import { onnxFileFor } from '../../src/hub/modelFiles.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
+import { tempParleyEnv, type TempParleyEnv } from '../helpers/parleyEnv.js';
 import { publishedGpt2Repos, startTestHub, type TestHub } from '../helpers/testHub.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 let hub: TestHub;
+let home: TempParleyEnv;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let cacheDir: string;
@@ -59,22 +60,15 @@ before(async () => {
       },
     },
   });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'parley-hubcli-'));
-  cacheDir = path.join(dir, 'cache');
-  env = {
-    PATH: process.env['PATH'],
-    HOME: dir,
-    HF_ENDPOINT: hub.url,
-    PARLEY_CONFIG_DIR: path.join(dir, 'config'),
-    PARLEY_SESSIONS_DIR: path.join(dir, 'sessions'),
-    PARLEY_CACHE_DIR: cacheDir,
-    PARLEY_DATA_DIR: path.join(dir, 'data'),
-  };
+  home = await tempParleyEnv('hubcli');
+  dir = home.root;
+  cacheDir = home.env.PARLEY_CACHE_DIR;
+  env = { PATH: process.env['PATH'], HF_ENDPOINT: hub.url, ...home.env };
 });
 
 after(async () => {
   await hub.stop();
-  await rm(dir, { recursive: true, force: true });
+  await home.remove();
 });
 
 test('first run: parley --model owner/name -p downloads into the cache and answers; no progress on a non-terminal stderr; a second run makes no request', async () => {

@@ -2,33 +2,23 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { HF_LLAMA_TINY, HF_QWEN2_TINY, REPO_ROOT } from '../helpers/fixtures.js';
 import { makeVariant } from '../helpers/fixtureVariants.js';
+import { tempParleyEnv, type TempParleyEnv } from '../helpers/parleyEnv.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
-let dir: string;
+let home: TempParleyEnv;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'parley-instruct-cli-'));
+  home = await tempParleyEnv('instruct-cli');
 });
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => home.remove());
 
 function parley(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    PATH: process.env['PATH'],
-    HOME: dir,
-    PARLEY_CONFIG_DIR: path.join(dir, 'config'),
-    PARLEY_SESSIONS_DIR: path.join(dir, 'sessions'),
-    PARLEY_CACHE_DIR: path.join(dir, 'cache'),
-    PARLEY_DATA_DIR: path.join(dir, 'data'),
-  };
+  const env = { PATH: process.env['PATH'], ...home.env };
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [CLI, ...args], { env, cwd: dir }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [CLI, ...args], { env, cwd: home.root }, (error, stdout, stderr) => {
       resolve({ code: error && typeof error.code === 'number' ? error.code : 0, stdout, stderr });
     });
     child.stdin?.end();

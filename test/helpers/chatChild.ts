@@ -8,6 +8,7 @@ import path from 'node:path';
 import { SessionStore } from '../../src/session/sessionStore.js';
 import { runChatApp } from '../../src/ui/runChatApp.js';
 import { FakeEngine } from './fakeEngine.js';
+import { parleyDirs } from './parleyEnv.js';
 
 const [sessionsDir, pidFile, mode] = process.argv.slice(2);
 if (sessionsDir === undefined || pidFile === undefined) throw new Error('usage: chatChild SESSIONS_DIR PID_FILE [throw]');
@@ -31,6 +32,6 @@ const code = await runChatApp({
   store: new SessionStore(sessionsDir),
   cacheDir: root,
   engine,
-  env: { PARLEY_DATA_DIR: path.join(root, 'data'), PARLEY_CONFIG_DIR: path.join(root, 'config'), NO_COLOR: '1' },
+  env: { ...parleyDirs(root), NO_COLOR: '1' },
 });
 process.exitCode = code;

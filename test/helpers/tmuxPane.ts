@@ -15,14 +15,6 @@ export const hasTmux = ((): boolean => {
 
 export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Where the CLI keeps sessions, settings, data and cache: all below `root`, so a test never touches the user's own. */
-export const parleyDirs = (root: string) => ({
-  PARLEY_SESSIONS_DIR: path.join(root, 'sessions'),
-  PARLEY_CONFIG_DIR: path.join(root, 'config'),
-  PARLEY_DATA_DIR: path.join(root, 'data'),
-  PARLEY_CACHE_DIR: path.join(root, 'cache'),
-});
-
 /** The shell line that runs the built CLI with `env` set and `args` passed, each quoted. */
 export function cliCommand(env: Record<string, string>, args: readonly string[]): string {
   return [

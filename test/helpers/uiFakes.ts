@@ -1,8 +1,5 @@
 // Helpers for driving the Ink UI in tests: key sequences, polling the rendered frame, and
 // a fake engine whose model loads can be slow, report downloads or fail.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { render } from 'ink-testing-library';
 import type { EngineClient, EngineError } from '../../src/engine/engineClient.js';
 import type { LoadOptions, LoadProgress, ModelInfo } from '../../src/engine/protocol.js';
@@ -10,6 +7,7 @@ import type { Settings } from '../../src/settings/settingsSchema.js';
 import { SessionStore } from '../../src/session/sessionStore.js';
 import { prepareChatApp, type ChatAppOptions } from '../../src/ui/runChatApp.js';
 import { FakeEngine, type FakeEngineOptions } from './fakeEngine.js';
+import { tempParleyEnv } from './parleyEnv.js';
 
 export const KEYS = {
   enter: '\r',
@@ -98,12 +96,8 @@ export interface ChatDirs {
 }
 
 export async function makeDirs(): Promise<ChatDirs> {
-  const root = await mkdtemp(path.join(tmpdir(), 'parley-ui-'));
-  return {
-    root,
-    sessions: path.join(root, 'sessions'),
-    env: { PARLEY_DATA_DIR: path.join(root, 'data'), PARLEY_CONFIG_DIR: path.join(root, 'config'), NO_COLOR: '1' },
-  };
+  const { root, env } = await tempParleyEnv('ui');
+  return { root, sessions: env.PARLEY_SESSIONS_DIR, env: { ...env, NO_COLOR: '1' } };
 }
 
 export interface ChatOptions {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { addUser, appendReply, setPersona } from '../../src/prompt/conversation.js';
 import { sessionToMarkdown } from '../../src/session/exportMarkdown.js';
 import { parseSession, serializeSession } from '../../src/session/sessionSchema.js';
@@ -23,7 +22,6 @@ async function freshStore(): Promise<SessionStore> {
   return new SessionStore(dir);
 }
 
-const CHILD = fileURLToPath(new URL('../helpers/sessionChild.js', import.meta.url));
 const EXAMPLE = join(REPO_ROOT, 'sessions', 'example.json');
 
 const meta: ReplyMeta = {
@@ -146,7 +144,7 @@ test('two writers: a save based on a stale revision is refused with the file nam
   assert.equal((await store.load('shared-b')).conversation.turns.at(-1)?.text, 'from B');
 });
 
-test('a lock left by a killed process is taken over (live holders: sessionLock.test.ts)', async () => {
+test('a lock left by a killed process is taken over (live holders: sessionLock.e2e.test.ts)', async () => {
   const store = await freshStore();
   const lock = join(store.dir, '.locked.json.lock');
   // A pid that does not run: the highest pid Linux can hand out is below 2^22.
@@ -212,47 +210,6 @@ test('rename and delete', async () => {
   await store.delete('b');
   await assert.rejects(store.delete('b'), isCode('not-found'));
   assert.deepEqual((await store.list()).map((e) => e.name), ['c']);
-});
-
-// Real kernel errors, not simulations: a file size limit gives EFBIG, and a directory the
-// (unprivileged) process cannot write gives EACCES. Root ignores permissions, so as root
-// the child runs as "nobody".
-function child(args: string[], options: { fileSizeLimitKb?: number; asNobody?: boolean } = {}): Record<string, unknown> {
-  const asNobody = options.asNobody && process.getuid?.() === 0;
-  const command = options.fileSizeLimitKb === undefined ? process.execPath : '/bin/sh';
-  const argv = options.fileSizeLimitKb === undefined ? [CHILD, ...args] : ['-c', `ulimit -f ${options.fileSizeLimitKb} && exec "$0" "$@"`, process.execPath, CHILD, ...args];
-  const out = spawnSync(command, argv, { encoding: 'utf8', ...(asNobody ? { uid: 65534, gid: 65534 } : {}) });
-  assert.equal(out.status, 0, out.stderr);
-  return JSON.parse(out.stdout) as Record<string, unknown>;
-}
-
-test('disk full (file size limit): a clear error, the old file intact, the conversation still in memory', async () => {
-  const store = await freshStore();
-  assert.deepEqual(child(['try-save', store.dir, 'big', '100']), { ok: true, turns: 1 });
-  const before = await readFile(store.pathOf('big'));
-  const result = child(['try-save', store.dir, 'big', '200000'], { fileSizeLimitKb: 64 });
-  assert.equal(result.ok, false);
-  assert.equal(result.code, 'disk-full');
-  assert.match(String(result.message), /session "big" was not saved: the file would exceed the file size limit/);
-  assert.equal(result.turnsInMemory, 2);
-  assert.deepEqual(await readFile(store.pathOf('big')), before);
-  assert.deepEqual(await readdir(store.dir), ['big.json'], 'the temporary file is cleaned up');
-});
-
-test('read-only sessions directory: a clear error naming it, nothing written', async () => {
-  const store = await freshStore();
-  await chmod(root, 0o755); // mkdtemp's 0o700 would keep "nobody" out altogether
-  await chmod(store.dir, 0o555);
-  try {
-    const result = child(['try-save', store.dir, 'ro', '10'], { asNobody: true });
-    assert.equal(result.ok, false);
-    assert.equal(result.code, 'read-only');
-    assert.match(String(result.message), new RegExp(`session "ro" was not saved: ${store.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not writable`));
-    assert.equal(result.turnsInMemory, 1);
-    assert.deepEqual(await readdir(store.dir), []);
-  } finally {
-    await chmod(store.dir, 0o755);
-  }
 });
 
 test('Markdown export: title, model, persona, turns and reply details', () => {

@@ -4,8 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { EngineError } from '../../../src/engine/engineClient.js';
@@ -15,6 +14,7 @@ import { DEFAULT_REMOTE_CONTEXT, RemoteEngineClient } from '../../../src/engine/
 import { RoutingEngineClient } from '../../../src/engine/remote/routingEngineClient.js';
 import { canonicalModelRef } from '../../../src/engine/load/modelRefs.js';
 import { REPO_ROOT, tinyModelDir } from '../../helpers/fixtures.js';
+import { tempParleyEnv, type TempParleyEnv } from '../../helpers/parleyEnv.js';
 import { startServe, type ServeProcess } from '../../helpers/serveProcess.js';
 import { AutoTokenizer } from '@huggingface/transformers';
 import { chatTurn, type ChatTurnResult } from '../../../src/chat/chatTurn.js';
@@ -24,19 +24,19 @@ import { newSession } from '../../../src/session/sessionStore.js';
 
 const KEY = 'endpoint-test-key';
 let serve: ServeProcess;
-let root: string;
+let home: TempParleyEnv;
 
 const greedy: GenerateParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 12, seed: null };
 
 before(async () => {
   const modelDir = await tinyModelDir();
   serve = await startServe(['--model', modelDir, '--offline', '--api-key', KEY], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
-  root = await mkdtemp(path.join(tmpdir(), 'parley-endpoint-'));
+  home = await tempParleyEnv('endpoint');
 });
 
 after(async () => {
   await serve?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  await home?.remove();
 });
 
 async function collect(stream: AsyncIterable<GenerateEvent>, onToken?: (n: number) => void) {
@@ -194,12 +194,7 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number 
 }
 
 test('parley --endpoint -p: the served reply on stdout; the session records endpoint and model, never the key', async () => {
-  const env = {
-    PARLEY_SESSIONS_DIR: path.join(root, 'sessions'),
-    PARLEY_CONFIG_DIR: path.join(root, 'config'),
-    PARLEY_DATA_DIR: path.join(root, 'data'),
-    PARLEY_API_KEY: KEY,
-  };
+  const env = { ...home.env, PARLEY_API_KEY: KEY };
   const args = ['--endpoint', serve.baseURL, '--model', 'tiny-random', '--max-tokens', '10', '--temperature', '0', '--repeat-penalty', '1'];
   const result = await runCli([...args, '-p', 'Hello there', '--session', 'remote'], env);
   assert.equal(result.code, 0, result.stderr);

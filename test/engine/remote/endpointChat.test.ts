@@ -5,11 +5,6 @@
 // /v1/completions; and how the window was counted.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
 import type { SamplingParams } from '../../../src/engine/protocol.js';
 import { RemoteEngineClient } from '../../../src/engine/remote/remoteEngineClient.js';
 import { TEMPLATE_MARGIN } from '../../../src/engine/remote/serverExtras.js';
@@ -19,61 +14,7 @@ import { formatFor } from '../../../src/prompt/promptFormat.js';
 import { newSession } from '../../../src/session/sessionStore.js';
 import type { Session } from '../../../src/session/types.js';
 import { endpointContextLine } from '../../../src/chat/commands/context.js';
-import { REPO_ROOT } from '../../helpers/fixtures.js';
-
-interface Posted {
-  route: string;
-  body: Record<string, unknown>;
-}
-
-interface Stub {
-  app: FastifyInstance;
-  url: string;
-  posted: Posted[];
-}
-
-const words = (text: string): number => text.split(/\s+/).filter((w) => w !== '').length;
-/** "The template": a header and an end per message, and the cue for the reply. */
-const templateCount = (messages: { content: string }[]): number => messages.reduce((n, m) => n + words(m.content) + 4, 0) + 3;
-const REPLY = ['Hello', ' from', ' the', ' stub'];
-
-/** vLLM's /tokenize (`{model, prompt}` and `{model, messages}`), or llama.cpp's (`{content}` only). */
-/** `baseModel`: no chat template, so chats and message counts get vLLM's 400. */
-async function startStub(tokenize: 'vllm' | 'llamacpp', contextLength: number, baseModel = false, replyTokens = REPLY): Promise<Stub> {
-  const posted: Posted[] = [];
-  const app = Fastify({ logger: false });
-  app.addHook('preHandler', async (request) => {
-    if (request.method === 'POST') posted.push({ route: request.url, body: request.body as Record<string, unknown> });
-  });
-  app.get('/v1/models', async () => ({ object: 'list', data: [{ id: 'stub-instruct', object: 'model', created: 0, owned_by: 'x', max_model_len: contextLength }] }));
-  const noTemplate = { error: { message: 'As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat template if the tokenizer does not define one.', type: 'BadRequestError', param: null, code: 400 } };
-  app.post('/tokenize', async (request, reply) => {
-    const body = request.body as { prompt?: string; content?: string; messages?: { content: string }[] };
-    if (baseModel && body.messages) return reply.code(400).send(noTemplate);
-    if (tokenize === 'llamacpp') return { tokens: body.content === undefined ? [] : Array.from({ length: words(body.content) }, (_, i) => i) };
-    const count = body.messages ? templateCount(body.messages) : words(body.prompt ?? '');
-    return { count, max_model_len: contextLength, tokens: Array.from({ length: count }, (_, i) => i) };
-  });
-  const sse = (chunks: unknown[]) => chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n';
-  app.post('/v1/chat/completions', async (_request, reply) => {
-    if (baseModel) return reply.code(400).send(noTemplate);
-    const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'stub-instruct' };
-    const chunks = [
-      { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
-      ...replyTokens.map((t) => ({ ...base, choices: [{ index: 0, delta: { content: t }, finish_reason: null }] })),
-      { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
-      { ...base, choices: [], usage: { prompt_tokens: 42, completion_tokens: replyTokens.length, total_tokens: 42 + replyTokens.length } },
-    ];
-    return reply.type('text/event-stream').send(sse(chunks));
-  });
-  app.post('/v1/completions', async (_request, reply) => {
-    const base = { id: 'cmpl-1', object: 'text_completion', created: 0, model: 'stub-instruct' };
-    return reply.type('text/event-stream').send(sse([{ ...base, choices: [{ index: 0, text: ' raw', finish_reason: 'length' }] }]));
-  });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as { port: number };
-  return { app, url: `http://127.0.0.1:${port}/v1`, posted };
-}
+import { startStub, templateCount, words, type Stub } from '../../helpers/chatServerStub.js';
 
 const params: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 32, seed: null };
 
@@ -189,34 +130,6 @@ test('a server that cannot count messages (llama.cpp\'s /tokenize): the rendered
   assert.match(endpointContextLine(info.endpoint!), /on Parley's transcript of the window, plus 48 tokens and 6 per message for the server's chat template/);
   assert.match(endpointContextLine({ ...info.endpoint!, windowCounts: 'messages' }), /of the window's messages through its own chat template/);
   assert.match(endpointContextLine({ ...info.endpoint!, tokenCounts: 'estimate' }), /^Token counts: estimated .*plus 48 tokens/);
-});
-
-test('parley --endpoint -p sends the prompt as a user message to /v1/chat/completions', async () => {
-  vllm.posted.length = 0;
-  const root = await mkdtemp(path.join(tmpdir(), 'parley-endpoint-chat-'));
-  try {
-    const env = { ...process.env, PARLEY_SESSIONS_DIR: path.join(root, 's'), PARLEY_CONFIG_DIR: path.join(root, 'c'), PARLEY_DATA_DIR: path.join(root, 'd') };
-    const args = [path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), '--endpoint', vllm.url, '--model', 'stub-instruct', '--system', 'Be brief.', '-p', 'Hello there'];
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise((resolve) => child.on('exit', resolve));
-    assert.equal(code, 0, stderr);
-    assert.equal(stdout.trim(), 'Hello from the stub');
-    const chat = vllm.posted.filter((p) => p.route === '/v1/chat/completions');
-    assert.equal(chat.length, 1);
-    assert.deepEqual(chat[0]!.body['messages'], [
-      { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: 'Hello there' },
-    ]);
-    assert.ok(!vllm.posted.some((p) => p.route === '/v1/completions'));
-    // The window was counted as the server will prompt it: its messages, through the routing engine the CLI uses.
-    assert.ok(vllm.posted.some((p) => p.route === '/tokenize' && JSON.stringify(p.body['messages']) === JSON.stringify(chat[0]!.body['messages'])));
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
 });
 
 test('a base model the server has no chat template for: the chat turn falls back to Parley\'s transcript as a raw prompt', async () => {

@@ -3,16 +3,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tinyModelDir } from '../../helpers/fixtures.js';
 import { startServe, type ServeProcess } from '../../helpers/serveProcess.js';
-import { cliCommand, hasTmux, parleyDirs, TmuxPane } from '../../helpers/tmuxPane.js';
+import { tempParleyEnv, type TempParleyEnv } from '../../helpers/parleyEnv.js';
+import { cliCommand, hasTmux, TmuxPane } from '../../helpers/tmuxPane.js';
 
 const KEY = 'terminal-key';
 
-let root: string;
+let home: TempParleyEnv;
 let modelDir: string;
 let serve: ServeProcess;
 let pane: TmuxPane | null = null;
@@ -20,20 +19,20 @@ let pane: TmuxPane | null = null;
 before(async () => {
   if (!hasTmux) return;
   modelDir = await tinyModelDir();
-  root = await mkdtemp(path.join(tmpdir(), 'parley-endpoint-e2e-'));
-  serve = await startServe(['--model', modelDir, '--offline', '--api-key', KEY], { PARLEY_CONFIG_DIR: path.join(root, 'serve-config') });
+  home = await tempParleyEnv('endpoint-e2e');
+  serve = await startServe(['--model', modelDir, '--offline', '--api-key', KEY], { PARLEY_CONFIG_DIR: path.join(home.root, 'serve-config') });
 });
 
 after(async () => {
   if (!hasTmux) return;
   pane?.close();
   await serve?.stop();
-  // Closing the terminal hangs up on Parley, which saves as it goes: retry while it writes.
-  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  // Closing the terminal hangs up on Parley, which saves as it goes: remove() retries while it writes.
+  await home.remove();
 });
 
 test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, and /load restores the endpoint', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-  const env = { ...parleyDirs(root), PARLEY_API_KEY: KEY };
+  const env = { ...home.env, PARLEY_API_KEY: KEY };
   const command = cliCommand(env, [
     '--endpoint',
     serve.baseURL,

@@ -2,31 +2,30 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tinyModelDir } from '../../helpers/fixtures.js';
-import { cliCommand, hasTmux, parleyDirs, TmuxPane } from '../../helpers/tmuxPane.js';
+import { tempParleyEnv, type TempParleyEnv } from '../../helpers/parleyEnv.js';
+import { cliCommand, hasTmux, TmuxPane } from '../../helpers/tmuxPane.js';
 
-let root: string;
+let home: TempParleyEnv;
 let modelDir: string;
 let pane: TmuxPane | null = null;
 
 before(async () => {
   if (!hasTmux) return;
   modelDir = await tinyModelDir();
-  root = await mkdtemp(path.join(tmpdir(), 'parley-e2e-'));
+  home = await tempParleyEnv('e2e');
 });
 
 after(async () => {
   if (!hasTmux) return;
   pane?.close();
-  // Closing the terminal hangs up on Parley, which saves as it goes: retry while it writes.
-  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  // Closing the terminal hangs up on Parley, which saves as it goes: remove() retries while it writes.
+  await home.remove();
 });
 
 test('parley in a real terminal: a reply, /temp in the status bar, /exit saves', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-  const env = parleyDirs(root);
+  const env = home.env;
   const command = cliCommand(env, ['--model', modelDir, '--offline', '--max-tokens', '12', '--session', 'e2e']);
   pane = new TmuxPane({ columns: 100, rows: 40 });
   pane.typeLine(command);

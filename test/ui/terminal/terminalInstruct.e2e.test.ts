@@ -2,32 +2,31 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HF_QWEN2_TINY } from '../../helpers/fixtures.js';
 import { makeVariant } from '../../helpers/fixtureVariants.js';
-import { cliCommand, hasTmux, parleyDirs, TmuxPane } from '../../helpers/tmuxPane.js';
+import { tempParleyEnv, type TempParleyEnv } from '../../helpers/parleyEnv.js';
+import { cliCommand, hasTmux, TmuxPane } from '../../helpers/tmuxPane.js';
 
-let root: string;
+let home: TempParleyEnv;
 let pane: TmuxPane | null = null;
 // Rotary models store no position table, so the same weights take a longer context: long
 // enough that a reply is still streaming when Esc arrives, however fast the machine.
 const model = makeVariant(HF_QWEN2_TINY, { json: { 'config.json': { max_position_embeddings: 4096 } } });
 
 before(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'parley-e2e-'));
+  home = await tempParleyEnv('e2e');
 });
 
 after(async () => {
   pane?.close();
   model.remove();
-  // Closing the terminal hangs up on Parley, which saves as it goes: retry while it writes.
-  await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  // Closing the terminal hangs up on Parley, which saves as it goes: remove() retries while it writes.
+  await home.remove();
 });
 
 test('hf-qwen2-tiny in a real terminal: a reply with no special tokens, /context, Esc, /exit saves', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-  const env = parleyDirs(root);
+  const env = home.env;
   const command = cliCommand(env, [
     '--model',
     model.dir,
