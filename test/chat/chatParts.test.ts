@@ -21,7 +21,7 @@ import { samplingParams } from '../../src/settings/settingsPrecedence.js';
 import type { Session } from '../../src/session/types.js';
 import type { ViewState } from '../../src/chat/view/viewState.js';
 import { FakeEngine } from '../helpers/fakeEngine.js';
-import { waitUntil } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 function emptyView(): ViewState {
   return {

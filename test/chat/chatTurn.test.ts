@@ -101,6 +101,7 @@ test('cancel before any text: no reply turn, the question stays for /retry', asy
   const controller = new AbortController();
   const session = sessionAsking('q');
   const pending = run({ engine, session, params, format, signal: controller.signal }, (e) => {
+    // A timer, not a wait: the stop lands while the engine is 20 ms from its first token.
     if (e.type === 'window') setTimeout(() => controller.abort(), 1);
   });
   const { result } = await pending;

@@ -14,6 +14,7 @@ import { modelLabel } from '../../src/chat/modelLabel.js';
 import { FRAME_MS, frameInterval, MAX_FRAME_MS, TokenBatcher } from '../../src/chat/view/tokenBatcher.js';
 import { settleLines } from '../../src/chat/view/replyLines.js';
 import { errorLine } from '../../src/errors.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 test('download progress is tracked per file, then the file being loaded', () => {
   let state = startLoading('gpt2');
@@ -62,7 +63,7 @@ test('tokens arriving within a frame are handed on together', async () => {
   batcher.push('b');
   batcher.push('');
   assert.deepEqual(flushed, []);
-  await new Promise((resolve) => setTimeout(resolve, 40));
+  await waitFor(() => flushed.length > 0, { what: 'the first frame' });
   assert.deepEqual(flushed, ['ab']);
   batcher.push('c');
   batcher.drain();
@@ -78,8 +79,10 @@ test('frames are spaced by what drawing one costs, within bounds', () => {
 
 test('the batcher spaces the next frame by the cost of the last one', async () => {
   const asked: number[] = [];
+  let frames = 0;
   const batcher = new TokenBatcher(
     () => {
+      frames++;
       const until = performance.now() + 15;
       while (performance.now() < until); // a frame that takes 15 ms to draw
     },
@@ -89,7 +92,9 @@ test('the batcher spaces the next frame by the cost of the last one', async () =
     },
   );
   batcher.push('abc');
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await waitFor(() => frames === 1, { what: 'the first frame' });
+  // The batcher takes a frame's cost once the event loop comes back from drawing it.
+  await new Promise((resolve) => setImmediate(resolve));
   batcher.push('de');
   batcher.drain();
   assert.equal(asked.length, 2);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { MODEL_ALIASES } from '../../src/engine/load/modelRefs.js';
@@ -13,6 +14,7 @@ import { onnxFileFor } from '../../src/hub/modelFiles.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 import { tempParleyEnv, type TempParleyEnv } from '../helpers/parleyEnv.js';
 import { publishedGpt2Repos, startTestHub, type TestHub } from '../helpers/testHub.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
 const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
@@ -254,13 +256,25 @@ async function startPull(id: string, file: string, cache: string, args = ['pull'
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const result = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr })));
   const part = path.join(cache, ...id.split('/'), `${file}.part`);
-  for (let i = 0; i < 600; i++) {
-    const size = await stat(part).then((s) => s.size, () => 0);
-    if (size > 0) return { child, result };
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitFor(() => stat(part).then((s) => s.size > 0, () => false), { timeoutMs: 30_000, intervalMs: 50, what: `the download of ${file}`, detail: () => stderr });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
   }
-  child.kill('SIGKILL');
-  throw new Error(`the download of ${file} never started: ${stderr}`);
+  return { child, result };
+}
+
+/**
+ * Whether the kernel has handed `signal` to the process (Linux: /proc/PID/status). Two
+ * signals of one kind sent while the first is still pending are delivered as one.
+ */
+async function signalDelivered(pid: number, signal: NodeJS.Signals): Promise<boolean> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => null);
+  if (status === null) return true; // the process is gone
+  const bit = 1n << BigInt(osConstants.signals[signal] - 1);
+  const pending = [...status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].map((m) => BigInt(`0x${m[1]}`));
+  return pending.every((mask) => (mask & bit) === 0n);
 }
 
 for (const signal of ['SIGINT', 'SIGKILL'] as const) {
@@ -297,7 +311,7 @@ test('Ctrl+C during the first run of parley -p: nothing partial is taken for com
   const { child, result } = await startPull('fixtures/gpt2-tiny', 'onnx/model.onnx', cache, args);
   child.kill('SIGINT');
   // The load goes on after one Ctrl+C (it only stops a reply); a second one quits.
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => signalDelivered(child.pid!, 'SIGINT'), { what: 'the first SIGINT to reach Parley' });
   child.kill('SIGINT');
   await result;
   assert.equal(existsSync(path.join(cache, 'fixtures', 'gpt2-tiny', 'onnx', 'model.onnx')), false);

@@ -7,6 +7,7 @@ import OpenAI from 'openai';
 import { AutoTokenizer } from '@huggingface/transformers';
 import { REPO_ROOT, tinyModelDir } from '../helpers/fixtures.js';
 import { startServe, type ServeProcess } from '../helpers/serveProcess.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const KEY = 'test-key-123';
 let serve: ServeProcess;
@@ -142,12 +143,7 @@ test('an aborted stream cancels its generation, and the next request is served a
   }
   assert.ok(chunks >= 3 && chunks < 10, `${chunks} chunks`);
   // The slot is free again once the engine has stopped: within a token, not 900.
-  for (let i = 0; ; i++) {
-    const health = await raw('/health', { key: null });
-    if (health.body['running'] === 0) break;
-    assert.ok(i < 200, 'the aborted generation never stopped');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(async () => (await raw('/health', { key: null })).body['running'] === 0, { timeoutMs: 10_000, intervalMs: 20, what: 'the aborted generation to stop' });
   const next = await chat('Next please', { max_tokens: 4 });
   assert.equal(next.usage!.completion_tokens, 4);
   const line = serve.stderr().split('\n').find((l) => l.includes('(client gone)'));

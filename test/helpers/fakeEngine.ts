@@ -136,7 +136,7 @@ export class FakeEngine implements EngineClient {
       let reason: DoneReason = script.reason ?? 'eos';
       try {
         for (const token of script.tokens) {
-          if (delayMs > 0) await sleep(delayMs);
+          if (delayMs > 0) await sleep(delayMs); // the scripted pace of a model, not a wait
           if (self.crashedRequest?.id === requestId) {
             yield done('error', generated, self.crashedRequest.message);
             return;

@@ -199,7 +199,8 @@ async function sendBody(res: ServerResponse, file: string, start: number, behavi
     if (limit !== undefined && sent >= limit) {
       stream.destroy();
       if (behaviour?.cutAfter !== undefined) {
-        // Let the bytes leave, then drop the connection mid-body.
+        // Let the bytes leave, then drop the connection mid-body: the pause is part of the cut
+        // being staged (a client that got them resumes after them), not a wait for the test.
         await new Promise((r) => setTimeout(r, 50));
         res.destroy();
       }

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './fixtures.js';
+import { waitUntil } from './waitFor.js';
 
 export const hasTmux = ((): boolean => {
   try {
@@ -49,14 +50,8 @@ export class TmuxPane {
     return this.tmux('capture-pane', '-p', '-t', this.pane);
   }
 
-  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const text = this.screen();
-      if (pattern.test(text)) return text;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; screen:\n${text}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    return waitUntil(() => this.screen(), (text) => pattern.test(text), timeoutMs, String(pattern), 50);
   }
 
   typeLine(line: string): void {

@@ -8,6 +8,7 @@ import { SessionStore } from '../../src/session/sessionStore.js';
 import { prepareChatApp, type ChatAppOptions } from '../../src/ui/runChatApp.js';
 import { FakeEngine, type FakeEngineOptions } from './fakeEngine.js';
 import { tempParleyEnv } from './parleyEnv.js';
+import { waitUntil } from './waitFor.js';
 
 export const KEYS = {
   enter: '\r',
@@ -33,20 +34,6 @@ export const KEYS = {
 } as const;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls `read` until `accept` holds, returning the last value; fails with the last value
- * seen after `timeoutMs`, so a failing test shows what was on screen.
- */
-export async function waitUntil<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 3000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value:\n${String(value)}`);
-    await sleep(5);
-  }
-}
 
 const collapse = (text: string): string => text.replace(/\s+/g, ' ');
 

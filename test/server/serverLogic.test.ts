@@ -14,6 +14,7 @@ import { isLoopback, parseServeArgs } from '../../src/cli/serveArgs.js';
 import { buildServer } from '../../src/server/app.js';
 import { servedModel } from '../../src/server/servedModel.js';
 import { FakeEngine } from '../helpers/fakeEngine.js';
+import { waitFor } from '../helpers/waitFor.js';
 import type { GenerationStream } from '../../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams } from '../../src/engine/protocol.js';
 
@@ -124,7 +125,7 @@ test('over HTTP: past --parallel and --max-queue a request gets 429 with Retry-A
   const send = () => fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const first = send();
   const second = send();
-  while (server.admission.queued < 1) await new Promise((r) => setTimeout(r, 5));
+  await waitFor(() => server.admission.queued >= 1, { what: 'the second request to queue' });
   const third = await send();
   assert.equal(third.status, 429);
   assert.ok(Number(third.headers.get('retry-after')) >= 1);

@@ -38,6 +38,7 @@ function runAndKill(dir: string, killAfterMs: number): Promise<number> {
         const match = /^saved (\d+)$/.exec(line);
         if (match) lastSaved = Number(match[1]);
       }
+      // The kill lands at a chosen moment into the saving, which is the point of the test.
       timer ??= setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { cleanup } from 'ink-testing-library';
 import { EngineError } from '../../src/engine/engineClient.js';
 import { MAX_FRAME_MS } from '../../src/chat/view/tokenBatcher.js';
-import { KEYS, startChat, waitUntil } from '../helpers/uiFakes.js';
+import { KEYS, startChat } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 afterEach(() => cleanup());
 

@@ -7,7 +7,8 @@ import { cleanup } from 'ink-testing-library';
 import { addUser, appendReply } from '../../src/prompt/conversation.js';
 import { newSession } from '../../src/session/sessionStore.js';
 import { COMMANDS } from '../../src/chat/commands/commandTable.js';
-import { KEYS, startChat, waitUntil, type Chat } from '../helpers/uiFakes.js';
+import { KEYS, startChat, type Chat } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 afterEach(() => cleanup());
 

@@ -6,7 +6,8 @@ import { cleanup, render } from 'ink-testing-library';
 import type { LoadOptions, LoadProgress, ModelInfo } from '../../src/engine/protocol.js';
 import type { StatusInfo } from '../../src/chat/view/statusInfo.js';
 import { StatusBar } from '../../src/ui/StatusBar.js';
-import { startChat, UiFakeEngine, waitUntil } from '../helpers/uiFakes.js';
+import { startChat, UiFakeEngine } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 afterEach(() => cleanup());
 

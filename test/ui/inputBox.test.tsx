@@ -7,7 +7,8 @@ import type { ChatModel } from '../../src/chat/chatModel.js';
 import { COMMANDS } from '../../src/chat/commands/commandTable.js';
 import { noticeItem } from '../../src/chat/view/transcriptItems.js';
 import type { ViewState } from '../../src/chat/view/viewState.js';
-import { KEYS, waitForFrame, waitUntil } from '../helpers/uiFakes.js';
+import { KEYS, waitForFrame } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 afterEach(() => cleanup());
 

@@ -10,7 +10,8 @@ import { createEngine, type WorkerEngineClient } from '../../src/engine/worker/w
 import { strftime } from '../../src/prompt/templateRenderer.js';
 import { HF_LLAMA_TINY, HF_QWEN2_TINY } from '../helpers/fixtures.js';
 import { makeVariant } from '../helpers/fixtureVariants.js';
-import { KEYS, makeDirs, startChat, waitUntil, type ChatDirs } from '../helpers/uiFakes.js';
+import { KEYS, makeDirs, startChat, type ChatDirs } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 let engine: WorkerEngineClient;
 let dirs: ChatDirs;

@@ -4,7 +4,8 @@ import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanup } from 'ink-testing-library';
 import { EngineError } from '../../src/engine/engineClient.js';
-import { startChat, waitUntil, type Chat } from '../helpers/uiFakes.js';
+import { startChat, type Chat } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 afterEach(() => cleanup());
 

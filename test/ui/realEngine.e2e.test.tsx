@@ -7,7 +7,8 @@ import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { createEngine, type WorkerEngineClient } from '../../src/engine/worker/workerEngineClient.js';
 import { tinyModelDir } from '../helpers/fixtures.js';
-import { makeDirs, startChat, waitUntil, type ChatDirs } from '../helpers/uiFakes.js';
+import { makeDirs, startChat, type ChatDirs } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 let engine: WorkerEngineClient;
 let dirs: ChatDirs;

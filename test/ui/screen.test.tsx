@@ -5,7 +5,8 @@ import { cleanup } from 'ink-testing-library';
 import { addUser, appendReply } from '../../src/prompt/conversation.js';
 import { newSession } from '../../src/session/sessionStore.js';
 import { themeFor } from '../../src/ui/theme.js';
-import { startChat, waitUntil } from '../helpers/uiFakes.js';
+import { startChat } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 afterEach(() => cleanup());
 

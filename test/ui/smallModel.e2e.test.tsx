@@ -9,7 +9,8 @@ import { cleanup } from 'ink-testing-library';
 import { replyBudget } from '../../src/chat/replyBudget.js';
 import { createEngine, type WorkerEngineClient } from '../../src/engine/worker/workerEngineClient.js';
 import { shortContextModelDir, tinyModelDir } from '../helpers/fixtures.js';
-import { makeDirs, startChat, waitUntil, type ChatDirs } from '../helpers/uiFakes.js';
+import { makeDirs, startChat, type ChatDirs } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 let engine: WorkerEngineClient;
 let dirs: ChatDirs;

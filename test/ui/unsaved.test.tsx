@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { cleanup } from 'ink-testing-library';
-import { KEYS, startChat, waitUntil, type Chat } from '../helpers/uiFakes.js';
+import { KEYS, startChat, type Chat } from '../helpers/uiFakes.js';
+import { waitUntil } from '../helpers/waitFor.js';
 
 afterEach(() => cleanup());
 

@@ -9,6 +9,7 @@ import { EngineError } from '../../../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams } from '../../../src/engine/protocol.js';
 import { makeModelFolder } from '../../../src/graph/makeModelFolder.js';
 import { TINY_MODEL_SHAPE, tinyModelDir } from '../../helpers/fixtures.js';
+import { waitFor } from '../../helpers/waitFor.js';
 
 let engine: WorkerEngineClient;
 let modelDir: string;
@@ -225,8 +226,7 @@ test('a crashed worker is reported, restarted, and the model reloaded', async ()
   // Terminating a thread while onnxruntime runs in it aborts the whole process (a native
   // exception), so the crash is staged between requests, where a JS fault would surface.
   await engine.kill();
-  const deadline = Date.now() + 30_000;
-  while (crashes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => crashes.length > 0, { timeoutMs: 30_000, what: 'the crash report' });
   assert.equal(crashes.length, 1);
   assert.match(crashes[0]!, /engine crashed/);
   // The client restarts the worker and reloads the last model on its own; a request made

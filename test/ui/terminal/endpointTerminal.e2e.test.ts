@@ -8,6 +8,7 @@ import { tinyModelDir } from '../../helpers/fixtures.js';
 import { startServe, type ServeProcess } from '../../helpers/serveProcess.js';
 import { tempParleyEnv, type TempParleyEnv } from '../../helpers/parleyEnv.js';
 import { cliCommand, hasTmux, TmuxPane } from '../../helpers/tmuxPane.js';
+import { waitFor } from '../../helpers/waitFor.js';
 
 const KEY = 'terminal-key';
 
@@ -56,11 +57,12 @@ test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, an
   await pane.waitFor(/Esc stops the reply/);
   pane.key('Escape');
   await pane.waitFor(/\(interrupted\)/);
-  const until = Date.now() + 10_000;
-  while (!serve.stderr().includes('POST /v1/chat/completions 200 (client gone)')) {
-    if (Date.now() > until) assert.fail(`the server never saw the client go:\n${serve.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(() => serve.stderr().includes('POST /v1/chat/completions 200 (client gone)'), {
+    timeoutMs: 10_000,
+    intervalMs: 50,
+    what: 'the server to see the client go',
+    detail: () => serve.stderr(),
+  });
   // The chat goes as messages, never as a raw prompt.
   assert.ok(!serve.stderr().includes('POST /v1/completions'), serve.stderr());
 
@@ -68,10 +70,7 @@ test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, an
   await pane.waitFor(/max tokens set to 16|16 for this session/i);
   pane.typeLine('/retry');
   await pane.waitFor(/Regenerating the last reply/);
-  for (const until = Date.now() + 30_000; /Esc stops the reply|thinking…/.test(pane.screen()); ) {
-    if (Date.now() > until) assert.fail(`the retried reply never ended:\n${pane.screen()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(() => !/Esc stops the reply|thinking…/.test(pane!.screen()), { timeoutMs: 30_000, intervalMs: 50, what: 'the retried reply to end', detail: () => pane!.screen() });
   pane.typeLine('/stats');
   await pane.waitFor(/Last reply: TTFT [^\n]*16 generated tokens \(length\)/);
 
@@ -91,11 +90,7 @@ test('parley --endpoint in a real terminal: send, Esc, /retry, /stats, /save, an
   pane.typeLine('/exit');
 
   const file = path.join(env.PARLEY_SESSIONS_DIR, 'remote-saved.json');
-  const saveDeadline = Date.now() + 10_000;
-  while (!existsSync(file)) {
-    if (Date.now() > saveDeadline) assert.fail(`no session saved; screen:\n${pane.screen()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(() => existsSync(file), { timeoutMs: 10_000, intervalMs: 50, what: 'the session to be saved', detail: () => pane!.screen() });
   const saved = readFileSync(file, 'utf8');
   assert.equal((JSON.parse(saved) as { model: string }).model, `endpoint:tiny-random@${serve.baseURL}`);
   assert.ok(!saved.includes(KEY), 'the key is never saved');

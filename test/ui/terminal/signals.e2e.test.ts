@@ -11,9 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SessionStore } from '../../../src/session/sessionStore.js';
 import { hasTmux, shellQuote, TmuxPane } from '../../helpers/tmuxPane.js';
+import { waitUntil } from '../../helpers/waitFor.js';
 
 const CHILD = fileURLToPath(new URL('../../helpers/chatChild.js', import.meta.url));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let root: string;
 const panes: TmuxPane[] = [];
@@ -28,15 +28,7 @@ after(async () => {
   await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
-async function until<T>(read: () => T, accept: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${String(value)}`);
-    await sleep(50);
-  }
-}
+const until = <T>(read: () => T, accept: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> => waitUntil(read, accept, timeoutMs, what, 50);
 
 const alive = (pid: number): boolean => {
   try {

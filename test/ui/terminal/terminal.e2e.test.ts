@@ -6,6 +6,7 @@ import path from 'node:path';
 import { tinyModelDir } from '../../helpers/fixtures.js';
 import { tempParleyEnv, type TempParleyEnv } from '../../helpers/parleyEnv.js';
 import { cliCommand, hasTmux, TmuxPane } from '../../helpers/tmuxPane.js';
+import { waitFor } from '../../helpers/waitFor.js';
 
 let home: TempParleyEnv;
 let modelDir: string;
@@ -36,11 +37,12 @@ test('parley in a real terminal: a reply, /temp in the status bar, /exit saves',
   await pane.waitFor(/temp 0\.3 top-k/);
   pane.typeLine('/exit');
   const file = path.join(env.PARLEY_SESSIONS_DIR, 'e2e.json');
-  const deadline = Date.now() + 10_000;
-  while (!(existsSync(file) && readFileSync(file, 'utf8').includes('"temperature": 0.3'))) {
-    if (Date.now() > deadline) assert.fail(`no session saved on exit; screen:\n${pane.screen()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('"temperature": 0.3'), {
+    timeoutMs: 10_000,
+    intervalMs: 50,
+    what: 'the session saved on exit',
+    detail: () => pane!.screen(),
+  });
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { turns: { role: string; text: string }[] };
   assert.deepEqual(saved.turns.map((t) => t.role), ['user', 'assistant']);
   assert.equal(saved.turns[0]?.text, 'hello there');

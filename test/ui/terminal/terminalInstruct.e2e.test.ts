@@ -7,6 +7,7 @@ import { HF_QWEN2_TINY } from '../../helpers/fixtures.js';
 import { makeVariant } from '../../helpers/fixtureVariants.js';
 import { tempParleyEnv, type TempParleyEnv } from '../../helpers/parleyEnv.js';
 import { cliCommand, hasTmux, TmuxPane } from '../../helpers/tmuxPane.js';
+import { waitFor } from '../../helpers/waitFor.js';
 
 let home: TempParleyEnv;
 let pane: TmuxPane | null = null;
@@ -54,11 +55,7 @@ test('hf-qwen2-tiny in a real terminal: a reply with no special tokens, /context
   await pane.waitFor(/<\|im_start\|>system/);
   pane.typeLine('/exit');
   const file = path.join(env.PARLEY_SESSIONS_DIR, 'qwen.json');
-  const deadline = Date.now() + 10_000;
-  while (!existsSync(file)) {
-    if (Date.now() > deadline) assert.fail(`no session saved on exit; screen:\n${pane.screen()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(() => existsSync(file), { timeoutMs: 10_000, intervalMs: 50, what: 'the session saved on exit', detail: () => pane!.screen() });
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { persona: string; turns: { role: string; text: string }[] };
   assert.equal(saved.persona, 'Answer in one word.');
   assert.deepEqual(saved.turns.map((t) => t.role), ['user', 'assistant']);
