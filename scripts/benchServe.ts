@@ -85,7 +85,7 @@ const client = new OpenAI({ baseURL: serve.baseURL, apiKey: 'none', maxRetries: 
 const model = path.basename(modelDir);
 const levels: { clients: number; aggregateTokS: number; perClientDecodeTokS: number; ttftP50Ms: number; ttftP95Ms: number; tokens: number }[] = [];
 let single: Run[] = [];
-let serverLog = '';
+let serverLog: string;
 try {
   await httpRun(client, model, 'warm up'); // the first request pays for lazy allocations
   await inProcessRun(-1);

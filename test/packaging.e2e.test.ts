@@ -60,10 +60,12 @@ test('a fresh clone builds its program on install and pack; ink is pinned to the
   assert.match(readme, /^ONNXRUNTIME_NODE_INSTALL=skip npm ci && npm test /m);
   assert.match(await readFile(path.join(REPO_ROOT, '.ci', 'run'), 'utf8'), /^export ONNXRUNTIME_NODE_INSTALL=skip$/m);
   // No dependency asks for a newer Node than package.json's engines promise (npm ci warns EBADENGINE).
-  const tooNew = Object.entries(lock.packages)
-    .filter(([, p]) => /(^|\s)>=\s*2[1-9]/.test((p as { engines?: { node?: string } }).engines?.node ?? ''))
-    .map(([name]) => name);
+  const packages = Object.entries(lock.packages as Record<string, { dev?: boolean; engines?: { node?: string } }>);
+  const tooNew = packages.filter(([, p]) => !p.dev && /(^|\s)>=\s*2[1-9]/.test(p.engines?.node ?? '')).map(([name]) => name);
   assert.deepEqual(tooNew, [], 'dependencies that need Node 21+');
+  // The tools that only build, lint and test (ESLint: "^20.19.0 || ^22.13.0 || >=24") run on Node 20 as it is installed today.
+  const devTooNew = packages.filter(([, p]) => p.dev && p.engines?.node !== undefined && !admits(p.engines.node, NODE_20)).map(([name]) => name);
+  assert.deepEqual(devTooNew, [], `development dependencies that do not run on Node ${NODE_20.join('.')}`);
 });
 
 test('npm start skips the compiler when dist/src is newer than every source, and not otherwise', async () => {
@@ -85,3 +87,42 @@ test('npm start skips the compiler when dist/src is newer than every source, and
     await rm(root, { recursive: true, force: true });
   }
 });
+
+/** The last line of Node 20's releases (20.19 and on), which is what installing Node 20 gives. */
+const NODE_20 = [20, 19, 0] as const;
+type Version = readonly [number, number, number];
+
+/** Whether an engines range admits `version`, for the range syntax package.json files use (throws on any other). */
+function admits(range: string, version: Version): boolean {
+  return range.split('||').some((alternative) =>
+    alternative
+      .trim()
+      .replace(/(>=|<=|>|<|=)\s+/g, '$1')
+      .split(/\s+/)
+      .every((comparator) => comparatorAdmits(comparator, version)),
+  );
+}
+
+function comparatorAdmits(comparator: string, version: Version): boolean {
+  if (comparator === '' || comparator === '*') return true;
+  const match = /^(\^|~|>=|<=|>|<|=)?v?(\d+)(?:\.(\d+|x))?(?:\.(\d+|x))?$/.exec(comparator);
+  if (!match) throw new Error(`an engines range this test cannot read: ${comparator}`);
+  const [, op = '=', major, minor, patch] = match;
+  const low: Version = [Number(major), minor === undefined || minor === 'x' ? 0 : Number(minor), patch === undefined || patch === 'x' ? 0 : Number(patch)];
+  const cmp = (a: Version, b: Version): number => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+  const partial = minor === undefined || minor === 'x' ? 'major' : patch === undefined || patch === 'x' ? 'minor' : 'none';
+  // The first version past what the comparator covers: 20 → 21.0.0, 20.9 → 20.10.0, ^20.9.0 → 21.0.0, ~20.9.0 → 20.10.0.
+  const next: Version = op === '^' || partial === 'major' ? [low[0] + 1, 0, 0] : op === '~' || partial === 'minor' ? [low[0], low[1] + 1, 0] : [low[0], low[1], low[2] + 1];
+  switch (op) {
+    case '>=':
+      return cmp(version, low) >= 0;
+    case '>':
+      return cmp(version, next) >= 0;
+    case '<':
+      return cmp(version, low) < 0;
+    case '<=':
+      return cmp(version, next) < 0;
+    default:
+      return cmp(version, low) >= 0 && cmp(version, next) < 0;
+  }
+}

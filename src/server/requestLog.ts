@@ -10,7 +10,6 @@ export function loggedPath(url: string): string {
 
 /** A URL as it goes in a message: no control characters, bounded. */
 export function printable(url: string): string {
-  // eslint-disable-next-line no-control-regex
   return url.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?').slice(0, 200);
 }
 

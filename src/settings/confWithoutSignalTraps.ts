@@ -21,6 +21,7 @@ for (const signal of TRAPPED) {
 
 // The class's type too, under the same name, for annotations (conf's own constraint: an
 // interface such as Settings has no index signature, so `unknown` values would not do).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- conf's constraint, as said above
 type Conf<T extends Record<string, any> = Record<string, unknown>> = ConfClass<T>;
 
 export default Conf;

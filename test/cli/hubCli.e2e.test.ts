@@ -203,7 +203,7 @@ test('pull, models and rm: download with a check that it loads, list with dtypes
   assert.equal(listed.code, 0, listed.stderr);
   const row = listed.stdout.split('\n').find((l) => l.startsWith('fixtures/llama-tiny'));
   assert.match(row ?? '', /^fixtures\/llama-tiny\s+fp32\s+4\.\d MB\s+(?:just now|\d+ seconds? ago)$/);
-  assert.match(listed.stdout, /\n  converted graph rows-fp32  2\.0 kB\n/);
+  assert.match(listed.stdout, /\n {2}converted graph rows-fp32 {2}2\.0 kB\n/);
   assert.match(listed.stdout, /^MODEL\s+DTYPES\s+SIZE\s+LAST USED\n/);
   assert.match(listed.stdout, new RegExp(`Cache: ${cacheDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n$`));
 

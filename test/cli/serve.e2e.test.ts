@@ -59,7 +59,7 @@ async function raw(path: string, init: RequestInit & { key?: string | null } = {
   if (rest.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
   const res = await fetch(root + path, { ...rest, headers });
   const text = await res.text();
-  let body = {};
+  let body: object;
   try {
     body = JSON.parse(text) as object;
   } catch {

@@ -123,13 +123,12 @@ export class FakeEngine implements EngineClient {
     const requestId = this.nextRequestId++;
     const script = this.scripts.shift() ?? this.options.fallback ?? { tokens: [] };
     const delayMs = script.delayMs ?? this.options.delayMs ?? 0;
-    const self = this;
-    async function* run(): AsyncGenerator<GenerateEvent> {
-      if (self.model === null) {
+    async function* run(this: FakeEngine): AsyncGenerator<GenerateEvent> {
+      if (this.model === null) {
         yield done('error', 0, 'no model loaded');
         return;
       }
-      self.activeRequest = requestId;
+      this.activeRequest = requestId;
       const started = Date.now();
       let text = '';
       let generated = 0;
@@ -137,11 +136,11 @@ export class FakeEngine implements EngineClient {
       try {
         for (const token of script.tokens) {
           if (delayMs > 0) await sleep(delayMs); // the scripted pace of a model, not a wait
-          if (self.crashedRequest?.id === requestId) {
-            yield done('error', generated, self.crashedRequest.message);
+          if (this.crashedRequest?.id === requestId) {
+            yield done('error', generated, this.crashedRequest.message);
             return;
           }
-          if (self.cancelledRequest === requestId) {
+          if (this.cancelledRequest === requestId) {
             reason = 'cancelled';
             break;
           }
@@ -158,7 +157,7 @@ export class FakeEngine implements EngineClient {
           }
         }
         // A cancel after the last token still ends the stream as cancelled, like the worker.
-        if (self.cancelledRequest === requestId) reason = 'cancelled';
+        if (this.cancelledRequest === requestId) reason = 'cancelled';
         const elapsed = Math.max(1, Date.now() - started);
         yield {
           type: 'done',
@@ -171,7 +170,7 @@ export class FakeEngine implements EngineClient {
           ...(reason === 'error' ? { error: script.error ?? 'scripted error' } : {}),
         };
       } finally {
-        if (self.activeRequest === requestId) self.activeRequest = null;
+        if (this.activeRequest === requestId) this.activeRequest = null;
       }
     }
     function done(reason: DoneReason, generated: number, error?: string): GenerateEvent {
@@ -186,7 +185,7 @@ export class FakeEngine implements EngineClient {
         ...(error === undefined ? {} : { error }),
       };
     }
-    const iterable = run();
+    const iterable = run.call(this);
     return { requestId, [Symbol.asyncIterator]: () => iterable };
   }
 

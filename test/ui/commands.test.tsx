@@ -146,10 +146,10 @@ test('/new, /save, /sessions, /load, /resume, /delete and /export', async () => 
 
 test('/load restores the transcript and offers to switch to its model', async () => {
   const chat = await ready();
-  let saved = newSession('earlier', { model: 'distilgpt2' });
+  const saved = newSession('earlier', { model: 'distilgpt2' });
   let conversation = addUser(saved.conversation, 'What is a tide?');
   conversation = appendReply(conversation, 'The rise and fall of the sea.');
-  saved = await chat.store.save({ ...saved, conversation });
+  await chat.store.save({ ...saved, conversation });
   await expectReply(chat, '/load earlier', 'Resumed session earlier (2 turns).');
   await chat.waitFor(/› What is a tide\?\n\s+The rise and fall of the sea\./);
   await chat.waitFor('Session earlier used the model distilgpt2. Switch to it? (y/N)');

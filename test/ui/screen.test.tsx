@@ -38,10 +38,10 @@ test('escape sequences and control characters in model output never reach the te
 test('text loaded from a session file is sanitised too', async () => {
   const chat = await startChat();
   await chat.waitFor('Model gpt2 ready');
-  let session = newSession('hostile');
+  const session = newSession('hostile');
   let conversation = addUser(session.conversation, 'question\u001b[31m red\u001b]0;title\u0007');
   conversation = appendReply(conversation, 'answer\u001b[2J\u0007 done');
-  session = await chat.store.save({ ...session, conversation: { ...conversation, persona: 'persona\u001b]8;;x\u001b\\' } });
+  await chat.store.save({ ...session, conversation: { ...conversation, persona: 'persona\u001b]8;;x\u001b\\' } });
   await chat.send('/load hostile');
   await chat.waitFor('answer done');
   await chat.send('/system');

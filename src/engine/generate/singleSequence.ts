@@ -42,7 +42,7 @@ export async function generateSingle(
   const reuse = prefixCache?.take(promptIds) ?? null;
   const reusedTokens = reuse?.reused ?? 0;
   if (prefixCache) s.reusedTokens = reusedTokens;
-  let cache: KvCache | null = null;
+  let cache: KvCache | null;
   try {
     // A long prompt can be stopped between its chunks, not only once it is all in.
     const prefilled = await decoder.prefill(promptIds.slice(reusedTokens), reuse?.cache ?? decoder.emptyCache(), cancelled);

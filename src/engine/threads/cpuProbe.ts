@@ -31,7 +31,7 @@ export function busySecondsFromProcStat(text: string): number | null {
 }
 
 function sample(): Sample {
-  let machineBusy: number | null = null;
+  let machineBusy: number | null;
   try {
     machineBusy = busySecondsFromProcStat(readFileSync('/proc/stat', 'utf8'));
   } catch {
