@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { MODEL_ALIASES } from '../../src/engine/load/modelRefs.js';
 import { ensureHubModel } from '../../src/hub/ensureHubModel.js';
 import { onnxFileFor } from '../../src/hub/modelFiles.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
+import { signalDelivered } from '../helpers/signals.js';
 import { tempParleyEnv, type TempParleyEnv } from '../helpers/parleyEnv.js';
 import { publishedGpt2Repos, startTestHub, type TestHub } from '../helpers/testHub.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -263,18 +263,6 @@ async function startPull(id: string, file: string, cache: string, args = ['pull'
     throw error;
   }
   return { child, result };
-}
-
-/**
- * Whether the kernel has handed `signal` to the process (Linux: /proc/PID/status). Two
- * signals of one kind sent while the first is still pending are delivered as one.
- */
-async function signalDelivered(pid: number, signal: NodeJS.Signals): Promise<boolean> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => null);
-  if (status === null) return true; // the process is gone
-  const bit = 1n << BigInt(osConstants.signals[signal] - 1);
-  const pending = [...status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)].map((m) => BigInt(`0x${m[1]}`));
-  return pending.every((mask) => (mask & bit) === 0n);
 }
 
 for (const signal of ['SIGINT', 'SIGKILL'] as const) {

@@ -12,6 +12,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { REPO_ROOT, tinyModelDir } from '../helpers/fixtures.js';
 import { startServe, type ServeProcess } from '../helpers/serveProcess.js';
+import { signalDelivered } from '../helpers/signals.js';
+import { waitFor } from '../helpers/waitFor.js';
 
 const NO_CONFIG = { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' };
 let modelDir: string;
@@ -29,6 +31,9 @@ before(async () => {
 after(async () => {
   await serve?.stop();
 });
+
+/** What a server's /health says is running and queued. */
+const health = async (base: string): Promise<{ running: number; queued: number }> => (await (await fetch(`${base}/health`)).json()) as { running: number; queued: number };
 
 const json = (body: unknown, init: RequestInit = {}) =>
   fetch(`${root}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...init });
@@ -132,10 +137,12 @@ test('past --max-connections a connection is closed at once; the others are serv
       s.write('POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n');
       held.push(s);
     }
+    // Nothing says when the server has counted a connection: a pause, not a condition.
     await new Promise((r) => setTimeout(r, 100));
     const fifth = await rawExchange((s) => s.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'), 3000, cappedPort);
     assert.ok(fifth.closed && fifth.text === '', `the fifth connection: ${JSON.stringify(fifth)}`);
     held.pop()!.destroy();
+    // Nor when it has seen one close.
     await new Promise((r) => setTimeout(r, 100));
     const again = await rawExchange((s) => s.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'), 3000, cappedPort);
     assert.match(again.text, /^HTTP\/1\.1 200/);
@@ -188,20 +195,16 @@ test('DNS rebinding and cross-origin pages are refused; pages on this machine an
 
 test('logs: no query values, what a request that got nothing was sent; model paths cleaned of control characters', async () => {
   await fetch(`${root}/v1/models?key=S3cretKEY-987`);
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => /^GET \/v1\/models\?key=… 200/m.test(serve.stderr()), { what: 'the request in the log', detail: () => serve.stderr() });
   assert.ok(!serve.stderr().includes('S3cretKEY-987'), 'the key stays out of the log');
-  assert.match(serve.stderr(), /^GET \/v1\/models\?key=… 200/m);
   // A non-streamed request whose client resets the connection before any reply. (A client that
   // only half-closes is still answered: see the half-close case below.)
   const whole = JSON.stringify({ model: 'tiny-random', messages: [{ role: 'user', content: 'Go on' }], max_tokens: 1000, temperature: 0 });
   await rawExchange((s) => {
     s.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${whole.length}\r\n\r\n${whole}`);
-    setTimeout(() => s.resetAndDestroy(), 100);
+    setTimeout(() => s.resetAndDestroy(), 100); // the reset lands while the reply is being made
   }, 3000);
-  for (let i = 0; !/ no response \(client gone\)/.test(serve.stderr()); i++) {
-    assert.ok(i < 100, serve.stderr());
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(() => / no response \(client gone\)/.test(serve.stderr()), { timeoutMs: 5000, intervalMs: 50, what: 'the reset request in the log', detail: () => serve.stderr() });
   assert.doesNotMatch(serve.stderr(), /^POST \/v1\/chat\/completions 200 \(client gone\) 0 tokens/m);
 
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-esc-'));
@@ -247,14 +250,9 @@ test('shutdown: queued requests get 503 with Retry-After, running replies end wi
   try {
     const stream = post({ stream: true }).then((r) => r.text());
     const whole = post({}).then(async (r) => ({ status: r.status, body: (await r.json()) as { choices: { finish_reason: string }[]; usage: { completion_tokens: number } } }));
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await health(base)).running === 2, { timeoutMs: 5000, what: 'both replies running' });
     const queued = [post({}), post({})];
-    for (let i = 0; ; i++) {
-      const h = (await (await fetch(`${base}/health`)).json()) as { running: number; queued: number };
-      if (h.running === 2 && h.queued === 2) break;
-      assert.ok(i < 200, JSON.stringify(h));
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(async () => (await health(base)).queued === 2, { timeoutMs: 5000, intervalMs: 10, what: 'two requests queued' });
     own.child.kill('SIGTERM');
     for (const q of await Promise.all(queued)) {
       assert.equal(q.status, 503);
@@ -274,16 +272,22 @@ test('shutdown: queued requests get 503 with Retry-After, running replies end wi
 
   const graceful = await startServe(['--model', modelDir, '--offline', '--shutdown-grace', '20'], NO_CONFIG);
   const reply = fetch(`${graceful.baseURL}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-random', prompt: 'Once', max_tokens: 30, temperature: 0 }) }).then(async (r) => (await r.json()) as { usage: { completion_tokens: number } });
-  await new Promise((r) => setTimeout(r, 50));
+  let answered = false;
+  void reply.then(
+    () => (answered = true),
+    () => (answered = true),
+  );
+  // Mid-reply, unless this machine wrote all 30 tokens before a look at /health.
+  await waitFor(async () => answered || (await health(graceful.baseURL.replace(/\/v1$/, ''))).running === 1, { timeoutMs: 5000, what: 'the reply running' });
   graceful.child.kill('SIGTERM');
   assert.equal((await reply).usage.completion_tokens, 30, 'within the grace the reply finishes');
   assert.equal(await graceful.exited, 0);
 
   const twice = await startServe(['--model', modelDir, '--offline', '--shutdown-grace', '60'], NO_CONFIG);
   const long = fetch(`${twice.baseURL}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-random', prompt: 'Once', max_tokens: 1000, temperature: 0, stream: true }) }).then((r) => r.text()).catch(() => '');
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor(async () => (await health(twice.baseURL.replace(/\/v1$/, ''))).running === 1, { timeoutMs: 5000, what: 'the reply running' });
   twice.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => signalDelivered(twice.child.pid!, 'SIGTERM'), { what: 'the first SIGTERM to reach the server' });
   const started = performance.now();
   twice.child.kill('SIGTERM');
   assert.equal(await twice.exited, 130);

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { cleanup } from 'ink-testing-library';
 import { createEngine } from '../../../src/engine/worker/workerEngineClient.js';
 import { REPO_ROOT } from '../../helpers/fixtures.js';
+import { parleyDirs } from '../../helpers/parleyEnv.js';
 import { startChat } from '../../helpers/uiFakes.js';
 
 const run = promisify(execFile);
@@ -102,7 +103,7 @@ describe('the demo model', () => {
       t.skip(`${WORDS} is missing (Debian's wamerican package provides it)`);
       return;
     }
-    const env = { PATH: process.env['PATH'], HOME: scratch, PARLEY_CONFIG_DIR: path.join(scratch, 'config'), PARLEY_CACHE_DIR: path.join(scratch, 'cache'), PARLEY_DATA_DIR: path.join(scratch, 'data') };
+    const env = { PATH: process.env['PATH'], ...parleyDirs(scratch) };
     const cli = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
     const { stdout, stderr } = await run(process.execPath, [cli, '--model', 'demo', '--offline', '-p', 'And God said', '--temperature', '0', '--max-tokens', '100', '--sessions-dir', path.join(scratch, 'sessions')], { env });
     assert.equal(stderr, '');
