@@ -117,7 +117,14 @@ async function main(): Promise<void> {
         conversationMeanPromptTokens: round(withC.conversation.meanPromptTokens),
         conversationRepliesIdentical: withC.conversation.replies.every((r, i) => r === without.conversation.replies[i]),
         uiMainThreadCpuFraction: round(ui.fraction, 3),
-        ui: { dtype: UI_DTYPE, mainCpuMs: round(ui.mainCpuMs), engineCpuMs: round(ui.engineCpuMs), tokens: ui.tokens, wallMs: round(ui.wallMs), bytesWritten: ui.bytesWritten },
+        ui: {
+          dtype: UI_DTYPE,
+          mainCpuMs: round(ui.mainCpuMs),
+          engineCpuMs: round(ui.engineCpuMs),
+          tokens: ui.tokens,
+          wallMs: round(ui.wallMs),
+          bytesWritten: ui.bytesWritten,
+        },
         versionMs: round(version.versionMs),
         nodeBootMs: round(version.nodeBootMs),
         uiInteractiveMs: startup ? round(startup.interactiveMs) : null,
@@ -125,7 +132,11 @@ async function main(): Promise<void> {
         peakRssMB: byDtype((d) => rss.find((r) => r.dtype === d)!.peakRssMB),
         weightMB: byDtype((d) => rss.find((r) => r.dtype === d)!.weightMB),
         dtypeStudy: { top1Agreement: round(study.top1Agreement, 4), meanKl: +study.meanKl.toPrecision(3), positions: study.positions },
-        dtypeStudyQ4: { top1Agreement: round(studyQ4.top1Agreement, 4), meanKl: +studyQ4.meanKl.toPrecision(3), positions: studyQ4.positions },
+        dtypeStudyQ4: {
+          top1Agreement: round(studyQ4.top1Agreement, 4),
+          meanKl: +studyQ4.meanKl.toPrecision(3),
+          positions: studyQ4.positions,
+        },
       }),
     );
   } finally {

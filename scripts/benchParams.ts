@@ -7,8 +7,13 @@ export const NEW_TOKENS = 128;
 
 /** Greedy, and always NEW_TOKENS long: random weights may otherwise pick <|endoftext|> early. */
 export const GREEDY_FULL_LENGTH: GenerateParams = {
-  temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 1,
-  maxNewTokens: NEW_TOKENS, minNewTokens: NEW_TOKENS,
+  temperature: 0,
+  topK: 0,
+  topP: 1,
+  repetitionPenalty: 1,
+  seed: 1,
+  maxNewTokens: NEW_TOKENS,
+  minNewTokens: NEW_TOKENS,
 };
 
 /** A prompt of exactly `n` GPT-2 tokens: " hello" is one token. */

@@ -52,7 +52,12 @@ const PEAKED_NAME = `gpt2-peaked-e${PEAKED.peaked.embedding}-m${PEAKED.peaked.ml
 const uptime = (): string => execFileSync('uptime').toString().trim();
 
 /** GGUF of a generated model, cached beside the model folders and named by its options. */
-async function gguf(name: string, options: typeof GSMALL & { peaked?: PeakedScales }, type: GgufType, tokenizerFolder: string): Promise<string> {
+async function gguf(
+  name: string,
+  options: typeof GSMALL & { peaked?: PeakedScales },
+  type: GgufType,
+  tokenizerFolder: string,
+): Promise<string> {
   const dir = path.join(REPO_ROOT, '.cache', 'peers', 'gguf');
   const file = path.join(dir, `${name}-v${MODEL_GENERATOR_VERSION}-${type}.gguf`);
   if (existsSync(file)) return file;
@@ -122,7 +127,10 @@ if (peer) await runPeers(peer);
 
 async function runPeers(peer: Awaited<ReturnType<typeof ensureLlamaCpp>>): Promise<void> {
   log(`llama.cpp ${peer.commit.slice(0, 12)} (from ${'node-llama-cpp@3.21.1'}), built with GGML_NATIVE`);
-  if (check) log(`greedy check (peaked model, F32 vs fp32, 32 tokens): ${check.equal ? 'same text' : 'DIFFERENT'}\n  parley: ${JSON.stringify(check.parley)}\n  llama:  ${JSON.stringify(check.llama)}`);
+  if (check)
+    log(
+      `greedy check (peaked model, F32 vs fp32, 32 tokens): ${check.equal ? 'same text' : 'DIFFERENT'}\n  parley: ${JSON.stringify(check.parley)}\n  llama:  ${JSON.stringify(check.llama)}`,
+    );
   if (values['check-only']) process.exit(check?.equal ? 0 : 1);
 
   const files: Record<string, string> = {};
@@ -156,14 +164,23 @@ async function runPeers(peer: Awaited<ReturnType<typeof ensureLlamaCpp>>): Promi
   }
 }
 
-type HubStyleRow = { dtype: Dtype; source: string; convertSeconds: number; context: number; converted: Figures; generated: Figures; decodeRatio: number };
+type HubStyleRow = {
+  dtype: Dtype;
+  source: string;
+  convertSeconds: number;
+  context: number;
+  converted: Figures;
+  generated: Figures;
+  decodeRatio: number;
+};
 const hubStyle: HubStyleRow[] = [];
 if (values['hub-style']) {
   const source = path.resolve(values['hub-style']);
   const runs: { dtype: Dtype; folder: string }[] = dtypes.map((dtype) => ({ dtype, folder: source }));
   // q8 from the 8-bit file alone: a folder with the JSON files and that file, as a user offline has.
   const eightBit = dtypes.includes('q8') ? sourceFileFor(source, 'q8') : null;
-  const eightBitOnly = eightBit && sourceFileFor(source, 'fp32') !== null ? findOnnxFile('q8', (f) => existsSync(path.join(source, f))) : null;
+  const eightBitOnly =
+    eightBit && sourceFileFor(source, 'fp32') !== null ? findOnnxFile('q8', (f) => existsSync(path.join(source, f))) : null;
   if (eightBitOnly) {
     const view = path.join(REPO_ROOT, '.cache', 'peers', `${path.basename(source)}-8bit-only`);
     await rm(view, { recursive: true, force: true });
@@ -175,7 +192,15 @@ if (values['hub-style']) {
   const cacheDir = path.join(REPO_ROOT, '.cache', 'peers', 'converted-cache');
   for (const { dtype, folder } of runs) {
     const started = performance.now();
-    const choice = await prepareGraph({ sourceFolder: folder, ref: folder, isHub: false, cacheDir, dtype, noConvert: false, onProgress: () => {} });
+    const choice = await prepareGraph({
+      sourceFolder: folder,
+      ref: folder,
+      isHub: false,
+      cacheDir,
+      dtype,
+      noConvert: false,
+      onProgress: () => {},
+    });
     const convertSeconds = round((performance.now() - started) / 1000);
     log(`hub-style ${dtype} from ${path.basename(folder)}: ${choice?.info.note} (${convertSeconds} s)`);
     if (!choice?.folder) continue;
@@ -189,7 +214,15 @@ if (values['hub-style']) {
       }
       const converted = medianOf(c);
       const generated = medianOf(g);
-      const row = { dtype, source: from, convertSeconds, context: n, converted, generated, decodeRatio: round(converted.decodeTokPerS / generated.decodeTokPerS, 3) };
+      const row = {
+        dtype,
+        source: from,
+        convertSeconds,
+        context: n,
+        converted,
+        generated,
+        decodeRatio: round(converted.decodeTokPerS / generated.decodeTokPerS, 3),
+      };
       log(JSON.stringify(row));
       hubStyle.push(row);
     }

@@ -45,7 +45,13 @@ async function httpRun(client: OpenAI, model: string, text: string): Promise<Run
     last = performance.now();
     if (tokens++ === 0) first = last;
   }
-  return { ttftMs: first - startedAt, tokens, decodeTokS: tokens > 1 ? ((tokens - 1) * 1000) / (last - first) : 0, startedAt, endedAt: last };
+  return {
+    ttftMs: first - startedAt,
+    tokens,
+    decodeTokS: tokens > 1 ? ((tokens - 1) * 1000) / (last - first) : 0,
+    startedAt,
+    endedAt: last,
+  };
 }
 
 const modelDir = await gpt2SmallDir(false);
@@ -83,7 +89,14 @@ async function inProcessRun(r: number): Promise<Run> {
 
 const client = new OpenAI({ baseURL: serve.baseURL, apiKey: 'none', maxRetries: 0 });
 const model = path.basename(modelDir);
-const levels: { clients: number; aggregateTokS: number; perClientDecodeTokS: number; ttftP50Ms: number; ttftP95Ms: number; tokens: number }[] = [];
+const levels: {
+  clients: number;
+  aggregateTokS: number;
+  perClientDecodeTokS: number;
+  ttftP50Ms: number;
+  ttftP95Ms: number;
+  tokens: number;
+}[] = [];
 let single: Run[] = [];
 let serverLog: string;
 try {
@@ -112,8 +125,18 @@ try {
       clients,
       aggregateTokS: round(median(aggregate)),
       perClientDecodeTokS: round(median(runs.map((x) => x.decodeTokS))),
-      ttftP50Ms: round(percentile(runs.map((x) => x.ttftMs), 50)),
-      ttftP95Ms: round(percentile(runs.map((x) => x.ttftMs), 95)),
+      ttftP50Ms: round(
+        percentile(
+          runs.map((x) => x.ttftMs),
+          50,
+        ),
+      ),
+      ttftP95Ms: round(
+        percentile(
+          runs.map((x) => x.ttftMs),
+          95,
+        ),
+      ),
       tokens: runs.reduce((a, b) => a + b.tokens, 0),
     });
     aggregate = [];

@@ -10,7 +10,12 @@ import { tapDone, type DoneEvent } from './benchEngine.js';
 import type { WorkerEngineClient } from '../src/engine/worker/workerEngineClient.js';
 
 export const greedy = (maxNewTokens: number): SamplingParams => ({
-  temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens, seed: 1,
+  temperature: 0,
+  topK: 0,
+  topP: 1,
+  repetitionPenalty: 1,
+  maxNewTokens,
+  seed: 1,
 });
 
 export interface BenchTurn {

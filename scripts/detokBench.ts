@@ -25,9 +25,13 @@ const ids = tokenizer.encode(await englishText(), { add_special_tokens: false })
 const table = byteLevelTable(decodeSpecOf((tokenizer as unknown as { _tokenizerJSON: unknown })._tokenizerJSON, tokenizer.config)!)!;
 
 const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-detok-bench-'));
-const worker = new Worker(path.join(REPO_ROOT, 'dist', 'src', 'engine', 'tokenizer', 'tokenizerWorker.js'), { workerData: { ref: dir, offline: true, cacheDir } });
+const worker = new Worker(path.join(REPO_ROOT, 'dist', 'src', 'engine', 'tokenizer', 'tokenizerWorker.js'), {
+  workerData: { ref: dir, offline: true, cacheDir },
+});
 await new Promise<void>((resolve, reject) => {
-  worker.on('message', (m: FromTokenizer) => (m.type === 'ready' ? resolve() : m.type === 'failed' ? reject(new Error(m.message)) : undefined));
+  worker.on('message', (m: FromTokenizer) =>
+    m.type === 'ready' ? resolve() : m.type === 'failed' ? reject(new Error(m.message)) : undefined,
+  );
 });
 let next = 1;
 const decodeMany = (lists: number[][]): Promise<string[]> =>
@@ -49,7 +53,8 @@ async function perToken(n: number, stream: (ids: number[]) => Promise<string>): 
   const started = performance.now();
   const text = await stream(reply);
   const us = ((performance.now() - started) * 1000) / n;
-  if (text !== tokenizer.decode(reply, { skip_special_tokens: true, clean_up_tokenization_spaces: false })) throw new Error('the streams disagree');
+  if (text !== tokenizer.decode(reply, { skip_special_tokens: true, clean_up_tokenization_spaces: false }))
+    throw new Error('the streams disagree');
   return round(us);
 }
 

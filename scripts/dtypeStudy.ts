@@ -46,7 +46,12 @@ async function allLogits(file: string, ids: readonly number[]): Promise<{ data: 
       attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
     };
     const inputs = new Set(session.inputNames);
-    if (inputs.has('position_ids')) feeds['position_ids'] = new ort.Tensor('int64', BigInt64Array.from(ids, (_, i) => BigInt(i)), [1, n]);
+    if (inputs.has('position_ids'))
+      feeds['position_ids'] = new ort.Tensor(
+        'int64',
+        BigInt64Array.from(ids, (_, i) => BigInt(i)),
+        [1, n],
+      );
     // The generated graph keeps every position's logits for 0; hub exports lack the input.
     if (inputs.has('num_logits_to_keep')) feeds['num_logits_to_keep'] = new ort.Tensor('int64', BigInt64Array.of(0n), []);
     for (const meta of session.inputMetadata) {

@@ -9,7 +9,11 @@ const ENGLISH_TEXT_FILE = path.join(REPO_ROOT, 'node_modules', 'typescript', 'LI
 export async function englishText(): Promise<string> {
   // Collapse the file's layout (blank lines, trailing spaces) into plain paragraphs of prose.
   const raw = await readFile(ENGLISH_TEXT_FILE, 'utf8');
-  return raw.replace(/\r/g, '').replace(/[ \t]+\n/g, '\n').replace(/\n{3,}/g, '\n\n').trim();
+  return raw
+    .replace(/\r/g, '')
+    .replace(/[ \t]+\n/g, '\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 /** The text's sentences, for scripted chat messages. */

@@ -36,8 +36,7 @@ async function wordsUpTo(engine: WorkerEngineClient, words: readonly string[], t
  */
 async function conversationOf(engine: WorkerEngineClient, sentences: readonly string[], tokens: number, last: string): Promise<Session> {
   const format = transcriptFormat();
-  const count = async (...segments: string[]): Promise<number> =>
-    (await engine.countTokens(segments)).reduce((a, b) => a + b, 0);
+  const count = async (...segments: string[]): Promise<number> => (await engine.countTokens(segments)).reduce((a, b) => a + b, 0);
   let conversation = newSession('follow-up').conversation;
   let total = await count(format.render(null, [{ role: 'user', text: last }]));
   // The licence's sentences are long: skipping a pair that does not fit, rather than
@@ -45,7 +44,12 @@ async function conversationOf(engine: WorkerEngineClient, sentences: readonly st
   for (let i = 0; i + 1 < sentences.length; i += 2) {
     const user = sentences[i]!;
     const assistant = sentences[i + 1]!;
-    const pair = await count(...format.pieces(null, [{ role: 'user', text: user }, { role: 'assistant', text: assistant }]).turns);
+    const pair = await count(
+      ...format.pieces(null, [
+        { role: 'user', text: user },
+        { role: 'assistant', text: assistant },
+      ]).turns,
+    );
     if (total + pair > tokens) continue;
     total += pair;
     conversation = appendReply(addUser(conversation, user), assistant);

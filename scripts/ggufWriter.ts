@@ -209,7 +209,13 @@ export async function writeGpt2Gguf(
   };
   const table = (gguf: string, hf: string, rows: number, tableType: GgufType): void => {
     // Embedding tables are [rows, embd] in both conventions.
-    tensors.push({ name: gguf, ne: [embd, rows], type: tableType, bytes: bytesFor(tableType, rows * embd), data: () => encode(tableType, param(hf), embd) });
+    tensors.push({
+      name: gguf,
+      ne: [embd, rows],
+      type: tableType,
+      bytes: bytesFor(tableType, rows * embd),
+      data: () => encode(tableType, param(hf), embd),
+    });
   };
   const conv1d = (gguf: string, hf: string, inSize: number, outSize: number): void => {
     tensors.push({

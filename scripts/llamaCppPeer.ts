@@ -61,8 +61,18 @@ export async function ensureLlamaCpp(cacheRoot: string): Promise<LlamaCpp> {
   await sh(
     'cmake',
     [
-      '-S', '.', '-B', 'build', '-DCMAKE_BUILD_TYPE=Release', '-DGGML_NATIVE=ON', '-DLLAMA_CURL=OFF', '-DLLAMA_OPENSSL=OFF',
-      '-DLLAMA_BUILD_SERVER=OFF', '-DLLAMA_BUILD_TESTS=OFF', '-DLLAMA_BUILD_APP=OFF', '-DBUILD_SHARED_LIBS=OFF',
+      '-S',
+      '.',
+      '-B',
+      'build',
+      '-DCMAKE_BUILD_TYPE=Release',
+      '-DGGML_NATIVE=ON',
+      '-DLLAMA_CURL=OFF',
+      '-DLLAMA_OPENSSL=OFF',
+      '-DLLAMA_BUILD_SERVER=OFF',
+      '-DLLAMA_BUILD_TESTS=OFF',
+      '-DLLAMA_BUILD_APP=OFF',
+      '-DBUILD_SHARED_LIBS=OFF',
     ],
     source,
   );
@@ -101,7 +111,11 @@ export async function llamaBench(
   if ('prompt' in test) args.push('-p', String(test.prompt), '-n', '0');
   else args.push('-p', '0', '-n', String(test.generate), '-d', String(test.depth));
   const { stdout, peakRssMB } = await timed(peer.bench, args);
-  const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) throw new Error(`llama-bench printed no result: ${stdout.slice(-300)}`);
   const parsed = JSON.parse(line) as { avg_ts: number };
   return { tokPerS: parsed.avg_ts, peakRssMB };

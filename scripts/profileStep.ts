@@ -16,7 +16,12 @@ import { median, round } from './benchStats.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { threads: { type: 'string', default: '2' }, spin: { type: 'string', default: '0' }, 'spin-us': { type: 'string' }, steps: { type: 'string', default: '64' } },
+  options: {
+    threads: { type: 'string', default: '2' },
+    spin: { type: 'string', default: '0' },
+    'spin-us': { type: 'string' },
+    steps: { type: 'string', default: '64' },
+  },
 });
 const dtype = (positionals[0] ?? 'q8') as Dtype;
 const context = Number(positionals[1] ?? 16);
@@ -88,8 +93,17 @@ await timeSteps(profiled);
 profiled.endProfiling();
 await profiled.release();
 // onnxruntime names the file <prefix>_<date>.json.
-const profileFile = path.join(os.tmpdir(), (await readdir(os.tmpdir())).find((f) => f.startsWith(path.basename(profilePrefix)) && f.endsWith('.json'))!);
-const events = JSON.parse(await readFile(profileFile, 'utf8')) as { cat: string; name: string; ts: number; dur: number; args?: { op_name?: string } }[];
+const profileFile = path.join(
+  os.tmpdir(),
+  (await readdir(os.tmpdir())).find((f) => f.startsWith(path.basename(profilePrefix)) && f.endsWith('.json'))!,
+);
+const events = JSON.parse(await readFile(profileFile, 'utf8')) as {
+  cat: string;
+  name: string;
+  ts: number;
+  dur: number;
+  args?: { op_name?: string };
+}[];
 await rm(profileFile, { force: true });
 // The last STEPS model runs are the decode steps; node events sum to the graph's work.
 const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
@@ -100,7 +114,10 @@ const nodes = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_
 const nodeMsPerStep = nodes.reduce((sum, e) => sum + e.dur, 0) / 1000 / steps.length;
 const byOp = new Map<string, number>();
 for (const e of nodes) byOp.set(e.args?.op_name ?? '?', (byOp.get(e.args?.op_name ?? '?') ?? 0) + e.dur / 1000 / steps.length);
-const ops = [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([op, ms]) => ({ op, ms: round(ms, 3) }));
+const ops = [...byOp.entries()]
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 8)
+  .map(([op, ms]) => ({ op, ms: round(ms, 3) }));
 const result = {
   dtype,
   context,

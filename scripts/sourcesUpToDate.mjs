@@ -24,5 +24,8 @@ function newest(dir) {
   }
   return latest;
 }
-const inputs = [newest(path.join(root, 'src')), ...['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((f) => stamp(f) ?? Infinity)];
+const inputs = [
+  newest(path.join(root, 'src')),
+  ...['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((f) => stamp(f) ?? Infinity),
+];
 process.exit(inputs.every((t) => t <= built) ? 0 : 1);

@@ -44,9 +44,7 @@ export interface ChatTurnInput {
 }
 
 export type ChatTurnEvent =
-  | { type: 'window'; window: ContextWindow }
-  | { type: 'delta'; text: string }
-  | { type: 'done'; result: ChatTurnResult };
+  { type: 'window'; window: ContextWindow } | { type: 'delta'; text: string } | { type: 'done'; result: ChatTurnResult };
 
 export interface ChatTurnResult {
   /** The session with the reply appended and the window start remembered. */
@@ -143,10 +141,8 @@ export async function* chatTurn(input: ChatTurnInput): AsyncGenerator<ChatTurnEv
     }
   }
 
-  const reason: DoneReason =
-    text.stopped ? 'stop' : streamError !== null ? 'error' : stats === null ? 'error' : stats.reason;
-  const error =
-    reason !== 'error' ? undefined : (streamError ?? stats?.error ?? 'the engine ended the reply without a result');
+  const reason: DoneReason = text.stopped ? 'stop' : streamError !== null ? 'error' : stats === null ? 'error' : stats.reason;
+  const error = reason !== 'error' ? undefined : (streamError ?? stats?.error ?? 'the engine ended the reply without a result');
   const interrupted = reason === 'cancelled';
   const replyText = text.shown;
   const completed = reason === 'eos' || reason === 'length' || reason === 'stop';
@@ -226,4 +222,3 @@ async function drain(iterator: AsyncIterator<GenerateEvent>): Promise<void> {
     // The generation is abandoned; its failure has no one to report to.
   }
 }
-

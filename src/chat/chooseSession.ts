@@ -35,7 +35,12 @@ export async function chooseSession(
     const taken = new Set((await store.list()).map((e) => e.name));
     session = newSession(uniqueSessionName(defaultSessionName(now), taken), { now });
   }
-  const persona = choice.system !== undefined ? resolvePersona(choice.system) : session.revision === 0 ? resolvePersona(choice.defaultPersona) : undefined;
+  const persona =
+    choice.system !== undefined
+      ? resolvePersona(choice.system)
+      : session.revision === 0
+        ? resolvePersona(choice.defaultPersona)
+        : undefined;
   if (persona !== undefined) session = { ...session, conversation: setPersona(session.conversation, persona) };
   return { session, greeting };
 }

@@ -33,7 +33,10 @@ export async function messageCut(chat: ChatContext, text: string): Promise<Messa
   });
   if (!window.truncated) return null;
   const kept = window.messages.at(-1)?.text ?? '';
-  const [messageTokens = 0, keptTokens = 0] = await counter([text, kept.startsWith(TRUNCATION_MARKER) ? kept.slice(TRUNCATION_MARKER.length) : kept]);
+  const [messageTokens = 0, keptTokens = 0] = await counter([
+    text,
+    kept.startsWith(TRUNCATION_MARKER) ? kept.slice(TRUNCATION_MARKER.length) : kept,
+  ]);
   return { messageTokens, keptTokens, maxNewTokens };
 }
 

@@ -61,7 +61,12 @@ export class SessionKeeper {
     if (nameError) return nameError;
     return this.serialized(async () => {
       if (await this.store.exists(name).catch(() => false)) return `a session "${name}" already exists; choose another name`;
-      const result = await saveSession(this.store, { ...this.current, name, revision: 0, model: this.input.modelRef() ?? this.current.model });
+      const result = await saveSession(this.store, {
+        ...this.current,
+        name,
+        revision: 0,
+        model: this.input.modelRef() ?? this.current.model,
+      });
       if (!result.ok) return result.error.message;
       this.lastSaveError = null;
       this.current = { ...this.current, name, revision: result.session.revision, updatedAt: result.session.updatedAt };

@@ -41,13 +41,18 @@ function parse(command: ModelCommand, argv: string[]): { model?: string; dtype?:
   });
   const wanted = command === 'models' ? 0 : 1;
   if (positionals.length !== wanted) {
-    throw new UsageError(command === 'models' ? `parley models takes no arguments` : `usage: parley ${command} MODEL [--dtype T]${command === 'rm' ? ' [--yes]' : ''}`);
+    throw new UsageError(
+      command === 'models'
+        ? `parley models takes no arguments`
+        : `usage: parley ${command} MODEL [--dtype T]${command === 'rm' ? ' [--yes]' : ''}`,
+    );
   }
   if (command !== 'rm' && values.yes) throw new UsageError(`--yes is only for parley rm`);
   if (command === 'models' && values.dtype !== undefined) throw new UsageError(`parley models takes no --dtype`);
   let dtype: Dtype | undefined;
   if (values.dtype !== undefined) {
-    if (!(DTYPES as readonly string[]).includes(values.dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')} (got "${values.dtype}")`);
+    if (!(DTYPES as readonly string[]).includes(values.dtype))
+      throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')} (got "${values.dtype}")`);
     dtype = values.dtype as Dtype;
   }
   return { ...(positionals[0] === undefined ? {} : { model: positionals[0] }), ...(dtype ? { dtype } : {}), yes: values.yes };
@@ -58,7 +63,11 @@ function cacheIdOf(ref: string): { id: string } | { error: string } {
   const source = resolveModelRef(ref, process.cwd(), homedir());
   if (source.kind === 'demo') return { id: 'demo' };
   if (source.kind === 'hub') return { id: source.id };
-  return { error: unknownModelMessage(ref, existsSync(source.path)) ?? `${ref} is a folder, not a hub model: nothing to download or remove in the model cache` };
+  return {
+    error:
+      unknownModelMessage(ref, existsSync(source.path)) ??
+      `${ref} is a folder, not a hub model: nothing to download or remove in the model cache`,
+  };
 }
 
 export async function runModelCommand(command: ModelCommand, argv: string[], io: Io): Promise<number> {
@@ -92,7 +101,10 @@ async function pull(id: string, ref: string, dtype: Dtype, cacheDir: string, io:
   const columns = (): number => io.stderr.columns ?? 80;
   const onProgress = (p: FileProgress): void => {
     const done = p.total > 0 && p.loaded >= p.total;
-    if (tty) io.stderr.write(`\r\x1b[2K${downloadLine(p.file, p.loaded, p.total, columns(), done ? undefined : p.bytesPerSecond)}${done ? '\n' : ''}`);
+    if (tty)
+      io.stderr.write(
+        `\r\x1b[2K${downloadLine(p.file, p.loaded, p.total, columns(), done ? undefined : p.bytesPerSecond)}${done ? '\n' : ''}`,
+      );
     else if (done) io.stderr.write(`downloaded ${p.file} (${formatBytes(p.total)})\n`);
   };
   try {
@@ -119,7 +131,10 @@ async function pull(id: string, ref: string, dtype: Dtype, cacheDir: string, io:
     const engine = createEngine({ cacheDir, prefixCache: false });
     try {
       const info = await engine.load(ref, { dtype, offline: true });
-      const where = id === 'demo' ? `shipped with Parley in ${DEMO_MODEL_DIR}` : `${formatBytes((await removalPlan(cacheDir, id)).bytes)} in ${cachedModelDir(cacheDir, id)}`;
+      const where =
+        id === 'demo'
+          ? `shipped with Parley in ${DEMO_MODEL_DIR}`
+          : `${formatBytes((await removalPlan(cacheDir, id)).bytes)} in ${cachedModelDir(cacheDir, id)}`;
       io.stdout.write(`${id} (${info.dtype}) is ready: ${info.contextLength} tokens of context, ${where}\n`);
       return 0;
     } finally {

@@ -43,12 +43,18 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
 
   let session = input.session ? await input.session.store.loadOrCreate(input.session.name) : newSession('one-shot');
   const { values, sources } = effectiveSettings({ flags: input.flags, session: sessionLayer(session), settings: input.stored });
-  const persona = input.system !== undefined ? resolvePersona(input.system) : session.revision === 0 ? resolvePersona(values.persona) : undefined;
+  const persona =
+    input.system !== undefined ? resolvePersona(input.system) : session.revision === 0 ? resolvePersona(values.persona) : undefined;
   if (persona !== undefined) session = { ...session, conversation: setPersona(session.conversation, persona) };
 
   const showProgress = stderr.isTTY === true;
   try {
-    const loadOptions = { dtype: values.dtype, dtypeIsDefault: sources.dtype === 'default', offline: input.offline, noConvert: !values.convert };
+    const loadOptions = {
+      dtype: values.dtype,
+      dtypeIsDefault: sources.dtype === 'default',
+      offline: input.offline,
+      noConvert: !values.convert,
+    };
     await engine.load(values.model, loadOptions, (p) => {
       if (showProgress) stderr.write(`\r\x1b[2K${loadProgressLine(values.model, p, stderr.columns ?? 80)}`);
     });
@@ -61,13 +67,16 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   if (showProgress) stderr.write('\r\x1b[2K');
   const model = engine.model!;
   // An alias (and the demo model) has a dtype of its own when none was chosen: no notice for that.
-  const expected = sources.dtype === 'default' ? (values.model === DEMO_MODEL ? 'q8' : (ALIAS_DTYPES[values.model] ?? values.dtype)) : values.dtype;
+  const expected =
+    sources.dtype === 'default' ? (values.model === DEMO_MODEL ? 'q8' : (ALIAS_DTYPES[values.model] ?? values.dtype)) : values.dtype;
   if (model.dtype !== expected) stderr.write(`parley: loaded ${model.dtype}: the model has no ${values.dtype} file\n`);
   if (model.graph && !model.graph.converted && values.convert) stderr.write(`parley: running ${model.graph.note}\n`);
   // As in the chat: a default reply length fits the model, and a chosen one too long for it is lowered.
   const budget = replyBudget(values.maxNewTokens, sources.maxNewTokens, model.contextLength);
   if (budget.lowered) {
-    stderr.write(`parley: max tokens ${values.maxNewTokens} does not fit this model (${model.contextLength} tokens of context): using ${budget.maxNewTokens}\n`);
+    stderr.write(
+      `parley: max tokens ${values.maxNewTokens} does not fit this model (${model.contextLength} tokens of context): using ${budget.maxNewTokens}\n`,
+    );
   }
   const params = samplingParams({ ...values, maxNewTokens: budget.maxNewTokens });
 

@@ -51,7 +51,15 @@ export interface ServeArgs {
   help: boolean;
 }
 
-export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 8080, parallel: 4, maxQueue: 32, timeoutSeconds: 60, maxConnections: 256, shutdownGraceSeconds: 5 } as const;
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  parallel: 4,
+  maxQueue: 32,
+  timeoutSeconds: 60,
+  maxConnections: 256,
+  shutdownGraceSeconds: 5,
+} as const;
 
 /** Parses the arguments after `serve`. Throws an Error with a one-line message. */
 export function parseServeArgs(argv: string[], env: Readonly<Record<string, string | undefined>>): ServeArgs {
@@ -76,14 +84,16 @@ export function parseServeArgs(argv: string[], env: Readonly<Record<string, stri
   const whole = (flag: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    if (!/^\d+$/.test(raw.trim()) || n < min || n > max)
+      throw new Error(`${flag} must be a whole number from ${min} to ${max} (got "${raw}")`);
     return n;
   };
   if (values.dtype !== undefined && !(DTYPES as readonly string[]).includes(values.dtype)) {
     throw new Error(`--dtype must be one of ${DTYPES.join(', ')} (got "${values.dtype}")`);
   }
   // An empty key would turn authentication off while the command line seems to ask for it.
-  if (values['api-key'] !== undefined && values['api-key'].trim() === '') throw new Error('--api-key must not be empty (leave it out to serve without a key)');
+  if (values['api-key'] !== undefined && values['api-key'].trim() === '')
+    throw new Error('--api-key must not be empty (leave it out to serve without a key)');
   const key = values['api-key'] ?? env['PARLEY_API_KEY'] ?? '';
   return {
     ...(values.model !== undefined ? { model: values.model } : {}),

@@ -54,9 +54,13 @@ export async function runServe(argv: string[]): Promise<number> {
   const showProgress = stderr.isTTY === true;
   let info;
   try {
-    info = await engine.load(values.model, { dtype: values.dtype, offline: args.offline, noConvert: args.noConvert === true || !values.convert }, (p) => {
-      if (showProgress) stderr.write(`\r\x1b[2K${sanitizeForTerminal(loadProgressLine(values.model, p, stderr.columns ?? 80))}`);
-    });
+    info = await engine.load(
+      values.model,
+      { dtype: values.dtype, offline: args.offline, noConvert: args.noConvert === true || !values.convert },
+      (p) => {
+        if (showProgress) stderr.write(`\r\x1b[2K${sanitizeForTerminal(loadProgressLine(values.model, p, stderr.columns ?? 80))}`);
+      },
+    );
   } catch (err) {
     if (showProgress) stderr.write('\r\x1b[2K');
     say(`parley serve: ${errorMessage(err)}`);
@@ -93,12 +97,18 @@ export async function runServe(argv: string[]): Promise<number> {
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : args.port;
   const host = args.host.includes(':') ? `[${args.host}]` : args.host;
-  const batching = (info.parallel ?? 1) > 1 ? `up to ${info.parallel} requests decoded together` : 'one request at a time (this graph cannot batch)';
+  const batching =
+    (info.parallel ?? 1) > 1 ? `up to ${info.parallel} requests decoded together` : 'one request at a time (this graph cannot batch)';
   say(`parley serve: ${id} (${info.dtype}, ${info.contextLength} tokens of context, ${batching}) on http://${host}:${port}/v1`);
-  if (info.threading) say(`parley serve: onnxruntime's threads ${info.threading.spinning ? 'spin' : 'do not spin'} between parallel work (${info.threading.threads} threads; ${info.threading.why})`);
+  if (info.threading)
+    say(
+      `parley serve: onnxruntime's threads ${info.threading.spinning ? 'spin' : 'do not spin'} between parallel work (${info.threading.threads} threads; ${info.threading.why})`,
+    );
   if (info.randomWeights) say('parley serve: this model has random weights: its replies are noise');
   if (!isLoopback(args.host) && args.apiKey === null) {
-    say(`parley serve: warning: listening on ${args.host} without an API key: anyone who can reach this address can use the model (set --api-key or $PARLEY_API_KEY)`);
+    say(
+      `parley serve: warning: listening on ${args.host} without an API key: anyone who can reach this address can use the model (set --api-key or $PARLEY_API_KEY)`,
+    );
   }
 
   return new Promise<number>((resolve) => {

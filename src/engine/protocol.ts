@@ -151,9 +151,7 @@ export interface GenerationStats {
  * sequence or a split UTF-8 character is held back). A last event with tokenId -1 releases
  * held-back text when the reply ends for another reason. All `text`s concatenate to `done.text`.
  */
-export type GenerateEvent =
-  | { type: 'token'; text: string; tokenId: number }
-  | ({ type: 'done'; text: string } & GenerationStats);
+export type GenerateEvent = { type: 'token'; text: string; tokenId: number } | ({ type: 'done'; text: string } & GenerationStats);
 
 export type ErrorCode =
   | 'model-not-found'

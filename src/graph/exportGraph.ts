@@ -63,7 +63,8 @@ function tensorBytes(t: OnnxTensor): Int8Array | Uint8Array | null {
 function dequantize(q: Int8Array | Uint8Array, dims: number[], scale: Float32Array, zeroPoint: Int8Array | Uint8Array | null): Constant {
   const out = new Float32Array(q.length);
   const cols = dims.length === 2 ? dims[1]! : 1;
-  if (scale.length !== 1 && scale.length !== cols) fail(`a quantization scale of ${scale.length} values for a tensor of shape ${dims.join('x')}`);
+  if (scale.length !== 1 && scale.length !== cols)
+    fail(`a quantization scale of ${scale.length} values for a tensor of shape ${dims.join('x')}`);
   const perColumn = scale.length > 1;
   for (let i = 0; i < q.length; i++) {
     const c = perColumn ? i % cols : 0;

@@ -93,7 +93,15 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
   const headDim = embd / heads;
 
   const floatParam = (name: string, shape: readonly number[]): string =>
-    g.initializer(name, DataType.FLOAT, shape, lazyFloats(shape.reduce((a, b) => a * b, 1), () => param(name)));
+    g.initializer(
+      name,
+      DataType.FLOAT,
+      shape,
+      lazyFloats(
+        shape.reduce((a, b) => a * b, 1),
+        () => param(name),
+      ),
+    );
 
   /**
    * x [..., rows] · W [rows, cols], plus `bias` when given (DynamicQuantizeMatMul takes it in
@@ -124,8 +132,18 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
         if (++written % 2 === 0) memo = undefined;
       },
     });
-    const packed = g.initializer(`${weight}_q4`, DataType.UINT8, [cols, blocks, Q4_BLOCK / 2], part(cols * blocks * (Q4_BLOCK / 2), (q) => q.packed));
-    const scales = g.initializer(`${weight}_q4_scale`, DataType.FLOAT, [cols * blocks], part(cols * blocks * 4, (q) => floatBytes(q.scales)));
+    const packed = g.initializer(
+      `${weight}_q4`,
+      DataType.UINT8,
+      [cols, blocks, Q4_BLOCK / 2],
+      part(cols * blocks * (Q4_BLOCK / 2), (q) => q.packed),
+    );
+    const scales = g.initializer(
+      `${weight}_q4_scale`,
+      DataType.FLOAT,
+      [cols * blocks],
+      part(cols * blocks * 4, (q) => floatBytes(q.scales)),
+    );
     const inputs = [x, packed, scales, ...(bias === undefined ? [] : ['', '', floatParam(bias, [cols])])];
     return g.op('MatMulNBits', inputs, {
       domain: MS_DOMAIN,
@@ -232,16 +250,7 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
     const attentionOutputs = fp16 ? [g.freshName('present_key'), g.freshName('present_value')] : [presentKey, presentValue];
     g.node(
       'MultiHeadAttention',
-      [
-        q,
-        k,
-        v,
-        '',
-        '',
-        attentionBias,
-        fp16 ? toFloat(past[i].key) : past[i].key,
-        fp16 ? toFloat(past[i].value) : past[i].value,
-      ],
+      [q, k, v, '', '', attentionBias, fp16 ? toFloat(past[i].key) : past[i].key, fp16 ? toFloat(past[i].value) : past[i].value],
       {
         domain: MS_DOMAIN,
         attributes: { num_heads: int(heads) },
@@ -292,10 +301,7 @@ function buildAttentionBias(g: GraphBuilder, attentionMask: string, pastLen: str
   const queryPositions = g.op('Unsqueeze', [g.op('Range', [pastScalar, totalScalar, one]), g.int64s([1])]);
   const keyPositions = g.op('Range', [zero, totalScalar, one]);
   const causal = g.op('LessOrEqual', [keyPositions, queryPositions]);
-  const notPadding = g.op('Unsqueeze', [
-    g.op('Cast', [attentionMask], { attributes: { to: int(DataType.BOOL) } }),
-    g.int64s([1, 2]),
-  ]);
+  const notPadding = g.op('Unsqueeze', [g.op('Cast', [attentionMask], { attributes: { to: int(DataType.BOOL) } }), g.int64s([1, 2])]);
   const allowed = g.op('And', [causal, notPadding]);
   return g.op('Where', [allowed, g.scalar(0), g.scalar(FLOAT32_LOWEST)]);
 }

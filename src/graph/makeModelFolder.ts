@@ -113,14 +113,23 @@ function generationConfigJson(): string {
 }
 
 /** The generated parameters by name, each made when asked for (same options, same values). */
-export function generatedParams(options: Omit<ModelFolderOptions, 'out' | 'q8'>): { dims: Gpt2Dims; param: (name: string) => Float32Array } {
+export function generatedParams(options: Omit<ModelFolderOptions, 'out' | 'q8'>): {
+  dims: Gpt2Dims;
+  param: (name: string) => Float32Array;
+} {
   const dims = dimsOf(options);
   const specs = new Map(gpt2ParamSpecs(dims).map((spec) => [spec.name, spec]));
   const param = (name: string): Float32Array => {
     const spec = specs.get(name);
     if (!spec) throw new Error(`no GPT-2 parameter named ${name}`);
     const values = generateParam(spec, options.seed);
-    const scale = !options.peaked ? 1 : name === WTE ? options.peaked.embedding : name.endsWith('mlp.c_proj.weight') ? options.peaked.mlpOutput : 1;
+    const scale = !options.peaked
+      ? 1
+      : name === WTE
+        ? options.peaked.embedding
+        : name.endsWith('mlp.c_proj.weight')
+          ? options.peaked.mlpOutput
+          : 1;
     if (scale !== 1) for (let i = 0; i < values.length; i++) values[i]! *= scale;
     return values;
   };

@@ -18,10 +18,7 @@ export type DataType = (typeof DataType)[keyof typeof DataType];
 /** A fixed size or a symbolic dimension name. */
 export type Dim = number | string;
 
-export type Attribute =
-  | { type: 'int'; value: number }
-  | { type: 'float'; value: number }
-  | { type: 'ints'; value: readonly number[] };
+export type Attribute = { type: 'int'; value: number } | { type: 'float'; value: number } | { type: 'ints'; value: readonly number[] };
 
 export const int = (value: number): Attribute => ({ type: 'int', value });
 export const float = (value: number): Attribute => ({ type: 'float', value });
@@ -88,9 +85,7 @@ export class GraphBuilder {
 
   /** Adds a node; returns its output names. */
   node(opType: string, inputs: readonly string[], options: NodeOptions = {}): string[] {
-    const outputs = options.outputs
-      ? [...options.outputs]
-      : Array.from({ length: options.outputCount ?? 1 }, () => this.freshName(opType));
+    const outputs = options.outputs ? [...options.outputs] : Array.from({ length: options.outputCount ?? 1 }, () => this.freshName(opType));
     const node = new ProtoMessage();
     for (const input of inputs) node.string(1, input);
     for (const output of outputs) node.string(2, output);

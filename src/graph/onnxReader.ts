@@ -114,8 +114,7 @@ class Reader {
     else if (wire === 2) {
       const length = this.smallVarint();
       this.pos += length;
-    }
-    else if (wire === 5) this.pos += 4;
+    } else if (wire === 5) this.pos += 4;
     else throw new Error(`unsupported protobuf wire type ${wire}`);
   }
 
@@ -208,7 +207,7 @@ function readExternal(file: string, offset: number, length: string | undefined):
     const size = length === undefined ? Number.NaN : Number(length);
     if (!Number.isFinite(size)) throw new Error(`external tensor data in ${file} without a length`);
     const out = new Uint8Array(size);
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const n = readSync(fd, out, done, size - done, offset + done);
       if (n === 0) throw new Error(`external tensor data in ${file} is truncated`);
       done += n;

@@ -32,9 +32,7 @@ const endOfTextEntry = {
 };
 
 /** The two tokenizer files' contents, as written to the model folder. */
-export async function gpt2TokenizerFiles(
-  modelMaxLength: number,
-): Promise<{ tokenizerJson: string; tokenizerConfigJson: string }> {
+export async function gpt2TokenizerFiles(modelMaxLength: number): Promise<{ tokenizerJson: string; tokenizerConfigJson: string }> {
   const { vocab, merges } = await readGpt2Bpe();
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   const tokenizer = {

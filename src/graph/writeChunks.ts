@@ -17,7 +17,7 @@ export async function writeChunks(path: string, chunks: Iterable<Uint8Array>): P
       used = 0;
     };
     const writeAll = async (bytes: Uint8Array): Promise<void> => {
-      for (let offset = 0; offset < bytes.byteLength; ) {
+      for (let offset = 0; offset < bytes.byteLength;) {
         const { bytesWritten } = await file.write(bytes, offset, bytes.byteLength - offset);
         offset += bytesWritten;
       }

@@ -40,7 +40,10 @@ async function folderBytes(dir: string): Promise<number> {
 
 async function describe(id: string, dir: string): Promise<CachedModel> {
   const onnx = await readdir(path.join(dir, 'onnx')).catch(() => [] as string[]);
-  const lastUsed = await stat(path.join(dir, LAST_USED_FILE)).then((s) => s.mtime, () => null);
+  const lastUsed = await stat(path.join(dir, LAST_USED_FILE)).then(
+    (s) => s.mtime,
+    () => null,
+  );
   const converted: ConvertedGraph[] = [];
   const variants = await readdir(path.join(dir, CONVERTED_DIR), { withFileTypes: true }).catch(() => []);
   for (const v of variants) {

@@ -92,7 +92,8 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
   const fail = (err: unknown): HubError => {
     if (err instanceof HubError) return err;
     if (options.signal?.aborted) return new HubError('cancelled', `download of ${what} stopped`);
-    if (idle.signal.aborted) return new HubError('network', `download of ${what} stalled: nothing arrived for ${Math.round(idleMs / 1000)} s`);
+    if (idle.signal.aborted)
+      return new HubError('network', `download of ${what} stalled: nothing arrived for ${Math.round(idleMs / 1000)} s`);
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return connectionError(url, what, cause?.code, cause?.code ?? cause?.message ?? errorMessage(err));
   };
@@ -129,7 +130,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<void> 
     const resumed = response.status === 206;
     if (!resumed) offset = 0;
     const length = Number(response.headers.get('content-length') ?? NaN);
-    const total = resumed ? totalFromContentRange(response.headers.get('content-range')) ?? offset + length : length;
+    const total = resumed ? (totalFromContentRange(response.headers.get('content-range')) ?? offset + length) : length;
     const etag = response.headers.get('x-linked-etag') ?? response.headers.get('etag');
     if (!resumed) {
       await removePartial(dest);

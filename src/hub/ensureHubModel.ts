@@ -151,7 +151,12 @@ async function fetchModelFiles(
     return;
   }
   const dtypes = await listRepoDtypes(endpoint, repoId, options.revision ?? 'main').catch(() => null);
-  const has = dtypes === null ? 'the dtypes it has could not be listed' : dtypes.length ? `it has: ${dtypes.join(', ')}` : 'it has no onnx/model*.onnx or onnx/decoder_model_merged*.onnx at all';
+  const has =
+    dtypes === null
+      ? 'the dtypes it has could not be listed'
+      : dtypes.length
+        ? `it has: ${dtypes.join(', ')}`
+        : 'it has no onnx/model*.onnx or onnx/decoder_model_merged*.onnx at all';
   const names = MODEL_FILE_STEMS.map((stem) => modelFilesFor(config, dtype, stem)[0]).join(' or ');
   throw new HubError('not-found', `${repoId} has no ${names} (--dtype ${dtype}); ${has}`);
 }
@@ -170,6 +175,12 @@ async function removeEmptyFolders(dir: string, top: string): Promise<void> {
   };
   if (!(await prune(dir))) return;
   for (let parent = path.dirname(dir); parent.startsWith(path.resolve(top) + path.sep); parent = path.dirname(parent)) {
-    if (!(await rmdir(parent).then(() => true, () => false))) break;
+    if (
+      !(await rmdir(parent).then(
+        () => true,
+        () => false,
+      ))
+    )
+      break;
   }
 }

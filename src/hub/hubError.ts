@@ -41,7 +41,15 @@ export function writeError(err: unknown, what: string, dir: string): HubError {
 }
 
 /** Connection errors that mean no hub answers at that address (as opposed to a broken transfer). */
-const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNREACHABLE = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /**
  * The HubError for a request that got no answer: for a hub that cannot be reached at all, one

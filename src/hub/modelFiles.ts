@@ -38,7 +38,8 @@ export const OPTIONAL_FILES = ['generation_config.json'] as const;
  */
 export function externalDataFiles(config: Record<string, unknown>, dtype: Dtype, stem: ModelFileStem = 'model'): string[] {
   const custom = config['transformers.js_config'];
-  const setting = custom !== null && typeof custom === 'object' ? (custom as Record<string, unknown>)['use_external_data_format'] : undefined;
+  const setting =
+    custom !== null && typeof custom === 'object' ? (custom as Record<string, unknown>)['use_external_data_format'] : undefined;
   const fullName = `${stem}${DTYPE_SUFFIX[dtype]}.onnx`;
   let chunks = 0;
   if (setting !== null && typeof setting === 'object') {

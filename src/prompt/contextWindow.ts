@@ -110,7 +110,11 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
   const pieces = format.pieces(persona, turns);
   const bound = tokenBound(budget, options.maxTokenBytes);
   const counted = earliestWorthCounting(pieces.turns, budget, bound);
-  const counts = await countWithin(countTokens, bound, [...pieces.turns.slice(counted), pieces.frame, ...(persona === null ? [] : [pieces.persona])]);
+  const counts = await countWithin(countTokens, bound, [
+    ...pieces.turns.slice(counted),
+    pieces.frame,
+    ...(persona === null ? [] : [pieces.persona]),
+  ]);
   // Earlier turns not counted cannot be in the window: the ones after them already fill it.
   const turnTokens = [...new Array<number>(counted).fill(Infinity), ...counts.slice(0, turns.length - counted)];
   const cueTokens = counts[turns.length - counted] as number;
@@ -139,7 +143,9 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
   const personaFits =
     persona !== null &&
     (personaTokens + minUserTokens + cueTokens <= budget ||
-      (!newestOver && !personaOver && (await exactTokens({ withPersona: true, first: last, userText: newestText, truncated: false })) <= budget));
+      (!newestOver &&
+        !personaOver &&
+        (await exactTokens({ withPersona: true, first: last, userText: newestText, truncated: false })) <= budget));
   const fixedTokens = (personaFits ? personaTokens : 0) + cueTokens + userTokens;
 
   let plan: Plan;
@@ -215,7 +221,12 @@ export async function buildWindow(conversation: Conversation, options: WindowOpt
         if (wholeTokens <= budget) return { plan: whole, promptTokens: wholeTokens };
       }
 
-      const candidate = (from: number): Plan => ({ withPersona, first: last, userText: TRUNCATION_MARKER + suffixFrom(text, from), truncated: true });
+      const candidate = (from: number): Plan => ({
+        withPersona,
+        first: last,
+        userText: TRUNCATION_MARKER + suffixFrom(text, from),
+        truncated: true,
+      });
       const tried = new Map<number, number>();
       const fits = async (from: number): Promise<boolean> => {
         const n = await exactTokens(candidate(from));

@@ -22,12 +22,7 @@ export function addUser(conversation: Conversation, text: string, options: TurnO
   return withTurn(conversation, 'user', text, undefined, options);
 }
 
-export function appendReply(
-  conversation: Conversation,
-  text: string,
-  meta?: ReplyMeta,
-  options: TurnOptions = {},
-): Conversation {
+export function appendReply(conversation: Conversation, text: string, meta?: ReplyMeta, options: TurnOptions = {}): Conversation {
   return withTurn(conversation, 'assistant', text, meta, options);
 }
 
@@ -78,13 +73,7 @@ function normalisePersona(persona: string | null): string | null {
   return persona === null || persona.trim() === '' ? null : persona;
 }
 
-function withTurn(
-  conversation: Conversation,
-  role: Role,
-  text: string,
-  meta: ReplyMeta | undefined,
-  options: TurnOptions,
-): Conversation {
+function withTurn(conversation: Conversation, role: Role, text: string, meta: ReplyMeta | undefined, options: TurnOptions): Conversation {
   const id = options.id ?? freshId(conversation);
   if (conversation.turns.some((t) => t.id === id)) throw new Error(`duplicate turn id ${id}`);
   const turn: Turn = { id, role, text, createdAt: (options.now ?? new Date()).toISOString() };

@@ -44,8 +44,25 @@ export function templateFormat(chat: ChatTemplate, options: TemplateOptions = {}
       eos_token: chat.eosToken,
       strftime_now: (format: string) => strftime(date, format),
     });
-  const systemRole = accepts(() => renderMessages([{ role: 'system', content: mark('s') }, { role: 'user', content: 'u' }], true).includes(mark('s')));
-  const alternates = !accepts(() => renderMessages([{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }], true) !== '');
+  const systemRole = accepts(() =>
+    renderMessages(
+      [
+        { role: 'system', content: mark('s') },
+        { role: 'user', content: 'u' },
+      ],
+      true,
+    ).includes(mark('s')),
+  );
+  const alternates = !accepts(
+    () =>
+      renderMessages(
+        [
+          { role: 'user', content: 'a' },
+          { role: 'user', content: 'b' },
+        ],
+        true,
+      ) !== '',
+  );
 
   const shape = (persona: string | null, turns: readonly { role: string; content: string }[]): ChatMessage[] => {
     const messages: ChatMessage[] = [];
@@ -64,13 +81,28 @@ export function templateFormat(chat: ChatTemplate, options: TemplateOptions = {}
   };
   const withBos = (text: string): string => (bos !== '' && !text.startsWith(bos) ? bos + text : text);
   const render = (persona: string | null, turns: readonly Message[]): string =>
-    withBos(renderMessages(shape(persona === null ? null : tidy(persona), turns.map((t) => ({ role: t.role, content: tidy(t.text) }))), true));
+    withBos(
+      renderMessages(
+        shape(
+          persona === null ? null : tidy(persona),
+          turns.map((t) => ({ role: t.role, content: tidy(t.text) })),
+        ),
+        true,
+      ),
+    );
 
   const pieces = (persona: string | null, turns: readonly Message[]): PromptPieces => {
-    const skeleton = renderMessages(shape(persona === null ? null : PERSONA, turns.map((t, i) => ({ role: t.role, content: mark(String(i)) }))), true);
+    const skeleton = renderMessages(
+      shape(
+        persona === null ? null : PERSONA,
+        turns.map((t, i) => ({ role: t.role, content: mark(String(i)) })),
+      ),
+      true,
+    );
     const contents = turns.map((t) => tidy(t.text));
     const personaText = persona === null ? '' : tidy(persona);
-    const fill = (text: string): string => text.replace(MARK_PATTERN, (_, key: string) => (key === 'p' ? personaText : (contents[Number(key)] ?? '')));
+    const fill = (text: string): string =>
+      text.replace(MARK_PATTERN, (_, key: string) => (key === 'p' ? personaText : (contents[Number(key)] ?? '')));
     let pos = 0;
     let personaPiece = '';
     const personaAt = skeleton.indexOf(PERSONA);

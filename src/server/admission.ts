@@ -37,9 +37,16 @@ export class Admission {
     if (this.waiting.length >= this.maxQueue) {
       const seconds = Math.max(1, Math.ceil((this.waiting.length + 1) / this.slots));
       return Promise.reject(
-        new ApiError(429, `the server is busy: ${this.active} requests running and ${this.waiting.length} waiting; retry later`, 'rate_limit_error', null, 'queue_full', {
-          'retry-after': String(seconds),
-        }),
+        new ApiError(
+          429,
+          `the server is busy: ${this.active} requests running and ${this.waiting.length} waiting; retry later`,
+          'rate_limit_error',
+          null,
+          'queue_full',
+          {
+            'retry-after': String(seconds),
+          },
+        ),
       );
     }
     return new Promise((resolve, reject) => {

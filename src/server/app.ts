@@ -104,7 +104,12 @@ export function buildServer(options: ServerOptions): ParleyServer {
     tokenizing,
     inflight,
     recordTokens: (request, n, done) =>
-      tokens.set(request, { n, ...(done && done.generatedTokens > 0 ? { timing: `, first token ${Math.round(done.ttftMs)} ms, ${done.tokensPerSecond.toFixed(1)} tok/s` } : {}) }),
+      tokens.set(request, {
+        n,
+        ...(done && done.generatedTokens > 0
+          ? { timing: `, first token ${Math.round(done.ttftMs)} ms, ${done.tokensPerSecond.toFixed(1)} tok/s` }
+          : {}),
+      }),
   };
 
   app.addHook('onRequest', async (request, reply) => {
@@ -112,18 +117,38 @@ export function buildServer(options: ServerOptions): ParleyServer {
     reply.raw.once('close', () => {
       const ms = Math.round(performance.now() - started);
       const res = reply.raw;
-      const status = sentStatus({ status: res.statusCode, finished: res.writableFinished, headersSent: res.headersSent, timedOut: timedOut.has(request.raw.socket) });
+      const status = sentStatus({
+        status: res.statusCode,
+        finished: res.writableFinished,
+        headersSent: res.headersSent,
+        timedOut: timedOut.has(request.raw.socket),
+      });
       const counted = tokens.get(request);
       const level = request.url === '/tokenize' && res.statusCode < 400 ? 'debug' : 'info';
-      options.log(`${request.method} ${loggedPath(request.url)} ${status} ${counted?.n ?? 0} tokens ${ms} ms${counted?.timing ?? ''}`, level);
+      options.log(
+        `${request.method} ${loggedPath(request.url)} ${status} ${counted?.n ?? 0} tokens ${ms} ms${counted?.timing ?? ''}`,
+        level,
+      );
     });
     if (!guard.hostAllowed(request.headers.host)) {
-      throw new ApiError(403, `requests for host "${printable(request.headers.host ?? '')}" are refused: this server answers to the address it listens on (allow more with --allowed-origins)`, 'invalid_request_error', null, 'host_not_allowed');
+      throw new ApiError(
+        403,
+        `requests for host "${printable(request.headers.host ?? '')}" are refused: this server answers to the address it listens on (allow more with --allowed-origins)`,
+        'invalid_request_error',
+        null,
+        'host_not_allowed',
+      );
     }
     const origin = request.headers.origin;
     if (origin !== undefined) {
       if (!guard.originAllowed(origin)) {
-        throw new ApiError(403, `requests from the web page at ${printable(origin)} are refused (allow its origin with --allowed-origins or $PARLEY_ALLOWED_ORIGINS)`, 'invalid_request_error', null, 'origin_not_allowed');
+        throw new ApiError(
+          403,
+          `requests from the web page at ${printable(origin)} are refused (allow its origin with --allowed-origins or $PARLEY_ALLOWED_ORIGINS)`,
+          'invalid_request_error',
+          null,
+          'origin_not_allowed',
+        );
       }
       void reply.header('access-control-allow-origin', origin).header('vary', 'origin');
       // A browser's preflight carries no key: it asks whether the real request may be sent.
@@ -137,7 +162,13 @@ export function buildServer(options: ServerOptions): ParleyServer {
       }
     }
     if (options.apiKey !== null && request.url !== '/health' && !keyMatches(request.headers.authorization, options.apiKey)) {
-      throw new ApiError(401, 'Incorrect or missing API key: send it as "Authorization: Bearer <key>"', 'authentication_error', null, 'invalid_api_key');
+      throw new ApiError(
+        401,
+        'Incorrect or missing API key: send it as "Authorization: Bearer <key>"',
+        'authentication_error',
+        null,
+        'invalid_api_key',
+      );
     }
     return undefined;
   });
@@ -168,7 +199,13 @@ export function buildServer(options: ServerOptions): ParleyServer {
     void reply.code(404).send(new ApiError(404, `no route ${request.method} ${printable(request.url)}`, 'not_found_error').body());
   });
 
-  app.get('/health', async () => ({ status: 'ok', running: admission.running, queued: admission.queued, tokenizing: tokenizing.running, tokenize_queued: tokenizing.queued }));
+  app.get('/health', async () => ({
+    status: 'ok',
+    running: admission.running,
+    queued: admission.queued,
+    tokenizing: tokenizing.running,
+    tokenize_queued: tokenizing.queued,
+  }));
 
   const modelCard = () => ({
     id: options.model.id,
@@ -240,6 +277,10 @@ function answerClientError(error: Error, socket: Duplex): void {
     return;
   }
   const status = code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const body = JSON.stringify(new ApiError(status, status === 408 ? 'the request did not arrive in time' : 'bad request', 'invalid_request_error').body());
-  socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  const body = JSON.stringify(
+    new ApiError(status, status === 408 ? 'the request did not arrive in time' : 'bad request', 'invalid_request_error').body(),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

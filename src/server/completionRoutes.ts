@@ -12,14 +12,7 @@ import type { GenerateEvent } from '../engine/protocol.js';
 import type { Admission } from './admission.js';
 import { ApiError } from './apiError.js';
 import { chatPrompt, chatStops } from './chatPrompt.js';
-import {
-  completionPrompt,
-  finishReason,
-  planRequest,
-  refuseUnfittable,
-  replyLength,
-  type RequestPlan,
-} from './requestParams.js';
+import { completionPrompt, finishReason, planRequest, refuseUnfittable, replyLength, type RequestPlan } from './requestParams.js';
 import { chatCompletionBody, completionBody } from './schemas.js';
 import { namesModel, type ServedModel } from './servedModel.js';
 import { EventStream } from './sse.js';
@@ -49,7 +42,13 @@ type Done = Extract<GenerateEvent, { type: 'done' }>;
 
 export function checkModel(model: ServedModel, name: string): void {
   if (!namesModel(model, name)) {
-    throw new ApiError(404, `The model \`${name}\` does not exist; this server serves \`${model.id}\``, 'not_found_error', 'model', 'model_not_found');
+    throw new ApiError(
+      404,
+      `The model \`${name}\` does not exist; this server serves \`${model.id}\``,
+      'not_found_error',
+      'model',
+      'model_not_found',
+    );
   }
 }
 
@@ -123,7 +122,11 @@ async function serve(ctx: ServeContext, request: FastifyRequest, reply: FastifyR
       abort.signal.addEventListener('abort', cancel, { once: true });
       if (abort.signal.aborted) cancel();
       const stream = await tooLong(generation, (promptTokens) => replyLength(promptTokens, maxTokens, contextLength, job.promptParam));
-      const meta = { id: `${job.kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: ctx.model.id };
+      const meta = {
+        id: `${job.kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`,
+        created: Math.floor(Date.now() / 1000),
+        model: ctx.model.id,
+      };
       if (job.plan.stream) {
         await streamReply(ctx, request, reply, job, stream, meta);
         return undefined;
@@ -142,7 +145,10 @@ async function serve(ctx: ServeContext, request: FastifyRequest, reply: FastifyR
  * the prompt and reply too long for the context ends at once with an 'over-limit' error and
  * the prompt's count, and `refuse` turns that into the 400 before a byte of reply is sent.
  */
-async function tooLong(stream: AsyncIterable<GenerateEvent>, refuse: (promptTokens: number) => void): Promise<AsyncIterable<GenerateEvent>> {
+async function tooLong(
+  stream: AsyncIterable<GenerateEvent>,
+  refuse: (promptTokens: number) => void,
+): Promise<AsyncIterable<GenerateEvent>> {
   const iterator = stream[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (!first.done && first.value.type === 'done' && first.value.errorCode === 'over-limit') {
@@ -190,7 +196,12 @@ async function wholeReply(ctx: ServeContext, request: FastifyRequest, job: Job, 
       usage: usageOf(done),
     };
   }
-  return { ...meta, object: 'text_completion', choices: [{ index: 0, text: done.text, logprobs: null, finish_reason: finish }], usage: usageOf(done) };
+  return {
+    ...meta,
+    object: 'text_completion',
+    choices: [{ index: 0, text: done.text, logprobs: null, finish_reason: finish }],
+    usage: usageOf(done),
+  };
 }
 
 async function streamReply(
@@ -212,9 +223,19 @@ async function streamReply(
           choices: [{ index: 0, delta: text === null ? {} : { content: text }, logprobs: null, finish_reason: finish }],
           ...usageField,
         }
-      : { ...meta, object: 'text_completion', choices: [{ index: 0, text: text ?? '', logprobs: null, finish_reason: finish }], ...usageField };
+      : {
+          ...meta,
+          object: 'text_completion',
+          choices: [{ index: 0, text: text ?? '', logprobs: null, finish_reason: finish }],
+          ...usageField,
+        };
   if (job.kind === 'chat') {
-    sse.send({ ...meta, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...usageField });
+    sse.send({
+      ...meta,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
+      ...usageField,
+    });
   }
   const trim = job.kind === 'chat' ? new TrimmedReply() : null;
   let done: Done | null = null;

@@ -27,7 +27,10 @@ function hostName(header: string): string {
 
 /** `--allowed-origins` and $PARLEY_ALLOWED_ORIGINS: comma-separated origins, or `*` for any. */
 export function parseAllowedOrigins(...lists: (string | undefined)[]): string[] {
-  return lists.flatMap((list) => (list ?? '').split(',')).map((o) => o.trim().replace(/\/+$/, '').toLowerCase()).filter((o) => o !== '');
+  return lists
+    .flatMap((list) => (list ?? '').split(','))
+    .map((o) => o.trim().replace(/\/+$/, '').toLowerCase())
+    .filter((o) => o !== '');
 }
 
 export class HostGuard {

@@ -4,7 +4,14 @@
 export function loggedPath(url: string): string {
   const at = url.indexOf('?');
   const path = at === -1 ? url : url.slice(0, at);
-  const names = at === -1 ? '' : `?${url.slice(at + 1).split('&').map((pair) => `${pair.split('=')[0]}=…`).join('&')}`;
+  const names =
+    at === -1
+      ? ''
+      : `?${url
+          .slice(at + 1)
+          .split('&')
+          .map((pair) => `${pair.split('=')[0]}=…`)
+          .join('&')}`;
   return printable(path + names).slice(0, 200);
 }
 

@@ -69,7 +69,10 @@ export function completionPrompt(prompt: string | string[]): string {
 export function replyLength(promptTokens: number, maxTokens: number | null, contextLength: number, param: string): number {
   const room = contextLength - promptTokens;
   if (maxTokens === null ? room < 1 : promptTokens + maxTokens > contextLength) {
-    const asked = maxTokens === null ? '' : ` However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the ${param}, ${maxTokens} in the completion).`;
+    const asked =
+      maxTokens === null
+        ? ''
+        : ` However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the ${param}, ${maxTokens} in the completion).`;
     const have = maxTokens === null ? ` However, your ${param} hold ${promptTokens} tokens, which leaves no room for a completion.` : asked;
     throw badRequest(
       `This model's maximum context length is ${contextLength} tokens.${have} Please reduce the length of the ${param} or completion.`,

@@ -37,10 +37,7 @@ const samplingProperties = {
 
 // `const` and `enum` written as the plain keywords (TypeBox's literals add a `type`, and its
 // unions an `anyOf`), so a wrong value is reported as ajv has always worded it.
-const contentPart = Type.Object(
-  { type: Type.Unsafe<'text'>({ const: 'text' }), text },
-  { additionalProperties: false },
-);
+const contentPart = Type.Object({ type: Type.Unsafe<'text'>({ const: 'text' }), text }, { additionalProperties: false });
 
 const chatMessage = Type.Object(
   {

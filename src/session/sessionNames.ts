@@ -19,7 +19,8 @@ export function sessionNameError(name: string): string | null {
   if (FORBIDDEN.test(name)) return `a session name cannot contain control characters or any of <>:"|?* (got ${JSON.stringify(name)})`;
   // A leading dot would hide the file (and is how temporary and lock files are named).
   if (name.startsWith('.')) return `a session name cannot start with "." (got ${JSON.stringify(name)})`;
-  if (name.trim() !== name || name.endsWith('.')) return `a session name cannot start or end with a space or end with "." (got ${JSON.stringify(name)})`;
+  if (name.trim() !== name || name.endsWith('.'))
+    return `a session name cannot start or end with a space or end with "." (got ${JSON.stringify(name)})`;
   if (RESERVED.test(name)) return `"${name}" is a reserved device name on Windows`;
   return null;
 }

@@ -31,9 +31,7 @@ export const SessionFileV1Schema = Type.Object({
 });
 export type SessionFileV1 = Static<typeof SessionFileV1Schema>;
 
-export type ParsedSession =
-  | { ok: true; session: Session }
-  | { ok: false; kind: 'not-json' | 'invalid' | 'future-version'; error: string };
+export type ParsedSession = { ok: true; session: Session } | { ok: false; kind: 'not-json' | 'invalid' | 'future-version'; error: string };
 
 /** The file text for a session; the name is not stored, it is the file's name. */
 export function serializeSession(session: Session): string {

@@ -197,7 +197,8 @@ export class SessionStore {
         const code = codeOf(error);
         if (code === 'ENOENT') throw new SessionError('not-found', `there is no session "${from}" (${source})`, source);
         if (code === 'EEXIST') throw new SessionError('exists', `a session "${to}" already exists (${target})`, target);
-        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw writeError(error, from, source, 'renamed');
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS')
+          throw writeError(error, from, source, 'renamed');
         // File systems without hard links: check, then rename (a narrow race remains).
         if (await this.exists(to)) throw new SessionError('exists', `a session "${to}" already exists (${target})`, target);
         try {
@@ -315,12 +316,21 @@ async function readSessionText(file: string, name: string): Promise<{ text: stri
   }
 }
 
-function parseOrThrow(read: { text: string; linkTarget: string | null }, name: string, file: string, consequence = 'left untouched'): Session {
+function parseOrThrow(
+  read: { text: string; linkTarget: string | null },
+  name: string,
+  file: string,
+  consequence = 'left untouched',
+): Session {
   const parsed = parseSession(read.text, name);
   if (parsed.ok) return parsed.session;
   const code = parsed.kind === 'future-version' ? 'future-version' : 'invalid';
   if (read.linkTarget !== null && parsed.kind === 'not-json') {
-    throw new SessionError(code, `${file}: not a valid session file: it links to ${read.linkTarget}, which is not JSON; ${consequence}`, file);
+    throw new SessionError(
+      code,
+      `${file}: not a valid session file: it links to ${read.linkTarget}, which is not JSON; ${consequence}`,
+      file,
+    );
   }
   throw new SessionError(code, `${file}: not a valid session file: ${parsed.error}; ${consequence}`, file);
 }
@@ -344,4 +354,3 @@ function writeError(error: unknown, name: string, where: string, action: Action 
 function codeOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
-

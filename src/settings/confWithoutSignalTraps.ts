@@ -5,8 +5,23 @@
 // signals and exits through process.exit, where when-exit's 'exit' hook still runs its clean-ups,
 // so only the signal traps are taken back here.
 const TRAPPED = [
-  'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGALRM', 'SIGABRT', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGUSR2',
-  'SIGTRAP', 'SIGSYS', 'SIGQUIT', 'SIGIOT', 'SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT',
+  'SIGHUP',
+  'SIGINT',
+  'SIGTERM',
+  'SIGALRM',
+  'SIGABRT',
+  'SIGVTALRM',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGUSR2',
+  'SIGTRAP',
+  'SIGSYS',
+  'SIGQUIT',
+  'SIGIOT',
+  'SIGIO',
+  'SIGPOLL',
+  'SIGPWR',
+  'SIGSTKFLT',
 ] as const;
 
 import type ConfClass from 'conf';

@@ -109,4 +109,3 @@ function readStore(conf: Conf<Partial<Settings>>, path: string): Record<string, 
     throw new SettingsError(`${path}: ${errorMessage(error)}; fix or delete the file (Parley has not changed it)`, path);
   }
 }
-

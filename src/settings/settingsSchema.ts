@@ -93,10 +93,14 @@ const parseNumber = (raw: string): unknown => {
 const number = (rule: string): Spec<SettingKey> => ({ rule, parse: parseNumber });
 
 const NONE_WORDS = new Set(['none', 'null', 'off', 'random', '']);
-const parseNullable = (parse: (raw: string) => unknown) => (raw: string): unknown =>
-  NONE_WORDS.has(raw.trim().toLowerCase()) ? null : parse(raw);
-const parseDefaultable = (parse: (raw: string) => unknown) => (raw: string): unknown =>
-  ['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : parse(raw);
+const parseNullable =
+  (parse: (raw: string) => unknown) =>
+  (raw: string): unknown =>
+    NONE_WORDS.has(raw.trim().toLowerCase()) ? null : parse(raw);
+const parseDefaultable =
+  (parse: (raw: string) => unknown) =>
+  (raw: string): unknown =>
+    ['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : parse(raw);
 
 const NAME_SPEC: Spec<'userName' | 'assistantName'> = {
   rule: `a name of 1 to ${MAX_NAME_LENGTH} characters without colons or control characters`,
@@ -142,13 +146,14 @@ const SPECS: { [K in SettingKey]: Spec<K> } = {
 /** JSON schema of the settings file, in the shape conf expects (one entry per key). */
 export const SETTINGS_JSON_SCHEMA: { readonly [K in SettingKey]: TSchema } = SCHEMAS;
 
-export type SettingResult =
-  | { [K in SettingKey]: { ok: true; key: K; value: Settings[K] } }[SettingKey]
-  | { ok: false; error: string };
+export type SettingResult = { [K in SettingKey]: { ok: true; key: K; value: Settings[K] } }[SettingKey] | { ok: false; error: string };
 
 /** The setting a typed name refers to (case, dashes and underscores ignored), or null. */
 export function settingKeyFor(name: string): SettingKey | null {
-  const folded = name.trim().toLowerCase().replace(/[-_\s]/g, '');
+  const folded = name
+    .trim()
+    .toLowerCase()
+    .replace(/[-_\s]/g, '');
   return SETTING_KEYS.find((k) => k.toLowerCase() === folded) ?? null;
 }
 

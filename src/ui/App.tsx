@@ -185,11 +185,7 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
         </Text>
       ) : null}
       {ctrlCPending ? <Text color={theme.warning}>Press Ctrl+C again to exit</Text> : null}
-      <InputBox
-        editor={editor}
-        dimmed={busy}
-        placeholder={busy ? '' : columns < 40 ? '/help' : 'Message, or /help for commands'}
-      />
+      <InputBox editor={editor} dimmed={busy} placeholder={busy ? '' : columns < 40 ? '/help' : 'Message, or /help for commands'} />
       {candidates.length > 0 ? <Text color={theme.muted}>{candidates.join('  ')}</Text> : null}
       <StatusBar info={view.status} />
     </Box>

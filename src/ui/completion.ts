@@ -31,11 +31,7 @@ function completeWord(prefix: string, pool: readonly string[], before: string): 
 }
 
 /** The completed input, or null when Tab has nothing to offer. */
-export function completeInput(
-  text: string,
-  table: readonly CompletableCommand[],
-  sources: CompletionSources,
-): Completion | null {
+export function completeInput(text: string, table: readonly CompletableCommand[], sources: CompletionSources): Completion | null {
   if (!text.startsWith('/') || text.includes('\n')) return null;
   const nameOnly = /^\/(\S*)$/.exec(text);
   if (nameOnly) {

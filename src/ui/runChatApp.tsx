@@ -104,8 +104,7 @@ export function leavingLine(name: string): string {
 /** Runs the chat until the user leaves; resolves with the exit code. */
 export async function runChatApp(options: ChatAppOptions): Promise<number> {
   const ownEngine = options.engine === undefined;
-  const engine =
-    options.engine ?? (await import('../engine/worker/workerEngineClient.js')).createEngine({ cacheDir: options.cacheDir });
+  const engine = options.engine ?? (await import('../engine/worker/workerEngineClient.js')).createEngine({ cacheDir: options.cacheDir });
   try {
     const stdout = options.stdout ?? process.stdout;
     const clearTerminal = (): void => {

@@ -119,7 +119,10 @@ test('context meter: counts the draft after a pause, not while paused, and shows
   await meter.refresh();
   const empty = meter.tokensUsed ?? 0;
   meter.draftChanged('a fairly long draft message of many characters');
-  await waitUntil(() => meter.tokensUsed ?? 0, (n) => n > empty);
+  await waitUntil(
+    () => meter.tokensUsed ?? 0,
+    (n) => n > empty,
+  );
   const withDraft = meter.tokensUsed;
   paused = true;
   session = { ...session, conversation: addUser(session.conversation, 'x'.repeat(400)) };
@@ -214,13 +217,29 @@ test('model slot: a crash is reported; the engine reloads; a failed reload is re
 });
 
 test('turn runner: streams into the live area, stores the reply, Esc keeps the partial text', async () => {
-  const engine = new FakeEngine({ contextLength: 1024, scripts: [{ tokens: [' one', ' two'] }, { tokens: Array(200).fill(' w'), delayMs: 5 }] });
+  const engine = new FakeEngine({
+    contextLength: 1024,
+    scripts: [{ tokens: [' one', ' two'] }, { tokens: Array(200).fill(' w'), delayMs: 5 }],
+  });
   const { store, dir } = await tempStore();
   try {
     const view = new ViewStore(emptyView());
-    const keeper = new SessionKeeper({ store, session: newSession('t'), modelRef: () => null, onSaveError: () => undefined, onChange: () => undefined });
+    const keeper = new SessionKeeper({
+      store,
+      session: newSession('t'),
+      modelRef: () => null,
+      onSaveError: () => undefined,
+      onChange: () => undefined,
+    });
     const format = () => formatFor(engine.model!, { user: 'User', assistant: 'Assistant' });
-    const meter = new ContextMeter({ engine, format, session: () => keeper.session, maxNewTokens: () => 64, paused: () => false, onChange: () => undefined });
+    const meter = new ContextMeter({
+      engine,
+      format,
+      session: () => keeper.session,
+      maxNewTokens: () => 64,
+      paused: () => false,
+      onChange: () => undefined,
+    });
     let settled = 0;
     const turns = new TurnRunner({
       engine,
@@ -244,7 +263,10 @@ test('turn runner: streams into the live area, stores the reply, Esc keeps the p
     assert.equal(view.getState().live, null);
     keeper.change((s) => ({ ...s, conversation: addUser(s.conversation, 'more') }));
     turns.start();
-    await waitUntil(() => view.getState().live?.text ?? '', (t) => t.length > 4);
+    await waitUntil(
+      () => view.getState().live?.text ?? '',
+      (t) => t.length > 4,
+    );
     turns.stop();
     await turns.finish();
     const reply = keeper.session.conversation.turns.at(-1);
@@ -268,7 +290,10 @@ test('turn runner: a turn result is applied to the session as it is now', async 
   };
   const changed = { ...asked, params: { temperature: 0.2 }, conversation: setPersona(asked.conversation, 'p') };
   const applied = withTurnResult(changed, asked, result, 'gpt2');
-  assert.deepEqual(applied.conversation.turns.map((t) => t.id), ['u1', 'r1']);
+  assert.deepEqual(
+    applied.conversation.turns.map((t) => t.id),
+    ['u1', 'r1'],
+  );
   assert.equal(applied.params.temperature, 0.2);
   assert.equal(applied.conversation.persona, 'p');
   assert.equal(applied.windowStart, 'u1');

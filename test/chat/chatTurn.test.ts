@@ -17,7 +17,10 @@ function sessionAsking(text: string, persona: string | null = null): Session {
   return { ...s, conversation: addUser(s.conversation, text) };
 }
 
-async function run(input: ChatTurnInput, onEvent?: (e: ChatTurnEvent) => void): Promise<{ deltas: string[]; events: ChatTurnEvent[]; result: ChatTurnResult }> {
+async function run(
+  input: ChatTurnInput,
+  onEvent?: (e: ChatTurnEvent) => void,
+): Promise<{ deltas: string[]; events: ChatTurnEvent[]; result: ChatTurnResult }> {
   const deltas: string[] = [];
   const events: ChatTurnEvent[] = [];
   for await (const event of chatTurn(input)) {
@@ -45,11 +48,14 @@ test('streams clean deltas; a stop marker split across tokens is never shown, no
   assert.equal(result.interrupted, false);
   assert.equal(result.reply?.text, 'Hello there.');
   assert.equal(result.reply?.role, 'assistant');
-  assert.deepEqual(result.reply?.meta && { model: result.reply.meta.model, reason: result.reply.meta.reason, interrupted: result.reply.meta.interrupted }, {
-    model: 'fake-gpt2',
-    reason: 'stop',
-    interrupted: false,
-  });
+  assert.deepEqual(
+    result.reply?.meta && { model: result.reply.meta.model, reason: result.reply.meta.reason, interrupted: result.reply.meta.interrupted },
+    {
+      model: 'fake-gpt2',
+      reason: 'stop',
+      interrupted: false,
+    },
+  );
   assert.deepEqual(result.reply?.meta?.params, params);
   assert.equal(result.session.conversation.turns.length, 2);
   assert.equal(result.session.windowStart, session.conversation.turns[0]?.id);
@@ -81,7 +87,11 @@ test('<|endoftext|> ends the reply and never shows', async () => {
 });
 
 test('cancel keeps the partial text, marked interrupted', async () => {
-  const engine = new FakeEngine({ contextLength: 1024, delayMs: 5, scripts: [{ tokens: [' one', ' two', ' three', ' four', ' five', ' six'] }] });
+  const engine = new FakeEngine({
+    contextLength: 1024,
+    delayMs: 5,
+    scripts: [{ tokens: [' one', ' two', ' three', ' four', ' five', ' six'] }],
+  });
   const controller = new AbortController();
   let seen = 0;
   const { deltas, result } = await run({ engine, session: sessionAsking('count'), params, format, signal: controller.signal }, (e) => {
@@ -154,7 +164,11 @@ test('leaving the loop early cancels the generation, and the engine is free for 
 });
 
 test('the window start is remembered in the session, so the next turn keeps the prefix', async () => {
-  const engine = new FakeEngine({ contextLength: 64, countTokens: (t) => Math.ceil(t.length / 4), fallback: { tokens: [' a reply of several words'] } });
+  const engine = new FakeEngine({
+    contextLength: 64,
+    countTokens: (t) => Math.ceil(t.length / 4),
+    fallback: { tokens: [' a reply of several words'] },
+  });
   let session = sessionAsking('first question here');
   const starts: (string | null | undefined)[] = [];
   for (let i = 0; i < 12; i++) {
@@ -170,7 +184,11 @@ test('the window start is remembered in the session, so the next turn keeps the 
 
 test('50 turns at 128 and 1024 positions never overflow (GPT-2 tokenizer, long and short replies)', async () => {
   for (const contextLength of [128, 1024]) {
-    const replies = Array.from({ length: 50 }, (_, i) => ({ tokens: Array(i % 7 === 0 ? 60 : 5).fill(' word').concat(['\nUser:']) }));
+    const replies = Array.from({ length: 50 }, (_, i) => ({
+      tokens: Array(i % 7 === 0 ? 60 : 5)
+        .fill(' word')
+        .concat(['\nUser:']),
+    }));
     const engine = new FakeEngine({ contextLength, countTokens: (t) => encode(t).length, scripts: replies });
     const maxNewTokens = contextLength === 128 ? 32 : 128;
     let session = newSession('long', { persona: 'The assistant is helpful.' });
@@ -180,7 +198,10 @@ test('50 turns at 128 and 1024 positions never overflow (GPT-2 tokenizer, long a
       const { result } = await run({ engine, session, params: { ...params, maxNewTokens }, format });
       assert.equal(result.error, undefined);
       const prompt = engine.calls.at(-1)!.prompt;
-      assert.ok(encode(prompt).length + maxNewTokens <= contextLength, `turn ${i}: ${encode(prompt).length} + ${maxNewTokens} > ${contextLength}`);
+      assert.ok(
+        encode(prompt).length + maxNewTokens <= contextLength,
+        `turn ${i}: ${encode(prompt).length} + ${maxNewTokens} > ${contextLength}`,
+      );
       assert.ok(prompt.startsWith('The assistant is helpful.'));
       dropped = result.window!.droppedCount;
       session = result.session;

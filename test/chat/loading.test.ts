@@ -44,7 +44,10 @@ test('load failures: unreachable hub, other errors, with and without a model in 
     'Cannot load ./m: no config.json in ./m',
     'Still using gpt2.',
   ]);
-  assert.equal(loadFailureLines('gpt2', network, null, true)[0], 'Cannot load gpt2: it is not in the model cache, and --offline forbids downloading it.');
+  assert.equal(
+    loadFailureLines('gpt2', network, null, true)[0],
+    'Cannot load gpt2: it is not in the model cache, and --offline forbids downloading it.',
+  );
   assert.equal(errorLine('plain'), 'plain');
   assert.equal(errorLine(new Error('')), 'unknown error');
 });
@@ -58,7 +61,10 @@ test('model labels', () => {
 
 test('tokens arriving within a frame are handed on together', async () => {
   const flushed: string[] = [];
-  const batcher = new TokenBatcher((text) => flushed.push(text), () => 20);
+  const batcher = new TokenBatcher(
+    (text) => flushed.push(text),
+    () => 20,
+  );
   batcher.push('a');
   batcher.push('b');
   batcher.push('');
@@ -118,7 +124,8 @@ test('a streaming reply settles every screen line but the one being written', ()
 
 test('settling as text streams in shows the same lines as settling it at once', () => {
   // Token by token (the live area settles after every frame) against all at once.
-  const text = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\nUt enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip.';
+  const text =
+    'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\nUt enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip.';
   const shown: string[] = [];
   let live = '';
   for (let i = 0; i < text.length; i += 3) {

@@ -71,7 +71,8 @@ test('one-shot: text piped on stdin is the prompt', async () => {
 test('--help names every model alias', async () => {
   const help = await parley(['--help']);
   assert.equal(help.code, 0);
-  for (const alias of [...Object.keys(MODEL_ALIASES), 'demo']) assert.match(help.stdout, new RegExp(`(?<![\\w.-])${alias.replace('.', '\\.')}(?![\\w.-])`), alias);
+  for (const alias of [...Object.keys(MODEL_ALIASES), 'demo'])
+    assert.match(help.stdout, new RegExp(`(?<![\\w.-])${alias.replace('.', '\\.')}(?![\\w.-])`), alias);
 });
 
 test('bad flags and missing models give one clear line on stderr and a non-zero exit', async () => {
@@ -113,7 +114,10 @@ test('--session twice leaves a file with two exchanges; list and export see it',
     model: string;
   };
   const turns = saved.turns;
-  assert.deepEqual(turns.map((t) => t.role), ['user', 'assistant', 'user', 'assistant']);
+  assert.deepEqual(
+    turns.map((t) => t.role),
+    ['user', 'assistant', 'user', 'assistant'],
+  );
   assert.equal(turns[2]!.text, 'and again');
   assert.equal(saved.model, model, 'the folder is remembered as an absolute path');
 
@@ -149,7 +153,24 @@ test('one-shot on a random-weights model: the control characters it writes reach
   // With random weights the model samples over every byte token; with this seed, its 24th
   // token is STX (U+0002). The model is generated once into the tests' model cache.
   const random = await randomWeightsModelDir();
-  const args = ['--model', random, '-p', 'hi', '--max-tokens', '32', '--seed', '14', '--temperature', '1', '--top-k', '0', '--top-p', '1', '--repeat-penalty', '1'];
+  const args = [
+    '--model',
+    random,
+    '-p',
+    'hi',
+    '--max-tokens',
+    '32',
+    '--seed',
+    '14',
+    '--temperature',
+    '1',
+    '--top-k',
+    '0',
+    '--top-p',
+    '1',
+    '--repeat-penalty',
+    '1',
+  ];
   const cache = { PARLEY_CACHE_DIR: MODELS_CACHE_DIR };
   const raw = await parley([...args, '--raw'], undefined, cache);
   assert.equal(raw.code, 0, raw.stderr);

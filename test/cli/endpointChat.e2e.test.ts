@@ -24,7 +24,17 @@ after(async () => {
 
 test('parley --endpoint -p sends the prompt as a user message to /v1/chat/completions', async () => {
   const env = { ...process.env, ...home.env };
-  const args = [path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), '--endpoint', vllm.url, '--model', 'stub-instruct', '--system', 'Be brief.', '-p', 'Hello there'];
+  const args = [
+    path.join(REPO_ROOT, 'dist', 'src', 'cli.js'),
+    '--endpoint',
+    vllm.url,
+    '--model',
+    'stub-instruct',
+    '--system',
+    'Be brief.',
+    '-p',
+    'Hello there',
+  ];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -41,5 +51,7 @@ test('parley --endpoint -p sends the prompt as a user message to /v1/chat/comple
   ]);
   assert.ok(!vllm.posted.some((p) => p.route === '/v1/completions'));
   // The window was counted as the server will prompt it: its messages, through the routing engine the CLI uses.
-  assert.ok(vllm.posted.some((p) => p.route === '/tokenize' && JSON.stringify(p.body['messages']) === JSON.stringify(chat[0]!.body['messages'])));
+  assert.ok(
+    vllm.posted.some((p) => p.route === '/tokenize' && JSON.stringify(p.body['messages']) === JSON.stringify(chat[0]!.body['messages'])),
+  );
 });

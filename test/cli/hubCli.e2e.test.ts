@@ -32,7 +32,9 @@ interface Run {
 
 function parley(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; shell?: string } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const [command, argv] = options.shell ? ['/bin/sh', ['-c', `${options.shell} && exec "$0" "$@"`, process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
+    const [command, argv] = options.shell
+      ? ['/bin/sh', ['-c', `${options.shell} && exec "$0" "$@"`, process.execPath, CLI, ...args]]
+      : [process.execPath, [CLI, ...args]];
     const child = execFile(command, argv, { env: options.env ?? env, cwd: dir }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 128) : 0;
       resolve({ code, stdout, stderr });
@@ -56,7 +58,10 @@ before(async () => {
       // As onnx-community publishes it: no fp32 file is needed for the alias's own dtype (q8).
       'onnx-community/Qwen2.5-0.5B-Instruct': {
         files: Object.fromEntries([
-          ...['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'].map((f) => [f, path.join(FIXTURES, 'hf-qwen2-tiny', f)]),
+          ...['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'].map((f) => [
+            f,
+            path.join(FIXTURES, 'hf-qwen2-tiny', f),
+          ]),
           ['onnx/model_quantized.onnx', path.join(FIXTURES, 'hf-qwen2-tiny', 'onnx', 'model.onnx')],
         ]),
       },
@@ -143,8 +148,10 @@ test('distilgpt2 as published (pre-v3 names only): run, pulled in q8 and run off
   await rm(path.join(cache, 'Xenova', 'distilgpt2', 'parley-converted'), { recursive: true, force: true });
   const offline = await parley(['--offline', '--model', 'distilgpt2', '--dtype', 'q8', '-p', 'Hi', '--max-tokens', '2'], { env: q8env });
   assert.equal(offline.code, 0, offline.stderr);
-  assert.equal(offline.stderr, '', 'runs on Parley\'s q8 graph, built from decoder_model_merged_quantized.onnx');
-  const stamp = JSON.parse(await readFile(path.join(cache, 'Xenova', 'distilgpt2', 'parley-converted', 'rows-q8', 'parley-converted.json'), 'utf8')) as {
+  assert.equal(offline.stderr, '', "runs on Parley's q8 graph, built from decoder_model_merged_quantized.onnx");
+  const stamp = JSON.parse(
+    await readFile(path.join(cache, 'Xenova', 'distilgpt2', 'parley-converted', 'rows-q8', 'parley-converted.json'), 'utf8'),
+  ) as {
     source: { file: string };
     dtypes: { q8: { ok: boolean } };
   };
@@ -154,7 +161,10 @@ test('distilgpt2 as published (pre-v3 names only): run, pulled in q8 and run off
   // A dtype neither naming has: the error lists what the repository has, under either name.
   const missing = await parley(['pull', 'distilgpt2', '--dtype', 'q4'], { env: q8env });
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /Xenova\/distilgpt2 has no onnx\/model_q4\.onnx or onnx\/decoder_model_merged_q4\.onnx \(--dtype q4\); it has: fp32, q8/);
+  assert.match(
+    missing.stderr,
+    /Xenova\/distilgpt2 has no onnx\/model_q4\.onnx or onnx\/decoder_model_merged_q4\.onnx \(--dtype q4\); it has: fp32, q8/,
+  );
 });
 
 test('parley pull ALIAS without --dtype fetches the dtype the chat loads for that alias (qwen2.5: q8)', async () => {
@@ -179,7 +189,9 @@ test('every alias resolves to its repository and the file names transformers.js 
       const cache = path.join(dir, `alias-${alias}`);
       await ensureHubModel({ cacheDir: cache, endpoint: served.url, repoId: repo, dtype: 'fp32', offline: false, ref: alias });
       const got = served.fileRequests().slice(mark).sort();
-      const want = ['config.json', 'generation_config.json', onnxFileFor('fp32'), 'tokenizer.json', 'tokenizer_config.json'].map((f) => `/${repo}/${f}`).sort();
+      const want = ['config.json', 'generation_config.json', onnxFileFor('fp32'), 'tokenizer.json', 'tokenizer_config.json']
+        .map((f) => `/${repo}/${f}`)
+        .sort();
       assert.deepEqual(got, want, alias);
     }
   } finally {
@@ -248,16 +260,34 @@ test('the hubEndpoint setting points Parley at a hub when HF_ENDPOINT is not set
 });
 
 /** Starts `parley pull` (or other `args`) and resolves once the hub has started sending `file`'s body. */
-async function startPull(id: string, file: string, cache: string, args = ['pull', id]): Promise<{ child: ChildProcess; result: Promise<Run> }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, PARLEY_CACHE_DIR: cache }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startPull(
+  id: string,
+  file: string,
+  cache: string,
+  args = ['pull', id],
+): Promise<{ child: ChildProcess; result: Promise<Run> }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...env, PARLEY_CACHE_DIR: cache },
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const result = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr })));
+  const result = new Promise<Run>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : 128), stdout, stderr })),
+  );
   const part = path.join(cache, ...id.split('/'), `${file}.part`);
   try {
-    await waitFor(() => stat(part).then((s) => s.size > 0, () => false), { timeoutMs: 30_000, intervalMs: 50, what: `the download of ${file}`, detail: () => stderr });
+    await waitFor(
+      () =>
+        stat(part).then(
+          (s) => s.size > 0,
+          () => false,
+        ),
+      { timeoutMs: 30_000, intervalMs: 50, what: `the download of ${file}`, detail: () => stderr },
+    );
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -275,7 +305,10 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     const modelDir = path.join(cache, 'fixtures', 'gpt2-tiny');
     if (signal === 'SIGINT') {
       assert.equal(stopped.code, 130);
-      assert.match(stopped.stderr, /parley: download of fixtures\/gpt2-tiny stopped; run parley pull fixtures\/gpt2-tiny again to finish it\n$/);
+      assert.match(
+        stopped.stderr,
+        /parley: download of fixtures\/gpt2-tiny stopped; run parley pull fixtures\/gpt2-tiny again to finish it\n$/,
+      );
     }
     assert.equal(existsSync(path.join(modelDir, 'onnx', 'model.onnx')), false);
     const offline = await parley(['--offline', '--model', 'fixtures/gpt2-tiny', '-p', 'Hi'], { env: { ...env, PARLEY_CACHE_DIR: cache } });
@@ -318,7 +351,10 @@ test('disk full (file size limit) during a download: a clear error, nothing part
   const cache = path.join(dir, 'cache-full');
   const full = await parley(['pull', 'fixtures/gpt2-tiny'], { env: { ...env, PARLEY_CACHE_DIR: cache }, shell: 'ulimit -f 2400' });
   assert.equal(full.code, 1);
-  assert.match(full.stderr, /parley: cannot save onnx\/model\.onnx of fixtures\/gpt2-tiny: the file would exceed the file size limit \(nothing partial was kept\)\n$/);
+  assert.match(
+    full.stderr,
+    /parley: cannot save onnx\/model\.onnx of fixtures\/gpt2-tiny: the file would exceed the file size limit \(nothing partial was kept\)\n$/,
+  );
   const onnx = path.join(cache, 'fixtures', 'gpt2-tiny', 'onnx');
   assert.deepEqual(await readdir(onnx).catch(() => []), [], 'no partial file');
   const after = await parley(['pull', 'fixtures/gpt2-tiny'], { env: { ...env, PARLEY_CACHE_DIR: cache } });

@@ -17,7 +17,11 @@ after(() => home.remove());
 test('one-shot: the first Ctrl+C stops the reply, which is kept and saved; the process exits 130 by itself', async () => {
   const model = await tinyModelDir();
   const env = { ...process.env, ...home.env };
-  const child = spawn(process.execPath, [CLI, '--model', model, '-p', 'Hello', '--session', 'stopped', '--max-tokens', '900', '--seed', '3'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [CLI, '--model', model, '-p', 'Hello', '--session', 'stopped', '--max-tokens', '900', '--seed', '3'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -28,7 +32,9 @@ test('one-shot: the first Ctrl+C stops the reply, which is kept and saved; the p
   child.kill('SIGINT');
   const code = await exited;
   assert.equal(code, 130, stderr);
-  const saved = JSON.parse(await readFile(path.join(home.env.PARLEY_SESSIONS_DIR, 'stopped.json'), 'utf8')) as { turns: { role: string; content: string; meta?: { interrupted?: boolean } }[] };
+  const saved = JSON.parse(await readFile(path.join(home.env.PARLEY_SESSIONS_DIR, 'stopped.json'), 'utf8')) as {
+    turns: { role: string; content: string; meta?: { interrupted?: boolean } }[];
+  };
   const reply = saved.turns.at(-1);
   assert.equal(reply?.role, 'assistant');
   assert.equal(reply?.meta?.interrupted, true);

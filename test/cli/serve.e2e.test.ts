@@ -19,7 +19,9 @@ const greedy = { temperature: 0, max_tokens: 16 } as const;
 
 before(async () => {
   modelDir = await tinyModelDir();
-  serve = await startServe(['--model', modelDir, '--offline', '--api-key', KEY, '--parallel', '4'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
+  serve = await startServe(['--model', modelDir, '--offline', '--api-key', KEY, '--parallel', '4'], {
+    PARLEY_CONFIG_DIR: '/nonexistent-parley-config',
+  });
   client = new OpenAI({ baseURL: serve.baseURL, apiKey: KEY, maxRetries: 0 });
   root = serve.baseURL.replace(/\/v1$/, '');
 });
@@ -31,7 +33,10 @@ after(async () => {
 const chat = (content: string, extra: Partial<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming> = {}) =>
   client.chat.completions.create({ model: modelDir, messages: [{ role: 'user', content }], ...greedy, ...extra });
 
-async function streamText(content: string, maxTokens = 16): Promise<{ text: string; finish: string | null; usage: OpenAI.CompletionUsage | null | undefined }> {
+async function streamText(
+  content: string,
+  maxTokens = 16,
+): Promise<{ text: string; finish: string | null; usage: OpenAI.CompletionUsage | null | undefined }> {
   const stream = await client.chat.completions.create({
     model: modelDir,
     messages: [{ role: 'user', content }],
@@ -52,7 +57,14 @@ async function streamText(content: string, maxTokens = 16): Promise<{ text: stri
   return { text, finish, usage };
 }
 
-async function raw(path: string, init: RequestInit & { key?: string | null } = {}): Promise<{ status: number; body: { error?: { message: string; type: string; param: string | null; code: string | null } } & Record<string, unknown>; headers: Headers }> {
+async function raw(
+  path: string,
+  init: RequestInit & { key?: string | null } = {},
+): Promise<{
+  status: number;
+  body: { error?: { message: string; type: string; param: string | null; code: string | null } } & Record<string, unknown>;
+  headers: Headers;
+}> {
   const { key = KEY, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (key !== null) headers.set('authorization', `Bearer ${key}`);
@@ -143,10 +155,17 @@ test('an aborted stream cancels its generation, and the next request is served a
   }
   assert.ok(chunks >= 3 && chunks < 10, `${chunks} chunks`);
   // The slot is free again once the engine has stopped: within a token, not 900.
-  await waitFor(async () => (await raw('/health', { key: null })).body['running'] === 0, { timeoutMs: 10_000, intervalMs: 20, what: 'the aborted generation to stop' });
+  await waitFor(async () => (await raw('/health', { key: null })).body['running'] === 0, {
+    timeoutMs: 10_000,
+    intervalMs: 20,
+    what: 'the aborted generation to stop',
+  });
   const next = await chat('Next please', { max_tokens: 4 });
   assert.equal(next.usage!.completion_tokens, 4);
-  const line = serve.stderr().split('\n').find((l) => l.includes('(client gone)'));
+  const line = serve
+    .stderr()
+    .split('\n')
+    .find((l) => l.includes('(client gone)'));
   assert.ok(line, serve.stderr());
   const tokens = Number(/ (\d+) tokens/.exec(line)![1]);
   assert.ok(tokens < 900, line);
@@ -194,7 +213,10 @@ test('bad input gets the right status in OpenAI error shape, and the server keep
     assert.ok('type' in error && 'param' in error && 'code' in error, name);
     if (param !== null) assert.equal(error.param, param, `${name}: ${error.message}`);
   }
-  assert.match((await post(JSON.stringify({ ...valid, max_tokens: 1e9 }))).body.error!.message, /maximum context length is 1024 tokens.*1000000000 in the completion/);
+  assert.match(
+    (await post(JSON.stringify({ ...valid, max_tokens: 1e9 }))).body.error!.message,
+    /maximum context length is 1024 tokens.*1000000000 in the completion/,
+  );
 
   for (let i = 0; i < 1000; i++) {
     const bytes = randomBytes(1 + (i % 200));
@@ -211,7 +233,10 @@ test('a prompt too long for the context gets a 400 with the counts before any re
   const promptTokens = tokenizer.encode(long).length;
   assert.ok(promptTokens > 1000 && promptTokens < 1024, `${promptTokens}`);
   for (const stream of [false, true]) {
-    const res = await raw('/v1/completions', { method: 'POST', body: JSON.stringify({ model: modelDir, prompt: long, max_tokens: 100, stream }) });
+    const res = await raw('/v1/completions', {
+      method: 'POST',
+      body: JSON.stringify({ model: modelDir, prompt: long, max_tokens: 100, stream }),
+    });
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal(res.body.error!.code, 'context_length_exceeded');
     assert.equal(
@@ -260,7 +285,13 @@ test('requests that arrive while others stream join them: their tokens interleav
   const events: number[] = [];
   await Promise.all(
     [0, 1, 2, 3].map(async (i) => {
-      const stream = await client.completions.create({ model: modelDir, prompt: `Story ${i}:`, max_tokens: 30, temperature: 0, stream: true });
+      const stream = await client.completions.create({
+        model: modelDir,
+        prompt: `Story ${i}:`,
+        max_tokens: 30,
+        temperature: 0,
+        stream: true,
+      });
       for await (const chunk of stream) if (chunk.choices[0]?.text) events.push(i);
     }),
   );
@@ -270,24 +301,39 @@ test('requests that arrive while others stream join them: their tokens interleav
 });
 
 test('a client that resends its growing conversation has the shared prefix served from the cache', async () => {
-  const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'system', content: 'You are a patient storyteller who answers at length.' }, { role: 'user', content: 'Tell me about the sea and the ships on it.' }];
+  const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+    { role: 'system', content: 'You are a patient storyteller who answers at length.' },
+    { role: 'user', content: 'Tell me about the sea and the ships on it.' },
+  ];
   const first = await client.chat.completions.create({ model: modelDir, messages, max_tokens: 12, temperature: 0 });
   messages.push({ role: 'assistant', content: first.choices[0]!.message.content! }, { role: 'user', content: 'And then?' });
   const second = await client.chat.completions.create({ model: modelDir, messages, max_tokens: 12, temperature: 0 });
   const cached = (second.usage as OpenAI.CompletionUsage).prompt_tokens_details?.cached_tokens ?? 0;
-  assert.ok(cached >= first.usage!.prompt_tokens, `${cached} of ${second.usage!.prompt_tokens} prompt tokens cached; the first prompt had ${first.usage!.prompt_tokens}`);
+  assert.ok(
+    cached >= first.usage!.prompt_tokens,
+    `${cached} of ${second.usage!.prompt_tokens} prompt tokens cached; the first prompt had ${first.usage!.prompt_tokens}`,
+  );
 });
 
 test('a graph that cannot batch (a hub export, present path) is served one request at a time, every request completes', async () => {
   // --no-convert: converted, the GPT-2 export would run on Parley's graph, which batches.
-  const hub = await startServe(['--model', path.join(REPO_ROOT, 'test', 'fixtures', 'hf-gpt2-tiny'), '--offline', '--no-convert', '--parallel', '4'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
+  const hub = await startServe(
+    ['--model', path.join(REPO_ROOT, 'test', 'fixtures', 'hf-gpt2-tiny'), '--offline', '--no-convert', '--parallel', '4'],
+    { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' },
+  );
   try {
     assert.match(hub.stderr(), /one request at a time \(this graph cannot batch\)/);
     const c = new OpenAI({ baseURL: hub.baseURL, apiKey: 'none', maxRetries: 0 });
     const events: number[] = [];
     const finishes = await Promise.all(
       [0, 1, 2].map(async (i) => {
-        const stream = await c.completions.create({ model: 'hf-gpt2-tiny', prompt: `Story ${i}:`, max_tokens: 10, temperature: 0, stream: true });
+        const stream = await c.completions.create({
+          model: 'hf-gpt2-tiny',
+          prompt: `Story ${i}:`,
+          max_tokens: 10,
+          temperature: 0,
+          stream: true,
+        });
         let finish: string | null = null;
         for await (const chunk of stream) {
           if (chunk.choices[0]?.text) events.push(i);
@@ -319,11 +365,19 @@ test('an instruct model gets its chat template: the prompt the server counts is 
     assert.match(rendered, /<\|im_start\|>assistant\n$/);
     assert.equal(reply.usage!.prompt_tokens, tokenizer.encode(rendered).length);
     // vLLM's /tokenize of messages: the same template, the same count.
-    const res = await fetch(qwen.baseURL.replace(/\/v1$/, '/tokenize'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'hf-qwen2-tiny', messages }) });
+    const res = await fetch(qwen.baseURL.replace(/\/v1$/, '/tokenize'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'hf-qwen2-tiny', messages }),
+    });
     const counted = (await res.json()) as { count: number; tokens: number[] };
     assert.equal(counted.count, tokenizer.encode(rendered).length);
     assert.deepEqual(counted.tokens, tokenizer.encode(rendered));
-    const both = await fetch(qwen.baseURL.replace(/\/v1$/, '/tokenize'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x', messages }) });
+    const both = await fetch(qwen.baseURL.replace(/\/v1$/, '/tokenize'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'x', messages }),
+    });
     assert.equal(both.status, 400);
   } finally {
     await qwen.stop();

@@ -33,15 +33,27 @@ after(async () => {
 });
 
 /** What a server's /health says is running and queued. */
-const health = async (base: string): Promise<{ running: number; queued: number }> => (await (await fetch(`${base}/health`)).json()) as { running: number; queued: number };
+const health = async (base: string): Promise<{ running: number; queued: number }> =>
+  (await (await fetch(`${base}/health`)).json()) as { running: number; queued: number };
 
 const json = (body: unknown, init: RequestInit = {}) =>
-  fetch(`${root}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...init });
+  fetch(`${root}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    ...init,
+  });
 
 /** Milliseconds until a small streamed chat's first content chunk. */
 async function firstTokenMs(): Promise<number> {
   const started = performance.now();
-  const res = await json({ model: 'tiny-random', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 4, temperature: 0, stream: true });
+  const res = await json({
+    model: 'tiny-random',
+    messages: [{ role: 'user', content: 'Hello' }],
+    max_tokens: 4,
+    temperature: 0,
+    stream: true,
+  });
   const reader = res.body!.getReader();
   let text = '';
   for (;;) {
@@ -81,9 +93,19 @@ test('4 MB prompts are refused at once without stalling anyone: a small chat mea
   for (let i = 0; i < 5; i++) usual.push(await firstTokenMs());
   // One 4.19 M-character word, in parts (one text may hold 1 M characters): just under the 4 MiB body limit.
   const word = 'a'.repeat(838_000);
-  const big = { model: 'tiny-random', messages: [{ role: 'user', content: Array.from({ length: 5 }, () => ({ type: 'text', text: word })) }], max_tokens: 4 };
+  const big = {
+    model: 'tiny-random',
+    messages: [{ role: 'user', content: Array.from({ length: 5 }, () => ({ type: 'text', text: word })) }],
+    max_tokens: 4,
+  };
   const started = performance.now();
-  const bigOnes = Array.from({ length: 3 }, () => json(big, { signal: AbortSignal.timeout(15_000) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } }, ms: performance.now() - started })));
+  const bigOnes = Array.from({ length: 3 }, () =>
+    json(big, { signal: AbortSignal.timeout(15_000) }).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { error?: { code: string } },
+      ms: performance.now() - started,
+    })),
+  );
   const during: number[] = [];
   for (let i = 0; i < 3; i++) during.push(await firstTokenMs());
   const refused = await Promise.all(bigOnes);
@@ -92,8 +114,13 @@ test('4 MB prompts are refused at once without stalling anyone: a small chat mea
     assert.equal(r.body.error?.code, 'context_length_exceeded');
   }
   const slowest = Math.max(...refused.map((r) => r.ms));
-  console.log(`usual first token ${median(usual).toFixed(0)} ms; during 4 MB prompts ${median(during).toFixed(0)} ms; the 4 MB prompts refused within ${slowest.toFixed(0)} ms`);
-  assert.ok(median(during) <= 2 * median(usual) + 50, `first token ${median(during).toFixed(0)} ms during, ${median(usual).toFixed(0)} ms usually`);
+  console.log(
+    `usual first token ${median(usual).toFixed(0)} ms; during 4 MB prompts ${median(during).toFixed(0)} ms; the 4 MB prompts refused within ${slowest.toFixed(0)} ms`,
+  );
+  assert.ok(
+    median(during) <= 2 * median(usual) + 50,
+    `first token ${median(during).toFixed(0)} ms during, ${median(usual).toFixed(0)} ms usually`,
+  );
   assert.ok(slowest < 3000, `refused after ${slowest.toFixed(0)} ms`);
 });
 
@@ -101,7 +128,12 @@ test('/tokenize of texts that cannot fit is refused at once, and /health shows c
   const started = performance.now();
   const results = await Promise.all(
     Array.from({ length: 10 }, () =>
-      fetch(`${root}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'a'.repeat(300_000) }), signal: AbortSignal.timeout(15_000) }).then((r) => r.status),
+      fetch(`${root}/tokenize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'a'.repeat(300_000) }),
+        signal: AbortSignal.timeout(15_000),
+      }).then((r) => r.status),
     ),
   );
   const ms = performance.now() - started;
@@ -112,17 +144,21 @@ test('/tokenize of texts that cannot fit is refused at once, and /health shows c
 });
 
 test('a body that never finishes gets 408 and its connection closed; past --max-connections a connection is closed at once', async () => {
-  const short = await rawExchange((s) => s.write(`POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"mo`), 8000);
+  const short = await rawExchange(
+    (s) => s.write(`POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"mo`),
+    8000,
+  );
   assert.ok(short.closed, `still open after ${short.ms} ms`);
   assert.match(short.text, /^HTTP\/1\.1 408/);
   const chunked = await rawExchange((s) => {
-    s.write(`POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`);
+    s.write(
+      `POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n`,
+    );
     const drip = setInterval(() => (s.writable ? s.write('1\r\n \r\n') : clearInterval(drip)), 300);
     s.once('close', () => clearInterval(drip));
   }, 8000);
   assert.ok(chunked.closed, `still open after ${chunked.ms} ms`);
   assert.match(serve.stderr(), /^POST \/v1\/completions 408 \(request timed out\)/m);
-
 });
 
 test('past --max-connections a connection is closed at once; the others are served', async () => {
@@ -144,7 +180,11 @@ test('past --max-connections a connection is closed at once; the others are serv
     held.pop()!.destroy();
     // Nor when it has seen one close.
     await new Promise((r) => setTimeout(r, 100));
-    const again = await rawExchange((s) => s.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'), 3000, cappedPort);
+    const again = await rawExchange(
+      (s) => s.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'),
+      3000,
+      cappedPort,
+    );
     assert.match(again.text, /^HTTP\/1\.1 200/);
   } finally {
     for (const s of held) s.destroy();
@@ -153,7 +193,12 @@ test('past --max-connections a connection is closed at once; the others are serv
 });
 
 /** A request with headers fetch() will not send as given (Host). */
-function withHeaders(method: string, url: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function withHeaders(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${root}${url}`, { method, headers }, (res) => {
       let text = '';
@@ -175,42 +220,70 @@ test('DNS rebinding and cross-origin pages are refused; pages on this machine an
   assert.equal(local.status, 200);
   assert.equal(local.headers['access-control-allow-origin'], 'http://localhost:3000');
 
-  const open = await startServe(['--model', modelDir, '--offline', '--api-key', 'k1', '--allowed-origins', 'https://app.example'], { ...NO_CONFIG, PARLEY_ALLOWED_ORIGINS: 'https://other.example' });
+  const open = await startServe(['--model', modelDir, '--offline', '--api-key', 'k1', '--allowed-origins', 'https://app.example'], {
+    ...NO_CONFIG,
+    PARLEY_ALLOWED_ORIGINS: 'https://other.example',
+  });
   try {
     const base = open.baseURL.replace(/\/v1$/, '');
     const get = (origin: string) => fetch(`${base}/v1/models`, { headers: { origin, authorization: 'Bearer k1' } });
     assert.equal((await get('https://app.example')).status, 200);
     assert.equal((await get('https://other.example')).status, 200);
     assert.equal((await get('https://third.example')).status, 403);
-    const preflight = await fetch(`${base}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    const preflight = await fetch(`${base}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
   } finally {
     await open.stop();
   }
-  const empty = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'serve', '--api-key', ''], { encoding: 'utf8', env: { ...process.env, ...NO_CONFIG }, timeout: 10_000 });
+  const empty = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'serve', '--api-key', ''], {
+    encoding: 'utf8',
+    env: { ...process.env, ...NO_CONFIG },
+    timeout: 10_000,
+  });
   assert.equal(empty.status, 2);
   assert.match(empty.stderr, /^parley serve: --api-key must not be empty/);
 });
 
 test('logs: no query values, what a request that got nothing was sent; model paths cleaned of control characters', async () => {
   await fetch(`${root}/v1/models?key=S3cretKEY-987`);
-  await waitFor(() => /^GET \/v1\/models\?key=… 200/m.test(serve.stderr()), { what: 'the request in the log', detail: () => serve.stderr() });
+  await waitFor(() => /^GET \/v1\/models\?key=… 200/m.test(serve.stderr()), {
+    what: 'the request in the log',
+    detail: () => serve.stderr(),
+  });
   assert.ok(!serve.stderr().includes('S3cretKEY-987'), 'the key stays out of the log');
   // A non-streamed request whose client resets the connection before any reply. (A client that
   // only half-closes is still answered: see the half-close case below.)
   const whole = JSON.stringify({ model: 'tiny-random', messages: [{ role: 'user', content: 'Go on' }], max_tokens: 1000, temperature: 0 });
   await rawExchange((s) => {
-    s.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${whole.length}\r\n\r\n${whole}`);
+    s.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${whole.length}\r\n\r\n${whole}`,
+    );
     setTimeout(() => s.resetAndDestroy(), 100); // the reset lands while the reply is being made
   }, 3000);
-  await waitFor(() => / no response \(client gone\)/.test(serve.stderr()), { timeoutMs: 5000, intervalMs: 50, what: 'the reset request in the log', detail: () => serve.stderr() });
+  await waitFor(() => / no response \(client gone\)/.test(serve.stderr()), {
+    timeoutMs: 5000,
+    intervalMs: 50,
+    what: 'the reset request in the log',
+    detail: () => serve.stderr(),
+  });
   assert.doesNotMatch(serve.stderr(), /^POST \/v1\/chat\/completions 200 \(client gone\) 0 tokens/m);
 
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-esc-'));
   const odd = path.join(dir, 'tiny\u001b]0;pwned\u0007\u001b[31m');
   symlinkSync(modelDir, odd);
-  const missing = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'serve', '--offline', '--model', `${odd}-missing`, '--port', '0'], { encoding: 'utf8', env: { ...process.env, ...NO_CONFIG }, timeout: 20_000 });
+  const missing = spawnSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'serve', '--offline', '--model', `${odd}-missing`, '--port', '0'],
+    { encoding: 'utf8', env: { ...process.env, ...NO_CONFIG }, timeout: 20_000 },
+  );
   assert.equal(missing.status, 1);
   assert.ok(!/[\u0007\u001b]/.test(missing.stderr), JSON.stringify(missing.stderr));
   const started = await startServe(['--model', odd, '--offline'], NO_CONFIG);
@@ -222,7 +295,8 @@ test('logs: no query values, what a request that got nothing was sent; model pat
 });
 
 test('numbers at the edge: a tiny temperature is greedy, a tiny penalty is refused by name; Connection: close and a half-close are honoured', async () => {
-  const ask = (extra: object) => json({ model: 'tiny-random', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 8, ...extra });
+  const ask = (extra: object) =>
+    json({ model: 'tiny-random', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 8, ...extra });
   const greedy = (await (await ask({ temperature: 0 })).json()) as { choices: { message: { content: string } }[] };
   const tiny = await ask({ temperature: 1e-320 });
   assert.equal(tiny.status, 200);
@@ -233,23 +307,46 @@ test('numbers at the edge: a tiny temperature is greedy, a tiny penalty is refus
   assert.equal(((await penalty.json()) as { error: { param: string } }).error.param, 'repetition_penalty');
 
   const body = JSON.stringify({ model: 'tiny-random', prompt: 'abc', max_tokens: 3, stream: true });
-  const closing = await rawExchange((s) => s.write(`POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`), 8000);
+  const closing = await rawExchange(
+    (s) =>
+      s.write(
+        `POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      ),
+    8000,
+  );
   assert.ok(closing.closed, 'the server closed the connection');
   assert.match(closing.text, /\r\nconnection: close\r\n/i);
   assert.match(closing.text, /data: \[DONE\]/);
   const whole = JSON.stringify({ model: 'tiny-random', prompt: 'abc', max_tokens: 3 });
-  const halfClosed = await rawExchange((s) => s.end(`POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${whole.length}\r\n\r\n${whole}`), 8000);
+  const halfClosed = await rawExchange(
+    (s) =>
+      s.end(
+        `POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${whole.length}\r\n\r\n${whole}`,
+      ),
+    8000,
+  );
   assert.match(halfClosed.text, /^HTTP\/1\.1 200/);
   assert.match(halfClosed.text, /"finish_reason":"length"/);
 });
 
 test('shutdown: queued requests get 503 with Retry-After, running replies end with a final chunk and [DONE] or a whole response; exit 0; a second signal exits at once with 130', async () => {
-  const own = await startServe(['--model', modelDir, '--offline', '--parallel', '2', '--max-queue', '4', '--shutdown-grace', '0'], NO_CONFIG);
+  const own = await startServe(
+    ['--model', modelDir, '--offline', '--parallel', '2', '--max-queue', '4', '--shutdown-grace', '0'],
+    NO_CONFIG,
+  );
   const base = own.baseURL.replace(/\/v1$/, '');
-  const post = (extra: object) => fetch(`${own.baseURL}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-random', prompt: 'Once', max_tokens: 1000, temperature: 0, ...extra }) });
+  const post = (extra: object) =>
+    fetch(`${own.baseURL}/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny-random', prompt: 'Once', max_tokens: 1000, temperature: 0, ...extra }),
+    });
   try {
     const stream = post({ stream: true }).then((r) => r.text());
-    const whole = post({}).then(async (r) => ({ status: r.status, body: (await r.json()) as { choices: { finish_reason: string }[]; usage: { completion_tokens: number } } }));
+    const whole = post({}).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { choices: { finish_reason: string }[]; usage: { completion_tokens: number } },
+    }));
     await waitFor(async () => (await health(base)).running === 2, { timeoutMs: 5000, what: 'both replies running' });
     const queued = [post({}), post({})];
     await waitFor(async () => (await health(base)).queued === 2, { timeoutMs: 5000, intervalMs: 10, what: 'two requests queued' });
@@ -271,21 +368,37 @@ test('shutdown: queued requests get 503 with Retry-After, running replies end wi
   }
 
   const graceful = await startServe(['--model', modelDir, '--offline', '--shutdown-grace', '20'], NO_CONFIG);
-  const reply = fetch(`${graceful.baseURL}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-random', prompt: 'Once', max_tokens: 30, temperature: 0 }) }).then(async (r) => (await r.json()) as { usage: { completion_tokens: number } });
+  const reply = fetch(`${graceful.baseURL}/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'tiny-random', prompt: 'Once', max_tokens: 30, temperature: 0 }),
+  }).then(async (r) => (await r.json()) as { usage: { completion_tokens: number } });
   let answered = false;
   void reply.then(
     () => (answered = true),
     () => (answered = true),
   );
   // Mid-reply, unless this machine wrote all 30 tokens before a look at /health.
-  await waitFor(async () => answered || (await health(graceful.baseURL.replace(/\/v1$/, ''))).running === 1, { timeoutMs: 5000, what: 'the reply running' });
+  await waitFor(async () => answered || (await health(graceful.baseURL.replace(/\/v1$/, ''))).running === 1, {
+    timeoutMs: 5000,
+    what: 'the reply running',
+  });
   graceful.child.kill('SIGTERM');
   assert.equal((await reply).usage.completion_tokens, 30, 'within the grace the reply finishes');
   assert.equal(await graceful.exited, 0);
 
   const twice = await startServe(['--model', modelDir, '--offline', '--shutdown-grace', '60'], NO_CONFIG);
-  const long = fetch(`${twice.baseURL}/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-random', prompt: 'Once', max_tokens: 1000, temperature: 0, stream: true }) }).then((r) => r.text()).catch(() => '');
-  await waitFor(async () => (await health(twice.baseURL.replace(/\/v1$/, ''))).running === 1, { timeoutMs: 5000, what: 'the reply running' });
+  const long = fetch(`${twice.baseURL}/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'tiny-random', prompt: 'Once', max_tokens: 1000, temperature: 0, stream: true }),
+  })
+    .then((r) => r.text())
+    .catch(() => '');
+  await waitFor(async () => (await health(twice.baseURL.replace(/\/v1$/, ''))).running === 1, {
+    timeoutMs: 5000,
+    what: 'the reply running',
+  });
   twice.child.kill('SIGTERM');
   await waitFor(() => signalDelivered(twice.child.pid!, 'SIGTERM'), { what: 'the first SIGTERM to reach the server' });
   const started = performance.now();

@@ -53,14 +53,23 @@ async function loadedModules(args: string[]): Promise<{ stdout: string; modules:
 
 test('the recorder sees onnxruntime when something loads it', async () => {
   const { modules } = await loadedModules(['--input-type=module', '-e', "await import('onnxruntime-node')"]);
-  assert.ok(modules.some((m) => HEAVY.test(m)), `onnxruntime-node not among:\n${modules.join('\n')}`);
+  assert.ok(
+    modules.some((m) => HEAVY.test(m)),
+    `onnxruntime-node not among:\n${modules.join('\n')}`,
+  );
 });
 
 for (const flag of ['--version', '--help']) {
   test(`parley ${flag} loads neither transformers.js nor onnxruntime`, async () => {
     const { stdout, modules } = await loadedModules([CLI, flag]);
     assert.match(stdout, flag === '--version' ? /^parley \d+\.\d+\.\d+\n$/ : /parley/);
-    assert.ok(modules.some((m) => m.endsWith('/dist/src/cli/args.js')), 'the recorder saw the CLI load');
-    assert.deepEqual(modules.filter((m) => HEAVY.test(m)), []);
+    assert.ok(
+      modules.some((m) => m.endsWith('/dist/src/cli/args.js')),
+      'the recorder saw the CLI load',
+    );
+    assert.deepEqual(
+      modules.filter((m) => HEAVY.test(m)),
+      [],
+    );
   });
 }

@@ -23,7 +23,10 @@ test('stop sequence split across tokens is cut and never shown in part', () => {
   assert.equal(stopped, true);
   assert.equal(final, 'Hello there');
   assert.equal(deltas.join(''), final);
-  assert.ok(deltas.every((d) => !d.includes('\n')), 'no part of the marker leaks');
+  assert.ok(
+    deltas.every((d) => !d.includes('\n')),
+    'no part of the marker leaks',
+  );
 });
 
 test('held-back text that turns out not to be a stop is released', () => {
@@ -49,10 +52,7 @@ test('a held suffix is released at the end of the reply', () => {
 test('temperature 0 is argmax; repetition penalty lowers seen tokens', () => {
   const logits = Float32Array.from([1, 5, 3, 4.9]);
   assert.equal(sampleNextToken(logits.slice(), { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1 }, new Set(), Math.random), 1);
-  assert.equal(
-    sampleNextToken(logits.slice(), { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1.5 }, new Set([1]), Math.random),
-    3,
-  );
+  assert.equal(sampleNextToken(logits.slice(), { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1.5 }, new Set([1]), Math.random), 3);
   assert.equal(argmax(Float32Array.from([-3, -1, -2])), 1);
 });
 
@@ -66,7 +66,9 @@ test('top-k 1 and top-p tiny always pick the best token; same seed, same draws',
   }
   const draw = (seed: number): number[] => {
     const r = createRng(seed);
-    return Array.from({ length: 50 }, () => sampleNextToken(logits.slice(), { temperature: 1, topK: 50, topP: 0.95, repetitionPenalty: 1 }, new Set(), r));
+    return Array.from({ length: 50 }, () =>
+      sampleNextToken(logits.slice(), { temperature: 1, topK: 50, topP: 0.95, repetitionPenalty: 1 }, new Set(), r),
+    );
   };
   assert.deepEqual(draw(42), draw(42));
   assert.notDeepEqual(draw(42), draw(43));
@@ -106,7 +108,10 @@ test('without top-k, top-p alone keeps only the nucleus', () => {
   for (let i = 0; i < 300; i++) {
     picked.add(sampleNextToken(logits.slice(), { temperature: 1, topK: 0, topP: 0.9, repetitionPenalty: 1 }, new Set(), rng));
   }
-  assert.deepEqual([...picked].sort((a, b) => a - b), [10, 20]);
+  assert.deepEqual(
+    [...picked].sort((a, b) => a - b),
+    [10, 20],
+  );
 });
 
 test('partialStopLength finds a tail that could become a stop sequence', async () => {

@@ -52,7 +52,11 @@ async function engineFor(dir: string, prefixCache = true): Promise<{ engine: Wor
   return { engine, info };
 }
 
-async function reply(engine: RecordingEngine | WorkerEngineClient, session: Session, params: SamplingParams = GREEDY): Promise<ChatTurnResult> {
+async function reply(
+  engine: RecordingEngine | WorkerEngineClient,
+  session: Session,
+  params: SamplingParams = GREEDY,
+): Promise<ChatTurnResult> {
   const format = formatFor(engine.model!, undefined, { date: DAY });
   let result: ChatTurnResult | null = null;
   for await (const event of chatTurn({ engine, session, params, format })) if (event.type === 'done') result = event.result;
@@ -141,7 +145,7 @@ for (const family of FAMILIES) {
   });
 }
 
-test('Qwen2: generation_config.json\'s eos list ends the reply (<|endoftext|> is only there)', async () => {
+test("Qwen2: generation_config.json's eos list ends the reply (<|endoftext|> is only there)", async () => {
   const variant = makeVariant(HF_QWEN2_TINY, { row: { target: 50256, like: 41039, scale: 0.97 } });
   try {
     const { engine } = await engineFor(variant.dir);
@@ -159,9 +163,14 @@ const message = (i: number): string => {
   return Array.from({ length }, (_, j) => WORDS[(i * 7 + j * 5) % WORDS.length]).join(' ');
 };
 type Action = 'send' | 'retry' | 'undo' | 'edit';
-const SCRIPT: Action[] = Array.from({ length: 18 }, (_, i) => (i === 0 ? 'send' : (['send', 'send', 'retry', 'send', 'undo', 'edit'] as const)[i % 6]!));
+const SCRIPT: Action[] = Array.from({ length: 18 }, (_, i) =>
+  i === 0 ? 'send' : (['send', 'send', 'retry', 'send', 'undo', 'edit'] as const)[i % 6]!,
+);
 
-async function runScript(dir: string, prefixCache: boolean): Promise<{ replies: RecordingEngine['replies']; slides: number; texts: string[] }> {
+async function runScript(
+  dir: string,
+  prefixCache: boolean,
+): Promise<{ replies: RecordingEngine['replies']; slides: number; texts: string[] }> {
   const { engine: worker } = await engineFor(dir, prefixCache);
   const engine = new RecordingEngine(worker);
   let session: Session = newSession('script', { persona: 'The assistant is brief.' });
@@ -223,7 +232,9 @@ test('Esc during a reply stops it; the cache left behind is exact', async () => 
 });
 
 test('a template that rewrites earlier turns (Mistral) is prefilled afresh every time', async () => {
-  const variant = makeVariant(HF_QWEN2_TINY, { json: { 'tokenizer_config.json': { chat_template: publishedTemplate('mistralai-Mistral-Nemo-Instruct-2407') } } });
+  const variant = makeVariant(HF_QWEN2_TINY, {
+    json: { 'tokenizer_config.json': { chat_template: publishedTemplate('mistralai-Mistral-Nemo-Instruct-2407') } },
+  });
   try {
     const { engine: worker } = await engineFor(variant.dir);
     const engine = new RecordingEngine(worker);

@@ -40,7 +40,11 @@ after(async () => {
 // ---- helpers --------------------------------------------------------------------
 
 const int64 = (rows: readonly (readonly number[])[]): ort.Tensor =>
-  new ort.Tensor('int64', BigInt64Array.from(rows.flat(), (v) => BigInt(v)), [rows.length, rows[0].length]);
+  new ort.Tensor(
+    'int64',
+    BigInt64Array.from(rows.flat(), (v) => BigInt(v)),
+    [rows.length, rows[0].length],
+  );
 
 type Cache = Record<string, ort.Tensor>;
 
@@ -161,7 +165,10 @@ describe('fp32 graph (onnxruntime) against the TypeScript reference', () => {
     assert.deepEqual(logits.dims, [1, FOX.length, GPT2_VOCAB_SIZE]);
     FOX.forEach((_, s) => assertRowMatches(logitsRow(logits, 0, s), fox.logits[0][s], `position ${s}`));
     for (let layer = 0; layer < DIMS.layers; layer++) {
-      for (const [kind, expected] of [['key', fox.keys], ['value', fox.values]] as const) {
+      for (const [kind, expected] of [
+        ['key', fox.keys],
+        ['value', fox.values],
+      ] as const) {
         const present = cache[`past_key_values.${layer}.${kind}`];
         assert.deepEqual(present.dims, [1, DIMS.heads, FOX.length, HEAD_DIM]);
         const data = present.data as Float32Array;
@@ -215,22 +222,26 @@ describe('fp32 graph (onnxruntime) against the TypeScript reference', () => {
     );
     const expected = reference([FOX, HELLO]);
     FOX.forEach((_, s) => assertRowMatches(logitsRow(prefill.logits, 0, s), expected.logits[0][s], `fox ${s}`));
-    HELLO.forEach((_, s) =>
-      assertRowMatches(logitsRow(prefill.logits, 1, pad + s), expected.logits[1][s], `padded hello ${s}`),
-    );
+    HELLO.forEach((_, s) => assertRowMatches(logitsRow(prefill.logits, 1, pad + s), expected.logits[1][s], `padded hello ${s}`));
 
     const next = [[FOX[0]], [HELLO[0]]];
     const decode = await runStep(
       session,
       {
         ids: next,
-        mask: [[...FOX.map(() => 1), 1], [...helloMask, 1]],
+        mask: [
+          [...FOX.map(() => 1), 1],
+          [...helloMask, 1],
+        ],
         positions: [[FOX.length], [HELLO.length]],
         keep: 1,
       },
       prefill.cache,
     );
-    const extended = reference([[...FOX, FOX[0]], [...HELLO, HELLO[0]]]);
+    const extended = reference([
+      [...FOX, FOX[0]],
+      [...HELLO, HELLO[0]],
+    ]);
     assertRowMatches(logitsRow(decode.logits, 0, 0), extended.logits[0][FOX.length], 'fox decode');
     assertRowMatches(logitsRow(decode.logits, 1, 0), extended.logits[1][HELLO.length], 'padded hello decode');
   });
@@ -241,11 +252,7 @@ describe('q8 graph (onnxruntime)', () => {
     const session = await openSession('model_quantized.onnx');
     try {
       const fox = reference([FOX]);
-      const { logits } = await runStep(
-        session,
-        { ids: [FOX], mask: [FOX.map(() => 1)], positions: [FOX.map((_, i) => i)] },
-        emptyCache(1),
-      );
+      const { logits } = await runStep(session, { ids: [FOX], mask: [FOX.map(() => 1)], positions: [FOX.map((_, i) => i)] }, emptyCache(1));
       let agreeing = 0;
       FOX.forEach((_, s) => {
         const actual = logitsRow(logits, 0, s);
@@ -399,10 +406,14 @@ describe('makeModelFolder', () => {
     await makeModelFolder({ out: other, seed: 8, ...small });
     const a = await filesOf(first);
     const b = await filesOf(second);
-    assert.deepEqual(
-      [...a.keys()].sort(),
-      ['config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model_quantized.onnx', 'tokenizer.json', 'tokenizer_config.json'],
-    );
+    assert.deepEqual([...a.keys()].sort(), [
+      'config.json',
+      'generation_config.json',
+      'onnx/model.onnx',
+      'onnx/model_quantized.onnx',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     for (const [name, bytes] of a) assert.ok(bytes.equals(b.get(name) ?? Buffer.alloc(0)), `${name} differs`);
     const c = await filesOf(other);
     assert.ok(!a.get('onnx/model.onnx')?.equals(c.get('onnx/model.onnx') ?? Buffer.alloc(0)));

@@ -38,7 +38,8 @@ test('q4 blocks: a value comes back within half a step (step = largest |value| /
         for (let c = 0; c < cols; c++) {
           for (let b = 0; b * Q4_BLOCK < rows; b++) {
             let extreme = 0;
-            for (let k = b * Q4_BLOCK; k < Math.min(rows, (b + 1) * Q4_BLOCK); k++) extreme = Math.max(extreme, Math.abs(matrix[k * cols + c]!));
+            for (let k = b * Q4_BLOCK; k < Math.min(rows, (b + 1) * Q4_BLOCK); k++)
+              extreme = Math.max(extreme, Math.abs(matrix[k * cols + c]!));
             for (let k = b * Q4_BLOCK; k < Math.min(rows, (b + 1) * Q4_BLOCK); k++) {
               const value = matrix[k * cols + c]!;
               const error = Math.abs(back[k * cols + c]! - value);
@@ -61,7 +62,7 @@ test('q4 block layouts: interleaved pairs (MatMulNBits) and split halves (GGUF Q
   const scale = quantizeBlock4(values, interleaved, 0, 'interleaved');
   assert.equal(quantizeBlock4(values, split, 0, 'split'), scale);
   assert.equal(scale, 2); // −16 maps to −8
-  assert.equal(interleaved[0], (0) | (1 << 4)); // elements 0 and 1: −16 → 0, −15 → round(−7.5)+8 = 1 (ties away)
+  assert.equal(interleaved[0], 0 | (1 << 4)); // elements 0 and 1: −16 → 0, −15 → round(−7.5)+8 = 1 (ties away)
   assert.equal(split[0]! & 15, 0); // element 0
   assert.equal(split[0]! >> 4, 8); // element 16: 0 → 8
 });
@@ -73,7 +74,7 @@ test('the generated q4 graph loads by --dtype q4 and agrees with fp32 on most ne
     const model = await loadModel({ kind: 'folder', path: folder }, { dtype, offline: true, cacheDir: os.tmpdir() }, () => {});
     try {
       assert.equal(model.info.dtype, dtype);
-      assert.equal(model.info.graph, undefined, 'a generated folder is already Parley\'s graph');
+      assert.equal(model.info.graph, undefined, "a generated folder is already Parley's graph");
       let cache = model.decoder.emptyCache();
       rows[dtype] = [];
       for (const id of [464, 2068, 7586, 21831, 18045, 625, 262, 16931, 3290, 13]) {

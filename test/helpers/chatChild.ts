@@ -24,9 +24,10 @@ class ChildEngine extends FakeEngine {
       for await (const event of stream) {
         yield event;
         // Thrown from a callback of its own, so no handler of the chat's can catch it.
-        if (event.type === 'token' && ++tokens === 10) setImmediate(() => {
-          throw new Error('something broke outside any handler');
-        });
+        if (event.type === 'token' && ++tokens === 10)
+          setImmediate(() => {
+            throw new Error('something broke outside any handler');
+          });
       }
     }
     return Object.assign(throwingMidReply(), { requestId: stream.requestId });

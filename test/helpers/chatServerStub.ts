@@ -21,18 +21,35 @@ const REPLY = ['Hello', ' from', ' the', ' stub'];
 
 /** vLLM's /tokenize (`{model, prompt}` and `{model, messages}`), or llama.cpp's (`{content}` only). */
 /** `baseModel`: no chat template, so chats and message counts get vLLM's 400. */
-export async function startStub(tokenize: 'vllm' | 'llamacpp', contextLength: number, baseModel = false, replyTokens = REPLY): Promise<Stub> {
+export async function startStub(
+  tokenize: 'vllm' | 'llamacpp',
+  contextLength: number,
+  baseModel = false,
+  replyTokens = REPLY,
+): Promise<Stub> {
   const posted: Posted[] = [];
   const app = Fastify({ logger: false });
   app.addHook('preHandler', async (request) => {
     if (request.method === 'POST') posted.push({ route: request.url, body: request.body as Record<string, unknown> });
   });
-  app.get('/v1/models', async () => ({ object: 'list', data: [{ id: 'stub-instruct', object: 'model', created: 0, owned_by: 'x', max_model_len: contextLength }] }));
-  const noTemplate = { error: { message: 'As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat template if the tokenizer does not define one.', type: 'BadRequestError', param: null, code: 400 } };
+  app.get('/v1/models', async () => ({
+    object: 'list',
+    data: [{ id: 'stub-instruct', object: 'model', created: 0, owned_by: 'x', max_model_len: contextLength }],
+  }));
+  const noTemplate = {
+    error: {
+      message:
+        'As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat template if the tokenizer does not define one.',
+      type: 'BadRequestError',
+      param: null,
+      code: 400,
+    },
+  };
   app.post('/tokenize', async (request, reply) => {
     const body = request.body as { prompt?: string; content?: string; messages?: { content: string }[] };
     if (baseModel && body.messages) return reply.code(400).send(noTemplate);
-    if (tokenize === 'llamacpp') return { tokens: body.content === undefined ? [] : Array.from({ length: words(body.content) }, (_, i) => i) };
+    if (tokenize === 'llamacpp')
+      return { tokens: body.content === undefined ? [] : Array.from({ length: words(body.content) }, (_, i) => i) };
     const count = body.messages ? templateCount(body.messages) : words(body.prompt ?? '');
     return { count, max_model_len: contextLength, tokens: Array.from({ length: count }, (_, i) => i) };
   });

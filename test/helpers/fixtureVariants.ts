@@ -8,7 +8,9 @@ import { floatInitializer, moveToExternalData, readOnnx } from './onnxInitialize
 
 export interface Variant {
   /** Keys merged into each JSON file (top level). */
-  json?: Partial<Record<'config.json' | 'generation_config.json' | 'tokenizer_config.json' | 'special_tokens_map.json', Record<string, unknown>>>;
+  json?: Partial<
+    Record<'config.json' | 'generation_config.json' | 'tokenizer_config.json' | 'special_tokens_map.json', Record<string, unknown>>
+  >;
   /** Token `target`'s embedding row becomes `scale` times token `like`'s (the LM head is tied). */
   row?: { target: number; like: number; scale: number };
   /** Store the weights as onnx/model.onnx + onnx/model.onnx_data. */

@@ -61,7 +61,15 @@ export function gpt2SmallDir(q8 = true): Promise<string> {
 
 /** GPT-2 small without the new_key_values outputs: the graph a hub export has (the decoder's present path). */
 export function gpt2SmallPresentOnlyDir(q8 = true): Promise<string> {
-  return cachedModelDir('gpt2-small-random-present', { layers: 12, heads: 12, embd: 768, positions: 1024, seed: 1, q8, newKeyValues: false });
+  return cachedModelDir('gpt2-small-random-present', {
+    layers: 12,
+    heads: 12,
+    embd: 768,
+    positions: 1024,
+    seed: 1,
+    q8,
+    newKeyValues: false,
+  });
 }
 
 /** The hub-style exports in test/fixtures (see its README): Qwen2 with ChatML, Llama-3.2. */

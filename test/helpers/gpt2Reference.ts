@@ -1,15 +1,7 @@
 // A plain TypeScript GPT-2 forward pass (float64, no KV cache) over the generator's
 // weights: the independent reference the generated ONNX graphs are checked against.
 
-import {
-  GPT2_LAYER_NORM_EPSILON,
-  type Gpt2Dims,
-  type Gpt2Weights,
-  LN_F,
-  WPE,
-  WTE,
-  layerParamName,
-} from '../../src/graph/gpt2Weights.js';
+import { GPT2_LAYER_NORM_EPSILON, type Gpt2Dims, type Gpt2Weights, LN_F, WPE, WTE, layerParamName } from '../../src/graph/gpt2Weights.js';
 
 export interface ReferenceInput {
   /** [batch][seq] */
@@ -117,14 +109,10 @@ export function gpt2Reference(weights: Gpt2Weights, dims: Gpt2Dims, input: Refer
       });
 
       hidden = hidden.map((h, s) => {
-        const afterAttention = linear(attended[s], p(layer, 'attn.c_proj.weight'), p(layer, 'attn.c_proj.bias')).map(
-          (v, i) => v + h[i],
-        );
+        const afterAttention = linear(attended[s], p(layer, 'attn.c_proj.weight'), p(layer, 'attn.c_proj.bias')).map((v, i) => v + h[i]);
         const normed = layerNorm(afterAttention, p(layer, 'ln_2.weight'), p(layer, 'ln_2.bias'));
         const expanded = linear(normed, p(layer, 'mlp.c_fc.weight'), p(layer, 'mlp.c_fc.bias')).map(geluTanh);
-        return linear(expanded, p(layer, 'mlp.c_proj.weight'), p(layer, 'mlp.c_proj.bias')).map(
-          (v, i) => v + afterAttention[i],
-        );
+        return linear(expanded, p(layer, 'mlp.c_proj.weight'), p(layer, 'mlp.c_proj.bias')).map((v, i) => v + afterAttention[i]);
       });
     }
 

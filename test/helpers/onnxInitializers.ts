@@ -24,7 +24,7 @@ export function readInitializers(bytes: Uint8Array): Initializer[] {
       for (const t of fields(bytes, f.start, f.end)) {
         if (t.number === 1 && t.wire === 0) tensor.dims.push(t.value);
         else if (t.number === 1 && t.wire === 2) {
-          for (let at = t.start; at < t.end; ) {
+          for (let at = t.start; at < t.end;) {
             const [v, next] = varint(bytes, at);
             tensor.dims.push(v);
             at = next;
@@ -61,14 +61,18 @@ export function moveToExternalData(bytes: Uint8Array, name: string, location: st
   const top = fields(bytes, 0, bytes.length);
   const graph = top.find((f) => f.number === 7 && f.wire === 2)!;
   const tensor = fields(bytes, graph.start, graph.end).find(
-    (f) => f.number === 5 && f.wire === 2 && fields(bytes, f.start, f.end).some((t) => t.number === 8 && Buffer.from(bytes.subarray(t.start, t.end)).toString() === name),
+    (f) =>
+      f.number === 5 &&
+      f.wire === 2 &&
+      fields(bytes, f.start, f.end).some((t) => t.number === 8 && Buffer.from(bytes.subarray(t.start, t.end)).toString() === name),
   );
   if (!tensor) throw new Error(`no initializer ${name}`);
   const parts = fields(bytes, tensor.start, tensor.end);
   const raw = parts.find((t) => t.number === 9)!;
   const data = bytes.slice(raw.start, raw.end);
   const kept = parts.filter((t) => t.number !== 9).map((t) => bytes.subarray(t.headerStart, t.end));
-  const entry = (key: string, value: string): Uint8Array => lengthField(13, concat([lengthField(1, Buffer.from(key)), lengthField(2, Buffer.from(value))]));
+  const entry = (key: string, value: string): Uint8Array =>
+    lengthField(13, concat([lengthField(1, Buffer.from(key)), lengthField(2, Buffer.from(value))]));
   const newTensor = concat([
     ...kept,
     entry('location', location),
@@ -76,7 +80,11 @@ export function moveToExternalData(bytes: Uint8Array, name: string, location: st
     entry('length', String(data.length)),
     concat([encodeVarint(14 * 8), encodeVarint(1)]),
   ]);
-  const newGraph = concat([bytes.subarray(graph.start, tensor.headerStart), lengthField(5, newTensor), bytes.subarray(tensor.end, graph.end)]);
+  const newGraph = concat([
+    bytes.subarray(graph.start, tensor.headerStart),
+    lengthField(5, newTensor),
+    bytes.subarray(tensor.end, graph.end),
+  ]);
   return { model: concat([bytes.subarray(0, graph.headerStart), lengthField(7, newGraph), bytes.subarray(graph.end)]), data };
 }
 

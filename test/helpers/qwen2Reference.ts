@@ -63,12 +63,26 @@ export function qwen2WeightsFromOnnx(bytes: Uint8Array, initializers: readonly I
     embedding: named('model.embed_tokens.weight'),
     finalNorm: named('model.norm.weight'),
     layers: Array.from({ length: config.layers }, (_, l) => {
-      const [q, k, v, o, gate, up, down] = matmuls.slice(7 * l, 7 * l + 7) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+      const [q, k, v, o, gate, up, down] = matmuls.slice(7 * l, 7 * l + 7) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ];
       const p = `model.layers.${l}.`;
       return {
         inputNorm: named(`${p}input_layernorm.weight`),
         postNorm: named(`${p}post_attention_layernorm.weight`),
-        q, k, v, o, gate, up, down,
+        q,
+        k,
+        v,
+        o,
+        gate,
+        up,
+        down,
         qBias: named(`${p}self_attn.q_proj.bias`),
         kBias: named(`${p}self_attn.k_proj.bias`),
         vBias: named(`${p}self_attn.v_proj.bias`),

@@ -30,4 +30,3 @@ export class RecordingEngine implements EngineClient {
     return Object.assign(recorded(), { requestId: stream.requestId });
   }
 }
-

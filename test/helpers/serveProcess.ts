@@ -16,10 +16,14 @@ export interface ServeProcess {
 }
 
 export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--single-threaded-gc', path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'serve', '--port', '0', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--single-threaded-gc', path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), 'serve', '--port', '0', ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let err = '';
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
   child.stdout!.resume();

@@ -230,7 +230,10 @@ export function startTestHub(options: TestHubOptions): Promise<TestHub> {
 export function publishedGpt2Repos(fixtures: string): Record<string, RepoFiles> {
   const common = (folder: string): Record<string, string> =>
     Object.fromEntries(
-      ['config.json', 'generation_config.json', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => [f, path.join(folder, f)]),
+      ['config.json', 'generation_config.json', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => [
+        f,
+        path.join(folder, f),
+      ]),
     );
   const gpt2 = path.join(fixtures, 'hub-gpt2');
   const distil = path.join(fixtures, 'hub-distilgpt2');

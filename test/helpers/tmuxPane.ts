@@ -51,7 +51,13 @@ export class TmuxPane {
   }
 
   waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-    return waitUntil(() => this.screen(), (text) => pattern.test(text), timeoutMs, String(pattern), 50);
+    return waitUntil(
+      () => this.screen(),
+      (text) => pattern.test(text),
+      timeoutMs,
+      String(pattern),
+      50,
+    );
   }
 
   typeLine(line: string): void {

@@ -79,7 +79,10 @@ export const METASPACE_DECODERS = {
     ],
   },
   /** Gemma. */
-  gemma: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }] },
+  gemma: {
+    type: 'Sequence',
+    decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }],
+  },
   /** Plain Metaspace (older SentencePiece conversions). */
   metaspace: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
 } as const;
@@ -117,6 +120,12 @@ export async function sentencePieceTokenizer(dir: string, decoder: keyof typeof 
       merges: [],
     },
   };
-  const config = { bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', clean_up_tokenization_spaces: false, tokenizer_class: 'LlamaTokenizer' };
+  const config = {
+    bos_token: '<s>',
+    eos_token: '</s>',
+    unk_token: '<unk>',
+    clean_up_tokenization_spaces: false,
+    tokenizer_class: 'LlamaTokenizer',
+  };
   return writeFolder(dir, json, config);
 }

@@ -28,7 +28,13 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, optio
  * Polls `read` until `accept` holds, returning the last value; fails with the last value
  * seen after `timeoutMs`, so a failing test shows what was on screen.
  */
-export async function waitUntil<T>(read: () => T, accept: (value: T) => boolean, timeoutMs = 3000, what = 'condition', intervalMs = 5): Promise<T> {
+export async function waitUntil<T>(
+  read: () => T,
+  accept: (value: T) => boolean,
+  timeoutMs = 3000,
+  what = 'condition',
+  intervalMs = 5,
+): Promise<T> {
   let value!: T; // waitFor looks at least once
   await waitFor(() => accept((value = read())), { timeoutMs, intervalMs, what, detail: () => `last value:\n${String(value)}` });
   return value;

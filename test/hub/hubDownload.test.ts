@@ -50,13 +50,22 @@ async function sameBytes(a: string, b: string): Promise<void> {
 
 test('hub address: HF_ENDPOINT beats the setting, which beats huggingface.co; the setting is checked', () => {
   assert.deepEqual(resolveHubEndpoint({ env: {}, setting: null }), { url: DEFAULT_HUB_ENDPOINT, source: 'default' });
-  assert.deepEqual(resolveHubEndpoint({ env: {}, setting: 'https://mirror.example/' }), { url: 'https://mirror.example', source: 'settings' });
+  assert.deepEqual(resolveHubEndpoint({ env: {}, setting: 'https://mirror.example/' }), {
+    url: 'https://mirror.example',
+    source: 'settings',
+  });
   assert.deepEqual(resolveHubEndpoint({ env: { HF_ENDPOINT: 'http://127.0.0.1:9/hf/' }, setting: 'https://mirror.example' }), {
     url: 'http://127.0.0.1:9/hf',
     source: 'HF_ENDPOINT',
   });
-  assert.throws(() => resolveHubEndpoint({ env: { HF_ENDPOINT: 'ftp://x' }, setting: null }), /HF_ENDPOINT: the hub address must be an http or https URL/);
-  assert.equal(hubFileUrl('https://h.co', 'Xenova/gpt2', 'main', 'onnx/model.onnx'), 'https://h.co/Xenova/gpt2/resolve/main/onnx/model.onnx');
+  assert.throws(
+    () => resolveHubEndpoint({ env: { HF_ENDPOINT: 'ftp://x' }, setting: null }),
+    /HF_ENDPOINT: the hub address must be an http or https URL/,
+  );
+  assert.equal(
+    hubFileUrl('https://h.co', 'Xenova/gpt2', 'main', 'onnx/model.onnx'),
+    'https://h.co/Xenova/gpt2/resolve/main/onnx/model.onnx',
+  );
   const ok = validateSetting('hubEndpoint', 'https://mirror.example/');
   assert.deepEqual(ok, { ok: true, key: 'hubEndpoint', value: 'https://mirror.example' });
   assert.equal(validateSetting('hubEndpoint', 'none').ok, true);
@@ -82,7 +91,9 @@ test('file names: each dtype has its onnx file, external data chunks follow tran
     'onnx/model_q4.onnx_data_1',
     'onnx/model_q4.onnx_data_2',
   ]);
-  assert.deepEqual(externalDataFiles({ 'transformers.js_config': { use_external_data_format: { 'model_fp16.onnx': 1 } } }, 'fp16'), ['onnx/model_fp16.onnx_data']);
+  assert.deepEqual(externalDataFiles({ 'transformers.js_config': { use_external_data_format: { 'model_fp16.onnx': 1 } } }, 'fp16'), [
+    'onnx/model_fp16.onnx_data',
+  ]);
   assert.deepEqual(externalDataFiles({ 'transformers.js_config': { use_external_data_format: { 'model_fp16.onnx': 1 } } }, 'fp32'), []);
 });
 
@@ -185,7 +196,10 @@ test('a slow hub still delivers the whole file, with progress and a speed along 
     onProgress: (p) => speeds.push(p.bytesPerSecond),
   });
   await sameBytes(dest, path.join(GPT2_FIXTURE, 'tokenizer.json'));
-  assert.ok(speeds.some((s) => s > 0), 'a speed was reported');
+  assert.ok(
+    speeds.some((s) => s > 0),
+    'a speed was reported',
+  );
 });
 
 test('missing dtype: the error names the file and lists the dtypes the repository has (API listing, or HEAD probes on a mirror)', async () => {
@@ -195,13 +209,19 @@ test('missing dtype: the error names the file and lists the dtypes the repositor
       (err: unknown) => {
         assert.ok(err instanceof HubError);
         assert.equal(err.code, 'not-found');
-        assert.equal(err.message, 'parley/tiny-random has no onnx/model_q4.onnx or onnx/decoder_model_merged_q4.onnx (--dtype q4); it has: fp32, q8');
+        assert.equal(
+          err.message,
+          'parley/tiny-random has no onnx/model_q4.onnx or onnx/decoder_model_merged_q4.onnx (--dtype q4); it has: fp32, q8',
+        );
         return true;
       },
     );
   }
   assert.deepEqual(await listRepoDtypes(mirror.url, 'fixtures/gpt2-tiny'), ['fp32']);
-  assert.ok(mirror.requests.some((r) => r.method === 'HEAD'), 'the mirror was probed');
+  assert.ok(
+    mirror.requests.some((r) => r.method === 'HEAD'),
+    'the mirror was probed',
+  );
   assert.ok(!hub.requests.some((r) => r.method === 'HEAD'), 'the hub with an API was not');
 });
 
@@ -230,7 +250,11 @@ test('an unreachable hub: one line naming its address, the file, HF_ENDPOINT and
       return true;
     },
   );
-  assert.deepEqual((await readdir(cacheDir).catch(() => [])).filter((f) => !f.startsWith('.')), [], 'no empty fixtures/gpt2-tiny folder for parley rm to list');
+  assert.deepEqual(
+    (await readdir(cacheDir).catch(() => [])).filter((f) => !f.startsWith('.')),
+    [],
+    'no empty fixtures/gpt2-tiny folder for parley rm to list',
+  );
 });
 
 test('two downloads of one model at once (one process): both succeed, one good copy', async () => {

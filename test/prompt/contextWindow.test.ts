@@ -39,7 +39,8 @@ test('budget is contextLength − maxNewTokens; maxNewTokens ≥ contextLength i
   for (const maxNewTokens of [1024, 2000]) {
     await assert.rejects(
       buildWindow(c, { contextLength: 1024, maxNewTokens, countTokens: gpt2, format }),
-      (e: unknown) => e instanceof ContextWindowError && e.code === 'max-new-tokens' && /below the model's context length \(1024\)/.test(e.message),
+      (e: unknown) =>
+        e instanceof ContextWindowError && e.code === 'max-new-tokens' && /below the model's context length \(1024\)/.test(e.message),
     );
   }
 });
@@ -244,7 +245,13 @@ test('a persona that cannot fit is dropped without being tokenized', async () =>
   const persona = 'be brief and kind '.repeat(20_000); // 360 k characters
   const c = ask(conversation(persona, 1), 'hello?');
   const counter = recordingGpt2();
-  const w = await buildWindow(c, { contextLength: 256, maxNewTokens: 32, countTokens: counter.count, format, maxTokenBytes: GPT2_MAX_TOKEN_BYTES });
+  const w = await buildWindow(c, {
+    contextLength: 256,
+    maxNewTokens: 32,
+    countTokens: counter.count,
+    format,
+    maxTokenBytes: GPT2_MAX_TOKEN_BYTES,
+  });
   assert.equal(w.persona, 'dropped');
   assertWellFormed(c, w);
   assert.ok(counter.chars() < 10_000, `tokenized ${counter.chars()} characters`);

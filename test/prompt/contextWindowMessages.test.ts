@@ -19,7 +19,9 @@ const serverCount = (messages: readonly Message[]): number => {
   return encode(server.render(persona, persona === null ? messages : rest)).length;
 };
 
-const words = fc.array(fc.constantFrom('hello', 'the', 'window', 'café', 'tokens', 'Über', '42', 'and', 'so', 'on'), { minLength: 0, maxLength: 60 }).map((w) => w.join(' '));
+const words = fc
+  .array(fc.constantFrom('hello', 'the', 'window', 'café', 'tokens', 'Über', '42', 'and', 'so', 'on'), { minLength: 0, maxLength: 60 })
+  .map((w) => w.join(' '));
 
 test('property: a window counted as messages is whole turns, ends with the newest message, and fits as the server counts it', async () => {
   await fc.assert(

@@ -33,9 +33,44 @@ const int = (r: Random, lo: number, hi: number): number => lo + Math.floor(r() *
 const pick = <T>(r: Random, items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
 
 const PIECES = [
-  'hello', 'the', 'context', 'window', 'Über', 'naïve', 'café', '日本語', 'テキスト', '中文', 'Привет', 'مرحبا', 'שלום',
-  '😀', '👍🏽', '👨‍👩‍👧‍👦', '🇳🇱', '🏳️‍🌈', '∑', '→', '…', '  ', '\n', '\n\n', '\t', 'User:', '\nUser:', 'Assistant:',
-  '<|endoftext|>', '[…]', '```js\nconst x = 1;\n```', '12345', '3.14', '"quoted"', "it's", 'e\u0301', '\u200b', 'ﬁ',
+  'hello',
+  'the',
+  'context',
+  'window',
+  'Über',
+  'naïve',
+  'café',
+  '日本語',
+  'テキスト',
+  '中文',
+  'Привет',
+  'مرحبا',
+  'שלום',
+  '😀',
+  '👍🏽',
+  '👨‍👩‍👧‍👦',
+  '🇳🇱',
+  '🏳️‍🌈',
+  '∑',
+  '→',
+  '…',
+  '  ',
+  '\n',
+  '\n\n',
+  '\t',
+  'User:',
+  '\nUser:',
+  'Assistant:',
+  '<|endoftext|>',
+  '[…]',
+  '```js\nconst x = 1;\n```',
+  '12345',
+  '3.14',
+  '"quoted"',
+  "it's",
+  'e\u0301',
+  '\u200b',
+  'ﬁ',
 ];
 
 function text(r: Random): string {
@@ -67,7 +102,10 @@ const gpt2Raw: CountTokens = async (texts) => texts.map(gpt2Count);
 
 const DAY = new Date('2026-03-05T12:00:00Z');
 const TEMPLATES: { name: string; format: PromptFormat }[] = [
-  { name: 'qwen2.5', format: templateFormat({ template: publishedTemplate('Qwen-Qwen2.5-7B-Instruct'), bosToken: '', eosToken: '<|im_end|>' }) },
+  {
+    name: 'qwen2.5',
+    format: templateFormat({ template: publishedTemplate('Qwen-Qwen2.5-7B-Instruct'), bosToken: '', eosToken: '<|im_end|>' }),
+  },
   {
     name: 'llama3.2',
     format: templateFormat(
@@ -133,7 +171,9 @@ test(`window invariants hold over ${RUNS} random chats (seed ${SEED})`, async ()
       if (w.truncated) {
         truncated++;
         const hole = '\u2063kept\u2063';
-        const [before, after] = format.render(shownPersona, [...included.slice(0, -1), { role: 'user', text: TRUNCATION_MARKER + hole }]).split(hole) as [string, string];
+        const [before, after] = format
+          .render(shownPersona, [...included.slice(0, -1), { role: 'user', text: TRUNCATION_MARKER + hole }])
+          .split(hole) as [string, string];
         const head = before.trimEnd();
         assert.ok(w.prompt.startsWith(head) && w.prompt.endsWith(after), `${context}: not the window's turns around the cut message`);
         const kept = w.prompt.slice(head.length, w.prompt.length - after.length).trim();

@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  addUser,
-  appendReply,
-  awaitsReply,
-  editLast,
-  emptyConversation,
-  retry,
-  setPersona,
-  undo,
-} from '../../src/prompt/conversation.js';
+import { addUser, appendReply, awaitsReply, editLast, emptyConversation, retry, setPersona, undo } from '../../src/prompt/conversation.js';
 import type { Conversation } from '../../src/prompt/conversationTypes.js';
 
 function chat(...pairs: [string, string | null][]): Conversation {

@@ -47,14 +47,17 @@ test('transcript pieces join to the prompt: persona, one per turn, the cue', () 
   assert.equal(format.prefixStable, true);
 });
 
-test("transcript of a model whose tokenizer adds a BOS starts with it once", () => {
+test('transcript of a model whose tokenizer adds a BOS starts with it once', () => {
   const format = formatFor({ hasChatTemplate: false, bosToken: '<s>' });
   assert.equal(format.render(null, [{ role: 'user', text: 'hi' }]), '<s>User: hi\nAssistant:');
   assert.equal(formatFor({ hasChatTemplate: false }).render(null, [{ role: 'user', text: 'hi' }]), 'User: hi\nAssistant:');
 });
 
 test('persona presets by name; other text is the persona itself', () => {
-  assert.deepEqual(PERSONA_PRESETS.map((p) => p.name), ['translate', 'qa', 'summarise']);
+  assert.deepEqual(
+    PERSONA_PRESETS.map((p) => p.name),
+    ['translate', 'qa', 'summarise'],
+  );
   assert.equal(findPersonaPreset('QA')?.name, 'qa');
   assert.equal(findPersonaPreset('summarize')?.name, 'summarise');
   assert.equal(resolvePersona('translate'), findPersonaPreset('translate')?.text);

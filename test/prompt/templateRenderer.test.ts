@@ -85,20 +85,25 @@ test('prefix property: on every prefix-stable template, a prompt plus its reply 
   for (const c of CASES.filter((k) => k.prefixStable)) {
     const format = formatOf(c.file);
     fc.assert(
-      fc.property(fc.option(text, { nil: null }), fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 5 }), text, (persona, exchanges, last) => {
-        const turns: Message[] = exchanges.flatMap(([u, a]) => [
-          { role: 'user' as const, text: u },
-          { role: 'assistant' as const, text: a },
-        ]);
-        for (let k = 0; k < turns.length; k += 2) {
-          const prompt = format.render(persona, turns.slice(0, k + 1));
-          const reply = turns[k + 1]!.text.replace(/^\s*\n/, '').trimEnd();
-          const next = format.render(persona, [...turns.slice(0, k + 2), { role: 'user', text: last }]);
-          // Templates that trim content (Gemma, Llama) change a reply's edge whitespace.
-          if (!next.startsWith(prompt + reply) && !next.startsWith(prompt + reply.trim())) return false;
-        }
-        return true;
-      }),
+      fc.property(
+        fc.option(text, { nil: null }),
+        fc.array(fc.tuple(text, text), { minLength: 1, maxLength: 5 }),
+        text,
+        (persona, exchanges, last) => {
+          const turns: Message[] = exchanges.flatMap(([u, a]) => [
+            { role: 'user' as const, text: u },
+            { role: 'assistant' as const, text: a },
+          ]);
+          for (let k = 0; k < turns.length; k += 2) {
+            const prompt = format.render(persona, turns.slice(0, k + 1));
+            const reply = turns[k + 1]!.text.replace(/^\s*\n/, '').trimEnd();
+            const next = format.render(persona, [...turns.slice(0, k + 2), { role: 'user', text: last }]);
+            // Templates that trim content (Gemma, Llama) change a reply's edge whitespace.
+            if (!next.startsWith(prompt + reply) && !next.startsWith(prompt + reply.trim())) return false;
+          }
+          return true;
+        },
+      ),
       { numRuns: 150, seed: 7 },
     );
   }
@@ -117,9 +122,15 @@ test('Llama-3.2: the system header appears once and carries the given day, not t
 });
 
 test('a tokenizer that adds a BOS gets one at the start, never two', () => {
-  const llama = templateFormat({ template: publishedTemplate('meta-llama-Llama-3.2-3B-Instruct'), bosToken: BOS, eosToken: EOS }, { date: DAY, bos: BOS });
+  const llama = templateFormat(
+    { template: publishedTemplate('meta-llama-Llama-3.2-3B-Instruct'), bosToken: BOS, eosToken: EOS },
+    { date: DAY, bos: BOS },
+  );
   assert.ok(llama.render(null, chat).startsWith(`${BOS}<|start_header_id|>`), 'the template writes it: kept once');
-  const phi = templateFormat({ template: publishedTemplate('microsoft-Phi-3.5-mini-instruct'), bosToken: BOS, eosToken: EOS }, { bos: BOS });
+  const phi = templateFormat(
+    { template: publishedTemplate('microsoft-Phi-3.5-mini-instruct'), bosToken: BOS, eosToken: EOS },
+    { bos: BOS },
+  );
   assert.ok(phi.render(null, chat).startsWith(`${BOS}<|user|>`), 'the template does not: added');
   assert.ok(phi.pieces(null, chat).frame.includes(BOS), 'and counted');
 });

@@ -26,7 +26,10 @@ test('admission: slots first, then a FIFO queue, then 429 with Retry-After; a wa
   const w3 = admission.acquire().then((release) => (order.push(3), release));
   const gone = new AbortController();
   const w4 = admission.acquire(gone.signal);
-  await assert.rejects(admission.acquire(), (e: unknown) => e instanceof ApiError && e.status === 429 && e.headers['retry-after'] !== undefined);
+  await assert.rejects(
+    admission.acquire(),
+    (e: unknown) => e instanceof ApiError && e.status === 429 && e.headers['retry-after'] !== undefined,
+  );
   gone.abort();
   await assert.rejects(w4, { name: 'AbortError' });
   assert.equal(admission.queued, 1);
@@ -79,7 +82,10 @@ test('request plans: OpenAI defaults, stop as a string or list, n and penalties 
   assert.equal(planRequest({ model: 'm', messages: [], max_tokens: 5, max_completion_tokens: 7 }).maxTokens, 7);
   assert.equal(planRequest({ model: 'm', prompt: 'x', stream: true, stream_options: { include_usage: true } }).includeUsage, true);
   const refused = (body: object, param: string): void =>
-    assert.throws(() => planRequest({ model: 'm', prompt: 'x', ...body }), (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === param);
+    assert.throws(
+      () => planRequest({ model: 'm', prompt: 'x', ...body }),
+      (e: unknown) => e instanceof ApiError && e.status === 400 && e.param === param,
+    );
   refused({ n: 3 }, 'n');
   refused({ presence_penalty: 0.5 }, 'presence_penalty');
   refused({ echo: true }, 'echo');
@@ -91,7 +97,10 @@ test('reply length: what fits, the rest of the context by default, refusals with
   assert.equal(replyLength(10, 5, 100, 'prompt'), 5);
   assert.equal(replyLength(10, null, 100, 'prompt'), 90);
   assert.equal(replyLength(10, 90, 100, 'prompt'), 90);
-  assert.throws(() => replyLength(10, 91, 100, 'messages'), /maximum context length is 100 tokens\. However, you requested 101 tokens \(10 in the messages, 91 in the completion\)/);
+  assert.throws(
+    () => replyLength(10, 91, 100, 'messages'),
+    /maximum context length is 100 tokens\. However, you requested 101 tokens \(10 in the messages, 91 in the completion\)/,
+  );
   assert.throws(() => replyLength(100, null, 100, 'prompt'), /hold 100 tokens/);
 });
 
@@ -107,7 +116,10 @@ test('a trimmed reply streams what the terminal shows: no edge whitespace, delta
 
 test('serve flags: defaults, the key from the environment, bad numbers refused; loopback addresses', () => {
   const args = parseServeArgs([], { PARLEY_API_KEY: 'k' });
-  assert.deepEqual({ host: args.host, port: args.port, parallel: args.parallel, maxQueue: args.maxQueue, apiKey: args.apiKey }, { host: '127.0.0.1', port: 8080, parallel: 4, maxQueue: 32, apiKey: 'k' });
+  assert.deepEqual(
+    { host: args.host, port: args.port, parallel: args.parallel, maxQueue: args.maxQueue, apiKey: args.apiKey },
+    { host: '127.0.0.1', port: 8080, parallel: 4, maxQueue: 32, apiKey: 'k' },
+  );
   assert.equal(parseServeArgs(['--api-key', 'flag'], { PARLEY_API_KEY: 'env' }).apiKey, 'flag');
   assert.equal(parseServeArgs([], {}).apiKey, null);
   assert.throws(() => parseServeArgs(['--port', '70000'], {}), /--port must be a whole number/);
@@ -119,7 +131,14 @@ test('serve flags: defaults, the key from the environment, bad numbers refused; 
 
 test('over HTTP: past --parallel and --max-queue a request gets 429 with Retry-After', async () => {
   const engine = new FakeEngine({ contextLength: 1024, fallback: { tokens: Array(50).fill('x'), delayMs: 20 } });
-  const server = buildServer({ engine, model: servedModel('fake', engine.model!), apiKey: null, parallel: 1, maxQueue: 1, log: () => undefined });
+  const server = buildServer({
+    engine,
+    model: servedModel('fake', engine.model!),
+    apiKey: null,
+    parallel: 1,
+    maxQueue: 1,
+    log: () => undefined,
+  });
   const body = JSON.stringify({ model: 'fake', prompt: 'hi', max_tokens: 50 });
   const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
   const send = () => fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -138,7 +157,14 @@ test('over HTTP: past --parallel and --max-queue a request gets 429 with Retry-A
 test('token counting logs at the debug level (a chat client counts as its user types); the rest at info', async () => {
   const engine = new FakeEngine({ contextLength: 1024, fallback: { tokens: ['a'], delayMs: 0 } });
   const lines: { line: string; level: string }[] = [];
-  const server = buildServer({ engine, model: servedModel('fake', engine.model!), apiKey: null, parallel: 1, maxQueue: 1, log: (line, level) => lines.push({ line, level }) });
+  const server = buildServer({
+    engine,
+    model: servedModel('fake', engine.model!),
+    apiKey: null,
+    parallel: 1,
+    maxQueue: 1,
+    log: (line, level) => lines.push({ line, level }),
+  });
   await server.app.ready();
   const post = (url: string, payload: object) => server.app.inject({ method: 'POST', url, payload });
   assert.equal((await post('/tokenize', { content: 'hello' })).statusCode, 200);
@@ -162,21 +188,45 @@ class LimitedFakeEngine extends FakeEngine {
     this.asked.push(params);
     const contextLength = this.model!.contextLength;
     const [promptTokens = 0] = prompt === '' ? [1] : [Math.ceil(prompt.length / 4)];
-    const maxNewTokens = params.fitToContext ? Math.max(1, Math.min(params.maxNewTokens, contextLength - promptTokens)) : params.maxNewTokens;
+    const maxNewTokens = params.fitToContext
+      ? Math.max(1, Math.min(params.maxNewTokens, contextLength - promptTokens))
+      : params.maxNewTokens;
     if (promptTokens + maxNewTokens <= contextLength) return super.generate(prompt, { ...params, maxNewTokens });
     this.calls.push({ prompt, params });
     async function* refused(): AsyncGenerator<GenerateEvent> {
-      yield { type: 'done', reason: 'error', errorCode: 'over-limit', error: 'too long', text: '', promptTokens, generatedTokens: 0, ttftMs: 0, tokensPerSecond: 0 };
+      yield {
+        type: 'done',
+        reason: 'error',
+        errorCode: 'over-limit',
+        error: 'too long',
+        text: '',
+        promptTokens,
+        generatedTokens: 0,
+        ttftMs: 0,
+        tokensPerSecond: 0,
+      };
     }
     return { requestId: 0, [Symbol.asyncIterator]: refused };
   }
 }
 
-test('over HTTP: no token count before generating; the engine\'s own count gives the 400 for a prompt too long, streamed or not', async () => {
+test("over HTTP: no token count before generating; the engine's own count gives the 400 for a prompt too long, streamed or not", async () => {
   const engine = new LimitedFakeEngine({ contextLength: 64, fallback: { tokens: Array(80).fill('x') } });
-  const server = buildServer({ engine, model: servedModel('fake', engine.model!), apiKey: null, parallel: 1, maxQueue: 4, log: () => undefined });
+  const server = buildServer({
+    engine,
+    model: servedModel('fake', engine.model!),
+    apiKey: null,
+    parallel: 1,
+    maxQueue: 4,
+    log: () => undefined,
+  });
   const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const post = (body: object) => fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'fake', ...body }) });
+  const post = (body: object) =>
+    fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fake', ...body }),
+    });
   try {
     const ok = await post({ prompt: 'a'.repeat(40), max_tokens: 5 });
     assert.equal(ok.status, 200);
@@ -191,7 +241,10 @@ test('over HTTP: no token count before generating; the engine\'s own count gives
       const { error } = (await res.json()) as { error: { message: string; code: string; param: string } };
       assert.equal(error.code, 'context_length_exceeded');
       assert.equal(error.param, 'prompt');
-      assert.match(error.message, /maximum context length is 64 tokens\. However, you requested 65 tokens \(60 in the prompt, 5 in the completion\)/);
+      assert.match(
+        error.message,
+        /maximum context length is 64 tokens\. However, you requested 65 tokens \(60 in the prompt, 5 in the completion\)/,
+      );
     }
     // No max_tokens: the engine is told to fit the reply to what the prompt leaves.
     const rest = await post({ prompt: 'a'.repeat(200) });
@@ -213,12 +266,16 @@ test('a text too many bytes to fit the context is refused unread; a bound is kno
   assert.doesNotThrow(() => refuseUnfittable('a'.repeat(1024 * 128), 1024, 128, 'prompt'));
   assert.throws(
     () => refuseUnfittable('a'.repeat(1024 * 128 + 1), 1024, 128, 'messages'),
-    (e: ApiError) => e.status === 400 && e.code === 'context_length_exceeded' && e.param === 'messages' && /maximum context length is 1024 tokens/.test(e.message),
+    (e: ApiError) =>
+      e.status === 400 &&
+      e.code === 'context_length_exceeded' &&
+      e.param === 'messages' &&
+      /maximum context length is 1024 tokens/.test(e.message),
   );
   // Multi-byte text is measured in bytes, not characters.
   assert.throws(() => refuseUnfittable('é'.repeat(70_000), 1024, 128, 'prompt'));
   assert.doesNotThrow(() => refuseUnfittable('a'.repeat(10_000_000), 1024, null, 'prompt'));
-  const bpe = { model: { type: 'BPE', vocab: { a: 0, abc: 1, 'Ġthe': 2 } }, added_tokens: [{ content: '<|endoftext|>' }] };
+  const bpe = { model: { type: 'BPE', vocab: { a: 0, abc: 1, Ġthe: 2 } }, added_tokens: [{ content: '<|endoftext|>' }] };
   assert.equal(inputBytesPerToken(bpe, null), 13);
   assert.equal(inputBytesPerToken({ ...bpe, normalizer: { type: 'NFC' } }, null), 39);
   assert.equal(inputBytesPerToken({ ...bpe, normalizer: { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' } }, null), null);
@@ -232,7 +289,10 @@ test('request plans: a temperature below epsilon is greedy; a repetition penalty
   assert.equal(planRequest({ ...base, temperature: 1e-320 }).sampling.temperature, 0);
   assert.equal(planRequest({ ...base, temperature: 0.5 }).sampling.temperature, 0.5);
   for (const bad of [1e-300, 0.001]) {
-    assert.throws(() => planRequest({ ...base, repetition_penalty: bad }), (e: ApiError) => e.status === 400 && e.param === 'repetition_penalty');
+    assert.throws(
+      () => planRequest({ ...base, repetition_penalty: bad }),
+      (e: ApiError) => e.status === 400 && e.param === 'repetition_penalty',
+    );
   }
   assert.equal(planRequest({ ...base, repetition_penalty: 1.1 }).sampling.repetitionPenalty, 1.1);
 });
@@ -246,7 +306,9 @@ test('host and origin checks: loopback names for a loopback bind, any for a wild
   assert.ok(!new HostGuard('192.168.1.5', []).hostAllowed('evil.example'));
   assert.ok(new HostGuard('::1', []).hostAllowed('[::1]:8080'));
   assert.ok(local.originAllowed('http://localhost:3000') && local.originAllowed('https://127.0.0.1'));
-  assert.ok(!local.originAllowed('http://evil.example') && !local.originAllowed('null') && !local.originAllowed('http://localhost.evil.example'));
+  assert.ok(
+    !local.originAllowed('http://evil.example') && !local.originAllowed('null') && !local.originAllowed('http://localhost.evil.example'),
+  );
   const allowed = new HostGuard('127.0.0.1', parseAllowedOrigins('https://app.example/, http://x.test:81', undefined));
   assert.ok(allowed.originAllowed('https://app.example') && allowed.originAllowed('http://x.test:81'));
   assert.ok(allowed.hostAllowed('app.example'), 'a name the user allows as an origin is one they serve under');
@@ -268,8 +330,14 @@ test('log lines: query values left out; what was sent, not 200, for a request th
 test('serve flags: --timeout, --max-connections, --shutdown-grace, --allowed-origins and its variable; an empty --api-key is refused', () => {
   const d = parseServeArgs([], {});
   assert.deepEqual([d.timeoutSeconds, d.maxConnections, d.shutdownGraceSeconds, d.allowedOrigins], [60, 256, 5, []]);
-  const s = parseServeArgs(['--timeout', '5', '--max-connections', '10', '--shutdown-grace', '0', '--allowed-origins', 'https://a.example'], { PARLEY_ALLOWED_ORIGINS: 'https://b.example' });
-  assert.deepEqual([s.timeoutSeconds, s.maxConnections, s.shutdownGraceSeconds, s.allowedOrigins], [5, 10, 0, ['https://a.example', 'https://b.example']]);
+  const s = parseServeArgs(
+    ['--timeout', '5', '--max-connections', '10', '--shutdown-grace', '0', '--allowed-origins', 'https://a.example'],
+    { PARLEY_ALLOWED_ORIGINS: 'https://b.example' },
+  );
+  assert.deepEqual(
+    [s.timeoutSeconds, s.maxConnections, s.shutdownGraceSeconds, s.allowedOrigins],
+    [5, 10, 0, ['https://a.example', 'https://b.example']],
+  );
   assert.throws(() => parseServeArgs(['--api-key', ''], {}), /^Error: --api-key must not be empty/);
   assert.throws(() => parseServeArgs(['--max-connections', '0'], {}), /--max-connections/);
   assert.equal(parseServeArgs([], { PARLEY_API_KEY: '' }).apiKey, null);
@@ -289,13 +357,17 @@ test('over HTTP: /tokenize is admitted one at a time, its queue shown in /health
   const server = buildServer({ engine, model, apiKey: null, parallel: 1, maxQueue: 2, log: () => undefined });
   const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
   try {
-    const post = (prompt: string) => fetch(`${url}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt }) });
+    const post = (prompt: string) =>
+      fetch(`${url}/tokenize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt }) });
     const pending = Array.from({ length: 6 }, () => post('abc'));
     while (server.tokenizing.queued < 5) await new Promise((r) => setTimeout(r, 5));
     const health = (await (await fetch(`${url}/health`)).json()) as Record<string, number>;
     assert.equal(health['tokenizing'], 1);
     assert.equal(health['tokenize_queued'], 5);
-    assert.deepEqual((await Promise.all(pending)).map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+    assert.deepEqual(
+      (await Promise.all(pending)).map((r) => r.status),
+      [200, 200, 200, 200, 200, 200],
+    );
     assert.equal(most, 1, 'one count at a time in the tokenizer thread');
     const started = performance.now();
     const huge = await post('a'.repeat(257));

@@ -26,7 +26,10 @@ const CHILD = fileURLToPath(new URL('../helpers/sessionChild.js', import.meta.ur
 function child(args: string[], options: { fileSizeLimitKb?: number; asNobody?: boolean } = {}): Record<string, unknown> {
   const asNobody = options.asNobody && process.getuid?.() === 0;
   const command = options.fileSizeLimitKb === undefined ? process.execPath : '/bin/sh';
-  const argv = options.fileSizeLimitKb === undefined ? [CHILD, ...args] : ['-c', `ulimit -f ${options.fileSizeLimitKb} && exec "$0" "$@"`, process.execPath, CHILD, ...args];
+  const argv =
+    options.fileSizeLimitKb === undefined
+      ? [CHILD, ...args]
+      : ['-c', `ulimit -f ${options.fileSizeLimitKb} && exec "$0" "$@"`, process.execPath, CHILD, ...args];
   const out = spawnSync(command, argv, { encoding: 'utf8', ...(asNobody ? { uid: 65534, gid: 65534 } : {}) });
   assert.equal(out.status, 0, out.stderr);
   return JSON.parse(out.stdout) as Record<string, unknown>;
@@ -53,7 +56,10 @@ test('read-only sessions directory: a clear error naming it, nothing written', a
     const result = child(['try-save', store.dir, 'ro', '10'], { asNobody: true });
     assert.equal(result.ok, false);
     assert.equal(result.code, 'read-only');
-    assert.match(String(result.message), new RegExp(`session "ro" was not saved: ${store.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not writable`));
+    assert.match(
+      String(result.message),
+      new RegExp(`session "ro" was not saved: ${store.dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not writable`),
+    );
     assert.equal(result.turnsInMemory, 1);
     assert.deepEqual(await readdir(store.dir), []);
   } finally {

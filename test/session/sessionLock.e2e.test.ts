@@ -59,7 +59,10 @@ test('a lock whose pid now belongs to another live process (pid reuse) is taken 
   const other = await lockHolder(store.dir, 'unrelated');
   try {
     if (processStartOf(other.pid!) === null) return t.skip('no way to read a process start time here');
-    await writeFile(join(store.dir, '.reused.json.lock'), JSON.stringify({ pid: other.pid, host: hostname(), start: 'a process long gone' }));
+    await writeFile(
+      join(store.dir, '.reused.json.lock'),
+      JSON.stringify({ pid: other.pid, host: hostname(), start: 'a process long gone' }),
+    );
     assert.equal((await store.save(await store.load('reused'))).revision, 2);
   } finally {
     other.kill('SIGKILL');

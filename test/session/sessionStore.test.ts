@@ -80,7 +80,10 @@ test('a corrupt file: clear error naming it, listed as an error, and left byte-f
   const bytes = Buffer.from('{"format": "parley-session", "version": 1, "turns": [ {"id": tru');
   await writeFile(file, bytes);
 
-  await assert.rejects(store.load('broken'), (e: unknown) => isCode('invalid')(e) && (e as Error).message.includes(file) && !(e as Error).message.includes('\n'));
+  await assert.rejects(
+    store.load('broken'),
+    (e: unknown) => isCode('invalid')(e) && (e as Error).message.includes(file) && !(e as Error).message.includes('\n'),
+  );
   const overwrite = { ...sampleSession('broken'), revision: 0 };
   await assert.rejects(store.save(overwrite), (e: unknown) => isCode('invalid')(e) && /not overwritten/.test((e as Error).message));
   const result = await saveSession(store, overwrite);
@@ -90,29 +93,62 @@ test('a corrupt file: clear error naming it, listed as an error, and left byte-f
   assert.deepEqual(await readFile(file), bytes, 'byte-identical');
 
   const list = await store.list();
-  assert.deepEqual(list.map((e) => [e.name, e.ok]), [['good', true], ['broken', false]]);
+  assert.deepEqual(
+    list.map((e) => [e.name, e.ok]),
+    [
+      ['good', true],
+      ['broken', false],
+    ],
+  );
   const bad = list[1]!;
   assert.ok(!bad.ok && bad.error.includes(file));
   // Only on explicit force.
   await store.delete('broken', { force: true });
-  assert.deepEqual((await store.list()).map((e) => e.name), ['good']);
+  assert.deepEqual(
+    (await store.list()).map((e) => e.name),
+    ['good'],
+  );
 });
 
 test('invalid content, bad UTF-8 and a future version are each reported and left intact', async () => {
   const store = await freshStore();
   const good = serializeSession({ ...sampleSession('x'), revision: 1 });
   const cases: [string, Buffer, string, RegExp][] = [
-    ['wrong-role', Buffer.from(good.replace('"role": "user"', '"role": "robot"')), 'invalid', /turns\[0\]\.role must be one of system, user, assistant/],
-    ['bad-temp', Buffer.from(good.replace('"temperature": 0.5', '"temperature": 7')), 'invalid', /params\.temperature must be a number from 0 to 2/],
+    [
+      'wrong-role',
+      Buffer.from(good.replace('"role": "user"', '"role": "robot"')),
+      'invalid',
+      /turns\[0\]\.role must be one of system, user, assistant/,
+    ],
+    [
+      'bad-temp',
+      Buffer.from(good.replace('"temperature": 0.5', '"temperature": 7')),
+      'invalid',
+      /params\.temperature must be a number from 0 to 2/,
+    ],
     ['not-session', Buffer.from('{"hello": 1}'), 'invalid', /not a Parley session/],
-    ['not-utf8', Buffer.concat([Buffer.from(good.slice(0, 50)), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(good.slice(50))]), 'invalid', /not UTF-8/],
-    ['future', Buffer.from(good.replace('"version": 1', '"version": 2')), 'future-version', /newer Parley \(session format version 2; this Parley reads up to 1\)/],
+    [
+      'not-utf8',
+      Buffer.concat([Buffer.from(good.slice(0, 50)), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(good.slice(50))]),
+      'invalid',
+      /not UTF-8/,
+    ],
+    [
+      'future',
+      Buffer.from(good.replace('"version": 1', '"version": 2')),
+      'future-version',
+      /newer Parley \(session format version 2; this Parley reads up to 1\)/,
+    ],
     ['dup-ids', Buffer.from(good.replace(/"id": "[^"]+"/g, '"id": "same"')), 'invalid', /used twice/],
   ];
   for (const [name, bytes, code, message] of cases) {
     const file = join(store.dir, `${name}.json`);
     await writeFile(file, bytes);
-    await assert.rejects(store.load(name), (e: unknown) => isCode(code)(e) && message.test((e as Error).message) && (e as Error).message.includes(file), name);
+    await assert.rejects(
+      store.load(name),
+      (e: unknown) => isCode(code)(e) && message.test((e as Error).message) && (e as Error).message.includes(file),
+      name,
+    );
     await assert.rejects(store.save({ ...sampleSession(name), revision: 1 }), isCode(code), name);
     assert.deepEqual(await readFile(file), bytes, `${name} untouched`);
   }
@@ -156,7 +192,28 @@ test('a lock left by a killed process is taken over (live holders: sessionLock.e
 test('session names: no path separators, "..", control characters, empty or overlong names', async () => {
   const store = await freshStore();
   const before = await readdir(root);
-  const bad = ['', '../x', 'a/b', 'a\\b', '..', '.', '.hidden', 'x\0y', 'a\nb', 'tab\t', 'x'.repeat(65), 'con', 'NUL', 'a:b', 'what?', ' lead', 'trail ', 'dot.', 'a..b', '\u202eevil'];
+  const bad = [
+    '',
+    '../x',
+    'a/b',
+    'a\\b',
+    '..',
+    '.',
+    '.hidden',
+    'x\0y',
+    'a\nb',
+    'tab\t',
+    'x'.repeat(65),
+    'con',
+    'NUL',
+    'a:b',
+    'what?',
+    ' lead',
+    'trail ',
+    'dot.',
+    'a..b',
+    '\u202eevil',
+  ];
   for (const name of bad) {
     assert.throws(() => store.pathOf(name), isCode('bad-name'), JSON.stringify(name));
     await assert.rejects(store.save(newSession(name)), isCode('bad-name'), JSON.stringify(name));
@@ -177,7 +234,10 @@ test('list: newest first, missing directory is empty, non-session files ignored'
   await writeFile(join(store.dir, 'notes.txt'), 'hi');
   await writeFile(join(store.dir, '.older.json.123.abcd.tmp'), '{');
   const list = await store.list();
-  assert.deepEqual(list.map((e) => e.name), ['newer', 'older']);
+  assert.deepEqual(
+    list.map((e) => e.name),
+    ['newer', 'older'],
+  );
   const first = list[0]!;
   assert.ok(first.ok && first.turns === 3 && first.model === 'gpt2' && first.revision === 1);
 });
@@ -209,7 +269,10 @@ test('rename and delete', async () => {
   assert.equal((await store.save(c)).revision, 2, 'a renamed session saves on');
   await store.delete('b');
   await assert.rejects(store.delete('b'), isCode('not-found'));
-  assert.deepEqual((await store.list()).map((e) => e.name), ['c']);
+  assert.deepEqual(
+    (await store.list()).map((e) => e.name),
+    ['c'],
+  );
 });
 
 test('Markdown export: title, model, persona, turns and reply details', () => {
@@ -249,20 +312,27 @@ test('a session file that links to another file is named in the error, and none 
   assert.equal((await store.load('alias')).revision, good.revision);
 });
 
-test('a session file that is not a regular file (a FIFO) is refused at once, not waited on', { skip: process.platform === 'win32' }, async () => {
-  const store = await freshStore();
-  spawnSync('mkfifo', [store.pathOf('pipe')]);
-  const timer = setTimeout(() => {
-    // Release a reader stuck on the FIFO so a failing run still ends.
+test(
+  'a session file that is not a regular file (a FIFO) is refused at once, not waited on',
+  { skip: process.platform === 'win32' },
+  async () => {
+    const store = await freshStore();
+    spawnSync('mkfifo', [store.pathOf('pipe')]);
+    const timer = setTimeout(() => {
+      // Release a reader stuck on the FIFO so a failing run still ends.
+      try {
+        closeSync(openSync(store.pathOf('pipe'), constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // Nobody reading.
+      }
+    }, 3000);
     try {
-      closeSync(openSync(store.pathOf('pipe'), constants.O_WRONLY | constants.O_NONBLOCK));
-    } catch {
-      // Nobody reading.
+      await assert.rejects(
+        store.load('pipe'),
+        (error: unknown) => error instanceof SessionError && error.code === 'unreadable' && /not a regular file/.test(error.message),
+      );
+    } finally {
+      clearTimeout(timer);
     }
-  }, 3000);
-  try {
-    await assert.rejects(store.load('pipe'), (error: unknown) => error instanceof SessionError && error.code === 'unreadable' && /not a regular file/.test(error.message));
-  } finally {
-    clearTimeout(timer);
-  }
-});
+  },
+);

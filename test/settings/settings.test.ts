@@ -116,7 +116,14 @@ test('precedence: flags > session > settings > defaults, with the source of ever
   assert.equal(sources.maxNewTokens, 'default');
   assert.equal(values.seed, null);
   assert.equal(sources.seed, 'flag', 'null set by a flag is a value, not "unset"');
-  assert.deepEqual(samplingParams(values), { temperature: 1.2, topK: 10, topP: 0.5, repetitionPenalty: 1.1, maxNewTokens: 128, seed: null });
+  assert.deepEqual(samplingParams(values), {
+    temperature: 1.2,
+    topK: 10,
+    topP: 0.5,
+    repetitionPenalty: 1.1,
+    maxNewTokens: 128,
+    seed: null,
+  });
   // No layers at all: the defaults.
   const bare = effectiveSettings({});
   assert.deepEqual(bare.values, { ...DEFAULT_SETTINGS });
@@ -157,7 +164,12 @@ test('a hand-edited invalid settings file is reported with its path and left as 
     await writeFile(file, text);
     assert.throws(
       () => openSettings({ configDir: dir }),
-      (e: unknown) => e instanceof SettingsError && e.file === file && e.message.startsWith(file) && message.test(e.message) && /Parley has not changed it/.test(e.message),
+      (e: unknown) =>
+        e instanceof SettingsError &&
+        e.file === file &&
+        e.message.startsWith(file) &&
+        message.test(e.message) &&
+        /Parley has not changed it/.test(e.message),
       text,
     );
     assert.equal(await readFile(file, 'utf8'), text, 'never reset');
@@ -169,7 +181,10 @@ test('a settings file broken after opening is reported on the next read, not res
   const settings = openSettings({ configDir: dir });
   settings.set('topK', 7);
   await writeFile(settings.path, '{"topK": -1}');
-  assert.throws(() => settings.stored(), (e: unknown) => e instanceof SettingsError && e.message.includes(settings.path));
+  assert.throws(
+    () => settings.stored(),
+    (e: unknown) => e instanceof SettingsError && e.message.includes(settings.path),
+  );
   assert.equal(await readFile(settings.path, 'utf8'), '{"topK": -1}');
 });
 
@@ -184,7 +199,10 @@ test('sessions directory: flag > PARLEY_SESSIONS_DIR > setting > platform data d
   assert.deepEqual(resolveSessionsDir({ flag: '/flag', env, setting: '/set' }), { dir: '/flag', source: 'flag' });
   assert.deepEqual(resolveSessionsDir({ env, setting: '/set' }), { dir: '/env/sessions', source: 'env' });
   assert.deepEqual(resolveSessionsDir({ env: {}, setting: '/set' }), { dir: '/set', source: 'settings' });
-  assert.deepEqual(resolveSessionsDir({ env: {}, defaultDir: '/data/parley/sessions' }), { dir: '/data/parley/sessions', source: 'default' });
+  assert.deepEqual(resolveSessionsDir({ env: {}, defaultDir: '/data/parley/sessions' }), {
+    dir: '/data/parley/sessions',
+    source: 'default',
+  });
   const platform = resolveSessionsDir({ env: {} });
   assert.equal(platform.source, 'default');
   assert.match(platform.dir, /parley[\\/](Data[\\/])?sessions$/);

@@ -62,18 +62,57 @@ test('a sequence split across streamed pieces is removed whole', () => {
 // Text built from the pieces that matter: plain text, controls, bidi characters and the
 // starts, middles and ends of escape sequences.
 const ATOMS = [
-  'a', 'Z', ' ', 'é', '😀', '\n', '\t', '\r', '\u0000', '\u0007', '\u0018', '\u001b', '\u007f', '\u0085',
-  '\u009b', '\u009c', '\u009d', '\u0090', '\u202e', '\u2069', '[', ']', '\\', ';', '0', '3', '1', 'm', 'P', 'R', 'k', '(', '#', '?', '8',
+  'a',
+  'Z',
+  ' ',
+  'é',
+  '😀',
+  '\n',
+  '\t',
+  '\r',
+  '\u0000',
+  '\u0007',
+  '\u0018',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u009b',
+  '\u009c',
+  '\u009d',
+  '\u0090',
+  '\u202e',
+  '\u2069',
+  '[',
+  ']',
+  '\\',
+  ';',
+  '0',
+  '3',
+  '1',
+  'm',
+  'P',
+  'R',
+  'k',
+  '(',
+  '#',
+  '?',
+  '8',
 ];
 const hostileText = fc.array(fc.constantFrom(...ATOMS), { maxLength: 60 }).map((a) => a.join(''));
-const plainText = fc.string({ unit: 'grapheme', maxLength: 80 }).filter((s) => !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(s));
+const plainText = fc
+  .string({ unit: 'grapheme', maxLength: 80 })
+  .filter((s) => !/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(s));
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 test('property: no control character or live bidi character survives terminal or text mode', () => {
   fc.assert(
-    fc.property(fc.oneof(hostileText, fc.string({ unit: 'binary', maxLength: 80 })), fc.constantFrom<OutputMode>('terminal', 'text'), (text, mode) => {
-      assert.ok(!CONTROL.test(cleanText(text, mode)), JSON.stringify(cleanText(text, mode)));
-    }),
+    fc.property(
+      fc.oneof(hostileText, fc.string({ unit: 'binary', maxLength: 80 })),
+      fc.constantFrom<OutputMode>('terminal', 'text'),
+      (text, mode) => {
+        assert.ok(!CONTROL.test(cleanText(text, mode)), JSON.stringify(cleanText(text, mode)));
+      },
+    ),
     { numRuns: 2000 },
   );
 });
@@ -91,13 +130,18 @@ test('property: plain text goes through every mode unchanged, streamed or whole'
 
 test('property: however a text is cut into streamed pieces, the output is that of the whole text', () => {
   fc.assert(
-    fc.property(hostileText, fc.array(fc.nat(60), { maxLength: 8 }), fc.constantFrom<OutputMode>('terminal', 'text'), (text, cuts, mode) => {
-      const points = [...new Set(cuts.map((c) => Math.min(c, text.length)))].sort((a, b) => a - b);
-      const pieces = [0, ...points].map((from, i) => text.slice(from, [...points, text.length][i]));
-      const cleaner = createTextCleaner(mode);
-      const streamed = pieces.map((p) => cleaner.push(p)).join('') + cleaner.end();
-      assert.equal(streamed, cleanText(text, mode));
-    }),
+    fc.property(
+      hostileText,
+      fc.array(fc.nat(60), { maxLength: 8 }),
+      fc.constantFrom<OutputMode>('terminal', 'text'),
+      (text, cuts, mode) => {
+        const points = [...new Set(cuts.map((c) => Math.min(c, text.length)))].sort((a, b) => a - b);
+        const pieces = [0, ...points].map((from, i) => text.slice(from, [...points, text.length][i]));
+        const cleaner = createTextCleaner(mode);
+        const streamed = pieces.map((p) => cleaner.push(p)).join('') + cleaner.end();
+        assert.equal(streamed, cleanText(text, mode));
+      },
+    ),
     { numRuns: 3000 },
   );
 });

@@ -22,7 +22,13 @@ test('a sent message streams its reply into the live area, then into the transcr
   const done = await chat.waitFor(/Hello there, friend\.[\s\S]*tok\/s/);
   assert.ok(!done.includes('Esc stops the reply'));
   const turns = chat.controller.session.conversation.turns;
-  assert.deepEqual(turns.map((t) => [t.role, t.text]), [['user', 'hi'], ['assistant', 'Hello there, friend.']]);
+  assert.deepEqual(
+    turns.map((t) => [t.role, t.text]),
+    [
+      ['user', 'hi'],
+      ['assistant', 'Hello there, friend.'],
+    ],
+  );
 });
 
 test('a long reply: finished lines move to the transcript as they fill, each shown once', async () => {
@@ -38,7 +44,10 @@ test('a long reply: finished lines move to the transcript as they fill, each sho
   for (const token of tokens) assert.equal(done.split(token.trim()).length - 1, 1, `${token} once`);
   const lines = done.split('\n').filter((line) => line.includes('word'));
   assert.ok(lines.length >= 4, 'the reply spans several lines');
-  assert.ok(lines.every((line) => line.startsWith('  ') && line.length <= 100), 'indented, within the width');
+  assert.ok(
+    lines.every((line) => line.startsWith('  ') && line.length <= 100),
+    'indented, within the width',
+  );
   assert.equal(chat.controller.session.conversation.turns.at(-1)?.text, tokens.join('').trim());
 });
 
@@ -115,7 +124,10 @@ test('a pasted block with newlines is one message', async () => {
   await chat.type(KEYS.pasteStart, 'first line\rsecond line\r', KEYS.pasteEnd, KEYS.enter);
   await chat.waitFor(' ok');
   const users = chat.controller.session.conversation.turns.filter((t) => t.role === 'user');
-  assert.deepEqual(users.map((t) => t.text), ['first line\nsecond line\n']);
+  assert.deepEqual(
+    users.map((t) => t.text),
+    ['first line\nsecond line\n'],
+  );
 });
 
 test('every exit saves the session, and the input history is there next time', async () => {
@@ -127,7 +139,10 @@ test('every exit saves the session, and the input history is there next time', a
   const file = first.store.pathOf(first.controller.session.name);
   await waitUntil(() => existsSync(file), Boolean);
   const saved = await first.store.load(first.controller.session.name);
-  assert.deepEqual(saved.conversation.turns.map((t) => t.text), ['remember me', 'fine']);
+  assert.deepEqual(
+    saved.conversation.turns.map((t) => t.text),
+    ['remember me', 'fine'],
+  );
   cleanup();
   const second = await startChat({ dirs: first.dirs });
   await second.waitFor('Model gpt2 ready');

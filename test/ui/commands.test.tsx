@@ -37,12 +37,19 @@ test('sampling commands change the status bar; bad values give one-line errors',
   await expectReply(chat, '/repeat-penalty 1.3', 'repeat penalty set to 1.3');
   await expectReply(chat, '/seed 42', 'seed set to 42');
   await expectReply(chat, '/seed off', 'seed set to random');
-  assert.deepEqual(chat.controller.session.params, { temperature: 0.3, topK: 40, topP: 0.5, maxNewTokens: 64, repetitionPenalty: 1.3, seed: null });
+  assert.deepEqual(chat.controller.session.params, {
+    temperature: 0.3,
+    topK: 40,
+    topP: 0.5,
+    maxNewTokens: 64,
+    repetitionPenalty: 1.3,
+    seed: null,
+  });
 
   await expectReply(chat, '/temp 5', 'temperature must be a number from 0 to 2 (got "5")');
   // A command alone shows the value in effect and where it comes from, as ollama's /show parameters does.
   await expectReply(chat, '/temp', 'temperature is 0.3 (set in this session); change it with /temp <0–2> [--global]');
-  await expectReply(chat, '/repeat-penalty', "repeat penalty is 1.3 (set in this session)");
+  await expectReply(chat, '/repeat-penalty', 'repeat penalty is 1.3 (set in this session)');
   await expectReply(chat, '/seed', 'seed is random (set in this session)');
   await expectReply(chat, '/temp 0.5 0.6', 'usage: /temp <0–2> [--global]');
   await expectReply(chat, '/temp 0.5 --bogus', '/temp: unknown option --bogus (only --global)');
@@ -84,7 +91,10 @@ test('/model lists aliases, switches in the background and keeps the conversatio
   await chat.waitFor('distilgpt2 fp32');
   assert.equal(chat.controller.session.conversation.turns.length, 2);
   await chat.send('again');
-  await waitUntil(() => chat.engine.calls.length, (n) => n === 2);
+  await waitUntil(
+    () => chat.engine.calls.length,
+    (n) => n === 2,
+  );
   assert.match(chat.engine.calls[1]?.prompt ?? '', /User: hello\nAssistant: fine thanks\.\nUser: again\nAssistant:$/);
 });
 
@@ -94,7 +104,10 @@ test('/system and /persona set, show and clear the persona', async () => {
   await expectReply(chat, '/system You are a pirate.', 'Persona set.');
   await expectReply(chat, '/system', 'Persona: You are a pirate.');
   await chat.send('ahoy');
-  await waitUntil(() => chat.engine.calls.length, (n) => n === 1);
+  await waitUntil(
+    () => chat.engine.calls.length,
+    (n) => n === 1,
+  );
   assert.match(chat.engine.calls[0]?.prompt ?? '', /^You are a pirate\.\n\nUser: ahoy/);
   await chat.waitFor('fine thanks.');
   await expectReply(chat, '/persona qa', 'Persona: qa, answer questions briefly and factually.');
@@ -117,7 +130,11 @@ test('/new, /save, /sessions, /load, /resume, /delete and /export', async () => 
   await expectReply(chat, '/new work', 'a session "work" already exists; /load work continues it');
   await expectReply(chat, '/new scratch', 'New session scratch.');
   await expectReply(chat, '/save', /Saved session scratch to /);
-  await expectReply(chat, '/sessions', /Sessions in .*sessions:\n\* scratch +(?:just now|\d+ seconds? ago) +0 turns[\s\S]* work +(?:just now|\d+ seconds? ago) +2 turns +gpt2/);
+  await expectReply(
+    chat,
+    '/sessions',
+    /Sessions in .*sessions:\n\* scratch +(?:just now|\d+ seconds? ago) +0 turns[\s\S]* work +(?:just now|\d+ seconds? ago) +2 turns +gpt2/,
+  );
 
   await expectReply(chat, '/load', 'usage: /load <name>');
   await expectReply(chat, '/load nothing', /there is no session "nothing"/);
@@ -166,7 +183,10 @@ test('/retry, /undo and /edit', async () => {
   await chat.waitFor(/question\n\s+one/);
   await expectReply(chat, '/retry', 'Regenerating the last reply…');
   await chat.waitFor(/Regenerating the last reply…\n\n\s+two/);
-  assert.deepEqual(chat.controller.session.conversation.turns.map((t) => t.text), ['question', 'two']);
+  assert.deepEqual(
+    chat.controller.session.conversation.turns.map((t) => t.text),
+    ['question', 'two'],
+  );
   await expectReply(chat, '/retry now', '/retry takes no arguments');
   await expectReply(chat, '/undo', 'Removed the last exchange.');
   assert.equal(chat.controller.session.conversation.turns.length, 0);
@@ -185,7 +205,11 @@ test('/context, /stats, /settings, /clear, /help and unknown commands', async ()
   await expectReply(chat, '/context', /Window: \d+\/1024 tokens, 128 reserved for the reply\.\nTurns: 2 in context, 0 out of context\./);
   await expectReply(chat, '/stats', /Last reply: TTFT .*tok\/s, \d+ prompt \+ 2 generated tokens \(eos\)\.\nSession: 1 reply/);
   await expectReply(chat, '/settings', /Effective settings[\s\S]*model +gpt2 +\(flag\)[\s\S]*topK +50 +\(default\)/);
-  await expectReply(chat, '/help', /\/temp <0–2> \[--global\] +set the temperature[\s\S]*\/exit +save and leave \(also \/quit\)[\s\S]*Keys: Enter send/);
+  await expectReply(
+    chat,
+    '/help',
+    /\/temp <0–2> \[--global\] +set the temperature[\s\S]*\/exit +save and leave \(also \/quit\)[\s\S]*Keys: Enter send/,
+  );
   for (const command of COMMANDS) assert.ok(chat.frame().includes(`/${command.name}`), `/help lists /${command.name}`);
   await expectReply(chat, '/help temp', /\/temp <0–2> \[--global\] +set the temperature/);
   await expectReply(chat, '/help tmep', 'Unknown command /tmep. Did you mean /temp?');
@@ -194,7 +218,10 @@ test('/context, /stats, /settings, /clear, /help and unknown commands', async ()
   await expectReply(chat, '/stats please', '/stats takes no arguments');
   const epoch = chat.controller.getState().transcriptEpoch;
   await chat.send('/clear');
-  await waitUntil(() => chat.controller.getState().transcriptEpoch, (e) => e === epoch + 1);
+  await waitUntil(
+    () => chat.controller.getState().transcriptEpoch,
+    (e) => e === epoch + 1,
+  );
   assert.deepEqual(chat.controller.getState().transcript, []);
   assert.equal(chat.controller.session.conversation.turns.length, 2);
 });

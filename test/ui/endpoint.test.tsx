@@ -17,18 +17,31 @@ class EndpointFakeEngine extends UiFakeEngine {
     const info = await super.load(modelRef, options, onProgress);
     if (!modelRef.startsWith('endpoint:')) return info;
     const name = modelRef.slice('endpoint:'.length);
-    this.model = { ...info, modelId: modelRef, endpoint: { url: 'http://gpu-box:8000/v1', name, contextFrom: 'server', tokenCounts: 'server' } };
+    this.model = {
+      ...info,
+      modelId: modelRef,
+      endpoint: { url: 'http://gpu-box:8000/v1', name, contextFrom: 'server', tokenCounts: 'server' },
+    };
     return this.model;
   }
 }
 
-const statusLine = (frame: string): string => frame.split('\n').filter((l) => l.includes('top-k')).join(' ');
+const statusLine = (frame: string): string =>
+  frame
+    .split('\n')
+    .filter((l) => l.includes('top-k'))
+    .join(' ');
 
 test('the status bar shows the server a remote model runs on instead of a dtype', async () => {
   const engine = new EndpointFakeEngine({ delayMs: 1, contextLength: 4096, fallback: { tokens: [' hi'] } });
   const chat = await startChat({ engineClient: engine, flags: { model: 'endpoint:Qwen/Qwen2.5-7B-Instruct' } });
   await chat.waitFor('Model Qwen/Qwen2.5-7B-Instruct on gpu-box:8000 ready (4096 tokens of context).');
-  const line = await waitUntil(() => statusLine(chat.frame()), (s) => s.includes('gpu-box'), 3000, 'the host in the status bar');
+  const line = await waitUntil(
+    () => statusLine(chat.frame()),
+    (s) => s.includes('gpu-box'),
+    3000,
+    'the host in the status bar',
+  );
   assert.match(line, /Qwen\/Qwen2\.5-7B-Instruct on gpu-box:8000/);
   assert.doesNotMatch(line, /fp32|q8|fp16/);
 
@@ -42,7 +55,12 @@ test('the status bar shows the server a remote model runs on instead of a dtype'
 
   // Back to a local model: its dtype again.
   await chat.send('/model gpt2');
-  await waitUntil(() => statusLine(chat.frame()), (s) => s.includes('gpt2 fp32'), 3000, 'the local model with its dtype');
+  await waitUntil(
+    () => statusLine(chat.frame()),
+    (s) => s.includes('gpt2 fp32'),
+    3000,
+    'the local model with its dtype',
+  );
   assert.doesNotMatch(statusLine(chat.frame()), /gpu-box/);
 });
 

@@ -106,26 +106,30 @@ test('a symlinked history file is trimmed through its target and stays a link', 
   assert.equal(notices.length, 1);
 });
 
-test('a history file that is not a regular file (a FIFO) is neither read nor written, and nothing waits on it', { skip: process.platform === 'win32' }, async () => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'parley-history-'));
-  const file = path.join(dir, 'history.jsonl');
-  execFileSync('mkfifo', [file]);
-  const notices: string[] = [];
-  const within = <T>(p: Promise<T>): Promise<T> =>
-    Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('waited on the FIFO')), 3000).unref())]);
-  try {
-    assert.deepEqual(await within(loadHistory(file, (line) => notices.push(line))), []);
-    await within(appendHistory(file, 'x'));
-  } finally {
-    // Release a reader or writer stuck on the FIFO, so a failing run still ends.
-    for (const flags of [constants.O_WRONLY | constants.O_NONBLOCK, constants.O_RDONLY | constants.O_NONBLOCK]) {
-      try {
-        closeSync(openSync(file, flags));
-      } catch {
-        // No one waiting on that side.
+test(
+  'a history file that is not a regular file (a FIFO) is neither read nor written, and nothing waits on it',
+  { skip: process.platform === 'win32' },
+  async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'parley-history-'));
+    const file = path.join(dir, 'history.jsonl');
+    execFileSync('mkfifo', [file]);
+    const notices: string[] = [];
+    const within = <T>(p: Promise<T>): Promise<T> =>
+      Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('waited on the FIFO')), 3000).unref())]);
+    try {
+      assert.deepEqual(await within(loadHistory(file, (line) => notices.push(line))), []);
+      await within(appendHistory(file, 'x'));
+    } finally {
+      // Release a reader or writer stuck on the FIFO, so a failing run still ends.
+      for (const flags of [constants.O_WRONLY | constants.O_NONBLOCK, constants.O_RDONLY | constants.O_NONBLOCK]) {
+        try {
+          closeSync(openSync(file, flags));
+        } catch {
+          // No one waiting on that side.
+        }
       }
     }
-  }
-  assert.equal(notices.length, 1);
-  assert.match(notices[0]!, /not a regular file/);
-});
+    assert.equal(notices.length, 1);
+    assert.match(notices[0]!, /not a regular file/);
+  },
+);

@@ -96,7 +96,9 @@ test('the chat shows a bar per file with its name, percent, bytes and speed, fro
   } finally {
     await engine.dispose();
   }
-  const midway = events.findIndex((e) => e.kind === 'download' && e.file === 'onnx/model.onnx' && e.loaded > e.total / 3 && (e.bytesPerSecond ?? 0) > 0);
+  const midway = events.findIndex(
+    (e) => e.kind === 'download' && e.file === 'onnx/model.onnx' && e.loaded > e.total / 3 && (e.bytesPerSecond ?? 0) > 0,
+  );
   assert.ok(midway > 0, 'progress with a speed arrived during the transfer');
   const state = events.slice(0, midway + 1).reduce(withProgress, startLoading('fixtures/gpt2-tiny'));
   const { lastFrame } = render(<ModelLoading state={state} columns={100} />);

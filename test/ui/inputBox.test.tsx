@@ -93,7 +93,10 @@ test('typing, editing keys and Enter', async () => {
   assert.deepEqual(chat.submitted, ['hello ther!']);
   assert.deepEqual(recorded, ['hello ther!']);
   await type(stdin, 'gone', KEYS.ctrlU);
-  await waitUntil(() => lastFrame() ?? '', (f) => !f.includes('gone'));
+  await waitUntil(
+    () => lastFrame() ?? '',
+    (f) => !f.includes('gone'),
+  );
 });
 
 test('multi-line input: paste, backslash-Enter and Alt+Enter keep one message', async () => {
@@ -101,7 +104,10 @@ test('multi-line input: paste, backslash-Enter and Alt+Enter keep one message', 
   await type(stdin, KEYS.pasteStart, 'line one\rline two\r', KEYS.pasteEnd, 'three\\', KEYS.enter, 'four', KEYS.altEnter, 'five');
   await waitForFrame(lastFrame, 'five');
   await type(stdin, KEYS.enter);
-  await waitUntil(() => chat.submitted.length, (n) => n === 1);
+  await waitUntil(
+    () => chat.submitted.length,
+    (n) => n === 1,
+  );
   assert.deepEqual(chat.submitted, ['line one\nline two\nthree\nfour\nfive']);
 });
 
@@ -128,20 +134,29 @@ test('Tab completes command names and lists several matches', async () => {
 test('Ctrl+C at an empty prompt asks for a second press; Ctrl+C clears typed text first', async () => {
   const { chat, stdin, lastFrame } = renderStub();
   await type(stdin, 'abc', KEYS.ctrlC);
-  await waitUntil(() => lastFrame() ?? '', (f) => !f.includes('abc'));
+  await waitUntil(
+    () => lastFrame() ?? '',
+    (f) => !f.includes('abc'),
+  );
   assert.equal(chat.exits, 0);
   await type(stdin, KEYS.ctrlC);
   await waitForFrame(lastFrame, 'Press Ctrl+C again to exit');
   await type(stdin, 'x', KEYS.backspace, KEYS.ctrlC);
   assert.equal(chat.exits, 0);
   await type(stdin, KEYS.ctrlC);
-  await waitUntil(() => chat.exits, (n) => n === 1);
+  await waitUntil(
+    () => chat.exits,
+    (n) => n === 1,
+  );
 });
 
 test('Ctrl+D at an empty prompt exits', async () => {
   const { chat, stdin } = renderStub();
   await type(stdin, KEYS.ctrlD);
-  await waitUntil(() => chat.exits, (n) => n === 1);
+  await waitUntil(
+    () => chat.exits,
+    (n) => n === 1,
+  );
 });
 
 test('Esc and Ctrl+C stop a reply being generated', async () => {
@@ -149,9 +164,15 @@ test('Esc and Ctrl+C stop a reply being generated', async () => {
   chat.update({ live: { text: 'partial', waitingForModel: false } });
   await waitForFrame(lastFrame, 'partial');
   await type(stdin, KEYS.escape);
-  await waitUntil(() => chat.stops, (n) => n === 1);
+  await waitUntil(
+    () => chat.stops,
+    (n) => n === 1,
+  );
   await type(stdin, KEYS.ctrlC);
-  await waitUntil(() => chat.stops, (n) => n === 2);
+  await waitUntil(
+    () => chat.stops,
+    (n) => n === 2,
+  );
   assert.equal(chat.exits, 0);
 });
 
@@ -160,7 +181,10 @@ test('a confirmation question is answered by the next line', async () => {
   chat.update({ confirm: 'Delete session "x"?' });
   await waitForFrame(lastFrame, 'Delete session "x"? (y/N)');
   await type(stdin, 'y', KEYS.enter);
-  await waitUntil(() => chat.answers, (a) => a.length === 1);
+  await waitUntil(
+    () => chat.answers,
+    (a) => a.length === 1,
+  );
   assert.deepEqual(chat.answers, [true]);
   assert.deepEqual(chat.submitted, []);
 });

@@ -6,7 +6,7 @@ const decode = (...chunks: string[]): InputEvent[] => {
   const decoder = createInputDecoder();
   return chunks.flatMap((c) => decoder.push(c));
 };
-const key = (name: string): InputEvent => ({ kind: 'key', key: name } as InputEvent);
+const key = (name: string): InputEvent => ({ kind: 'key', key: name }) as InputEvent;
 
 test('plain typing is text, control characters are keys', () => {
   assert.deepEqual(decode('hi'), [{ kind: 'text', text: 'hi' }]);
@@ -38,9 +38,7 @@ test('arrows, home/end variants and modified keys', () => {
 });
 
 test('a bracketed paste is one event with its newlines, whatever the chunks', () => {
-  assert.deepEqual(decode(PASTE_START, 'line one\r', 'line two\rthree', PASTE_END), [
-    { kind: 'paste', text: 'line one\nline two\nthree' },
-  ]);
+  assert.deepEqual(decode(PASTE_START, 'line one\r', 'line two\rthree', PASTE_END), [{ kind: 'paste', text: 'line one\nline two\nthree' }]);
   assert.deepEqual(decode(PASTE_START, 'a', '\u001b[31m', 'b', PASTE_END, 'c'), [
     { kind: 'paste', text: 'ab' },
     { kind: 'text', text: 'c' },

@@ -43,7 +43,12 @@ test('Qwen2: the persona is the system message, the reply shows no special token
   await chat.waitFor(/\d+\/256 tokens/);
   await chat.send('/system Be brief.');
   await chat.send('Hello there');
-  await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2, 30_000, 'a reply');
+  await waitUntil(
+    () => chat.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    30_000,
+    'a reply',
+  );
   const reply = chat.controller.session.conversation.turns[1]!;
   assert.equal(reply.text, 'Firstly Firstly Firstly Firstly Firstly Firstly');
   assert.ok(!chat.frame().includes('<|im_'), 'no special token on screen');
@@ -55,7 +60,7 @@ test('Qwen2: the persona is the system message, the reply shows no special token
   await chat.send('/exit');
 });
 
-test('Llama-3.2: the system header carries the session\'s day; Esc stops a long reply', async () => {
+test("Llama-3.2: the system header carries the session's day; Esc stops a long reply", async () => {
   const chat = await startChat({
     engineClient: engine,
     dirs,
@@ -66,7 +71,12 @@ test('Llama-3.2: the system header carries the session\'s day; Esc stops a long 
   await chat.send('Hello there');
   await chat.waitFor('Attorney', 30_000);
   await chat.type(KEYS.escape);
-  await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2, 30_000, 'the partial reply');
+  await waitUntil(
+    () => chat.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    30_000,
+    'the partial reply',
+  );
   const reply = chat.controller.session.conversation.turns[1]!;
   assert.equal(reply.meta?.interrupted, true);
   assert.ok(reply.meta!.generatedTokens < 3000, `stopped early (${reply.meta!.generatedTokens} tokens)`);

@@ -23,7 +23,12 @@ async function settle(chat: Chat, ref: string, how: 'resolve' | 'fail'): Promise
   else load!.fail(new EngineError('model-corrupt', `${ref} is broken`));
 }
 
-const statusLine = (chat: Chat): string => chat.frame().split('\n').filter((l) => l.includes('tokens') || l.includes('temp')).join(' ');
+const statusLine = (chat: Chat): string =>
+  chat
+    .frame()
+    .split('\n')
+    .filter((l) => l.includes('tokens') || l.includes('temp'))
+    .join(' ');
 
 test('a failed switch while a message waits for it: the message goes to the model still in use', async () => {
   const chat = await manual([' from', ' gpt2']);
@@ -44,7 +49,12 @@ test('two quick switches, the first finishes and the second fails: the UI names 
   await settle(chat, 'model-a', 'resolve');
   await settle(chat, 'model-b', 'fail');
   await chat.waitFor('Still using model-a.');
-  await waitUntil(() => statusLine(chat), (s) => s.includes('model-a fp32'), 3000, 'model-a in the status bar');
+  await waitUntil(
+    () => statusLine(chat),
+    (s) => s.includes('model-a fp32'),
+    3000,
+    'model-a in the status bar',
+  );
   assert.equal(chat.engine.model?.modelId, 'model-a');
   assert.equal(chat.controller.chat.slot.ref, 'model-a');
 });
@@ -57,7 +67,12 @@ test('two quick switches, the second fails first and then the first finishes: th
   await chat.waitFor('Still using gpt2.');
   await settle(chat, 'model-a', 'resolve');
   await chat.waitFor('Model model-a ready');
-  await waitUntil(() => statusLine(chat), (s) => s.includes('model-a fp32'), 3000, 'model-a in the status bar');
+  await waitUntil(
+    () => statusLine(chat),
+    (s) => s.includes('model-a fp32'),
+    3000,
+    'model-a in the status bar',
+  );
   assert.equal(chat.controller.chat.slot.ref, 'model-a');
 });
 

@@ -37,7 +37,12 @@ test('a reply from the real engine streams in, the status bar follows, /exit sav
   await chat.waitFor('random weights: output is noise');
   await chat.waitFor(/\d+\/1024 tokens/);
   await chat.send('Hello there');
-  await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2, 30_000, 'a reply');
+  await waitUntil(
+    () => chat.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    30_000,
+    'a reply',
+  );
   await chat.waitFor(/\d+\.\d tok\/s/);
   const reply = chat.controller.session.conversation.turns[1];
   assert.equal(reply?.role, 'assistant');

@@ -29,7 +29,10 @@ test('escape sequences and control characters in model output never reach the te
   await chat.waitFor('Model gpt2 ready');
   await chat.send('be evil');
   const frame = await chat.waitFor(/safe[\s\S]*end/);
-  await waitUntil(() => chat.controller.getState().live, (live) => live === null);
+  await waitUntil(
+    () => chat.controller.getState().live,
+    (live) => live === null,
+  );
   for (const f of [frame, chat.frame(), ...chat.ui.frames]) assert.doesNotMatch(f, CONTROL);
   assert.match(chat.frame(), /safe cleared\? link bell c1\n\s*EVIL end/);
   assert.doesNotMatch(chat.frame(), /pwned|evil\.example/);
@@ -68,7 +71,10 @@ test('the status bar says how many earlier turns are out of context', async () =
   await chat.waitFor('Model gpt2 ready');
   for (let i = 0; i < 4; i++) {
     await chat.send(`message ${i} ${'x'.repeat(120)}`);
-    await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2 * (i + 1));
+    await waitUntil(
+      () => chat.controller.session.conversation.turns.length,
+      (n) => n === 2 * (i + 1),
+    );
   }
   await chat.waitFor(/\d+ earlier turns? out of context/);
   await chat.send('/context');

@@ -42,7 +42,12 @@ test('on a 128-position model the default reply length fits, the status bar show
   await chat.waitFor('128 tokens of context', 30_000);
   await chat.waitFor(/\d+\/128 tokens/);
   await chat.send('Hello there');
-  await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2, 30_000, 'a reply');
+  await waitUntil(
+    () => chat.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    30_000,
+    'a reply',
+  );
   assert.ok(!chat.frame().includes('must be below'), chat.frame());
   const reply = chat.controller.session.conversation.turns[1];
   assert.ok((reply?.meta?.generatedTokens ?? 0) <= 32);
@@ -58,7 +63,12 @@ test('a max-tokens value that does not fit the next model is lowered for it with
   await chat.waitFor('max tokens 400 does not fit tiny-random-128 (128 tokens of context): using 32 with it.', 30_000);
   await chat.waitFor(/\d+\/128 tokens/);
   await chat.send('Hello');
-  await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2, 30_000, 'a reply');
+  await waitUntil(
+    () => chat.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    30_000,
+    'a reply',
+  );
   assert.ok(!chat.frame().includes('The reply failed'), chat.frame());
   assert.equal(chat.controller.session.params.maxNewTokens, 400, 'the user value stays for other models');
 });
@@ -70,7 +80,8 @@ test('a message too long for the window is not cut silently: the numbers first, 
   await chat.send(long);
   // The question wraps at the terminal's width: read the frame as one line.
   const oneLine = (): string => chat.frame().replace(/\s+/g, ' ');
-  const question = /Your message is (\d+) tokens; (\d+) fit with a 32-token reply\. Send it cut \(its start dropped\)\? No puts it back in the input box, to shorten it or lower \/max-tokens\. \(y\/N\)/;
+  const question =
+    /Your message is (\d+) tokens; (\d+) fit with a 32-token reply\. Send it cut \(its start dropped\)\? No puts it back in the input box, to shorten it or lower \/max-tokens\. \(y\/N\)/;
   await waitUntil(oneLine, (f) => question.test(f), 30_000, 'the question');
   const [, whole, kept] = question.exec(oneLine())!;
   assert.ok(Number(whole) > 128 && Number(kept) < 128 - 32, `${whole} tokens, ${kept} kept`);
@@ -83,6 +94,11 @@ test('a message too long for the window is not cut silently: the numbers first, 
   await chat.send('');
   await waitUntil(oneLine, (f) => question.test(f), 30_000, 'the question again');
   await chat.send('y');
-  await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2, 30_000, 'a reply');
+  await waitUntil(
+    () => chat.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    30_000,
+    'a reply',
+  );
   assert.equal(chat.controller.session.conversation.turns[0]?.text, long, 'the transcript keeps the whole message');
 });

@@ -13,7 +13,11 @@ const chatTemplate = (template: string) => ({ template, bosToken: '', eosToken: 
 
 test('a chat template the Jinja parser rejects: a notice, the transcript format, and a reply', async () => {
   const chat = await startChat({
-    engine: { hasChatTemplate: true, chatTemplate: chatTemplate('{% for message in messages %}{{ message.content }'), fallback: { tokens: [' fine'] } },
+    engine: {
+      hasChatTemplate: true,
+      chatTemplate: chatTemplate('{% for message in messages %}{{ message.content }'),
+      fallback: { tokens: [' fine'] },
+    },
   });
   await chat.waitFor('Model gpt2 ready');
   await chat.type('hel', 'lo');
@@ -52,16 +56,24 @@ test('guardedFormat: a throwing function answers from the fallback, reports once
       throw new Error('bad template');
     },
   };
-  const format = guardedFormat(() => failing, () => transcriptFormat(), (e) => errors.push(e));
+  const format = guardedFormat(
+    () => failing,
+    () => transcriptFormat(),
+    (e) => errors.push(e),
+  );
   assert.equal(format.name, 'failing');
   assert.equal(format.render(null, [{ role: 'user', text: 'hi' }]), 'User: hi\nAssistant:');
   assert.equal(format.render(null, [{ role: 'user', text: 'again' }]), 'User: again\nAssistant:');
   assert.equal(format.name, 'transcript');
   assert.equal(errors.length, 1);
   assert.equal(calls, 1);
-  const unbuilt = guardedFormat(() => {
-    throw new Error('parse error');
-  }, () => transcriptFormat(), (e) => errors.push(e));
+  const unbuilt = guardedFormat(
+    () => {
+      throw new Error('parse error');
+    },
+    () => transcriptFormat(),
+    (e) => errors.push(e),
+  );
   assert.equal(unbuilt.name, 'transcript');
   assert.equal(errors.length, 2);
 });

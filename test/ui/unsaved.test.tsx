@@ -44,7 +44,12 @@ test('a failed save shows "not saved" in the status bar until a save succeeds', 
   await rm(chat.dirs.sessions);
   await chat.send('/save');
   await chat.waitFor('Saved session');
-  await waitUntil(() => statusLine(chat), (s) => !s.includes('not saved'), 3000, 'the status bar without "not saved"');
+  await waitUntil(
+    () => statusLine(chat),
+    (s) => !s.includes('not saved'),
+    3000,
+    'the status bar without "not saved"',
+  );
 });
 
 test('/new with an unsaved session asks; Esc keeps it, discard starts the new session', async () => {
@@ -72,7 +77,10 @@ test('/exit with an unsaved session asks; retry once the disk is fixed saves and
   await chat.send('r');
   await waitUntil(() => existsSync(chat.store.pathOf(name)), Boolean, 3000, 'the session file');
   assert.equal((await chat.store.load(name)).conversation.turns.length, 2);
-  await waitUntil(() => chat.controller.exitCode, (code) => code === 0);
+  await waitUntil(
+    () => chat.controller.exitCode,
+    (code) => code === 0,
+  );
 });
 
 test('Ctrl+D after a conflict asks; save as keeps the conversation under another name', async () => {
@@ -81,8 +89,14 @@ test('Ctrl+D after a conflict asks; save as keeps the conversation under another
   await chat.waitFor('discard (d)?');
   await chat.send('s rescued');
   await waitUntil(() => existsSync(chat.store.pathOf('rescued')), Boolean, 3000, 'the rescued session');
-  assert.deepEqual((await chat.store.load('rescued')).conversation.turns.map((t) => t.text), ['first', 'noted', 'second', 'noted']);
-  await waitUntil(() => chat.controller.exitCode, (code) => code === 0);
+  assert.deepEqual(
+    (await chat.store.load('rescued')).conversation.turns.map((t) => t.text),
+    ['first', 'noted', 'second', 'noted'],
+  );
+  await waitUntil(
+    () => chat.controller.exitCode,
+    (code) => code === 0,
+  );
 });
 
 test('leaving with a session that could not be saved gives a non-zero exit code', async () => {

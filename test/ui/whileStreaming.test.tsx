@@ -25,7 +25,12 @@ test('/temp and /system typed while a reply streams apply, and the end of the re
   await chat.send('/system You are terse.');
   await chat.waitFor('Persona set.');
   await chat.waitFor('w99');
-  await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2, 3000, 'the reply stored');
+  await waitUntil(
+    () => chat.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    3000,
+    'the reply stored',
+  );
   const session = chat.controller.session;
   assert.equal(session.params.temperature, 0.3);
   assert.equal(session.conversation.persona, 'You are terse.');

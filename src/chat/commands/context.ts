@@ -80,6 +80,10 @@ export function endpointContextLine(endpoint: EndpointInfo): string {
       : endpoint.tokenCounts === 'server'
         ? `Token counts: the server's tokenizer (POST /tokenize) on Parley's transcript of the window, ${margin} (the server does not count messages).`
         : `Token counts: estimated (${ESTIMATE_BYTES_PER_TOKEN} bytes per token, on the high side), ${margin}: the server has no POST /tokenize.`;
-  const context = { server: 'as the server reports it', flag: 'from --context', default: 'a default: the server does not say; set it with --context' }[endpoint.contextFrom];
+  const context = {
+    server: 'as the server reports it',
+    flag: 'from --context',
+    default: 'a default: the server does not say; set it with --context',
+  }[endpoint.contextFrom];
   return `${counts} Context length: ${context}.`;
 }

@@ -19,7 +19,10 @@ export function helpCommand(table: () => readonly CommandInfo[]): SlashCommand {
       if (name === null) return chat.view.notice(formatHelp(commands));
       const command = findCommand(commands, name);
       if (!command) {
-        const suggestion = closestName(name, commands.map((c) => c.name));
+        const suggestion = closestName(
+          name,
+          commands.map((c) => c.name),
+        );
         return chat.view.notice(`Unknown command /${name}.${suggestion ? ` Did you mean /${suggestion}?` : ''}`, 'error');
       }
       chat.view.notice(formatHelp([command]).split('\n')[0] ?? '');

@@ -26,7 +26,8 @@ export const modelCommand: SlashCommand = {
   name: 'model',
   aliases: [],
   args: '[alias|hub id|folder|endpoint:NAME]',
-  description: 'switch model, keeping the conversation (endpoint:NAME: a model on the --endpoint server); alone, list aliases and cached models',
+  description:
+    'switch model, keeping the conversation (endpoint:NAME: a model on the --endpoint server); alone, list aliases and cached models',
   completes: 'model',
   run: (chat, raw) => {
     const ref = optionalArg(raw);

@@ -5,10 +5,18 @@ import type { SessionListEntry } from '../../session/sessionStore.js';
 import type { Conversation, ReplyMeta } from '../../prompt/conversationTypes.js';
 import { formatAge, formatBytes, formatDuration, counted } from '../../text/format.js';
 
-export function formatStats(conversation: Conversation, graph?: GraphChoiceInfo, threading?: { spinning: boolean; threads: number; why: string }): string {
+export function formatStats(
+  conversation: Conversation,
+  graph?: GraphChoiceInfo,
+  threading?: { spinning: boolean; threads: number; why: string },
+): string {
   const graphLine = [
     ...(graph ? [`Graph: ${graph.note}.`] : []),
-    ...(threading ? [`Threads: ${threading.threads} onnxruntime threads, which ${threading.spinning ? 'spin' : 'do not spin'} between parallel work (${threading.why}).`] : []),
+    ...(threading
+      ? [
+          `Threads: ${threading.threads} onnxruntime threads, which ${threading.spinning ? 'spin' : 'do not spin'} between parallel work (${threading.why}).`,
+        ]
+      : []),
   ];
   const replies = conversation.turns.flatMap((t) => (t.role === 'assistant' && t.meta ? [t.meta] : []));
   const last: ReplyMeta | undefined = replies.at(-1);
@@ -51,7 +59,9 @@ export function formatContext(r: ContextReport): string {
     `Parts: ${persona}; earlier turns ${r.earlierTurnTokens} tokens; your message ${r.newestTokens} tokens.`,
   ];
   if (r.truncated) {
-    const cut = r.cut ? ` The window keeps its last ${r.cut.keptTokens} of ${r.newestTokens} tokens; cut: "${preview(r.cut.droppedText)}".` : '';
+    const cut = r.cut
+      ? ` The window keeps its last ${r.cut.keptTokens} of ${r.newestTokens} tokens; cut: "${preview(r.cut.droppedText)}".`
+      : '';
     lines.push(`Your message is too long for the window: its start is cut.${cut}`);
   }
   if (r.rendered !== undefined) lines.push(r.renderedTitle ?? 'The window as the model reads it:', r.rendered);

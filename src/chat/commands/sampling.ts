@@ -36,7 +36,12 @@ function samplingCommand(name: string, key: keyof SamplingParams, args: string, 
   };
 }
 
-const SOURCE_TEXT = { flag: 'from the command line', session: 'set in this session', settings: 'from the settings file', default: "Parley's default" } as const;
+const SOURCE_TEXT = {
+  flag: 'from the command line',
+  session: 'set in this session',
+  settings: 'from the settings file',
+  default: "Parley's default",
+} as const;
 
 /** `/temp` alone: the value in effect, where it comes from, and how to change it. */
 function currentValue(chat: ChatContext, key: keyof SamplingParams, usage: string): string {
@@ -62,7 +67,8 @@ function setSampling<K extends keyof SamplingParams>(chat: ChatContext, key: K, 
   const shown = value === null ? 'random' : formatNumber(value as number, 3);
   if (!global) return notice(`${LABELS[key]} set to ${shown} for this session.`);
   const file = chat.settingsFile;
-  if (!file) return notice(`${LABELS[key]} set to ${shown} for this session; the settings file is unavailable, so not as the default.`, 'warning');
+  if (!file)
+    return notice(`${LABELS[key]} set to ${shown} for this session; the settings file is unavailable, so not as the default.`, 'warning');
   try {
     file.set(key, asSetting);
   } catch (error) {

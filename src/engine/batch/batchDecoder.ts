@@ -44,7 +44,10 @@ export class BatchDecoder {
    * `parked`, the longest idle cache worth keeping (kept as far as the capacity reaches; the
    * caller cuts its record of parked caches to `store.capacity`).
    */
-  async step(entries: readonly { slot: number; tokens: readonly number[]; length: number }[], others: { live: number; parked: number } = { live: 0, parked: 0 }): Promise<Float32Array[]> {
+  async step(
+    entries: readonly { slot: number; tokens: readonly number[]; length: number }[],
+    others: { live: number; parked: number } = { live: 0, parked: 0 },
+  ): Promise<Float32Array[]> {
     const first = Math.min(...entries.map((e) => e.slot));
     const batch = Math.max(...entries.map((e) => e.slot)) + 1 - first;
     const width = Math.max(...entries.map((e) => e.tokens.length));
@@ -76,7 +79,14 @@ export class BatchDecoder {
     return entries.map((e) => logitsAt(out['logits']!, e.slot - first, e.tokens.length - 1 - (width - 1)));
   }
 
-  private baseFeeds(ids: BigInt64Array, positions: BigInt64Array, dims: number[], mask: BigInt64Array, maskDims: number[], keep: number): Record<string, ort.Tensor> {
+  private baseFeeds(
+    ids: BigInt64Array,
+    positions: BigInt64Array,
+    dims: number[],
+    mask: BigInt64Array,
+    maskDims: number[],
+    keep: number,
+  ): Record<string, ort.Tensor> {
     const g = this.graph;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', ids, dims),
@@ -88,7 +98,6 @@ export class BatchDecoder {
     if (g.hasUseCacheBranch) feeds['use_cache_branch'] = new ort.Tensor('bool', Uint8Array.of(1), [1]);
     return feeds;
   }
-
 }
 
 function floats(tensor: ort.Tensor | undefined): Float32Array {

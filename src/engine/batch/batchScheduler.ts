@@ -105,7 +105,8 @@ export class BatchScheduler {
       // batch, and meanwhile turn the previous step's tokens into text (the tokenizer runs in
       // its own thread), as the single-sequence loop overlaps them.
       const stepping = this.active.filter((r) => !r.s.final);
-      const step = stepping.length > 0 ? this.settle(this.pass(stepping.map((r) => ({ slot: r.slot, tokens: [r.s.next], length: r.length })))) : null;
+      const step =
+        stepping.length > 0 ? this.settle(this.pass(stepping.map((r) => ({ slot: r.slot, tokens: [r.s.next], length: r.length })))) : null;
       await Promise.all(this.active.filter((r) => r.s.unsent).map((r) => this.sendText(r.s)));
       const result = step ? await step : null;
       if (result && 'error' in result) {
@@ -158,7 +159,10 @@ export class BatchScheduler {
       const admission = admit(w.id, encoded[i]!, w.params, w.arrived, this.model);
       if ('refused' in admission) return this.send(admission.refused);
       const s = admission.sequence;
-      const picked = this.pickSlot(s.promptIds, admitted.map((a) => a.r.slot));
+      const picked = this.pickSlot(
+        s.promptIds,
+        admitted.map((a) => a.r.slot),
+      );
       // A format that rewrites earlier text as turns are added gets a fresh prefill.
       const reused = w.params.reusePrefix === false ? 0 : picked.reused;
       s.reusedTokens = reused;

@@ -37,7 +37,12 @@ export class SlotStore {
   /** `batch` slots from `first` as one past tensor, [batch, heads, capacity, headDim], no copy. */
   batchPast(name: string, first: number, batch: number): ort.Tensor {
     const size = this.heads * this.capacity * this.headDim;
-    return new ort.Tensor('float32', this.buffers[name]!.subarray(first * size, (first + batch) * size), [batch, this.heads, this.capacity, this.headDim]);
+    return new ort.Tensor('float32', this.buffers[name]!.subarray(first * size, (first + batch) * size), [
+      batch,
+      this.heads,
+      this.capacity,
+      this.headDim,
+    ]);
   }
 
   /**

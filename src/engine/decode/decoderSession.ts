@@ -67,12 +67,23 @@ export function inspectDecoderGraph(session: ort.InferenceSession, shape: KvShap
     presentOutputs.push({ key: pKey, value: pValue });
   }
   if (pastInputs.length === 0) {
-    throw new UnsupportedGraphError('its ONNX graph has no KV cache (no past_key_values.N.key/value inputs); export it with past (Optimum: text-generation-with-past)');
+    throw new UnsupportedGraphError(
+      'its ONNX graph has no KV cache (no past_key_values.N.key/value inputs); export it with past (Optimum: text-generation-with-past)',
+    );
   }
-  const fed = new Set(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep', 'use_cache_branch', ...pastInputs.flatMap((p) => [p.key, p.value])]);
+  const fed = new Set([
+    'input_ids',
+    'attention_mask',
+    'position_ids',
+    'num_logits_to_keep',
+    'use_cache_branch',
+    ...pastInputs.flatMap((p) => [p.key, p.value]),
+  ]);
   const unknown = session.inputNames.filter((name) => !fed.has(name));
   if (unknown.length > 0) {
-    throw new UnsupportedGraphError(`its ONNX graph needs inputs Parley does not feed (${unknown.join(', ')}); Parley drives decoder-only text generators`);
+    throw new UnsupportedGraphError(
+      `its ONNX graph needs inputs Parley does not feed (${unknown.join(', ')}); Parley drives decoder-only text generators`,
+    );
   }
 
   let pastType: DecoderGraph['pastType'] = 'float32';
@@ -146,8 +157,7 @@ export class DecoderSession {
     const g = graph;
     this.pastNames = g.pastInputs.flatMap((p) => [p.key, p.value]);
     this.rowNames = g.rowOutputs?.flatMap((r) => [r.key, r.value]) ?? [];
-    this.store =
-      g.rowOutputs && options.rows !== false ? newRowStore(this.pastNames, g.pastType, g.heads, g.headDim, maxPositions) : null;
+    this.store = g.rowOutputs && options.rows !== false ? newRowStore(this.pastNames, g.pastType, g.heads, g.headDim, maxPositions) : null;
   }
 
   /** Which way this session carries the KV cache (see the module comment). */
@@ -188,11 +198,7 @@ export class DecoderSession {
    * largest size for good. `stop` is asked between chunks; when it says yes, the result has
    * no logits and the cache holds the part of `ids` that went through (a consistent prefix).
    */
-  async prefill(
-    ids: readonly number[],
-    cache: KvCache,
-    stop: () => boolean,
-  ): Promise<{ logits: Float32Array | null; cache: KvCache }> {
+  async prefill(ids: readonly number[], cache: KvCache, stop: () => boolean): Promise<{ logits: Float32Array | null; cache: KvCache }> {
     if (ids.length === 0) throw new Error('nothing to run: no token ids');
     let step: { logits: Float32Array | null; cache: KvCache } = { logits: null, cache };
     for (let from = 0; from < ids.length; from += PREFILL_CHUNK) {
@@ -207,7 +213,11 @@ export class DecoderSession {
     const n = ids.length;
     const total = cache.length + n;
     const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
+      input_ids: new ort.Tensor(
+        'int64',
+        BigInt64Array.from(ids, (x) => BigInt(x)),
+        [1, n],
+      ),
     };
     if (g.hasPositionIds) {
       const pos = new BigInt64Array(n);

@@ -7,7 +7,10 @@ export function createRng(seed: number): () => number {
   let c = 0xb7e15162 ^ Math.imul(seed, 0xc2b2ae35);
   let d = 1;
   const next = (): number => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
     const t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
@@ -28,12 +31,7 @@ type Sampling = Pick<SamplingParams, 'temperature' | 'topK' | 'topP' | 'repetiti
  * (CTRL-style, over tokens already in the context), temperature, top-k, top-p. Temperature 0
  * is greedy. `logits` is modified in place (the caller owns a copy).
  */
-export function sampleNextToken(
-  logits: Float32Array,
-  params: Sampling,
-  seen: ReadonlySet<number>,
-  rng: () => number,
-): number {
+export function sampleNextToken(logits: Float32Array, params: Sampling, seen: ReadonlySet<number>, rng: () => number): number {
   if (params.repetitionPenalty !== 1) {
     for (const id of seen) {
       const v = logits[id];

@@ -68,19 +68,32 @@ export function seededPrompt(ids: number[], bosId: number | undefined, endIds: r
 }
 
 /** The reply's token budget for a prompt of `promptTokens` (see GenerateParams.fitToContext), or the refusal. */
-export function fitReply(promptTokens: number, params: GenerateParams, contextLength: number): { maxNewTokens: number } | { error: string } {
+export function fitReply(
+  promptTokens: number,
+  params: GenerateParams,
+  contextLength: number,
+): { maxNewTokens: number } | { error: string } {
   const maxNewTokens = replyTokens(promptTokens, params.maxNewTokens, contextLength, params.fitToContext);
   const error = checkLimit(promptTokens, maxNewTokens, contextLength);
   return error === null ? { maxNewTokens } : { error };
 }
 
 /** Token ids that end the reply: the model's end ids and the stops that are special tokens. */
-export function endIds(eosTokenIds: readonly number[], stops: readonly string[], specials: readonly { content: string; id: number }[]): Set<number> {
+export function endIds(
+  eosTokenIds: readonly number[],
+  stops: readonly string[],
+  specials: readonly { content: string; id: number }[],
+): Set<number> {
   return new Set([...eosTokenIds, ...specialStopIds(stops, specials)]);
 }
 
 /** Time to the first token (from `started`) and the decode rate after it, 0 where there is nothing to measure. */
-export function replyTimings(generated: number, started: number, firstAt: number, lastAt: number): { ttftMs: number; tokensPerSecond: number } {
+export function replyTimings(
+  generated: number,
+  started: number,
+  firstAt: number,
+  lastAt: number,
+): { ttftMs: number; tokensPerSecond: number } {
   const seconds = (lastAt - firstAt) / 1000;
   return {
     ttftMs: generated > 0 ? firstAt - started : 0,
@@ -98,7 +111,8 @@ export type Admission = { sequence: Sequence } | { refused: DoneMessage };
 export function admit(id: number, encoded: number[], params: GenerateParams, started: number, model: SequenceModel): Admission {
   const promptIds = seededPrompt(encoded, model.tokenizer.info.bos?.id, model.info.eosTokenIds);
   const fit = fitReply(promptIds.length, params, model.info.contextLength);
-  if ('error' in fit) return { refused: doneMessage(id, 'error', { ...NO_STATS, promptTokens: promptIds.length }, fit.error, 'over-limit') };
+  if ('error' in fit)
+    return { refused: doneMessage(id, 'error', { ...NO_STATS, promptTokens: promptIds.length }, fit.error, 'over-limit') };
   return { sequence: new Sequence(id, promptIds, { ...params, maxNewTokens: fit.maxNewTokens }, started, model) };
 }
 
@@ -197,7 +211,12 @@ export class Sequence {
 
   /** The counts and text so far, without timings: a request ended by a failure of the whole loop. */
   abandoned(error: string): DoneMessage {
-    return doneMessage(this.id, 'error', { ...NO_STATS, promptTokens: this.promptIds.length, generatedTokens: this.generated.length, text: this.reply.text }, error);
+    return doneMessage(
+      this.id,
+      'error',
+      { ...NO_STATS, promptTokens: this.promptIds.length, generatedTokens: this.generated.length, text: this.reply.text },
+      error,
+    );
   }
 
   private stats(): DoneStats {

@@ -116,7 +116,9 @@ export async function prepareGraph(options: PrepareOptions): Promise<GraphChoice
   const source = sourceFileFor(sourceFolder, dtype);
   if (!source) {
     const from = dtype === 'q8' ? 'its fp32 file or an 8-bit one' : 'its fp32 file';
-    return asExport(`the export as it is: Parley builds its ${dtype} graph from ${from} (onnx/model.onnx or onnx/decoder_model_merged.onnx), which this model does not have`);
+    return asExport(
+      `the export as it is: Parley builds its ${dtype} graph from ${from} (onnx/model.onnx or onnx/decoder_model_merged.onnx), which this model does not have`,
+    );
   }
   const sourceFile = path.join(sourceFolder, source);
   const heads = typeof config['n_head'] === 'number' ? config['n_head'] : 0;

@@ -21,7 +21,9 @@ export async function folderFileProblem(folder: string): Promise<FolderFileProbl
   const top = await namesIn(folder);
   for (const name of top.filter((n) => n.endsWith('.json')).sort()) {
     const problem = await checkFile(folder, name, (size) =>
-      size > (name === 'tokenizer.json' ? TOKENIZER_JSON_LIMIT : OTHER_JSON_LIMIT) ? `${size} bytes, more than a ${name} can sensibly hold` : null,
+      size > (name === 'tokenizer.json' ? TOKENIZER_JSON_LIMIT : OTHER_JSON_LIMIT)
+        ? `${size} bytes, more than a ${name} can sensibly hold`
+        : null,
     );
     if (problem) return problem;
   }

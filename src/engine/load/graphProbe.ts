@@ -43,14 +43,13 @@ export async function runProbe(
 ): Promise<{ rows: Float32Array[]; continuation: number[] }> {
   // The export's graph needs no rewriting to be run once: creating its session unoptimised and
   // without pre-packed weights saves time and memory (a third of the session's start here).
-  const session = await ort.InferenceSession.create(
-    file,
-    {
-      // Its log lines would reach the user's terminal; failures reach us as exceptions.
-      logSeverityLevel: 4,
-      ...(options.unoptimised ? { graphOptimizationLevel: 'disabled', extra: { session: { disable_prepacking: '1' } } } : { graphOptimizationLevel: 'all' }),
-    },
-  );
+  const session = await ort.InferenceSession.create(file, {
+    // Its log lines would reach the user's terminal; failures reach us as exceptions.
+    logSeverityLevel: 4,
+    ...(options.unoptimised
+      ? { graphOptimizationLevel: 'disabled', extra: { session: { disable_prepacking: '1' } } }
+      : { graphOptimizationLevel: 'all' }),
+  });
   try {
     const inputs = new Set(session.inputNames);
     const layers = session.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
@@ -81,7 +80,11 @@ export async function runProbe(
         attention_mask: new ort.Tensor('int64', new BigInt64Array(length + n).fill(1n), [1, length + n]),
       };
       if (inputs.has('position_ids')) {
-        feeds['position_ids'] = new ort.Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(length + i)), [1, n]);
+        feeds['position_ids'] = new ort.Tensor(
+          'int64',
+          BigInt64Array.from({ length: n }, (_, i) => BigInt(length + i)),
+          [1, n],
+        );
       }
       if (inputs.has('num_logits_to_keep')) feeds['num_logits_to_keep'] = new ort.Tensor('int64', BigInt64Array.of(0n), []);
       if (inputs.has('use_cache_branch')) feeds['use_cache_branch'] = new ort.Tensor('bool', Uint8Array.of(length > 0 ? 1 : 0), [1]);

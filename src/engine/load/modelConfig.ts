@@ -88,7 +88,11 @@ export function positionTableProblem(contextLength: number, rows: number | null)
 }
 
 const ids = (value: unknown): number[] =>
-  Array.isArray(value) ? value.filter((x): x is number => Number.isInteger(x) && x >= 0) : Number.isInteger(value) && (value as number) >= 0 ? [value as number] : [];
+  Array.isArray(value)
+    ? value.filter((x): x is number => Number.isInteger(x) && x >= 0)
+    : Number.isInteger(value) && (value as number) >= 0
+      ? [value as number]
+      : [];
 
 /**
  * Every id that ends a reply: config.json's eos_token_id, generation_config.json's (a list

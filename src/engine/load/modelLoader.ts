@@ -6,7 +6,15 @@ import type * as ort from 'onnxruntime-node';
 import type { ErrorCode, LoadOptions, LoadProgress, ModelInfo } from '../protocol.js';
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from '../decode/decoderSession.js';
-import { configNumbersProblem, contextLengthOf, endTokenIds, kvShape, positionTableProblem, unsupportedReason, type ConfigJson } from './modelConfig.js';
+import {
+  configNumbersProblem,
+  contextLengthOf,
+  endTokenIds,
+  kvShape,
+  positionTableProblem,
+  unsupportedReason,
+  type ConfigJson,
+} from './modelConfig.js';
 import { describeProblem, folderFileProblem } from './folderFiles.js';
 import { positionTableRows } from './positionTable.js';
 import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } from '../../hub/dtypeFiles.js';
@@ -95,7 +103,9 @@ export async function loadModel(
   const cpu = startCpuProbe();
   const choice = await chooseGraph(source.path, options, onProgress);
   if (choice?.rejected) refuseRejected(source.path, options, choice.rejected, label);
-  const picked: PickedFile = choice?.folder ? { dtype: options.dtype, file: onnxFileFor(options.dtype), stem: 'model' } : checkFolder(source.path, options);
+  const picked: PickedFile = choice?.folder
+    ? { dtype: options.dtype, file: onnxFileFor(options.dtype), stem: 'model' }
+    : checkFolder(source.path, options);
   const dtype = picked.dtype;
 
   // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
@@ -134,7 +144,8 @@ export async function loadModel(
     const session = sessions['model'] ?? sessions['decoder_model_merged'];
     if (!session) throw new LoadError('unsupported', `${label}: Parley cannot run this model: it has no decoder-only ONNX graph`);
     const shape = kvShape(config);
-    if (shape === null) throw new LoadError('unsupported', `${label}: config.json does not give the layer count, attention heads and hidden size`);
+    if (shape === null)
+      throw new LoadError('unsupported', `${label}: config.json does not give the layer count, attention heads and hidden size`);
     const graph = inspectDecoderGraph(session, shape);
     const generationConfig = (model as unknown as { generation_config?: ConfigJson | null }).generation_config ?? null;
     const tokenizerInfo = loadedTokenizer.info;
@@ -193,7 +204,10 @@ async function chooseGraph(
     if (options.offline && !fromEightBit) {
       return {
         folder: null,
-        info: { converted: false, note: `the export as it is: Parley builds its ${options.dtype} graph from ${onnxFileFor('fp32')}, which is not in the cache, and --offline forbids downloading it` },
+        info: {
+          converted: false,
+          note: `the export as it is: Parley builds its ${options.dtype} graph from ${onnxFileFor('fp32')}, which is not in the cache, and --offline forbids downloading it`,
+        },
       };
     }
     if (!options.offline) {
@@ -209,7 +223,13 @@ async function chooseGraph(
       } catch (err) {
         const why = errorLine(err);
         if (!fromEightBit) {
-          return { folder: null, info: { converted: false, note: `the export as it is: fetching ${onnxFileFor('fp32')} to build Parley's graph failed (${why})` } };
+          return {
+            folder: null,
+            info: {
+              converted: false,
+              note: `the export as it is: fetching ${onnxFileFor('fp32')} to build Parley's graph failed (${why})`,
+            },
+          };
         }
       }
     }
@@ -265,11 +285,7 @@ function checkFolder(folder: string, options: LoadOptions): PickedFile {
   return picked;
 }
 
-function toLoadError(
-  err: unknown,
-  { dtype }: LoadOptions,
-  label: string,
-): LoadError {
+function toLoadError(err: unknown, { dtype }: LoadOptions, label: string): LoadError {
   if (err instanceof LoadError) return err;
   if (err instanceof UnsupportedGraphError) return new LoadError('unsupported', `${label}: Parley cannot run this model: ${err.message}`);
   const message = errorMessage(err);
@@ -279,7 +295,10 @@ function toLoadError(
   }
   const unknownType = /Unsupported model type:? "?([\w-]+)"?/.exec(message);
   if (unknownType) {
-    return new LoadError('unsupported', `${label}: Parley cannot run this model: transformers.js has no text-generation model of type ${unknownType[1]}`);
+    return new LoadError(
+      'unsupported',
+      `${label}: Parley cannot run this model: transformers.js has no text-generation model of type ${unknownType[1]}`,
+    );
   }
   if (/not found/i.test(message)) return new LoadError('model-file-missing', `${label}: ${firstLine}`);
   return new LoadError('internal', `could not load ${label}: ${firstLine}`);

@@ -31,10 +31,7 @@ export const ALIAS_DTYPES: Readonly<Record<string, Dtype>> = {
 /** `demo` is the small model shipped with Parley (models/demo): English, offline, no download. */
 export const DEMO_MODEL = 'demo';
 
-export type ModelSource =
-  | { kind: 'hub'; id: string; dtype?: Dtype }
-  | { kind: 'folder'; path: string }
-  | { kind: 'demo' };
+export type ModelSource = { kind: 'hub'; id: string; dtype?: Dtype } | { kind: 'folder'; path: string } | { kind: 'demo' };
 
 /**
  * A ref that looks like a path (starts with `.`, `/`, `~` or names an existing-style folder with

@@ -115,7 +115,7 @@ function readTensorHead(file: FileFields, start: number, end: number): { name: s
   for (const f of file.fields(start, end)) {
     if (f.field === TENSOR_DIMS && f.wire === WIRE_VARINT) dims.push(f.value);
     else if (f.field === TENSOR_DIMS && f.wire === WIRE_LEN && f.value <= SMALL_FIELD) {
-      for (let pos = f.start; pos < f.next; ) {
+      for (let pos = f.start; pos < f.next;) {
         const v = file.varint(pos);
         if (v === null) break;
         dims.push(v.value);

@@ -89,10 +89,14 @@ export class RemoteEngineClient implements EngineClient {
     }
     const entry = listed.find((m) => m.id === name);
     if (!entry && listed.length > 0) {
-      const names = listed.slice(0, 5).map((m) => m.id).join(', ');
+      const names = listed
+        .slice(0, 5)
+        .map((m) => m.id)
+        .join(', ');
       throw new EngineError('model-not-found', `${this.host} has no model "${name}" (it serves: ${names})`);
     }
-    const reported = typeof entry?.max_model_len === 'number' && entry.max_model_len > 0 ? entry.max_model_len : await propsContextLength(this.access);
+    const reported =
+      typeof entry?.max_model_len === 'number' && entry.max_model_len > 0 ? entry.max_model_len : await propsContextLength(this.access);
     const contextFrom: EndpointInfo['contextFrom'] = reported !== null ? 'server' : this.options.contextLength ? 'flag' : 'default';
     this.tokenizeStyle = await probeTokenize(this.access, name);
     const countsMessages = await probeMessageCounts(this.access, name);
@@ -188,7 +192,13 @@ export class RemoteEngineClient implements EngineClient {
     return this.model as ModelInfo & { endpoint: EndpointInfo };
   }
 
-  private async *run(id: number, controller: AbortController, prompt: string, params: GenerateParams, chat: ChatRequest | undefined): AsyncGenerator<GenerateEvent> {
+  private async *run(
+    id: number,
+    controller: AbortController,
+    prompt: string,
+    params: GenerateParams,
+    chat: ChatRequest | undefined,
+  ): AsyncGenerator<GenerateEvent> {
     const started = performance.now();
     const reply = new ReplyText(params.stop ?? []);
     let raw = '';
@@ -225,11 +235,20 @@ export class RemoteEngineClient implements EngineClient {
         stream_options: { include_usage: true },
       };
       const continuation = async (): Promise<AsyncIterable<Piece>> =>
-        textPieces(await this.client.completions.create({ ...common, prompt } as OpenAI.Completions.CompletionCreateParamsStreaming, { signal: controller.signal }));
+        textPieces(
+          await this.client.completions.create({ ...common, prompt } as OpenAI.Completions.CompletionCreateParamsStreaming, {
+            signal: controller.signal,
+          }),
+        );
       let pieces: AsyncIterable<Piece>;
       if (chat && !this.noChatTemplate) {
         try {
-          pieces = chatPieces(await this.client.chat.completions.create({ ...common, messages: [...chat.messages] } as OpenAI.Chat.ChatCompletionCreateParamsStreaming, { signal: controller.signal }));
+          pieces = chatPieces(
+            await this.client.chat.completions.create(
+              { ...common, messages: [...chat.messages] } as OpenAI.Chat.ChatCompletionCreateParamsStreaming,
+              { signal: controller.signal },
+            ),
+          );
         } catch (e) {
           if (!lacksChatTemplate(e)) throw e;
           // A base model the server has no chat template for (vLLM refuses to guess one):
@@ -286,7 +305,7 @@ export class RemoteEngineClient implements EngineClient {
       return `${this.host} did not answer within ${(this.options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS) / 1000} s`;
     }
     if (error instanceof APIConnectionError) {
-      const cause = (error.cause as { cause?: { code?: string }; message?: string } | undefined);
+      const cause = error.cause as { cause?: { code?: string }; message?: string } | undefined;
       return `cannot reach ${this.host}${cause?.cause?.code ? ` (${cause.cause.code})` : ''}`;
     }
     if (error instanceof APIError && error.status !== undefined) {

@@ -57,7 +57,12 @@ export class RoutingEngineClient implements EngineClient {
     const remote =
       this.remote?.url === server
         ? this.remote
-        : new RemoteEngineClient({ url: server, apiKey: this.options.apiKey, contextLength: this.options.contextLength, ...this.options.timeouts });
+        : new RemoteEngineClient({
+            url: server,
+            apiKey: this.options.apiKey,
+            contextLength: this.options.contextLength,
+            ...this.options.timeouts,
+          });
     const info = await remote.load(name, options, onProgress);
     if (remote !== this.remote) await this.remote?.dispose();
     this.remote = remote;

@@ -48,7 +48,10 @@ export function threadingOptions(spin: boolean, threads: number): Record<string,
 }
 
 /** The choice and why; the machine is measured only when the choice depends on it. */
-export async function decideSpinning(choice: Spinning, measure: () => MachineLoad | Promise<MachineLoad>): Promise<{ spinning: boolean; why: string }> {
+export async function decideSpinning(
+  choice: Spinning,
+  measure: () => MachineLoad | Promise<MachineLoad>,
+): Promise<{ spinning: boolean; why: string }> {
   if (choice !== 'auto') return { spinning: choice === 'on', why: spinningReason(choice, null, choice === 'on') };
   const machine = await measure();
   const spinning = shouldSpin(choice, machine);
@@ -59,6 +62,7 @@ export async function decideSpinning(choice: Spinning, measure: () => MachineLoa
 export function spinningReason(choice: Spinning, machine: MachineLoad | null, spin: boolean): string {
   if (choice !== 'auto' || machine === null) return `PARLEY_SPIN=${choice}`;
   const state = spin ? 'free' : 'busy';
-  if (machine.kind === 'others') return `cores ${state} when the model loaded: others kept ${machine.busyCores.toFixed(1)} of ${machine.cores} busy`;
+  if (machine.kind === 'others')
+    return `cores ${state} when the model loaded: others kept ${machine.busyCores.toFixed(1)} of ${machine.cores} busy`;
   return `cores ${state} when the model loaded: load average ${machine.loadAverage.toFixed(1)} on ${machine.cores}`;
 }

@@ -87,7 +87,13 @@ function byteLevelMode(decoder: unknown): 'top' | 'sequence' | null {
   if (!isObject(decoder)) return null;
   if (decoder['type'] === 'ByteLevel') return 'top';
   const inner = decoder['decoders'];
-  if (decoder['type'] === 'Sequence' && Array.isArray(inner) && inner.length === 1 && isObject(inner[0]) && inner[0]['type'] === 'ByteLevel') {
+  if (
+    decoder['type'] === 'Sequence' &&
+    Array.isArray(inner) &&
+    inner.length === 1 &&
+    isObject(inner[0]) &&
+    inner[0]['type'] === 'ByteLevel'
+  ) {
     return 'sequence';
   }
   return null;

@@ -57,7 +57,8 @@ function longestVocabString(model: Json): number | null {
     for (const token in vocab) longest = Math.max(longest, utf8Bytes(token));
   } else if (model['type'] === 'Unigram' && Array.isArray(vocab)) {
     if (model['byte_fallback'] !== true && model['unk_id'] != null) return null;
-    for (const entry of vocab as unknown[]) if (Array.isArray(entry) && typeof entry[0] === 'string') longest = Math.max(longest, utf8Bytes(entry[0]));
+    for (const entry of vocab as unknown[])
+      if (Array.isArray(entry) && typeof entry[0] === 'string') longest = Math.max(longest, utf8Bytes(entry[0]));
   } else {
     return null;
   }
@@ -68,7 +69,8 @@ function longestVocabString(model: Json): number | null {
 function longestAddedToken(addedTokens: unknown): number {
   let longest = 0;
   if (Array.isArray(addedTokens)) {
-    for (const t of addedTokens as unknown[]) if (isObject(t) && typeof t['content'] === 'string') longest = Math.max(longest, utf8Bytes(t['content']));
+    for (const t of addedTokens as unknown[])
+      if (isObject(t) && typeof t['content'] === 'string') longest = Math.max(longest, utf8Bytes(t['content']));
   }
   return longest;
 }
@@ -86,6 +88,9 @@ export function inputBytesPerToken(tokenizerJson: unknown, byteTable: ByteTable 
   if (shrink === null || !preTokenizerKeeps(tokenizerJson['pre_tokenizer'])) return null;
   const vocab = longestVocabString(tokenizerJson['model']);
   if (vocab === null) return null;
-  const longest = Math.max(byteTable ? Math.min(vocab, longestTableEntry(byteTable)) : vocab, longestAddedToken(tokenizerJson['added_tokens']));
+  const longest = Math.max(
+    byteTable ? Math.min(vocab, longestTableEntry(byteTable)) : vocab,
+    longestAddedToken(tokenizerJson['added_tokens']),
+  );
   return Math.max(1, Math.ceil(longest * shrink));
 }

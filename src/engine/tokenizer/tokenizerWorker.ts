@@ -39,7 +39,11 @@ try {
         send({ type: 'encoded', id: msg.id, ids: msg.texts.map((t) => tokenizer.encode(t, { add_special_tokens: false })) });
       } else {
         // transformers.js refuses to decode an empty id list.
-        send({ type: 'decoded', id: msg.id, texts: msg.lists.map((ids) => (ids.length === 0 ? '' : tokenizer.decode(ids, DECODE_OPTIONS))) });
+        send({
+          type: 'decoded',
+          id: msg.id,
+          texts: msg.lists.map((ids) => (ids.length === 0 ? '' : tokenizer.decode(ids, DECODE_OPTIONS))),
+        });
       }
     } catch (err) {
       send({ type: 'error', id: msg.id, message: errorMessage(err) });
@@ -61,7 +65,11 @@ try {
  * runs of single-byte tokens that split characters). Null if it is not byte-level or differs
  * (a transformers.js that decodes otherwise): replies then decode through this thread.
  */
-function checkedByteTable(tokenizer: { _tokenizerJSON?: unknown; _tokenizerConfig?: unknown; decode(ids: number[], options: typeof DECODE_OPTIONS): string }): ByteTable | null {
+function checkedByteTable(tokenizer: {
+  _tokenizerJSON?: unknown;
+  _tokenizerConfig?: unknown;
+  decode(ids: number[], options: typeof DECODE_OPTIONS): string;
+}): ByteTable | null {
   const spec = decodeSpecOf(tokenizer._tokenizerJSON, tokenizer._tokenizerConfig);
   const table = spec && byteLevelTable(spec);
   if (!spec || !table) return null;

@@ -33,9 +33,11 @@ const send = (msg: FromWorker): void => port.postMessage(msg);
 port.on('message', (msg: ToWorker) => {
   // Heard at once, not after what is queued: a batched generation stops within a step.
   if (msg.type === 'cancel') return scheduler?.cancel(msg.id);
-  queue = queue.then(() => handle(msg)).catch((err: unknown) => {
-    send({ type: 'error', id: msg.id, code: 'internal', message: errorMessage(err) });
-  });
+  queue = queue
+    .then(() => handle(msg))
+    .catch((err: unknown) => {
+      send({ type: 'error', id: msg.id, code: 'internal', message: errorMessage(err) });
+    });
 });
 
 async function handle(msg: ToWorker): Promise<void> {
@@ -51,7 +53,12 @@ async function handle(msg: ToWorker): Promise<void> {
     }
     case 'generate':
       if (scheduler) return scheduler.submit(msg.id, msg.prompt, msg.params);
-      return generateSingle(current, prefixCache, { id: msg.id, prompt: msg.prompt, params: msg.params, cancelled: () => Atomics.load(cancelFlag, 0) === msg.id }, send);
+      return generateSingle(
+        current,
+        prefixCache,
+        { id: msg.id, prompt: msg.prompt, params: msg.params, cancelled: () => Atomics.load(cancelFlag, 0) === msg.id },
+        send,
+      );
     case 'dispose':
       await scheduler?.stop();
       prefixCache?.clear();

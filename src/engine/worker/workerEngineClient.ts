@@ -1,15 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { EngineError, type EngineClient, type GenerationStream } from '../engineClient.js';
-import type {
-  FromWorker,
-  GenerateEvent,
-  GenerateParams,
-  LoadOptions,
-  LoadProgress,
-  ModelInfo,
-  ToWorker,
-  WorkerData,
-} from '../protocol.js';
+import type { FromWorker, GenerateEvent, GenerateParams, LoadOptions, LoadProgress, ModelInfo, ToWorker, WorkerData } from '../protocol.js';
 
 export interface WorkerEngineOptions {
   /** Hub downloads and the generated demo model go here. */

@@ -65,7 +65,10 @@ test('context report', () => {
     truncated: true,
     cut: { keptTokens: 424, droppedText: 'line one\nline two of a paste that goes on and on and on and on and on and on' },
   });
-  assert.match(cut, /Your message is too long for the window: its start is cut\. The window keeps its last 424 of 689 tokens; cut: "line one line two of a paste that goes on and on and on and…"\./);
+  assert.match(
+    cut,
+    /Your message is too long for the window: its start is cut\. The window keeps its last 424 of 689 tokens; cut: "line one line two of a paste that goes on and on and on and…"\./,
+  );
 });
 
 test('session list, model list and help', () => {
@@ -119,8 +122,26 @@ test('status bar segments', () => {
   };
   assert.deepEqual(
     statusSegments(info).map((s) => s.text),
-    ['gpt2 fp32', 'random weights: output is noise', '612/1024 tokens', 'temp 0.8 top-k 50 top-p 0.95', 'session chat-1', '23.4 tok/s', '3 earlier turns out of context'],
+    [
+      'gpt2 fp32',
+      'random weights: output is noise',
+      '612/1024 tokens',
+      'temp 0.8 top-k 50 top-p 0.95',
+      'session chat-1',
+      '23.4 tok/s',
+      '3 earlier turns out of context',
+    ],
   );
-  const none = statusSegments({ ...info, model: null, randomWeights: false, tokensUsed: null, tokensPerSecond: null, turnsOutOfContext: 1 });
-  assert.deepEqual(none.map((s) => s.text), ['no model', 'temp 0.8 top-k 50 top-p 0.95', 'session chat-1', '1 earlier turn out of context']);
+  const none = statusSegments({
+    ...info,
+    model: null,
+    randomWeights: false,
+    tokensUsed: null,
+    tokensPerSecond: null,
+    turnsOutOfContext: 1,
+  });
+  assert.deepEqual(
+    none.map((s) => s.text),
+    ['no model', 'temp 0.8 top-k 50 top-p 0.95', 'session chat-1', '1 earlier turn out of context'],
+  );
 });

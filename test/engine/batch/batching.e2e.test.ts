@@ -68,9 +68,7 @@ test('six generations at once, prompts from 1 to ~400 tokens (several prefill ch
 
 test('cancelling one generation stops it within a step; the others run to their end', async () => {
   const streams = [0, 1, 2].map((i) => batched.generate(`Story ${i}:`, { ...greedy, maxNewTokens: 200, minNewTokens: 200 }));
-  const results = await Promise.all(
-    streams.map((s, i) => collect(s, (n) => i === 1 && n === 3 && batched.cancel(s.requestId))),
-  );
+  const results = await Promise.all(streams.map((s, i) => collect(s, (n) => i === 1 && n === 3 && batched.cancel(s.requestId))));
   assert.equal(results[1]!.done.reason, 'cancelled');
   assert.ok(results[1]!.done.generatedTokens < 10, `${results[1]!.done.generatedTokens} tokens after the cancel`);
   assert.equal(results[0]!.done.generatedTokens, 200);
@@ -82,7 +80,10 @@ test('a conversation that grows turn by turn is served from the cache its slot k
   const first = await collect(batched.generate(prompt, greedy));
   prompt += `${first.done.text}\nUser: And the ships?\nAssistant:`;
   const second = await collect(batched.generate(prompt, greedy));
-  assert.ok((second.done.reusedTokens ?? 0) >= first.done.promptTokens, `reused ${second.done.reusedTokens} of ${second.done.promptTokens}`);
+  assert.ok(
+    (second.done.reusedTokens ?? 0) >= first.done.promptTokens,
+    `reused ${second.done.reusedTokens} of ${second.done.promptTokens}`,
+  );
   const fresh = await collect(single.generate(prompt, greedy));
   assert.deepEqual(second.ids, fresh.ids);
 });

@@ -16,7 +16,11 @@ function fill(store: SlotStore, positions: number): void {
   for (let s = 0; s < store.slots; s++)
     for (let h = 0; h < store.heads; h++)
       for (let p = 0; p < positions; p++)
-        data.fill(s * 1000 + h * 100 + p, ((s * store.heads + h) * store.capacity + p) * store.headDim, ((s * store.heads + h) * store.capacity + p + 1) * store.headDim);
+        data.fill(
+          s * 1000 + h * 100 + p,
+          ((s * store.heads + h) * store.capacity + p) * store.headDim,
+          ((s * store.heads + h) * store.capacity + p + 1) * store.headDim,
+        );
 }
 
 function at(store: SlotStore, slot: number, head: number, position: number): number[] {
@@ -31,12 +35,16 @@ test('the slot store grows and shrinks with the need, keeping the first position
   fill(store, 10);
   store.fit(300, 10);
   assert.equal(store.capacity, 5 * ROW_CAPACITY_STEP);
-  for (let s = 0; s < 3; s++) for (let h = 0; h < 2; h++) for (const p of [0, 9]) assert.deepEqual(at(store, s, h, p), [s * 1000 + h * 100 + p, s * 1000 + h * 100 + p, s * 1000 + h * 100 + p]);
+  for (let s = 0; s < 3; s++)
+    for (let h = 0; h < 2; h++)
+      for (const p of [0, 9])
+        assert.deepEqual(at(store, s, h, p), [s * 1000 + h * 100 + p, s * 1000 + h * 100 + p, s * 1000 + h * 100 + p]);
   fill(store, 300);
   // The long sequence is over: a short batch needs 20 positions; the slots keep 50.
   store.fit(20, 50);
   assert.equal(store.capacity, ROW_CAPACITY_STEP);
-  for (let s = 0; s < 3; s++) for (let h = 0; h < 2; h++) for (const p of [0, 25, 49]) assert.equal(at(store, s, h, p)[0], s * 1000 + h * 100 + p);
+  for (let s = 0; s < 3; s++)
+    for (let h = 0; h < 2; h++) for (const p of [0, 25, 49]) assert.equal(at(store, s, h, p)[0], s * 1000 + h * 100 + p);
   // Keeping more than the new capacity holds keeps what fits.
   store.fit(130, 64);
   store.fit(64, 500);
@@ -47,27 +55,35 @@ test('the slot store grows and shrinks with the need, keeping the first position
 
 test('property: any run of fits keeps, in every slot, the first positions asked for that both layouts hold', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 300 })), { minLength: 1, maxLength: 12 }), (steps) => {
-      const store = new SlotStore(['k'], 2, 2, 3, 300);
-      for (const [needed, keep] of steps) {
-        const old = store.capacity;
-        fill(store, old);
-        store.fit(needed, keep);
-        const kept = Math.min(keep, old, store.capacity);
-        if (store.capacity < needed) return false;
-        for (let slot = 0; slot < 3; slot++)
-          for (let h = 0; h < 2; h++)
-            for (const p of [0, kept >> 1, kept - 1]) if (p >= 0 && p < kept && at(store, slot, h, p)[0] !== slot * 1000 + h * 100 + p) return false;
-      }
-      return true;
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 300 })), { minLength: 1, maxLength: 12 }),
+      (steps) => {
+        const store = new SlotStore(['k'], 2, 2, 3, 300);
+        for (const [needed, keep] of steps) {
+          const old = store.capacity;
+          fill(store, old);
+          store.fit(needed, keep);
+          const kept = Math.min(keep, old, store.capacity);
+          if (store.capacity < needed) return false;
+          for (let slot = 0; slot < 3; slot++)
+            for (let h = 0; h < 2; h++)
+              for (const p of [0, kept >> 1, kept - 1])
+                if (p >= 0 && p < kept && at(store, slot, h, p)[0] !== slot * 1000 + h * 100 + p) return false;
+        }
+        return true;
+      },
+    ),
   );
 });
 
 let model: LoadedModel;
 
 before(async () => {
-  model = await loadModel({ kind: 'folder', path: await tinyModelDir() }, { dtype: 'fp32', offline: true, cacheDir: os.tmpdir() }, () => {});
+  model = await loadModel(
+    { kind: 'folder', path: await tinyModelDir() },
+    { dtype: 'fp32', offline: true, cacheDir: os.tmpdir() },
+    () => {},
+  );
 });
 
 after(async () => {
@@ -121,12 +137,19 @@ test('a pass over the last slots feeds only those slots: a lone sequence in slot
   const prompt = tokens(20, 3);
   const [last] = await decoder.step([{ slot: 3, tokens: prompt, length: 0 }]);
   const [next] = await decoder.step([{ slot: 3, tokens: [11], length: 20 }]);
-  const [, pair] = await decoder.step([{ slot: 2, tokens: [5, 6], length: 0 }, { slot: 3, tokens: [12], length: 21 }]);
+  const [, pair] = await decoder.step([
+    { slot: 2, tokens: [5, 6], length: 0 },
+    { slot: 3, tokens: [12], length: 21 },
+  ]);
   assert.deepEqual(batches, [1, 1, 2]);
   const [refLast] = await alone.step([{ slot: 0, tokens: prompt, length: 0 }]);
   const [refNext] = await alone.step([{ slot: 0, tokens: [11], length: 20 }]);
   const [refPair] = await alone.step([{ slot: 0, tokens: [12], length: 21 }]);
-  for (const [got, want] of [[last, refLast], [next, refNext], [pair, refPair]] as const) {
+  for (const [got, want] of [
+    [last, refLast],
+    [next, refNext],
+    [pair, refPair],
+  ] as const) {
     const top = argmax(want!);
     assert.equal(argmax(got!), top);
     assert.ok(Math.abs(got![top]! - want![top]!) < 1e-3);

@@ -9,7 +9,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { createEngine, type WorkerEngineClient } from '../../../src/engine/worker/workerEngineClient.js';
 import type { GenerateParams, GenerationStats, SamplingParams } from '../../../src/engine/protocol.js';
-import { fitCapacity, newRowStore, pastTensor, type PresentKvCache, truncateKvCache, writeRows } from '../../../src/engine/decode/kvCache.js';
+import {
+  fitCapacity,
+  newRowStore,
+  pastTensor,
+  type PresentKvCache,
+  truncateKvCache,
+  writeRows,
+} from '../../../src/engine/decode/kvCache.js';
 import { ROW_CAPACITY_STEP } from '../../../src/engine/decode/kvGrowth.js';
 import { PrefixCache, commonPrefixLength } from '../../../src/engine/decode/prefixCache.js';
 import { addUser, editLast, retry, undo } from '../../../src/prompt/conversation.js';

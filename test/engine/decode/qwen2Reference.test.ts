@@ -12,7 +12,7 @@ import { HF_QWEN2_TINY } from '../../helpers/fixtures.js';
 import { readOnnx } from '../../helpers/onnxInitializers.js';
 import { qwen2ConfigOf, qwen2Reference, qwen2WeightsFromOnnx } from '../../helpers/qwen2Reference.js';
 
-test('hf-qwen2-tiny: the graph\'s logits match the TypeScript reference, prefill in chunks and cached steps', async () => {
+test("hf-qwen2-tiny: the graph's logits match the TypeScript reference, prefill in chunks and cached steps", async () => {
   const file = path.join(HF_QWEN2_TINY, 'onnx', 'model.onnx');
   const configJson = JSON.parse(readFileSync(path.join(HF_QWEN2_TINY, 'config.json'), 'utf8')) as Record<string, unknown>;
   const config = qwen2ConfigOf(configJson);

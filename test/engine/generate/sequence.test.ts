@@ -77,8 +77,11 @@ test('a request over the context is refused with its done message: over-limit, t
   });
 });
 
-test('the end ids are the model\'s and those stops that are special tokens', () => {
-  const specials = [{ content: '<|im_end|>', id: 7 }, { content: '<|x|>', id: 8 }];
+test("the end ids are the model's and those stops that are special tokens", () => {
+  const specials = [
+    { content: '<|im_end|>', id: 7 },
+    { content: '<|x|>', id: 8 },
+  ];
   assert.deepEqual([...endIds([1, 2], ['<|im_end|>', 'User:'], specials)].sort(), [1, 2, 7]);
   assert.deepEqual([...endIds([1], [], specials)], [1]);
 });

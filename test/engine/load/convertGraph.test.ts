@@ -72,10 +72,12 @@ async function greedyRun(folder: string, dtype: Dtype, noConvert: boolean, cache
 }
 
 describe('Parley graph from a GPT-2 export', () => {
-  test('fp32: the converted graph gives the export\'s logits over a prompt and cached steps', async () => {
+  test("fp32: the converted graph gives the export's logits over a prompt and cached steps", async () => {
     const cache = path.join(scratch, 'cache-fp32');
     const progress: string[] = [];
-    const choice = await prepareGraph(options(GPT2, cache, 'fp32', { onProgress: (p) => progress.push(p.kind === 'converting' ? p.stage : p.kind) }));
+    const choice = await prepareGraph(
+      options(GPT2, cache, 'fp32', { onProgress: (p) => progress.push(p.kind === 'converting' ? p.stage : p.kind) }),
+    );
     assert.ok(choice?.folder, choice?.info.note);
     assert.equal(choice.info.converted, true);
     assert.equal(choice.info.convertedNow, true);
@@ -155,7 +157,10 @@ describe('Parley graph from a GPT-2 export', () => {
     assert.match(q8!.info.note, /converted from onnx\/model_quantized\.onnx/);
     const q4 = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'q4'));
     assert.equal(q4?.folder, null);
-    assert.match(q4!.info.note, /builds its q4 graph from its fp32 file \(onnx\/model\.onnx or onnx\/decoder_model_merged\.onnx\), which this model does not have/);
+    assert.match(
+      q4!.info.note,
+      /builds its q4 graph from its fp32 file \(onnx\/model\.onnx or onnx\/decoder_model_merged\.onnx\), which this model does not have/,
+    );
   });
 
   test('larger weights (std 0.25): the q4 the user asked for is built; the probe judges the structure, not the quantization', async () => {
@@ -176,7 +181,10 @@ describe('Parley graph from a GPT-2 export', () => {
       await assert.rejects(
         loadModel({ kind: 'folder', path: variant.dir }, { dtype: 'q4', offline: true, cacheDir }, () => {}),
         (err: Error) => {
-          assert.match(err.message, /Parley's q4 graph built from onnx\/model\.onnx failed its check against it: top-1 [\d.]+ %, mean KL [\d.e+-]+ over 40 positions \(needs top-1 ≥ 40 %, KL ≤ 0\.5; failed: KL above 0\.5\); use --dtype q8 or --dtype fp32 instead$/);
+          assert.match(
+            err.message,
+            /Parley's q4 graph built from onnx\/model\.onnx failed its check against it: top-1 [\d.]+ %, mean KL [\d.e+-]+ over 40 positions \(needs top-1 ≥ 40 %, KL ≤ 0\.5; failed: KL above 0\.5\); use --dtype q8 or --dtype fp32 instead$/,
+          );
           assert.doesNotMatch(err.message, /has no onnx\/model_q4\.onnx/);
           return true;
         },
@@ -185,7 +193,10 @@ describe('Parley graph from a GPT-2 export', () => {
       const [folder] = await readdir(variantDir);
       assert.deepEqual(await readdir(path.join(variantDir, folder!, 'rows-q4')), ['parley-converted.json']);
       // Asked again, the remembered verdict gives the same answer without building.
-      await assert.rejects(loadModel({ kind: 'folder', path: variant.dir }, { dtype: 'q4', offline: true, cacheDir }, () => {}), /failed: KL above 0\.5/);
+      await assert.rejects(
+        loadModel({ kind: 'folder', path: variant.dir }, { dtype: 'q4', offline: true, cacheDir }, () => {}),
+        /failed: KL above 0\.5/,
+      );
       // q8 of the same weights passes.
       const q8 = await prepareGraph(options(variant.dir, cacheDir, 'q8'));
       assert.equal(q8?.info.converted, true, q8?.info.note);
@@ -194,14 +205,17 @@ describe('Parley graph from a GPT-2 export', () => {
     }
   });
 
-  test('a hub repository\'s graph goes under its cache folder, where parley models lists it', async () => {
+  test("a hub repository's graph goes under its cache folder, where parley models lists it", async () => {
     const cache = path.join(scratch, 'cache-hub');
     const repo = path.join(cache, 'someone', 'gpt2-tiny');
     await cp(GPT2, repo, { recursive: true });
     const choice = await prepareGraph(options(repo, cache, 'fp32', { ref: 'someone/gpt2-tiny', isHub: true }));
     assert.equal(choice?.folder, path.join(repo, 'parley-converted', 'rows-fp32'));
     const listed = (await listCachedModels(cache)).find((m) => m.id === 'someone/gpt2-tiny');
-    assert.deepEqual(listed?.converted.map((c) => c.variant), ['rows-fp32']);
+    assert.deepEqual(
+      listed?.converted.map((c) => c.variant),
+      ['rows-fp32'],
+    );
   });
 
   test('Qwen2 and Llama exports are left unconverted', async () => {
@@ -287,7 +301,10 @@ describe('Parley graph from the files the hub serves (test/fixtures/hub-gpt2, hu
       for (const f of fp32) await rm(path.join(only, 'onnx', f));
       const choice = await prepareGraph(options(only, path.join(scratch, `cache-only-8bit-${path.basename(folder)}`), 'q8'));
       assert.equal(choice?.info.converted, true, choice?.info.note);
-      assert.match(choice!.info.note, new RegExp(`converted from onnx/${eightBit.replace('.', '\\.')} in [\\d.]+ s; probe: top-1 (9\\d|100)\\.\\d %`));
+      assert.match(
+        choice!.info.note,
+        new RegExp(`converted from onnx/${eightBit.replace('.', '\\.')} in [\\d.]+ s; probe: top-1 (9\\d|100)\\.\\d %`),
+      );
       const replies = await greedy(only, 'q8', false, path.join(scratch, `cache-only-8bit-${path.basename(folder)}`));
       assert.equal(replies.kind, 'rows');
       assert.equal(replies.info.dtype, 'q8');

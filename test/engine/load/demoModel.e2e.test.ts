@@ -60,22 +60,24 @@ async function greedy(prompt: string, maxTokens: number): Promise<string> {
 
 async function folderBytes(dir: string): Promise<number> {
   const names = await readdir(dir, { recursive: true });
-  const sizes = await Promise.all(names.map(async (name) => {
-    const info = await stat(path.join(dir, name));
-    return info.isFile() ? info.size : 0;
-  }));
+  const sizes = await Promise.all(
+    names.map(async (name) => {
+      const info = await stat(path.join(dir, name));
+      return info.isFile() ? info.size : 0;
+    }),
+  );
   return sizes.reduce((a, b) => a + b, 0);
 }
 
 describe('the demo model', () => {
-  test('loads from the folder as Parley\'s graph: a trained GPT-2 of about 3M parameters, 512 positions', async () => {
+  test("loads from the folder as Parley's graph: a trained GPT-2 of about 3M parameters, 512 positions", async () => {
     const config = JSON.parse(await readFile(path.join(DEMO, 'config.json'), 'utf8')) as {
       model_type: string;
       parley_converted?: unknown;
       parley_demo: { description: string; parameters: number };
     };
     assert.equal(config.model_type, 'gpt2');
-    assert.ok(config.parley_converted, 'config.json marks the graphs as Parley\'s own');
+    assert.ok(config.parley_converted, "config.json marks the graphs as Parley's own");
     assert.equal(config.parley_demo.description, 'a 3M-parameter model trained on the King James Bible');
     assert.ok(config.parley_demo.parameters >= 2_500_000 && config.parley_demo.parameters <= 3_400_000, `${config.parley_demo.parameters}`);
     assert.equal(model.info.dtype, 'q8');
@@ -90,12 +92,17 @@ describe('the demo model', () => {
       t.skip(`${WORDS} is missing (Debian's wamerican package provides it)`);
       return;
     }
-    const scorer = (await import(pathToFileURL(path.join(REPO_ROOT, 'tools', 'train-demo', 'english_score.mjs')).href)) as EnglishScoreModule;
+    const scorer = (await import(
+      pathToFileURL(path.join(REPO_ROOT, 'tools', 'train-demo', 'english_score.mjs')).href
+    )) as EnglishScoreModule;
     const words = scorer.readWordList(WORDS);
     const text = await greedy('And God said', 100);
     const score = scorer.englishScore(text, words);
     assert.ok(score.words >= 30, `a continuation of some length: ${JSON.stringify(text)}`);
-    assert.ok(score.share >= 0.9, `${(score.share * 100).toFixed(1)} % dictionary words in ${JSON.stringify(text)}; not found: ${score.unknown.join(' ')}`);
+    assert.ok(
+      score.share >= 0.9,
+      `${(score.share * 100).toFixed(1)} % dictionary words in ${JSON.stringify(text)}; not found: ${score.unknown.join(' ')}`,
+    );
   });
 
   test('parley --model demo -p: English on stdout, nothing on stderr, offline, with no download and no cache', async (t) => {
@@ -105,11 +112,33 @@ describe('the demo model', () => {
     }
     const env = { PATH: process.env['PATH'], ...parleyDirs(scratch) };
     const cli = path.join(REPO_ROOT, 'dist', 'src', 'cli.js');
-    const { stdout, stderr } = await run(process.execPath, [cli, '--model', 'demo', '--offline', '-p', 'And God said', '--temperature', '0', '--max-tokens', '100', '--sessions-dir', path.join(scratch, 'sessions')], { env });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [
+        cli,
+        '--model',
+        'demo',
+        '--offline',
+        '-p',
+        'And God said',
+        '--temperature',
+        '0',
+        '--max-tokens',
+        '100',
+        '--sessions-dir',
+        path.join(scratch, 'sessions'),
+      ],
+      { env },
+    );
     assert.equal(stderr, '');
-    const scorer = (await import(pathToFileURL(path.join(REPO_ROOT, 'tools', 'train-demo', 'english_score.mjs')).href)) as EnglishScoreModule;
+    const scorer = (await import(
+      pathToFileURL(path.join(REPO_ROOT, 'tools', 'train-demo', 'english_score.mjs')).href
+    )) as EnglishScoreModule;
     const score = scorer.englishScore(stdout, scorer.readWordList(WORDS));
-    assert.ok(score.words >= 30 && score.share >= 0.9, `${(score.share * 100).toFixed(1)} % of ${score.words} words: ${JSON.stringify(stdout)}`);
+    assert.ok(
+      score.words >= 30 && score.share >= 0.9,
+      `${(score.share * 100).toFixed(1)} % of ${score.words} words: ${JSON.stringify(stdout)}`,
+    );
     assert.equal(existsSync(path.join(scratch, 'cache')), false, 'nothing written to the model cache');
   });
 

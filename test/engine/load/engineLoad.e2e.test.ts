@@ -85,7 +85,10 @@ test('config numbers the graph cannot serve are refused with one line, not serve
     });
     await refused(folder, /config\.json's n_positions is/);
   }
-  await refused(await withConfig(short, (config) => (config['n_positions'] = 1024)), /context of 1024 positions, but the graph's position table has 128/);
+  await refused(
+    await withConfig(short, (config) => (config['n_positions'] = 1024)),
+    /context of 1024 positions, but the graph's position table has 128/,
+  );
   const info = await engine.load(await withConfig(short, (config) => delete config['n_ctx']), { dtype: 'fp32', offline: true });
   assert.equal(info.contextLength, 128);
   await engine.load(tiny, { dtype: 'fp32', offline: true });
@@ -102,28 +105,36 @@ function releaseFifo(file: string): void {
   }
 }
 
-test('a FIFO for config.json, tokenizer.json or the graph is refused at once, not waited on', { skip: process.platform === 'win32', timeout: 60_000 }, async () => {
-  for (const file of ['config.json', 'tokenizer.json', 'onnx/model.onnx']) {
-    const folder = await copyOf(tiny);
-    const fifo = path.join(folder, file);
-    await rm(fifo);
-    execFileSync('mkfifo', [fifo]);
-    const timer = setTimeout(() => releaseFifo(fifo), 15_000);
-    try {
-      await refused(folder, new RegExp(`${file.replace('.', '\\.')} is a FIFO \\(named pipe\\), not a regular file`));
-    } finally {
-      clearTimeout(timer);
-      releaseFifo(fifo);
+test(
+  'a FIFO for config.json, tokenizer.json or the graph is refused at once, not waited on',
+  { skip: process.platform === 'win32', timeout: 60_000 },
+  async () => {
+    for (const file of ['config.json', 'tokenizer.json', 'onnx/model.onnx']) {
+      const folder = await copyOf(tiny);
+      const fifo = path.join(folder, file);
+      await rm(fifo);
+      execFileSync('mkfifo', [fifo]);
+      const timer = setTimeout(() => releaseFifo(fifo), 15_000);
+      try {
+        await refused(folder, new RegExp(`${file.replace('.', '\\.')} is a FIFO \\(named pipe\\), not a regular file`));
+      } finally {
+        clearTimeout(timer);
+        releaseFifo(fifo);
+      }
     }
-  }
-});
+  },
+);
 
-test('a graph linked to /dev/zero, or shorter than any ONNX model, is refused before it is read', { skip: process.platform === 'win32', timeout: 60_000 }, async () => {
-  const zero = await copyOf(tiny);
-  await rm(path.join(zero, 'onnx', 'model.onnx'));
-  await symlink('/dev/zero', path.join(zero, 'onnx', 'model.onnx'));
-  await refused(zero, /onnx\/model\.onnx is a device, not a regular file/);
-  const tinyFile = await copyOf(tiny);
-  await writeFile(path.join(tinyFile, 'onnx', 'model.onnx'), 'abc');
-  await refused(tinyFile, /onnx\/model\.onnx is not a file Parley can load \(3 bytes, too short for an ONNX model\)/);
-});
+test(
+  'a graph linked to /dev/zero, or shorter than any ONNX model, is refused before it is read',
+  { skip: process.platform === 'win32', timeout: 60_000 },
+  async () => {
+    const zero = await copyOf(tiny);
+    await rm(path.join(zero, 'onnx', 'model.onnx'));
+    await symlink('/dev/zero', path.join(zero, 'onnx', 'model.onnx'));
+    await refused(zero, /onnx\/model\.onnx is a device, not a regular file/);
+    const tinyFile = await copyOf(tiny);
+    await writeFile(path.join(tinyFile, 'onnx', 'model.onnx'), 'abc');
+    await refused(tinyFile, /onnx\/model\.onnx is not a file Parley can load \(3 bytes, too short for an ONNX model\)/);
+  },
+);

@@ -61,7 +61,12 @@ test('endpoint refs: parsed, recorded with the URL, never with credentials; labe
   assert.throws(() => normaliseEndpointUrl('not a url'), /not a URL/);
   assert.equal(endpointLabel('endpoint:m@http://127.0.0.1:8080/v1'), 'm@127.0.0.1:8080');
   assert.equal(canonicalModelRef('endpoint:m@http://h/v1', '/cwd', '/home'), 'endpoint:m@http://h/v1');
-  const routing = new RoutingEngineClient({ createLocal: () => assert.fail('no local engine'), endpoint: 'http://h:9/v1/', apiKey: null, contextLength: null });
+  const routing = new RoutingEngineClient({
+    createLocal: () => assert.fail('no local engine'),
+    endpoint: 'http://h:9/v1/',
+    apiKey: null,
+    contextLength: null,
+  });
   assert.equal(routing.canonicalRef('endpoint:m'), 'endpoint:m@http://h:9/v1');
   assert.equal(routing.canonicalRef('gpt2'), 'gpt2');
 });
@@ -70,7 +75,13 @@ test('the remote engine against parley serve: context from max_model_len, exact 
   const engine = new RemoteEngineClient({ url: serve.baseURL, apiKey: KEY });
   const info = await engine.load('tiny-random', { dtype: 'fp32', offline: false });
   assert.equal(info.contextLength, 1024);
-  assert.deepEqual(info.endpoint, { url: serve.baseURL, name: 'tiny-random', contextFrom: 'server', tokenCounts: 'server', windowCounts: 'messages' });
+  assert.deepEqual(info.endpoint, {
+    url: serve.baseURL,
+    name: 'tiny-random',
+    contextFrom: 'server',
+    tokenCounts: 'server',
+    windowCounts: 'messages',
+  });
   const [ids] = await engine.tokenize(['Hello there, world']);
   assert.deepEqual(await engine.countTokens(['Hello there, world', '']), [ids!.length, 0]);
 
@@ -91,12 +102,15 @@ test('the remote engine against parley serve: context from max_model_len, exact 
   const tooLong = await collect(engine.generate('x', { ...greedy, maxNewTokens: 5000 }));
   assert.equal(tooLong.done.reason, 'error');
   assert.match(tooLong.done.error!, /^127\.0\.0\.1:\d+ answered 400: This model's maximum context length is 1024 tokens/);
-  await assert.rejects(engine.load('no-such-model', { dtype: 'fp32', offline: false }), (e: unknown) => e instanceof EngineError && /has no model "no-such-model" \(it serves: tiny-random\)/.test(e.message));
+  await assert.rejects(
+    engine.load('no-such-model', { dtype: 'fp32', offline: false }),
+    (e: unknown) => e instanceof EngineError && /has no model "no-such-model" \(it serves: tiny-random\)/.test(e.message),
+  );
   const noKey = new RemoteEngineClient({ url: serve.baseURL, apiKey: null });
   await assert.rejects(noKey.load('tiny-random', { dtype: 'fp32', offline: false }), /answered 401/);
 });
 
-test('an instruct model behind --endpoint gets its own chat template: the server counts and prompts the window\'s messages', async () => {
+test("an instruct model behind --endpoint gets its own chat template: the server counts and prompts the window's messages", async () => {
   const folder = path.join(REPO_ROOT, 'test', 'fixtures', 'hf-qwen2-tiny');
   const qwen = await startServe(['--model', folder, '--offline'], { PARLEY_CONFIG_DIR: '/nonexistent-parley-config' });
   try {
@@ -109,7 +123,8 @@ test('an instruct model behind --endpoint gets its own chat template: the server
     c = addUser(c, 'How are you?');
     const session = { ...newSession('qwen'), conversation: c };
     let result: ChatTurnResult | null = null;
-    for await (const e of chatTurn({ engine, session, params: { ...greedy, maxNewTokens: 4 }, format: formatFor(info) })) if (e.type === 'done') result = e.result;
+    for await (const e of chatTurn({ engine, session, params: { ...greedy, maxNewTokens: 4 }, format: formatFor(info) }))
+      if (e.type === 'done') result = e.result;
     assert.ok(result && result.reason !== 'error', result?.error);
     const tokenizer = await AutoTokenizer.from_pretrained(folder);
     const messages = [
@@ -118,7 +133,9 @@ test('an instruct model behind --endpoint gets its own chat template: the server
       { role: 'assistant', content: 'Hello!' },
       { role: 'user', content: 'How are you?' },
     ];
-    const templated = tokenizer.encode(tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false }) as string).length;
+    const templated = tokenizer.encode(
+      tokenizer.apply_chat_template(messages, { add_generation_prompt: true, tokenize: false }) as string,
+    ).length;
     // The server prompted the model with its ChatML, not Parley's "User: …" transcript…
     assert.equal(result.reply?.meta?.promptTokens, templated);
     // …and the window was counted the same way.
@@ -137,11 +154,15 @@ async function stallingServer(): Promise<{ server: Server; url: string }> {
       res.end(JSON.stringify({ object: 'list', data: [{ id: 'stall', object: 'model', created: 0, owned_by: 'x' }] }));
     } else if (req.url === '/v1/completions') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ id: 'c', object: 'text_completion', created: 0, model: 'stall', choices: [{ index: 0, text: ' hi', finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id: 'c', object: 'text_completion', created: 0, model: 'stall', choices: [{ index: 0, text: ' hi', finish_reason: null }] })}\n\n`,
+      );
       // …and then nothing.
     } else if (req.url === '/v1/chat/completions') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'stall', choices: [{ index: 0, delta: { content: ' hi' }, finish_reason: null }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'stall', choices: [{ index: 0, delta: { content: ' hi' }, finish_reason: null }] })}\n\n`,
+      );
     } else {
       res.writeHead(404);
       res.end();
@@ -179,12 +200,18 @@ test('a server without /tokenize or a context length: estimates, --context or th
     await new Promise((resolve) => server.close(resolve));
   }
   const gone = new RemoteEngineClient({ url, apiKey: null });
-  await assert.rejects(gone.load('stall', { dtype: 'fp32', offline: false }), { name: 'EngineError', message: /^cannot reach 127\.0\.0\.1:\d+/ });
+  await assert.rejects(gone.load('stall', { dtype: 'fp32', offline: false }), {
+    name: 'EngineError',
+    message: /^cannot reach 127\.0\.0\.1:\d+/,
+  });
 });
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'src', 'cli.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -199,7 +226,12 @@ test('parley --endpoint -p: the served reply on stdout; the session records endp
   const result = await runCli([...args, '-p', 'Hello there', '--session', 'remote'], env);
   assert.equal(result.code, 0, result.stderr);
   const api = new OpenAI({ baseURL: serve.baseURL, apiKey: KEY });
-  const direct = await api.chat.completions.create({ model: 'tiny-random', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 10, temperature: 0 });
+  const direct = await api.chat.completions.create({
+    model: 'tiny-random',
+    messages: [{ role: 'user', content: 'Hello there' }],
+    max_tokens: 10,
+    temperature: 0,
+  });
   assert.equal(result.stdout.trim(), direct.choices[0]!.message.content);
   const saved = await readFile(path.join(env.PARLEY_SESSIONS_DIR, 'remote.json'), 'utf8');
   assert.equal((JSON.parse(saved) as { model: string }).model, `endpoint:tiny-random@${serve.baseURL}`);

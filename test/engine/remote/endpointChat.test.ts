@@ -87,10 +87,13 @@ test('a chat turn goes to /v1/chat/completions as messages: the persona as syste
   let raw = '';
   for await (const e of engine.generate('Once upon a time', { ...params, maxNewTokens: 1 })) if (e.type === 'done') raw = e.text;
   assert.equal(raw, ' raw');
-  assert.deepEqual(vllm.posted.map((p) => p.route), ['/v1/completions']);
+  assert.deepEqual(
+    vllm.posted.map((p) => p.route),
+    ['/v1/completions'],
+  );
 });
 
-test('the window is still Parley\'s: whole turns within the context, counted by the server through its template', async () => {
+test("the window is still Parley's: whole turns within the context, counted by the server through its template", async () => {
   const small = await startStub('vllm', 160);
   try {
     const engine = new RemoteEngineClient({ url: small.url, apiKey: null });
@@ -113,7 +116,7 @@ test('the window is still Parley\'s: whole turns within the context, counted by 
   }
 });
 
-test('a server that cannot count messages (llama.cpp\'s /tokenize): the rendered window plus a margin, and /context says so', async () => {
+test("a server that cannot count messages (llama.cpp's /tokenize): the rendered window plus a margin, and /context says so", async () => {
   llamacpp.posted.length = 0;
   const engine = new RemoteEngineClient({ url: llamacpp.url, apiKey: null });
   const info = await engine.load('stub-instruct', { dtype: 'fp32', offline: false });
@@ -127,12 +130,18 @@ test('a server that cannot count messages (llama.cpp\'s /tokenize): the rendered
   assert.equal(window.promptTokens, words(window.prompt) + TEMPLATE_MARGIN.fixed + TEMPLATE_MARGIN.perMessage * messages);
   const chat = llamacpp.posted.find((p) => p.route === '/v1/chat/completions')!;
   assert.equal((chat.body['messages'] as unknown[]).length, 4);
-  assert.match(endpointContextLine(info.endpoint!), /on Parley's transcript of the window, plus 48 tokens and 6 per message for the server's chat template/);
-  assert.match(endpointContextLine({ ...info.endpoint!, windowCounts: 'messages' }), /of the window's messages through its own chat template/);
+  assert.match(
+    endpointContextLine(info.endpoint!),
+    /on Parley's transcript of the window, plus 48 tokens and 6 per message for the server's chat template/,
+  );
+  assert.match(
+    endpointContextLine({ ...info.endpoint!, windowCounts: 'messages' }),
+    /of the window's messages through its own chat template/,
+  );
   assert.match(endpointContextLine({ ...info.endpoint!, tokenCounts: 'estimate' }), /^Token counts: estimated .*plus 48 tokens/);
 });
 
-test('a base model the server has no chat template for: the chat turn falls back to Parley\'s transcript as a raw prompt', async () => {
+test("a base model the server has no chat template for: the chat turn falls back to Parley's transcript as a raw prompt", async () => {
   const base = await startStub('vllm', 4096, true);
   try {
     const engine = new RemoteEngineClient({ url: base.url, apiKey: null });
@@ -149,7 +158,10 @@ test('a base model the server has no chat template for: the chat turn falls back
     // Once refused, chats go straight to /v1/completions.
     base.posted.length = 0;
     await turn(engine, session);
-    assert.deepEqual(base.posted.filter((p) => p.route.startsWith('/v1/')).map((p) => p.route), ['/v1/completions']);
+    assert.deepEqual(
+      base.posted.filter((p) => p.route.startsWith('/v1/')).map((p) => p.route),
+      ['/v1/completions'],
+    );
   } finally {
     await base.app.close();
   }

@@ -6,8 +6,13 @@ import fc from 'fast-check';
 import { ReplyText } from '../../../src/engine/reply/replyText.js';
 
 const ATOMS = ['a', 'b', '\n', 'User', ':', 'Us', 'er:', ' ', '\uFFFD', '<|', 'im_end', '|>', 'é', '😀', 'x'];
-const pieces = fc.array(fc.array(fc.constantFrom(...ATOMS), { maxLength: 3 }).map((a) => a.join('')), { maxLength: 30 });
-const stops = fc.array(fc.oneof(fc.constantFrom('\nUser:', '<|im_end|>', 'b\uFFFD', 'aa', 'x', ''), fc.string({ maxLength: 4 })), { maxLength: 3 });
+const pieces = fc.array(
+  fc.array(fc.constantFrom(...ATOMS), { maxLength: 3 }).map((a) => a.join('')),
+  { maxLength: 30 },
+);
+const stops = fc.array(fc.oneof(fc.constantFrom('\nUser:', '<|im_end|>', 'b\uFFFD', 'aa', 'x', ''), fc.string({ maxLength: 4 })), {
+  maxLength: 3,
+});
 
 function byWholeText(stopList: string[], parts: string[]): { deltas: string[]; text: string; stopped: boolean } {
   const r = new ReplyText(stopList);

@@ -9,7 +9,7 @@ import { formatStats } from '../../../src/chat/commands/reports.js';
 const spinning = ({ options }: { options: Record<string, unknown> }): unknown =>
   (options as { extra: { session: { intra_op: { allow_spinning: string } } } }).extra.session.intra_op.allow_spinning;
 
-test('auto spins only while a core is free for each of onnxruntime\'s extra threads', () => {
+test("auto spins only while a core is free for each of onnxruntime's extra threads", () => {
   assert.equal(shouldSpin('auto', { kind: 'loadAverage', loadAverage: 0.3, cores: 2 }), true);
   assert.equal(shouldSpin('auto', { kind: 'loadAverage', loadAverage: 1.0, cores: 2 }), true);
   assert.equal(shouldSpin('auto', { kind: 'loadAverage', loadAverage: 1.2, cores: 2 }), false);
@@ -47,17 +47,31 @@ test('PARLEY_SPIN forces the choice; a wrong value is named', async () => {
   assert.equal(spinningFromEnv(undefined), 'auto');
   assert.equal(spinningFromEnv('on'), 'on');
   assert.throws(() => spinningFromEnv('yes'), /PARLEY_SPIN must be on, off or auto, not "yes"/);
-  assert.equal(spinning((await decodeSessionOptions({}, () => ({ kind: 'loadAverage', loadAverage: 0.2, cores: 2 })))), '1');
-  assert.equal(spinning((await decodeSessionOptions({}, () => ({ kind: 'loadAverage', loadAverage: 6, cores: 2 })))), '0');
-  assert.equal(spinning((await decodeSessionOptions({ PARLEY_SPIN: 'off' }, () => ({ kind: 'loadAverage', loadAverage: 0.2, cores: 2 })))), '0');
-  assert.equal(spinning((await decodeSessionOptions({ PARLEY_ORT_THREADING: 'threads=1,spin=1' }, () => ({ kind: 'loadAverage', loadAverage: 9, cores: 2 })))), '1');
+  assert.equal(spinning(await decodeSessionOptions({}, () => ({ kind: 'loadAverage', loadAverage: 0.2, cores: 2 }))), '1');
+  assert.equal(spinning(await decodeSessionOptions({}, () => ({ kind: 'loadAverage', loadAverage: 6, cores: 2 }))), '0');
+  assert.equal(
+    spinning(await decodeSessionOptions({ PARLEY_SPIN: 'off' }, () => ({ kind: 'loadAverage', loadAverage: 0.2, cores: 2 }))),
+    '0',
+  );
+  assert.equal(
+    spinning(
+      await decodeSessionOptions({ PARLEY_ORT_THREADING: 'threads=1,spin=1' }, () => ({ kind: 'loadAverage', loadAverage: 9, cores: 2 })),
+    ),
+    '1',
+  );
 });
 
 test('/stats names the threading choice and why', async () => {
-  const { threading } = (await decodeSessionOptions({}, () => ({ kind: 'others', busyCores: 1.7, cores: 2 }), 2));
+  const { threading } = await decodeSessionOptions({}, () => ({ kind: 'others', busyCores: 1.7, cores: 2 }), 2);
   assert.deepEqual(threading, { spinning: false, threads: 2, why: 'cores busy when the model loaded: others kept 1.7 of 2 busy' });
-  assert.match(formatStats({ persona: null, turns: [] }, undefined, threading), /Threads: 2 onnxruntime threads, which do not spin between parallel work \(cores busy when the model loaded: others kept 1\.7 of 2 busy\)\./);
-  assert.equal((await decodeSessionOptions({ PARLEY_SPIN: 'on' }, () => ({ kind: 'others', busyCores: 2, cores: 2 }))).threading.why, 'PARLEY_SPIN=on');
+  assert.match(
+    formatStats({ persona: null, turns: [] }, undefined, threading),
+    /Threads: 2 onnxruntime threads, which do not spin between parallel work \(cores busy when the model loaded: others kept 1\.7 of 2 busy\)\./,
+  );
+  assert.equal(
+    (await decodeSessionOptions({ PARLEY_SPIN: 'on' }, () => ({ kind: 'others', busyCores: 2, cores: 2 }))).threading.why,
+    'PARLEY_SPIN=on',
+  );
 });
 
 test('onnxruntime gets one intra-op thread per core, set explicitly (its own default ran one thread on a 2-core machine)', async () => {

@@ -11,7 +11,13 @@ import { byteLevelTable, decodeSpecOf, type ByteTable } from '../../../src/engin
 import { ByteLevelDetokenizer, decodeIds } from '../../../src/engine/tokenizer/byteLevelDetokenizer.js';
 import { TailWindowDetokenizer } from '../../../src/engine/tokenizer/tailWindowDetokenizer.js';
 import { HF_GPT2_TINY, HF_LLAMA_TINY, HF_QWEN2_TINY, tinyModelDir } from '../../helpers/fixtures.js';
-import { gpt2Variant, loadTokenizer, METASPACE_DECODERS, sentencePieceTokenizer, type LoadedTokenizer } from '../../helpers/tokenizerFolders.js';
+import {
+  gpt2Variant,
+  loadTokenizer,
+  METASPACE_DECODERS,
+  sentencePieceTokenizer,
+  type LoadedTokenizer,
+} from '../../helpers/tokenizerFolders.js';
 
 let scratch: string;
 before(async () => {
@@ -136,7 +142,11 @@ describe('byte-level table', () => {
     }
     const gpt2 = await loadTokenizer(HF_GPT2_TINY);
     const model = gpt2.json['model'] as Record<string, unknown>;
-    assert.equal(byteLevelTable({ ...decodeSpecOf(gpt2.json, gpt2.config)!, endOfWordSuffix: '</w>' }), null, 'an end-of-word suffix rewrites the text');
+    assert.equal(
+      byteLevelTable({ ...decodeSpecOf(gpt2.json, gpt2.config)!, endOfWordSuffix: '</w>' }),
+      null,
+      'an end-of-word suffix rewrites the text',
+    );
     assert.equal(decodeSpecOf({ ...gpt2.json, model: { ...model, type: 'Unigram' } }, gpt2.config), null, 'not BPE');
   });
 });
@@ -147,7 +157,10 @@ describe('tail window', () => {
       const t = await loadTokenizer(await sentencePieceTokenizer(path.join(scratch, `window-${decoder}`), decoder));
       const size = Object.keys((t.json['model'] as { vocab: object }).vocab).length + 1;
       const decodeMany = async (lists: number[][]): Promise<string[]> => lists.map((l) => t.decode(l));
-      const ids = fc.array(fc.oneof(fc.integer({ min: 0, max: size + 4 }), fc.integer({ min: 3 + 0x80, max: 3 + 0xff }), fc.constantFrom(3 + 0x20, 259, 260)), { maxLength: 40 });
+      const ids = fc.array(
+        fc.oneof(fc.integer({ min: 0, max: size + 4 }), fc.integer({ min: 3 + 0x80, max: 3 + 0xff }), fc.constantFrom(3 + 0x20, 259, 260)),
+        { maxLength: 40 },
+      );
       await fc.assert(
         fc.asyncProperty(ids, async (ids) => {
           const d = new TailWindowDetokenizer(decodeMany);

@@ -17,7 +17,10 @@ let scratch: string;
 
 const greedy: GenerateParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: 24, seed: null, minNewTokens: 24 };
 
-async function collect(prompt: string, params: GenerateParams): Promise<{ deltas: string[]; ids: number[]; done: Extract<GenerateEvent, { type: 'done' }> }> {
+async function collect(
+  prompt: string,
+  params: GenerateParams,
+): Promise<{ deltas: string[]; ids: number[]; done: Extract<GenerateEvent, { type: 'done' }> }> {
   const deltas: string[] = [];
   const ids: number[] = [];
   let done: Extract<GenerateEvent, { type: 'done' }> | undefined;
@@ -174,7 +177,10 @@ test('a graph with only the outputs hub exports have (no new_key_values) gives t
   const hubLike = path.join(scratch, 'hub-like');
   await makeModelFolder({ out: hubLike, ...TINY_MODEL_SHAPE, q8: false, newKeyValues: false });
   const session = await ort.InferenceSession.create(path.join(hubLike, 'onnx', 'model.onnx'));
-  assert.deepEqual(session.outputNames.filter((name) => !name.startsWith('present.')), ['logits']);
+  assert.deepEqual(
+    session.outputNames.filter((name) => !name.startsWith('present.')),
+    ['logits'],
+  );
   await session.release();
   const prompts = ['The first question is', 'The first question is what comes next', 'The first answer was'];
   const replies = async (dir: string) => {

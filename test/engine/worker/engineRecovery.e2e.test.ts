@@ -68,10 +68,12 @@ test(`a worker that crashes on every reload is restarted at most ${MAX_RESTARTS}
     await engine.load(`count:${path.join(dir, 'loads')}`, options);
     const outcomes: Promise<string>[] = [];
     engine.onCrash((_message, reload) =>
-      outcomes.push(reload.then(
-        (m) => `reloaded ${m?.modelId}`,
-        (e: unknown) => (e instanceof EngineError ? e.message : String(e)),
-      )),
+      outcomes.push(
+        reload.then(
+          (m) => `reloaded ${m?.modelId}`,
+          (e: unknown) => (e instanceof EngineError ? e.message : String(e)),
+        ),
+      ),
     );
     await collect(engine, 'die');
     // Each reload crashes the new worker; the client stops after the allowed restarts.

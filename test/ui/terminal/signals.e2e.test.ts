@@ -28,7 +28,8 @@ after(async () => {
   await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
-const until = <T>(read: () => T, accept: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> => waitUntil(read, accept, timeoutMs, what, 50);
+const until = <T>(read: () => T, accept: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> =>
+  waitUntil(read, accept, timeoutMs, what, 50);
 
 const alive = (pid: number): boolean => {
   try {
@@ -65,25 +66,44 @@ async function savedInterrupted(sessions: string): Promise<void> {
   assert.equal(turns[1]?.meta?.interrupted, true);
 }
 
-test('SIGTERM while the first reply streams: the session is saved, the reply marked interrupted, the process ends', { skip: !hasTmux }, async () => {
-  const { pane, pid, sessions } = await streamingChat('term');
-  process.kill(pid, 'SIGTERM');
-  await until(() => alive(pid), (a) => !a, 'the process to end', 5000);
-  await savedInterrupted(sessions);
-  // Leaving says where the conversation went and how to come back to it.
-  await pane.waitFor(/saved as signalled; resume with parley --resume \(or parley -s signalled\)/, 5000);
-});
+test(
+  'SIGTERM while the first reply streams: the session is saved, the reply marked interrupted, the process ends',
+  { skip: !hasTmux },
+  async () => {
+    const { pane, pid, sessions } = await streamingChat('term');
+    process.kill(pid, 'SIGTERM');
+    await until(
+      () => alive(pid),
+      (a) => !a,
+      'the process to end',
+      5000,
+    );
+    await savedInterrupted(sessions);
+    // Leaving says where the conversation went and how to come back to it.
+    await pane.waitFor(/saved as signalled; resume with parley --resume \(or parley -s signalled\)/, 5000);
+  },
+);
 
 test('closing the terminal (SIGHUP) while the first reply streams saves the session too', { skip: !hasTmux }, async () => {
   const { pane, pid, sessions } = await streamingChat('hup');
   pane.killSession();
-  await until(() => alive(pid), (a) => !a, 'the process to end', 5000);
+  await until(
+    () => alive(pid),
+    (a) => !a,
+    'the process to end',
+    5000,
+  );
   await savedInterrupted(sessions);
 });
 
 test('an uncaught exception: terminal restored, session saved, one line, non-zero exit', { skip: !hasTmux }, async () => {
   const { pane, pid, sessions, codeFile } = await streamingChat('throw', 'throw');
-  await until(() => alive(pid), (a) => !a, 'the process to end', 5000);
+  await until(
+    () => alive(pid),
+    (a) => !a,
+    'the process to end',
+    5000,
+  );
   const code = await until(() => (existsSync(codeFile) ? readFileSync(codeFile, 'utf8').trim() : ''), Boolean, 'the exit code');
   assert.notEqual(code, '0');
   const screen = pane.screen();

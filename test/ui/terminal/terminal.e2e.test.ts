@@ -25,25 +25,32 @@ after(async () => {
   await home.remove();
 });
 
-test('parley in a real terminal: a reply, /temp in the status bar, /exit saves', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-  const env = home.env;
-  const command = cliCommand(env, ['--model', modelDir, '--offline', '--max-tokens', '12', '--session', 'e2e']);
-  pane = new TmuxPane({ columns: 100, rows: 40 });
-  pane.typeLine(command);
-  await pane.waitFor(/random weights: output is noise/);
-  pane.typeLine('hello there');
-  await pane.waitFor(/\d+\.\d tok\/s/);
-  pane.typeLine('/temp 0.3');
-  await pane.waitFor(/temp 0\.3 top-k/);
-  pane.typeLine('/exit');
-  const file = path.join(env.PARLEY_SESSIONS_DIR, 'e2e.json');
-  await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('"temperature": 0.3'), {
-    timeoutMs: 10_000,
-    intervalMs: 50,
-    what: 'the session saved on exit',
-    detail: () => pane!.screen(),
-  });
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { turns: { role: string; text: string }[] };
-  assert.deepEqual(saved.turns.map((t) => t.role), ['user', 'assistant']);
-  assert.equal(saved.turns[0]?.text, 'hello there');
-});
+test(
+  'parley in a real terminal: a reply, /temp in the status bar, /exit saves',
+  { skip: hasTmux ? false : 'tmux is not installed' },
+  async () => {
+    const env = home.env;
+    const command = cliCommand(env, ['--model', modelDir, '--offline', '--max-tokens', '12', '--session', 'e2e']);
+    pane = new TmuxPane({ columns: 100, rows: 40 });
+    pane.typeLine(command);
+    await pane.waitFor(/random weights: output is noise/);
+    pane.typeLine('hello there');
+    await pane.waitFor(/\d+\.\d tok\/s/);
+    pane.typeLine('/temp 0.3');
+    await pane.waitFor(/temp 0\.3 top-k/);
+    pane.typeLine('/exit');
+    const file = path.join(env.PARLEY_SESSIONS_DIR, 'e2e.json');
+    await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('"temperature": 0.3'), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: 'the session saved on exit',
+      detail: () => pane!.screen(),
+    });
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { turns: { role: string; text: string }[] };
+    assert.deepEqual(
+      saved.turns.map((t) => t.role),
+      ['user', 'assistant'],
+    );
+    assert.equal(saved.turns[0]?.text, 'hello there');
+  },
+);

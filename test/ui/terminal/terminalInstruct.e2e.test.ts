@@ -26,38 +26,50 @@ after(async () => {
   await home.remove();
 });
 
-test('hf-qwen2-tiny in a real terminal: a reply with no special tokens, /context, Esc, /exit saves', { skip: hasTmux ? false : 'tmux is not installed' }, async () => {
-  const env = home.env;
-  const command = cliCommand(env, [
-    '--model',
-    model.dir,
-    '--offline',
-    '--temperature',
-    '0',
-    '--repeat-penalty',
-    '1',
-    '--max-tokens',
-    '4000',
-    '--system',
-    'Answer in one word.',
-    '--session',
-    'qwen',
-  ]);
-  pane = new TmuxPane();
-  pane.typeLine(command);
-  await pane.waitFor(/ready \(fp32, 4096 tokens of context\)/);
-  pane.typeLine('hello there');
-  await pane.waitFor(/Firstly Firstly/);
-  pane.key('Escape');
-  await pane.waitFor(/\(interrupted\)/);
-  assert.ok(!pane.screen().includes('<|im_'), 'no special token on screen');
-  pane.typeLine('/context');
-  await pane.waitFor(/<\|im_start\|>system/);
-  pane.typeLine('/exit');
-  const file = path.join(env.PARLEY_SESSIONS_DIR, 'qwen.json');
-  await waitFor(() => existsSync(file), { timeoutMs: 10_000, intervalMs: 50, what: 'the session saved on exit', detail: () => pane!.screen() });
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as { persona: string; turns: { role: string; text: string }[] };
-  assert.equal(saved.persona, 'Answer in one word.');
-  assert.deepEqual(saved.turns.map((t) => t.role), ['user', 'assistant']);
-  assert.match(saved.turns[1]!.text, /^Firstly( Firstly)*$/);
-});
+test(
+  'hf-qwen2-tiny in a real terminal: a reply with no special tokens, /context, Esc, /exit saves',
+  { skip: hasTmux ? false : 'tmux is not installed' },
+  async () => {
+    const env = home.env;
+    const command = cliCommand(env, [
+      '--model',
+      model.dir,
+      '--offline',
+      '--temperature',
+      '0',
+      '--repeat-penalty',
+      '1',
+      '--max-tokens',
+      '4000',
+      '--system',
+      'Answer in one word.',
+      '--session',
+      'qwen',
+    ]);
+    pane = new TmuxPane();
+    pane.typeLine(command);
+    await pane.waitFor(/ready \(fp32, 4096 tokens of context\)/);
+    pane.typeLine('hello there');
+    await pane.waitFor(/Firstly Firstly/);
+    pane.key('Escape');
+    await pane.waitFor(/\(interrupted\)/);
+    assert.ok(!pane.screen().includes('<|im_'), 'no special token on screen');
+    pane.typeLine('/context');
+    await pane.waitFor(/<\|im_start\|>system/);
+    pane.typeLine('/exit');
+    const file = path.join(env.PARLEY_SESSIONS_DIR, 'qwen.json');
+    await waitFor(() => existsSync(file), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: 'the session saved on exit',
+      detail: () => pane!.screen(),
+    });
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { persona: string; turns: { role: string; text: string }[] };
+    assert.equal(saved.persona, 'Answer in one word.');
+    assert.deepEqual(
+      saved.turns.map((t) => t.role),
+      ['user', 'assistant'],
+    );
+    assert.match(saved.turns[1]!.text, /^Firstly( Firstly)*$/);
+  },
+);
