@@ -77,6 +77,9 @@ test('a fresh clone builds its program on install and pack; ink is pinned to the
   const readme = await readFile(path.join(REPO_ROOT, 'README.md'), 'utf8');
   assert.match(readme, /^ONNXRUNTIME_NODE_INSTALL=skip npm ci && npm test /m);
   assert.match(await readFile(path.join(REPO_ROOT, '.ci', 'run'), 'utf8'), /^export ONNXRUNTIME_NODE_INSTALL=skip$/m);
+  // fastify's light-my-request 6.8 needs cookie@2 (Node 22+): 6.6.0 is pinned as a direct
+  // dependency, so an install of the tarball (where overrides do not apply) takes it too.
+  assert.equal(pkg.dependencies['light-my-request'], '6.6.0');
   // No dependency asks for a newer Node than package.json's engines promise (npm ci warns EBADENGINE).
   const packages = Object.entries(lock.packages as Record<string, { dev?: boolean; engines?: { node?: string } }>);
   const tooNew = packages.filter(([, p]) => !p.dev && /(^|\s)>=\s*2[1-9]/.test(p.engines?.node ?? '')).map(([name]) => name);
