@@ -1,6 +1,6 @@
 // `parley serve`: load the model, listen, log a line per request, and on SIGINT/SIGTERM stop
 // accepting, answer the queue 503, let running replies finish within --shutdown-grace (then
-// end them as cut by their length), and exit 0. A second signal exits at once with 130.
+// end them as cut by their length), and exit 0. A second signal ends the process at once, by that signal.
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { resolveModelRef } from '../engine/load/modelRefs.js';
@@ -17,8 +17,6 @@ import { sanitizeForTerminal } from '../text/terminalText.js';
 
 /** How long closing may take after the grace (final chunks, the engine's exit) before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 1800;
-/** The exit code of a second signal: the shell's for an interrupted command. */
-const INTERRUPTED = 130;
 
 export async function runServe(argv: string[]): Promise<number> {
   const stderr = process.stderr;
@@ -116,7 +114,11 @@ export async function runServe(argv: string[]): Promise<number> {
     const stop = (signal: string): void => {
       if (stopping) {
         say(`parley serve: ${signal} again: exiting now`);
-        process.exit(INTERRUPTED);
+        // Ended by the signal itself, its default action: exit() would run native destructors
+        // while onnxruntime's threads may be mid-pass, which can abort the process instead.
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+        return;
       }
       stopping = true;
       const graceMs = args.shutdownGraceSeconds * 1000;
