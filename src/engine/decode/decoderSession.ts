@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowKvCache, type RowStore, writeRows } from './kvCache.js';
-import { halfToFloat } from './float16.js';
+import { floatData, halfToFloat } from './float16.js';
 
 /** The past_key_values shape config.json gives (load/modelConfig.ts reads it). */
 export interface KvShape {
@@ -258,8 +258,8 @@ export class DecoderSession {
     for (const name of this.pastNames) feeds[name] = padded === 0 ? this.emptyPast() : pastTensor(store, name);
     const out = await this.session.run(feeds, ['logits', ...this.rowNames]);
     this.pastNames.forEach((name, i) => {
-      const rows = out[this.rowNames[i]!]!.data;
-      if (!(rows instanceof Float32Array || rows instanceof Uint16Array)) throw new Error(`unsupported KV cache type ${store.type}`);
+      const rows = floatData(out[this.rowNames[i]!]!.data);
+      if (!rows) throw new Error(`unsupported KV cache type ${store.type}`);
       writeRows(store, name, rows, length, n);
     });
     return { logits: lastRow(out['logits']), cache: { kind: 'rows', length: length + n, store } };
@@ -271,7 +271,7 @@ function lastRow(logits: ort.Tensor | undefined): Float32Array {
   const vocab = logits.dims[logits.dims.length - 1]!;
   const rows = logits.dims[logits.dims.length - 2]!;
   const start = (rows - 1) * vocab;
-  const data = logits.data;
+  const data = floatData(logits.data);
   if (data instanceof Float32Array) return data.slice(start, start + vocab);
   if (data instanceof Uint16Array) {
     const row = new Float32Array(vocab);

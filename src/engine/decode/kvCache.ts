@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { regrow } from './kvGrowth.js';
+import { floatData } from './float16.js';
 
 type KvData = Float32Array | Uint16Array;
 
@@ -96,8 +97,8 @@ export function truncateKvCache(cache: KvCache, length: number): KvCache {
   const tensors: Record<string, ort.Tensor> = {};
   for (const [name, tensor] of Object.entries(cache.tensors)) {
     const [batch, heads, , headDim] = tensor.dims as [number, number, number, number];
-    const data = tensor.data;
-    if (!(data instanceof Float32Array || data instanceof Uint16Array)) {
+    const data = floatData(tensor.data);
+    if (!data) {
       throw new Error(`unsupported KV cache type ${tensor.type}`);
     }
     tensors[name] = new ort.Tensor(tensor.type, sliceRows(data, batch * heads, cache.length, length, headDim), [
