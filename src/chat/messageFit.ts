@@ -2,7 +2,7 @@
 // reach the model with its start cut (the window keeps its end): the user is told so, with
 // the numbers, before it goes, instead of seeing the whole text in the transcript.
 import { addUser } from '../prompt/conversation.js';
-import { TRUNCATION_MARKER } from '../prompt/contextWindow.js';
+import { keptNewestText } from '../prompt/contextWindow.js';
 import { sessionWindow } from '../prompt/sessionWindow.js';
 import type { ChatContext } from './chatContext.js';
 
@@ -32,11 +32,7 @@ export async function messageCut(chat: ChatContext, text: string): Promise<Messa
     countTokens: counter,
   });
   if (!window.truncated) return null;
-  const kept = window.messages.at(-1)?.text ?? '';
-  const [messageTokens = 0, keptTokens = 0] = await counter([
-    text,
-    kept.startsWith(TRUNCATION_MARKER) ? kept.slice(TRUNCATION_MARKER.length) : kept,
-  ]);
+  const [messageTokens = 0, keptTokens = 0] = await counter([text, keptNewestText(window)]);
   return { messageTokens, keptTokens, maxNewTokens };
 }
 

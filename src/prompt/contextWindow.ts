@@ -304,3 +304,10 @@ function suffixFrom(text: string, from: number): string {
   const inPair = from > 0 && code >= 0xdc00 && code <= 0xdfff && (text.charCodeAt(from - 1) & 0xfc00) === 0xd800;
   return text.slice(inPair ? from + 1 : from).trimStart();
 }
+
+/** The end of the newest message that a window cut keeps (without the marker); '' when it was not cut. */
+export function keptNewestText(window: Pick<ContextWindow, 'truncated' | 'messages'>): string {
+  if (!window.truncated) return '';
+  const kept = window.messages.at(-1)?.text ?? '';
+  return kept.startsWith(TRUNCATION_MARKER) ? kept.slice(TRUNCATION_MARKER.length) : kept;
+}

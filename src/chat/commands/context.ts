@@ -3,7 +3,7 @@
 import type { EndpointInfo } from '../../engine/protocol.js';
 import { ESTIMATE_BYTES_PER_TOKEN, TEMPLATE_MARGIN } from '../../engine/remote/serverExtras.js';
 import { sessionWindow } from '../../prompt/sessionWindow.js';
-import { TRUNCATION_MARKER } from '../../prompt/contextWindow.js';
+import { keptNewestText } from '../../prompt/contextWindow.js';
 import { addUser, awaitsReply } from '../../prompt/conversation.js';
 import type { ChatContext } from '../chatContext.js';
 import { noArgs } from './commandArgs.js';
@@ -45,7 +45,7 @@ async function showContext(chat: ChatContext): Promise<void> {
   const [personaTokens = 0] = window.persona === 'included' ? await counter([pieces.persona]) : [];
   const newestTokens = pending ? (counts.at(-1) ?? 0) : 0;
   const newest = conversation.turns.at(-1)?.text ?? '';
-  const keptText = window.truncated ? (window.messages.at(-1)?.text ?? '').replace(TRUNCATION_MARKER, '') : '';
+  const keptText = keptNewestText(window);
   const [keptTokens = 0] = window.truncated ? await counter([keptText]) : [];
   chat.view.notice(
     formatContext({
