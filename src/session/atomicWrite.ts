@@ -14,7 +14,11 @@ export interface AtomicWriteOptions {
 /** Temporary files this process is writing now. */
 const writing = new Set<string>();
 
-export async function writeFileAtomic(path: string, data: string, options: AtomicWriteOptions = {}): Promise<void> {
+/** Pieces of text are written in blocks of about this many characters. */
+const BLOCK_CHARS = 1 << 20;
+
+/** `data` is the whole text, or its pieces in order (a long text is then never held whole). */
+export async function writeFileAtomic(path: string, data: string | Iterable<string>, options: AtomicWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, tempName(basename(path)));
   let created = false;
@@ -23,7 +27,22 @@ export async function writeFileAtomic(path: string, data: string, options: Atomi
     const handle = await open(temp, 'wx', options.mode ?? 0o600);
     created = true;
     try {
-      await handle.writeFile(data, 'utf8');
+      if (typeof data === 'string') {
+        await handle.writeFile(data, 'utf8');
+      } else {
+        // writeFile on a handle goes on from where the last write ended, and writes all of it.
+        let block: string[] = [];
+        let chars = 0;
+        for (const piece of data) {
+          block.push(piece);
+          chars += piece.length;
+          if (chars < BLOCK_CHARS) continue;
+          await handle.writeFile(block.join(''), 'utf8');
+          block = [];
+          chars = 0;
+        }
+        if (block.length > 0) await handle.writeFile(block.join(''), 'utf8');
+      }
       await handle.sync();
     } finally {
       await handle.close();

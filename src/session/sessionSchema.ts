@@ -35,6 +35,15 @@ export type ParsedSession = { ok: true; session: Session } | { ok: false; kind: 
 
 /** The file text for a session; the name is not stored, it is the file's name. */
 export function serializeSession(session: Session): string {
+  return [...serializeSessionChunks(session)].join('');
+}
+
+/**
+ * The same text as serializeSession, a turn at a time: a long session is written without
+ * building its whole text (and that text's bytes) at once. Each piece is what
+ * JSON.stringify(file, null, 2) writes there, so the two agree byte for byte.
+ */
+export function* serializeSessionChunks(session: Session): Generator<string> {
   const file: SessionFileV1 = {
     format: SESSION_FORMAT,
     version: SESSION_VERSION,
@@ -46,9 +55,20 @@ export function serializeSession(session: Session): string {
     params: session.params,
     windowStart: session.windowStart ?? null,
     persona: session.conversation.persona,
-    turns: session.conversation.turns,
+    turns: [],
   };
-  return JSON.stringify(file, null, 2) + '\n';
+  const turns = session.conversation.turns;
+  const head = JSON.stringify(file, null, 2);
+  if (turns.length === 0) {
+    yield head + '\n';
+    return;
+  }
+  // `turns` is the last key: open its list where the empty one was written.
+  yield head.slice(0, head.length - '[]\n}'.length) + '[';
+  for (let i = 0; i < turns.length; i++) {
+    yield (i === 0 ? '\n    ' : ',\n    ') + JSON.stringify(turns[i], null, 2).replaceAll('\n', '\n    ');
+  }
+  yield '\n  ]\n}\n';
 }
 
 /** Parses and validates file text; errors are one line and say what is wrong where. */

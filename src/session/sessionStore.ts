@@ -11,12 +11,13 @@
 //   its path and never written over, renamed onto or deleted (unless deletion is forced);
 // - nothing is written outside the directory: names are validated (sessionNames.ts);
 // - a failed save (disk full, read-only) throws a SessionError and changes nothing in memory.
+import type { Stats } from 'node:fs';
 import { link, lstat, mkdir, readdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { removeStaleTempFiles, writeFileAtomic } from './atomicWrite.js';
 import { emptyConversation } from '../prompt/conversation.js';
 import { acquireLock } from './sessionLock.js';
-import { parseSession, serializeSession } from './sessionSchema.js';
+import { parseSession, serializeSessionChunks } from './sessionSchema.js';
 import { sessionFileName, sessionNameError, sessionNameOfFile } from './sessionNames.js';
 import type { Session } from './types.js';
 import { errorMessage } from '../errors.js';
@@ -84,6 +85,8 @@ export interface SessionStoreOptions {
 
 export class SessionStore {
   private readonly lockWaitMs: number;
+  /** Per file: the revision this store last read or wrote there, and the file as it was then. */
+  private readonly seen = new Map<string, { revision: number; identity: FileIdentity }>();
 
   constructor(
     readonly dir: string,
@@ -133,7 +136,9 @@ export class SessionStore {
     const file = this.pathOf(name);
     const text = await readSessionText(file, name);
     if (text === null) throw new SessionError('not-found', `there is no session "${name}" (${file})`, file);
-    return parseOrThrow(text, name, file);
+    const session = parseOrThrow(text, name, file);
+    this.seen.set(file, { revision: session.revision, identity: text.identity });
+    return session;
   }
 
   /** The saved session, or a new one (not yet saved) when there is none by that name. */
@@ -159,7 +164,11 @@ export class SessionStore {
       throw writeError(error, session.name, this.dir);
     }
     const saved = await this.withLock(file, session.name, 'saved', async () => {
-      const current = await readSessionText(file, session.name);
+      // The file as this store last read or wrote it is still at that revision: a long
+      // session is not read and parsed again only to learn that.
+      const seen = this.seen.get(file);
+      const unchanged = seen !== undefined && seen.revision === session.revision && (await sameIdentity(file, seen.identity));
+      const current = unchanged ? null : await readSessionText(file, session.name);
       if (current !== null) {
         const onDisk = parseOrThrow(current, session.name, file, 'not overwritten; save under another name');
         if (onDisk.revision !== session.revision) {
@@ -173,10 +182,12 @@ export class SessionStore {
       }
       const next: Session = { ...session, revision: session.revision + 1, updatedAt: now.toISOString() };
       try {
-        await writeFileAtomic(file, serializeSession(next));
+        await writeFileAtomic(file, serializeSessionChunks(next));
       } catch (error) {
         throw writeError(error, session.name, file);
       }
+      const written = await stat(file).catch(() => null);
+      if (written) this.seen.set(file, { revision: next.revision, identity: identityOf(written) });
       return next;
     });
     await removeStaleTempFiles(file);
@@ -290,9 +301,13 @@ export async function saveSession(
  * `linkTarget` is the file a symbolic link points to: errors then name it and quote none of it,
  * since it may be any file of the user's.
  */
-async function readSessionText(file: string, name: string): Promise<{ text: string; linkTarget: string | null } | null> {
+async function readSessionText(
+  file: string,
+  name: string,
+): Promise<{ text: string; linkTarget: string | null; identity: FileIdentity } | null> {
   let bytes: Buffer;
   let linkTarget: string | null = null;
+  let identity: FileIdentity;
   try {
     if ((await lstat(file)).isSymbolicLink()) linkTarget = await realpath(file);
     // Reading a FIFO or a device would wait for a writer or never end.
@@ -300,6 +315,7 @@ async function readSessionText(file: string, name: string): Promise<{ text: stri
     if (info.isDirectory()) throw new SessionError('unreadable', `${file}: is a directory, not a session file`, file);
     if (!info.isFile()) throw new SessionError('unreadable', `${file}: not a regular file, not a session file; left untouched`, file);
     bytes = await readFile(file);
+    identity = identityOf(info);
   } catch (error) {
     if (error instanceof SessionError) throw error;
     const code = codeOf(error);
@@ -310,7 +326,7 @@ async function readSessionText(file: string, name: string): Promise<{ text: stri
   const what = linkTarget === null ? file : `${file} (a link to ${linkTarget})`;
   try {
     // A byte-order mark from a Windows editor is harmless; JSON.parse would trip on it.
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes), linkTarget };
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes), linkTarget, identity };
   } catch {
     throw new SessionError('invalid', `${what}: not a valid session file (not UTF-8 text); left untouched`, file);
   }
@@ -349,6 +365,25 @@ function writeError(error: unknown, name: string, where: string, action: Action 
     return new SessionError('read-only', `session "${name}" was not ${action}: ${where} is not writable (${code})`, where);
   }
   return new SessionError('write-failed', `session "${name}" was not ${action}: ${where}: ${errorMessage(error)}`, where);
+}
+
+/** What tells one version of a file from another without reading it: an atomic write makes a new inode. */
+interface FileIdentity {
+  dev: number;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+function identityOf(info: Stats): FileIdentity {
+  return { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
+}
+
+async function sameIdentity(file: string, known: FileIdentity): Promise<boolean> {
+  const info = await stat(file).catch(() => null);
+  if (info === null || !info.isFile()) return false;
+  const now = identityOf(info);
+  return now.dev === known.dev && now.ino === known.ino && now.size === known.size && now.mtimeMs === known.mtimeMs;
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import fc from 'fast-check';
 import { addUser, appendReply, setPersona } from '../../src/prompt/conversation.js';
 import { sessionToMarkdown } from '../../src/session/exportMarkdown.js';
 import { parseSession, serializeSession } from '../../src/session/sessionSchema.js';
@@ -336,3 +337,53 @@ test(
     }
   },
 );
+
+test('the file text is JSON.stringify(file, null, 2) whatever the turns, written a turn at a time', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ user: fc.string({ unit: 'binary' }), reply: fc.string({ unit: 'grapheme' }) }), { maxLength: 6 }),
+      fc.option(fc.string(), { nil: null }),
+      (exchanges, persona) => {
+        let c = setPersona(newSession('p').conversation, persona);
+        for (const { user, reply } of exchanges) c = appendReply(addUser(c, user), reply, meta);
+        const session: Session = { ...newSession('p'), conversation: c };
+        const expected = {
+          format: 'parley-session',
+          version: 1,
+          createdAt: session.createdAt,
+          updatedAt: session.updatedAt,
+          revision: session.revision,
+          model: session.model,
+          dtype: session.dtype,
+          params: session.params,
+          windowStart: null,
+          persona: c.persona,
+          turns: c.turns,
+        };
+        assert.equal(serializeSession(session), JSON.stringify(expected, null, 2) + '\n');
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
+test('a session changed on disk by another store (another process) since this one read it is not overwritten', async () => {
+  const mine = await freshStore();
+  const theirs = new SessionStore(mine.dir);
+  await mine.save(sampleSession('two'));
+  const loaded = await mine.load('two');
+  const theirSession = await theirs.load('two');
+  await theirs.save({ ...theirSession, conversation: appendReply(theirSession.conversation, 'theirs') });
+  await assert.rejects(mine.save({ ...loaded, conversation: appendReply(loaded.conversation, 'mine') }), isCode('conflict'));
+  // A file rewritten in place (same inode) to another revision is noticed too.
+  const file = mine.pathOf('two');
+  const current = await mine.load('two');
+  const text = await readFile(file, 'utf8');
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  await writeFile(file, text.replace(`"revision": ${current.revision}`, `"revision": ${current.revision + 1}`));
+  await assert.rejects(mine.save(current), isCode('conflict'));
+  // After its own save, the store saves again without a conflict.
+  const again = await mine.load('two');
+  const saved = await mine.save({ ...again, conversation: appendReply(again.conversation, 'next') });
+  assert.equal((await mine.save(saved)).revision, saved.revision + 1);
+});
