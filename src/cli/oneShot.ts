@@ -99,6 +99,9 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   if (result.window && result.window.droppedCount > 0) {
     stderr.write(`parley: ${result.window.droppedCount} earlier turns out of context\n`);
   }
+  if (result.window?.persona === 'dropped') {
+    stderr.write(`parley: the persona is too long for the model's context (${result.window.budget} tokens) and was left out\n`);
+  }
   if (input.session) {
     try {
       await input.session.store.save(result.session);

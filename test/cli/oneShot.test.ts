@@ -50,3 +50,21 @@ test('one-shot with --raw: exactly what the model wrote', async () => {
   assert.equal(await oneShot(false, true), HOSTILE.join('') + '\n');
   assert.equal(await oneShot(true, true), HOSTILE.join('') + '\n');
 });
+
+test('one-shot says when the persona is too long for the context and was left out', async () => {
+  const stderr = sink(false);
+  const code = await runOneShot({
+    engine: new FakeEngine({ scripts: [{ tokens: ['ok'] }], contextLength: 64 }),
+    prompt: 'hi',
+    flags: { model: 'fake', maxNewTokens: 8 },
+    system: 'word '.repeat(400),
+    stored: {},
+    offline: true,
+    raw: false,
+    stdout: sink(false),
+    stderr,
+    signal: new AbortController().signal,
+  });
+  assert.equal(code, 0);
+  assert.match(stderr.text, /^parley: the persona is too long for the model's context \(\d+ tokens\) and was left out$/m);
+});
