@@ -2,8 +2,11 @@
 // each value, the constant float value of a name (an initializer, a Constant node, a Transpose
 // of one, or 8-bit integers read through DequantizeLinear), and the projections (MatMul, Gemm
 // with or without transB, or onnxruntime's dynamic quantization: DynamicQuantizeLinear +
-// MatMulInteger + the scale Muls) with their bias. Anything unexpected throws UnrecognisedGraph.
+// MatMulInteger + the scale Muls; onnxruntime's MatMulNBits, dequantized) with their bias. Float16
+// tensors read as float32. Anything unexpected throws UnrecognisedGraph.
 
+import { halfToFloat } from '../engine/decode/float16.js';
+import { type NBitsWeight, readMatMulNBits } from './matMulNBits.js';
 import type { OnnxModel, OnnxNode, OnnxTensor } from './onnxReader.js';
 
 export class UnrecognisedGraph extends Error {}
@@ -27,15 +30,19 @@ export interface Linear {
   output: string;
   weight: Constant; // [in, out]
   bias: Float32Array | null;
+  /** For a MatMulNBits: its blocks as stored (the weight above is them dequantized). */
+  nbits?: NBitsWeight;
 }
 
 const FLOAT = 1;
 const UINT8 = 2;
 const INT8 = 3;
+const FLOAT16 = 10;
 /** Ops that only change a value's shape: the graph may put them between two real ops. */
 export const SHAPE_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 
 function tensorFloats(t: OnnxTensor): Float32Array {
+  if (t.dataType === FLOAT16) return halfTensorFloats(t);
   if (t.dataType !== FLOAT) fail(`tensor ${t.name} is not float32 (type ${t.dataType})`);
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.floatData.length > 0) return Float32Array.from(t.floatData);
@@ -46,6 +53,24 @@ function tensorFloats(t: OnnxTensor): Float32Array {
   new Uint8Array(out.buffer).set(bytes);
   return out;
 }
+
+/** A float16 tensor's values as float32 (raw bytes, or bits in int32_data when not raw). */
+function halfTensorFloats(t: OnnxTensor): Float32Array {
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  let bits: ArrayLike<number>;
+  if (t.int32Data.length > 0) bits = t.int32Data;
+  else {
+    const bytes = t.bytes();
+    if (bytes.byteLength !== count * 2) fail(`tensor ${t.name} has ${bytes.byteLength} bytes for ${count} halves`);
+    const aligned = new Uint8Array(count * 2);
+    aligned.set(bytes);
+    bits = new Uint16Array(aligned.buffer);
+  }
+  if (bits.length !== count) fail(`tensor ${t.name} has ${bits.length} values for ${count}`);
+  return Float32Array.from(bits, halfToFloat);
+}
+
+const isFloat = (dataType: number): boolean => dataType === FLOAT || dataType === FLOAT16;
 
 /** The values of an int8 or uint8 tensor, or null for other types. */
 function tensorBytes(t: OnnxTensor): Int8Array | Uint8Array | null {
@@ -143,6 +168,11 @@ export class GraphIndex {
     return null;
   }
 
+  /** The bytes of `name` when it is an 8-bit constant (packed 4-bit blocks are uint8 tensors). */
+  bytesOf(name: string): { dims: number[]; values: Int8Array | Uint8Array } | null {
+    return this.integers(name);
+  }
+
   /** 8-bit integers `q` dequantized by `scale` and `zeroPoint` (names of constants). */
   dequantized(q: string, scale: string, zeroPoint: string | undefined): Constant | null {
     const values = this.integers(q);
@@ -163,10 +193,10 @@ export class GraphIndex {
     const init = this.model.initializers.get(name);
     const node = this.producer.get(name);
     if (init) {
-      if (init.dataType === FLOAT) result = { dims: init.dims, data: tensorFloats(init), step: 0 };
+      if (isFloat(init.dataType)) result = { dims: init.dims, data: tensorFloats(init), step: 0 };
     } else if (node?.opType === 'Constant') {
       const t = node.attributes.get('value')?.t;
-      if (t && t.dataType === FLOAT) result = { dims: t.dims, data: tensorFloats(t), step: 0 };
+      if (t && isFloat(t.dataType)) result = { dims: t.dims, data: tensorFloats(t), step: 0 };
     } else if (node && (node.opType === 'Identity' || node.opType === 'Cast')) {
       result = this.constant(node.inputs[0]!);
     } else if (node?.opType === 'DequantizeLinear' && (node.attributes.get('axis')?.i ?? 1) === 1) {
@@ -272,8 +302,14 @@ function quantizedMatMul(g: GraphIndex, node: OnnxNode): { input: string; weight
   return { input: g.source(quantizer.inputs[0]!), weight, output: scaled[0]!.outputs[0]! };
 }
 
-/** `node` as a projection (MatMul, Gemm or a quantized MatMulInteger with a constant weight), or null. */
+/** `node` as a projection (MatMul, Gemm, MatMulNBits or a quantized MatMulInteger with a constant weight), or null. */
 export function asLinear(g: GraphIndex, node: OnnxNode): Linear | null {
+  if (node.opType === 'MatMulNBits') {
+    const read = readMatMulNBits(g, node);
+    if (!read) return null;
+    const { weight, nbits } = read;
+    return { node, input: g.source(node.inputs[0]!), ...withBias(g, node.outputs[0]!, weight.dims[1]!), weight, nbits };
+  }
   if (node.opType === 'MatMul') {
     const weight = g.constant(node.inputs[1]!);
     if (!weight || weight.dims.length !== 2) return null;
