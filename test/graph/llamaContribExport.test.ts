@@ -2,7 +2,8 @@
 // MatMulNBits; made by test/fixtures/tools/make_contrib_fixture.py from a seeded torch Llama): every file gives
 // the torch module's weights under the shared names and layouts (fp32 exactly, fp16 within its rounding, 4-bit
 // within one step of each block), 4-bit blocks that are byte for byte Parley's own quantizeQ4, and a damaged
-// graph is refused with a one-line reason.
+// graph is refused with a one-line reason. hub-smollm2-rotary holds the other attention layout onnxruntime-genai's
+// builder writes (three projections, RotaryEmbedding nodes), which must read the same.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -127,6 +128,22 @@ describe('the contrib-op reader on hub-smollm2', () => {
       assert.deepEqual(mine.scales, blocks.scales, `${name}: scales`);
       const differing = mine.packed.filter((byte, i) => byte !== blocks.packed[i]).length;
       assert.equal(differing, 0, `${name}: ${differing} of ${mine.packed.length} packed bytes differ`);
+    }
+  });
+
+  test('the other layout (three projections, RotaryEmbedding before the attention) gives the same weights and blocks', () => {
+    const rotaryDir = path.join(REPO_ROOT, 'test', 'fixtures', 'hub-smollm2-rotary', 'onnx');
+    const model = parseOnnx(readFileSync(path.join(rotaryDir, 'model_q4.onnx')), rotaryDir);
+    assert.ok(model.nodes.some((n) => n.opType === 'RotaryEmbedding'));
+    const separate = readLlamaContribExport(model, CONFIG);
+    const packed = read('model_q4.onnx');
+    assert.deepEqual(separate.dims, packed.dims);
+    assert.equal(separate.nbitsProjections, 2 * (3 + 1 + 3) + 1);
+    assert.deepEqual([...separate.params.keys()].sort(), [...packed.params.keys()].sort());
+    for (const [name, values] of packed.params) assert.deepEqual(separate.params.get(name), values, name);
+    for (const [name, blocks] of packed.q4) {
+      assert.deepEqual(separate.q4.get(name)!.scales, blocks.scales, name);
+      assert.ok(Buffer.from(separate.q4.get(name)!.packed).equals(Buffer.from(blocks.packed)), name);
     }
   });
 
