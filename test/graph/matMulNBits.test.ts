@@ -42,7 +42,7 @@ function model(
   };
   const initializers = new Map<string, OnnxTensor>([
     ['B', tensor('B', [n, blocks, (blockSize * bits) / 8], 2, b)],
-    ['scales', tensor('scales', [n * blocks], 1, floats(scales))],
+    ['scales', tensor('scales', [scales.length], 1, floats(scales))],
   ]);
   if (zeroPoints) initializers.set('zp', tensor('zp', [zeroPoints.length], 2, zeroPoints));
   return { nodes: [node], initializers, inputs: ['x'], outputs: ['y'] };
