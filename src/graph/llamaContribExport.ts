@@ -126,7 +126,8 @@ export function readLlamaContribExport(model: OnnxModel, config: Record<string, 
   const epsilons = new Set<number>();
   let stream: Stream = { root: embedding.outputs[0]!, skip: null };
   let caches: { cos: string; sin: string } | null = null;
-  let qkvBias = false;
+  /** Per layer, how many of q, k and v have a bias: all three everywhere, or none anywhere. */
+  const biases: number[] = [];
 
   for (let layer = 0; layer < dims.layers; layer++) {
     const name = (suffix: string): string => llamaLayerParam(layer, suffix);
@@ -156,16 +157,18 @@ export function readLlamaContribExport(model: OnnxModel, config: Record<string, 
           ['k', a.k, 0, kvWidth],
           ['v', a.v, 0, kvWidth],
         ];
+    let biased = 0;
     for (const [p, linear, start, count] of parts) {
       const width = a.packed ? qWidth + 2 * kvWidth : count;
       if (linear.weight.dims[1] !== width)
         fail(`layer ${layer}: the ${a.packed ? 'packed q/k/v' : p} projection has ${linear.weight.dims[1]} outputs, not ${width}`);
       keep(name(`self_attn.${p}_proj.weight`), linear, start, count, hidden);
       if (linear.bias) {
-        qkvBias = true;
+        biased++;
         params.set(name(`self_attn.${p}_proj.bias`), linear.bias.slice(start, start + count));
       }
     }
+    biases.push(biased);
     for (const l of new Set([a.q, a.k, a.v])) if (l.nbits) nbitsProjections++;
     const o = linearReading(g, a.node.outputs[0]!);
     if (!o || o.weight.dims[1] !== hidden || o.bias)
@@ -205,7 +208,8 @@ export function readLlamaContribExport(model: OnnxModel, config: Record<string, 
   // The attribute is a float32: keep config.json's value when it is that float's source.
   const epsilon = [...epsilons][0]!;
   if (Math.fround(dims.rmsNormEps) !== epsilon) dims.rmsNormEps = epsilon;
-  dims.qkvBias = qkvBias;
+  if (!biases.every((b) => b === biases[0]) || (biases[0] !== 0 && biases[0] !== 3)) fail('only some q/k/v projections have biases');
+  dims.qkvBias = biases[0] === 3;
   checkRotaryCaches(g, caches!.cos, caches!.sin, dims);
 
   const head = projectionsReading(g, finalNorm.output)[0];

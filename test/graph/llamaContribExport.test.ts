@@ -147,6 +147,62 @@ describe('the contrib-op reader on hub-smollm2', () => {
     }
   });
 
+  test('a packed q/k/v bias (Qwen2 in this form) is split into the three biases; in some layers only, refused', () => {
+    // The builder's packed Add after the q/k/v MatMul, put into the fp32 graph's layers.
+    const width = (4 + 2 + 2) * 16;
+    const bias = Float32Array.from({ length: width }, (_, i) => i / 1000);
+    const bytes = new Uint8Array(bias.buffer);
+    const withBias = (layers: number[]): OnnxModel => {
+      const model = load('model.onnx');
+      const initializers = new Map(model.initializers);
+      initializers.set('qkv_bias', {
+        name: 'qkv_bias',
+        dims: [width],
+        dataType: 1,
+        bytes: () => bytes,
+        floatData: [],
+        int32Data: [],
+        int64Data: [],
+      });
+      const nodes = model.nodes.flatMap((n) => {
+        const layer = layers.find((l) => n.name.startsWith(`/model/layers.${l}/attn/`));
+        if (layer === undefined) return [n];
+        const qkv = `/model/layers.${layer}/attn/qkv_proj/MatMul/output_0`;
+        const added = `/model/layers.${layer}/attn/qkv_proj/Add/output_0`;
+        if (n.opType === 'GroupQueryAttention') return [{ ...n, inputs: [added, ...n.inputs.slice(1)] }];
+        if (n.outputs[0] !== qkv) return [n];
+        return [
+          n,
+          {
+            ...n,
+            opType: 'Add',
+            domain: '',
+            name: `/model/layers.${layer}/attn/qkv_proj/Add`,
+            inputs: [qkv, 'qkv_bias'],
+            outputs: [added],
+            attributes: new Map(),
+          },
+        ];
+      });
+      return { ...model, nodes, initializers };
+    };
+    const { dims, params } = readLlamaContribExport(withBias([0, 1]), CONFIG);
+    assert.equal(dims.qkvBias, true);
+    for (const layer of [0, 1]) {
+      assert.deepEqual(params.get(`model.layers.${layer}.self_attn.q_proj.bias`), bias.slice(0, 64));
+      assert.deepEqual(params.get(`model.layers.${layer}.self_attn.k_proj.bias`), bias.slice(64, 96));
+      assert.deepEqual(params.get(`model.layers.${layer}.self_attn.v_proj.bias`), bias.slice(96, 128));
+    }
+    assert.deepEqual(params.get('model.layers.0.self_attn.q_proj.weight'), fp32.params.get('model.layers.0.self_attn.q_proj.weight'));
+    assert.deepEqual(
+      [...params.keys()].sort(),
+      llamaParamSpecs(dims)
+        .map((s) => s.name)
+        .sort(),
+    );
+    assert.throws(() => readLlamaContribExport(withBias([1]), CONFIG), /only some q\/k\/v projections have biases/);
+  });
+
   test('only GroupQueryAttention graphs are taken for this reader', () => {
     assert.equal(isContribExport(load('model.onnx')), true);
     const plain = parseOnnx(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'hf-llama-tiny', 'onnx', 'model.onnx')), DIR);
