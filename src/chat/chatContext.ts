@@ -8,6 +8,7 @@ import type { EffectiveSettings } from '../settings/settingsPrecedence.js';
 import type { Session } from '../session/types.js';
 import type { ChatSettings } from './chatSettings.js';
 import type { ContextMeter } from './contextMeter.js';
+import type { MessageQueue } from './messageQueue.js';
 import type { ModelSlot } from './modelSlot.js';
 import type { Questions } from './questions.js';
 import type { SessionKeeper } from './sessionKeeper.js';
@@ -30,6 +31,8 @@ export interface ChatContext {
   readonly meter: ContextMeter;
   readonly slot: ModelSlot;
   readonly turns: TurnRunner;
+  /** Messages sent while a reply is on its way. */
+  readonly queue: MessageQueue;
   readonly questions: Questions;
   readonly unsaved: UnsavedGuard;
   now(): Date;

@@ -52,6 +52,10 @@ export class ChatController implements ChatModel {
     this.chat.turns.stop();
   }
 
+  unqueue(): void {
+    this.chat.queue.removeLast();
+  }
+
   answer(yes: boolean): void {
     this.chat.questions.answer(yes);
   }
@@ -72,9 +76,15 @@ export class ChatController implements ChatModel {
     this.chat.reprint([]);
   }
 
+  redraw(): void {
+    this.chat.reprint([...this.chat.view.getState().transcript]);
+  }
+
   async exit(): Promise<boolean> {
     const { keeper, meter, turns, view } = this.chat;
-    // A reply in progress is stopped and kept, then everything is saved.
+    // A reply in progress is stopped and kept, then everything is saved; messages queued
+    // behind it are not sent to a chat that is closing.
+    this.chat.queue.takeAll();
     await turns.finish();
     await keeper.autosave();
     if (keeper.unsaved === null || this.leaveUnsaved) {
@@ -92,6 +102,7 @@ export class ChatController implements ChatModel {
   /** Leaves without asking (a signal, a fatal error): stops a reply, saves, and says how that went. */
   async shutdown(): Promise<number> {
     this.chat.meter.dispose();
+    this.chat.queue.takeAll();
     await this.chat.turns.finish();
     await this.chat.keeper.autosave();
     return this.exitCode;

@@ -9,11 +9,15 @@ export interface ChatModel {
   submit(text: string): void;
   /** Stops the reply being generated, or a message waiting for the model. */
   stop(): void;
+  /** Takes back the newest message queued while a reply streams. */
+  unqueue(): void;
   answer(yes: boolean): void;
   /** The line that answers a question with several answers; '' (Esc) cancels. */
   choose(text: string): void;
   draftChanged(text: string): void;
   clearScreen(): void;
+  /** Clears the terminal and prints the transcript again, laid out for its size now (a resize). */
+  redraw(): void;
   /** The columns a reply's text gets on screen, so its finished lines can be printed once. */
   setReplyWidth(columns: number): void;
   /**

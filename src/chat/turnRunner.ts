@@ -30,9 +30,12 @@ export interface TurnRunnerInput {
   putInInput: (text: string) => void;
   /** Something the status bar shows changed (tokens per second). */
   onChange: () => void;
-  /** A turn ended, whatever the outcome. */
-  onSettled: () => void;
+  /** A turn ended: with a reply (whole or stopped), or with an error. */
+  onSettled: (outcome: TurnOutcome) => void;
 }
+
+/** How a turn ended: the model replied (to the end, or until stopped), or the reply failed. */
+export type TurnOutcome = 'replied' | 'failed';
 
 export class TurnRunner {
   tokensPerSecond: number | null = null;
@@ -70,10 +73,17 @@ export class TurnRunner {
       this.input.view.update({ live: { text: '', waitingForModel: true, restarting: wait === 'restart' } });
       return;
     }
-    this.turn = this.run().finally(() => {
-      this.turn = null;
-      this.input.onSettled();
-    });
+    let outcome: TurnOutcome = 'failed';
+    this.turn = this.run()
+      .then((ended) => {
+        outcome = ended;
+      })
+      .finally(() => {
+        this.turn = null;
+        // Whatever happened to the turn, notices held under the reply are printed now.
+        this.input.view.endReply();
+        this.input.onSettled(outcome);
+      });
   }
 
   /** The model is ready: a waiting message is sent now. */
@@ -121,14 +131,15 @@ export class TurnRunner {
     await this.turn;
   }
 
-  private async run(): Promise<void> {
+  private async run(): Promise<TurnOutcome> {
     const { engine, view, keeper, meter } = this.input;
     const format = this.input.format();
     const counter = this.input.counter();
-    if (!format || !counter) return;
+    if (!format || !counter) return 'failed';
     const abort = new AbortController();
     this.abort = abort;
     view.update({ live: { text: '', waitingForModel: false } });
+    view.beginReply();
     let streamed = false;
     const batcher = new TokenBatcher((text) => {
       const live = view.getState().live;
@@ -162,6 +173,7 @@ export class TurnRunner {
       this.abort = null;
     }
     this.finishTurn(asked, result, streamed ? (view.getState().live?.text ?? '') : null);
+    return result === null || result.error ? 'failed' : 'replied';
   }
 
   /** `streamedRest`: the reply's last line when it was streamed, its earlier lines already shown. */
@@ -181,7 +193,7 @@ export class TurnRunner {
       if (done.error) items.push(noticeItem(`The reply failed: ${done.error}. /retry tries again.`, 'error'));
       else if (!done.reply && done.interrupted) items.push(noticeItem('Stopped before the first word; /retry asks again.'));
     }
-    view.update({ live: null, transcript: [...view.getState().transcript, ...items] });
+    view.endReply(...items);
     this.input.onChange();
   }
 }

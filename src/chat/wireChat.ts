@@ -14,12 +14,14 @@ import type { Session } from '../session/types.js';
 import type { ChatContext } from './chatContext.js';
 import { ChatSettings } from './chatSettings.js';
 import { ContextMeter } from './contextMeter.js';
+import { MessageQueue } from './messageQueue.js';
 import { modelLabel } from './modelLabel.js';
 import { loadedNotices } from './modelNotices.js';
 import { ModelSlot } from './modelSlot.js';
 import { PromptFormats } from './promptFormats.js';
 import { Questions } from './questions.js';
 import { runReported } from './reported.js';
+import { replyEnded } from './sendMessage.js';
 import { SessionKeeper } from './sessionKeeper.js';
 import { TurnRunner } from './turnRunner.js';
 import { UnsavedGuard } from './unsavedSession.js';
@@ -72,6 +74,8 @@ export function wireChat(input: ChatInput): ChatContext {
       transcript: [],
       transcriptEpoch: 0,
       live: null,
+      held: [],
+      queued: [],
       loading: null,
       status: emptyStatus(input.session.name, samplingParams(settings.layered(input.session).values)),
       confirm: null,
@@ -84,6 +88,7 @@ export function wireChat(input: ChatInput): ChatContext {
   );
   const notice = view.notice.bind(view);
   const questions = new Questions(view, (action) => runReported(view, action));
+  const queue = new MessageQueue(view);
   const formats = new PromptFormats(engine, notice);
   const keeper = new SessionKeeper({
     store,
@@ -128,9 +133,10 @@ export function wireChat(input: ChatInput): ChatContext {
     modelRef: () => chat.storedModelRef(),
     putInInput: (text) => questions.putInInput(text),
     onChange: refreshStatus,
-    onSettled: () => {
+    onSettled: (outcome) => {
       void keeper.autosave();
       void meter.refresh();
+      replyEnded(chat, outcome);
     },
   });
   const unsaved = new UnsavedGuard({
@@ -154,6 +160,7 @@ export function wireChat(input: ChatInput): ChatContext {
     meter,
     slot,
     turns,
+    queue,
     questions,
     unsaved,
     now: input.now ?? (() => new Date()),
@@ -223,6 +230,7 @@ export function wireChat(input: ChatInput): ChatContext {
       turns.modelReady();
     } else if (turns.giveUpWaiting()) {
       notice('Your message is kept: load a model with /model, then /retry to get a reply.');
+      replyEnded(chat, 'failed');
     }
   }
 

@@ -11,6 +11,7 @@ import { InputBox } from './InputBox.js';
 import { applyEdit, editorWith, EMPTY_EDITOR, moveVertically, type EditAction, type EditorState } from './inputEditing.js';
 import { LiveReply } from './LiveReply.js';
 import { ModelLoading } from './ModelLoading.js';
+import { HeldNotices, QueuedMessages } from './QueuedMessages.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
 import { StatusBar } from './StatusBar.js';
 import { useTheme } from './theme.js';
@@ -124,14 +125,17 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
     const editor = editorRef.current;
     const generating = view.live !== null;
     switch (key) {
+      // Esc and Ctrl+C first take back a queued message (the newest), then stop the reply.
       case 'ctrlC':
-        if (generating) chat.stop();
+        if (view.queued.length > 0) chat.unqueue();
+        else if (generating) chat.stop();
         else if (editor.text) edit(EMPTY_EDITOR);
         else if (ctrlCPendingRef.current) quit();
         else setCtrlCPending(true);
         return;
       case 'escape':
-        if (generating) chat.stop();
+        if (view.queued.length > 0) chat.unqueue();
+        else if (generating) chat.stop();
         else if (view.confirm !== null) chat.answer(false);
         else if (view.choice !== null) chat.choose('');
         return;
@@ -178,6 +182,8 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
       {view.live ? (
         <LiveReply text={view.live.text} waitingForModel={view.live.waitingForModel} restarting={view.live.restarting ?? false} />
       ) : null}
+      <HeldNotices items={view.held} />
+      <QueuedMessages queued={view.queued} />
       {view.confirm !== null ? <Text color={theme.warning}>{sanitizeForTerminal(view.confirm)} (y/N)</Text> : null}
       {view.choice !== null ? (
         <Text color={theme.warning}>

@@ -47,7 +47,7 @@ function TurnView({ turn }: { turn: Turn }) {
   return <AssistantText text={turn.text} interrupted={turn.meta?.interrupted ?? false} />;
 }
 
-function ItemView({ item }: { item: TranscriptItem }) {
+export function ItemView({ item }: { item: TranscriptItem }) {
   const theme = useTheme();
   if (item.kind === 'turn') {
     return (

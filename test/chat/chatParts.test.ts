@@ -28,6 +28,8 @@ function emptyView(): ViewState {
     transcript: [],
     transcriptEpoch: 0,
     live: null,
+    held: [],
+    queued: [],
     loading: null,
     status: {
       model: null,

@@ -22,6 +22,8 @@ class StubChat implements ChatModel {
     transcript: [],
     transcriptEpoch: 0,
     live: null,
+    held: [],
+    queued: [],
     loading: null,
     status: {
       model: 'gpt2',
@@ -56,6 +58,8 @@ class StubChat implements ChatModel {
   stop(): void {
     this.stops++;
   }
+  unqueue(): void {}
+  redraw(): void {}
   choose(): void {}
   answer(yes: boolean): void {
     this.answers.push(yes);

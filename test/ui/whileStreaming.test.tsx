@@ -49,10 +49,21 @@ test('/exit while a reply streams stops it, keeps the partial reply marked inter
   assert.ok(!turns[1]?.text.includes('w99'));
 });
 
-test('Enter on a message while a reply streams says to wait, and the text stays in the input box', async () => {
+test('Enter on a message while a reply streams queues it under the reply; it is sent when the reply ends', async () => {
   const chat = await streaming();
   await chat.send('next question');
-  await chat.waitFor('wait for the reply or press Esc');
-  await chat.waitFor('› next question');
+  await chat.waitFor('queued: next question');
+  // Not in the conversation yet, and the input box is free again.
   assert.equal(chat.controller.session.conversation.turns.filter((t) => t.role === 'user').length, 1);
+  assert.ok(!chat.frame().includes('› next question'));
+  await waitUntil(
+    () => chat.controller.session.conversation.turns.map((t) => t.role).join(','),
+    (roles) => roles === 'user,assistant,user,assistant',
+    5000,
+    'the queued message answered',
+  );
+  const turns = chat.controller.session.conversation.turns;
+  assert.equal(turns[2]?.text, 'next question');
+  assert.match(turns[1]?.text ?? '', /w99$/);
+  assert.ok(!chat.frame().includes('queued:'));
 });

@@ -21,6 +21,10 @@ export interface ViewState {
   /** Bumped when the screen is cleared and the transcript printed anew (/clear, /load). */
   transcriptEpoch: number;
   live: LiveReplyState | null;
+  /** Notices that came while a reply streamed: shown under it, and printed after it once it ends. */
+  held: readonly TranscriptItem[];
+  /** Messages sent while a reply streams, oldest first: each goes out when a reply ends. */
+  queued: readonly string[];
   loading: LoadingState | null;
   status: StatusInfo;
   /** A yes/no question the next Enter answers (/delete, switching model on /load). */

@@ -6,6 +6,8 @@ import type { ViewState } from './viewState.js';
 export class ViewStore {
   private view: ViewState;
   private readonly listeners = new Set<() => void>();
+  /** A reply streams: its lines go to the transcript, and notices wait below it (held). */
+  private replying = false;
 
   /**
    * `clearTerminal` wipes the terminal before the transcript is printed anew (/clear,
@@ -30,8 +32,22 @@ export class ViewStore {
     for (const listener of this.listeners) listener();
   }
 
+  /** Adds to the transcript; while a reply streams, after the reply, so nothing lands inside it. */
   append(...items: TranscriptItem[]): void {
-    if (items.length > 0) this.update({ transcript: [...this.view.transcript, ...items] });
+    if (items.length === 0) return;
+    if (this.replying) this.update({ held: [...this.view.held, ...items] });
+    else this.update({ transcript: [...this.view.transcript, ...items] });
+  }
+
+  /** A reply starts streaming: notices from now on wait under it until it ends. */
+  beginReply(): void {
+    this.replying = true;
+  }
+
+  /** The reply ended with `items` (its end, its error): they go in, then the notices held meanwhile. */
+  endReply(...items: TranscriptItem[]): void {
+    this.replying = false;
+    this.update({ live: null, transcript: [...this.view.transcript, ...items, ...this.view.held], held: [] });
   }
 
   notice(text: string, tone: NoticeTone = 'info'): void {
