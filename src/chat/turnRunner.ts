@@ -141,12 +141,16 @@ export class TurnRunner {
     view.update({ live: { text: '', waitingForModel: false } });
     view.beginReply();
     let streamed = false;
+    // The live line is a row the reply wrapped onto, not the start of one of its lines.
+    let continues = false;
     const batcher = new TokenBatcher((text) => {
       const live = view.getState().live;
       if (!live) return;
       streamed = true;
       // Lines that can no longer change go to the transcript; the live area keeps the last one.
-      const { lines, rest } = settleLines(live.text + text, this.replyWidth);
+      const settled = settleLines(live.text + text, this.replyWidth, continues);
+      const { lines, rest } = settled;
+      continues = settled.continues;
       view.update({
         live: { ...live, text: rest },
         ...(lines.length > 0 ? { transcript: [...view.getState().transcript, replyLinesItem(lines)] } : {}),

@@ -17,6 +17,7 @@ import { StatusBar } from './StatusBar.js';
 import { useTheme } from './theme.js';
 import { Transcript } from './Transcript.js';
 import { useQuit } from './useQuit.js';
+import { useRedrawOnResize } from './useRedrawOnResize.js';
 import { useReplyWidth } from './useReplyWidth.js';
 import { useTerminalInput } from './useTerminalInput.js';
 import type { ChatModel } from '../chat/chatModel.js';
@@ -47,6 +48,7 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   const theme = useTheme();
   const { stdout } = useStdout();
   useReplyWidth(chat);
+  useRedrawOnResize(chat);
   // Refs hold the truth and state mirrors it for rendering: several keys can arrive in
   // one chunk, before React re-renders, and each must see the previous one's result.
   const [editor, setEditor] = useState<EditorState>(EMPTY_EDITOR);

@@ -1,7 +1,8 @@
 import { memo } from 'react';
-import { Box, Static, Text } from 'ink';
+import { Box, Static, Text, useStdout } from 'ink';
 import type { Turn } from '../prompt/conversationTypes.js';
-import { REPLY_INDENT } from '../chat/view/replyLines.js';
+import { REPLY_INDENT, wrapReply } from '../chat/view/replyLines.js';
+import { DefinitionListView } from './DefinitionListView.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
 import { useTheme } from './theme.js';
 import type { TranscriptItem } from '../chat/view/transcriptItems.js';
@@ -20,10 +21,11 @@ export function UserTurn({ text }: { text: string }) {
 
 export function AssistantText({ text, interrupted }: { text: string; interrupted: boolean }) {
   const theme = useTheme();
+  const { stdout } = useStdout();
   return (
     <Box paddingLeft={REPLY_INDENT} flexDirection="column">
       <Text>
-        {sanitizeForTerminal(text)}
+        {wrapReply(sanitizeForTerminal(text), (stdout.columns || 80) - REPLY_INDENT)}
         {interrupted ? (
           <Text color={theme.warning} italic>
             {text ? ' ' : ''}(interrupted)
@@ -72,6 +74,7 @@ export function ItemView({ item }: { item: TranscriptItem }) {
       </Box>
     );
   }
+  if (item.kind === 'definitions') return <DefinitionListView sections={item.sections} />;
   const color = item.tone === 'error' ? theme.error : item.tone === 'warning' ? theme.warning : theme.muted;
   return (
     <Box marginBottom={1}>

@@ -12,7 +12,7 @@ import { loadFailureLines } from '../../src/chat/loadFailure.js';
 import { startLoading, withProgress } from '../../src/chat/view/loadingProgress.js';
 import { modelLabel } from '../../src/chat/modelLabel.js';
 import { FRAME_MS, frameInterval, MAX_FRAME_MS, TokenBatcher } from '../../src/chat/view/tokenBatcher.js';
-import { settleLines } from '../../src/chat/view/replyLines.js';
+import { settleLines, wrapReply } from '../../src/chat/view/replyLines.js';
 import { errorLine } from '../../src/errors.js';
 import { waitFor } from '../helpers/waitFor.js';
 
@@ -117,9 +117,9 @@ test('a streaming reply settles every screen line but the one being written', ()
   // Nothing is lost: the settled lines and the rest make up the text again.
   assert.equal(`${lines.slice(0, 2).join('')}${lines[2]}\n${lines[3]}\n${lines[4]}${rest}`, text);
   // A word longer than the width is cut hard; its tail stays live.
-  assert.deepEqual(settleLines('x'.repeat(25), 10), { lines: ['x'.repeat(10), 'x'.repeat(10)], rest: 'x'.repeat(5) });
-  assert.deepEqual(settleLines('ends with a newline\n', 40), { lines: ['ends with a newline'], rest: '' });
-  assert.deepEqual(settleLines('', 40), { lines: [], rest: '' });
+  assert.deepEqual(settleLines('x'.repeat(25), 10), { lines: ['x'.repeat(10), 'x'.repeat(10)], rest: 'x'.repeat(5), continues: true });
+  assert.deepEqual(settleLines('ends with a newline\n', 40), { lines: ['ends with a newline'], rest: '', continues: false });
+  assert.deepEqual(settleLines('', 40), { lines: [], rest: '', continues: false });
 });
 
 test('settling as text streams in shows the same lines as settling it at once', () => {
@@ -128,10 +128,12 @@ test('settling as text streams in shows the same lines as settling it at once', 
     'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\nUt enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip.';
   const shown: string[] = [];
   let live = '';
+  let continues = false;
   for (let i = 0; i < text.length; i += 3) {
-    const settled = settleLines(live + text.slice(i, i + 3), 17);
+    const settled = settleLines(live + text.slice(i, i + 3), 17, continues);
     shown.push(...settled.lines);
     live = settled.rest;
+    continues = settled.continues;
   }
   const once = settleLines(text, 17);
   assert.deepEqual([...shown, live], [...once.lines, once.rest]);
@@ -156,4 +158,29 @@ test('which session a chat starts with', async () => {
   await assert.rejects(chooseSession(store, { session: '../x', resume: false, defaultPersona: null }, now), /cannot contain/);
   await store.save(newSession('chat-2025-01-31-1405'));
   assert.equal((await chooseSession(store, { resume: false, defaultPersona: null }, now)).session.name, 'chat-2025-01-31-1405-2');
+});
+
+test('a row a reply wraps onto starts at the indent: the space it broke at is not carried over', () => {
+  // "mother's" fills the row exactly: wrap-ansi carries the space to the next row.
+  const { lines, rest } = settleLines('that his mother’s sake, that hath', 17);
+  assert.deepEqual(lines, ['that his mother’s']);
+  assert.equal(rest, 'sake, that hath');
+  assert.deepEqual(settleLines('abcd efgh ij', 4).lines, ['abcd', 'efgh']);
+  // A line's own indentation (code) stays.
+  assert.deepEqual(settleLines('    indented code\nnext', 40).lines, ['    indented code']);
+  assert.equal(wrapReply('abcd efgh\n  x', 4), 'abcd\nefgh\n  x');
+  // Streaming token by token settles the same rows as settling at once.
+  const text = 'aaaa bbbb cccc  dddd eeee ffff gggg';
+  let live = '';
+  let continues = false;
+  const shown: string[] = [];
+  for (const ch of text) {
+    const settled = settleLines(live + ch, 4, continues);
+    shown.push(...settled.lines);
+    live = settled.rest;
+    continues = settled.continues;
+  }
+  const once = settleLines(text, 4);
+  assert.deepEqual([...shown, live], [...once.lines, once.rest]);
+  assert.ok(shown.every((row) => !row.startsWith(' ')));
 });

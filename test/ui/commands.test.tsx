@@ -208,7 +208,7 @@ test('/context, /stats, /settings, /clear, /help and unknown commands', async ()
   await expectReply(
     chat,
     '/help',
-    /\/temp <0–2> \[--global\] +set the temperature[\s\S]*\/exit +save and leave \(also \/quit\)[\s\S]*Keys: Enter send/,
+    /\/temp <0–2> \[--global\] +set the temperature[\s\S]*\/exit +save and leave \(also \/quit\)[\s\S]*Keys:\s+Enter +send/,
   );
   for (const command of COMMANDS) assert.ok(chat.frame().includes(`/${command.name}`), `/help lists /${command.name}`);
   await expectReply(chat, '/help temp', /\/temp <0–2> \[--global\] +set the temperature/);

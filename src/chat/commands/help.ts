@@ -2,7 +2,8 @@
 import { closestName } from '../../text/closestName.js';
 import { optionalArg } from './commandArgs.js';
 import { findCommand } from './parseSlashCommand.js';
-import { formatHelp } from './reports.js';
+import { definitionsItem } from '../view/transcriptItems.js';
+import { formatHelp, helpSections } from './reports.js';
 import type { CommandInfo, SlashCommand } from './slashCommand.js';
 
 /** `table` gives the rows /help lists: the table this command is itself a row of. */
@@ -16,7 +17,7 @@ export function helpCommand(table: () => readonly CommandInfo[]): SlashCommand {
     run: (chat, raw) => {
       const commands = table();
       const name = optionalArg(raw)?.replace(/^\//, '') ?? null;
-      if (name === null) return chat.view.notice(formatHelp(commands));
+      if (name === null) return chat.view.append(definitionsItem(helpSections(commands)));
       const command = findCommand(commands, name);
       if (!command) {
         const suggestion = closestName(

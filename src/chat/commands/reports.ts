@@ -4,6 +4,7 @@ import type { GraphChoiceInfo } from '../../engine/protocol.js';
 import type { SessionListEntry } from '../../session/sessionStore.js';
 import type { Conversation, ReplyMeta } from '../../prompt/conversationTypes.js';
 import { formatAge, formatBytes, formatDuration, counted } from '../../text/format.js';
+import type { DefinitionSection } from '../view/transcriptItems.js';
 
 export function formatStats(
   conversation: Conversation,
@@ -115,20 +116,38 @@ export interface HelpEntry {
   description: string;
 }
 
+/** Commands' usage and descriptions as plain rows (/help COMMAND shows its row). */
 export function formatHelp(commands: readonly HelpEntry[]): string {
   const usage = (c: HelpEntry): string => `/${c.name}${c.args ? ` ${c.args}` : ''}`;
   const width = Math.max(...commands.map((c) => usage(c).length));
-  const rows = commands.map((c) => {
-    const aliases = c.aliases.length ? ` (also ${c.aliases.map((a) => `/${a}`).join(', ')})` : '';
-    return `${usage(c).padEnd(width)}  ${c.description}${aliases}`;
-  });
-  return [
-    ...rows,
-    '',
-    'Keys: Enter send · Alt+Enter or \\ at line end: new line · ↑/↓ history · Tab complete',
-    'Esc or Ctrl+C stop a reply · Ctrl+C twice or Ctrl+D exit · Ctrl+W/Ctrl+U delete word/line',
-  ].join('\n');
+  return commands
+    .map((c) => {
+      const aliases = c.aliases.length ? ` (also ${c.aliases.map((a) => `/${a}`).join(', ')})` : '';
+      return `${usage(c).padEnd(width)}  ${c.description}${aliases}`;
+    })
+    .join('\n');
 }
+
+/** Every command and the keys, as /help lays them out: two columns when the screen is wide enough. */
+export function helpSections(commands: readonly HelpEntry[]): DefinitionSection[] {
+  const usage = (c: HelpEntry): string => `/${c.name}${c.args ? ` ${c.args}` : ''}`;
+  const aliases = (c: HelpEntry): string => (c.aliases.length ? ` (also ${c.aliases.map((a) => `/${a}`).join(', ')})` : '');
+  return [
+    { title: null, rows: commands.map((c) => [usage(c), `${c.description}${aliases(c)}`] as const) },
+    { title: 'Keys:', rows: HELP_KEYS },
+  ];
+}
+
+const HELP_KEYS: DefinitionSection['rows'] = [
+  ['Enter', 'send; while a reply streams, the message is queued and sent when the reply ends'],
+  ['Alt+Enter, \\ at line end', 'new line'],
+  ['↑ ↓', 'history'],
+  ['Tab', 'complete a command or its argument'],
+  ['Esc, Ctrl+C', 'take back the newest queued message; else stop the reply'],
+  ['Ctrl+C twice, Ctrl+D', 'exit'],
+  ['Ctrl+W, Ctrl+U', 'delete the word, the line before the cursor'],
+  ['Ctrl+L', 'clear the screen'],
+];
 
 export interface SettingsReport {
   values: Readonly<Record<string, unknown>>;

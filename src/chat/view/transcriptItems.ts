@@ -10,7 +10,15 @@ export type TranscriptItem =
   /** Finished screen lines of the reply being streamed (see replyLines.ts). */
   | { id: string; kind: 'replyLines'; lines: readonly string[] }
   /** The end of a streamed reply: its last line, and whether it was stopped. */
-  | { id: string; kind: 'replyEnd'; text: string; interrupted: boolean };
+  | { id: string; kind: 'replyEnd'; text: string; interrupted: boolean }
+  /** Terms and their descriptions (/help), laid out for the screen's width when printed. */
+  | { id: string; kind: 'definitions'; sections: readonly DefinitionSection[] };
+
+/** A titled group of rows: a term (a command's usage, a key) and what it does. */
+export interface DefinitionSection {
+  title: string | null;
+  rows: readonly (readonly [term: string, description: string])[];
+}
 
 let noticeCounter = 0;
 
@@ -34,6 +42,11 @@ export function replyLinesItem(lines: readonly string[]): TranscriptItem {
 export function replyEndItem(text: string, interrupted: boolean): TranscriptItem {
   noticeCounter++;
   return { id: `reply-end-${noticeCounter}`, kind: 'replyEnd', text, interrupted };
+}
+
+export function definitionsItem(sections: readonly DefinitionSection[]): TranscriptItem {
+  noticeCounter++;
+  return { id: `definitions-${noticeCounter}`, kind: 'definitions', sections };
 }
 
 /** The conversation's turns, as the transcript shows them. */
