@@ -3,6 +3,7 @@
 import type { EngineClient } from '../engine/engineClient.js';
 import type { PromptFormat } from '../prompt/promptFormat.js';
 import type { SessionStore } from '../session/sessionStore.js';
+import type { SessionsDirSource } from '../session/sessionsDir.js';
 import type { SettingsStore } from '../settings/settingsFile.js';
 import type { EffectiveSettings } from '../settings/settingsPrecedence.js';
 import type { Session } from '../session/types.js';
@@ -17,12 +18,18 @@ import type { UnsavedGuard } from './unsavedSession.js';
 import type { TranscriptItem } from './view/transcriptItems.js';
 import type { ViewStore } from './view/viewStore.js';
 
+/** How /copy reached the clipboard: the terminal's OSC 52, or that and tmux's passthrough. */
+export type ClipboardRoute = 'terminal' | 'tmux';
+
 export interface ChatContext {
   readonly engine: EngineClient;
   readonly store: SessionStore;
   /** Where `--global` writes; null when the settings file cannot be used. */
   readonly settingsFile: SettingsStore | null;
   readonly historyFile: string;
+  readonly sessionsDirSource: SessionsDirSource;
+  /** Puts text on the clipboard through the terminal (OSC 52); null when there is no terminal. */
+  copyToClipboard(text: string): ClipboardRoute | null;
   /** What the screen shows; notices go here. */
   readonly view: ViewStore;
   /** The settings layers: flags, the settings file (the session's own are in the session). */

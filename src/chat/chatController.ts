@@ -76,6 +76,10 @@ export class ChatController implements ChatModel {
     this.chat.reprint([]);
   }
 
+  report(message: string): void {
+    this.chat.view.notice(message, 'error');
+  }
+
   redraw(): void {
     this.chat.reprint([...this.chat.view.getState().transcript]);
   }

@@ -16,6 +16,8 @@ export interface ChatModel {
   choose(text: string): void;
   draftChanged(text: string): void;
   clearScreen(): void;
+  /** Shows what went wrong with something the screen did (the editor would not run). */
+  report(message: string): void;
   /** Clears the terminal and prints the transcript again, laid out for its size now (a resize). */
   redraw(): void;
   /** The columns a reply's text gets on screen, so its finished lines can be printed once. */

@@ -46,6 +46,12 @@ export class Questions {
     if (action) this.run(() => action(text));
   }
 
+  /** Asks the screen to open $EDITOR on the input box's text (/editor). */
+  openEditor(): void {
+    this.inputSeq++;
+    this.view.update({ editorRequest: { seq: this.inputSeq } });
+  }
+
   putInInput(text: string): void {
     this.inputSeq++;
     this.view.update({ inputRequest: { text, seq: this.inputSeq } });

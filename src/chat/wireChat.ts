@@ -7,11 +7,12 @@ import type { ModelInfo } from '../engine/protocol.js';
 import { canonicalModelRef, DEMO_MODEL, MODEL_ALIASES } from '../engine/load/modelRefs.js';
 import { PERSONA_PRESETS } from '../prompt/personas.js';
 import type { SessionStore } from '../session/sessionStore.js';
+import type { SessionsDirSource } from '../session/sessionsDir.js';
 import type { SettingsStore } from '../settings/settingsFile.js';
 import { samplingParams } from '../settings/settingsPrecedence.js';
 import type { Settings } from '../settings/settingsSchema.js';
 import type { Session } from '../session/types.js';
-import type { ChatContext } from './chatContext.js';
+import type { ChatContext, ClipboardRoute } from './chatContext.js';
 import { ChatSettings } from './chatSettings.js';
 import { ContextMeter } from './contextMeter.js';
 import { MessageQueue } from './messageQueue.js';
@@ -40,6 +41,10 @@ export interface ChatInput {
   /** Where `--global` writes; null when the settings file cannot be used. */
   settings: SettingsStore | null;
   store: SessionStore;
+  /** Where the sessions folder came from (--sessions-dir, PARLEY_SESSIONS_DIR, the setting, the default). */
+  sessionsDirSource?: SessionsDirSource;
+  /** Puts text on the clipboard through the terminal; null when there is no terminal to do it. */
+  copyToClipboard?: (text: string) => ClipboardRoute | null;
   offline: boolean;
   historyFile: string;
   /** Lines shown before anything else (e.g. "no session to resume"). */
@@ -81,6 +86,7 @@ export function wireChat(input: ChatInput): ChatContext {
       confirm: null,
       choice: null,
       inputRequest: null,
+      editorRequest: null,
       completionSources: { model: [], session: [], persona: [], command: [] },
       exitRequested: false,
     },
@@ -153,6 +159,8 @@ export function wireChat(input: ChatInput): ChatContext {
     engine,
     store,
     settingsFile: input.settings,
+    sessionsDirSource: input.sessionsDirSource ?? 'default',
+    copyToClipboard: input.copyToClipboard ?? (() => null),
     historyFile: input.historyFile,
     view,
     settings,

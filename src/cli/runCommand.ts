@@ -27,8 +27,8 @@ export async function runCommand(args: CliArgs): Promise<number> {
     if (err instanceof SettingsError) return fail(err.message);
     throw err;
   }
-  const sessionsDir = resolveSessionsDir({ flag: args.sessionsDir ?? null, env: process.env, setting: stored.sessionsDir ?? null }).dir;
-  const store = new SessionStore(sessionsDir);
+  const sessionsDir = resolveSessionsDir({ flag: args.sessionsDir ?? null, env: process.env, setting: stored.sessionsDir ?? null });
+  const store = new SessionStore(sessionsDir.dir);
 
   try {
     if (args.listSessions) return await listSessions(store, process.stdout, args.raw);
@@ -80,7 +80,15 @@ export async function runCommand(args: CliArgs): Promise<number> {
     const { runChatApp } = await import('../ui/runChatApp.js');
     const engine = createChatEngine(args, modelCacheDir());
     try {
-      return await runChatApp({ args, flags: flags.values, stored, store, cacheDir: modelCacheDir(), engine });
+      return await runChatApp({
+        args,
+        flags: flags.values,
+        stored,
+        store,
+        sessionsDirSource: sessionsDir.source,
+        cacheDir: modelCacheDir(),
+        engine,
+      });
     } finally {
       await engine.dispose();
     }

@@ -2,11 +2,12 @@
 // the keyboard. What the keys do to the input text is inputEditing's business; what a
 // sent line does is the controller's.
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { Box, Text, useStdout } from 'ink';
+import { Box, Text, useStdin, useStdout } from 'ink';
 import { completeInput } from './completion.js';
 import type { CompletableCommand } from './completion.js';
 import { historyNewer, historyOlder, startHistory, withEntry, type HistoryCursor } from './history.js';
 import type { InputEvent, KeyName } from './inputDecoder.js';
+import { editInEditor } from './externalEditor.js';
 import { InputBox } from './InputBox.js';
 import { applyEdit, editorWith, EMPTY_EDITOR, moveVertically, type EditAction, type EditorState } from './inputEditing.js';
 import { LiveReply } from './LiveReply.js';
@@ -36,6 +37,7 @@ const KEY_EDITS: Partial<Record<KeyName, EditAction>> = {
   wordRight: { type: 'wordRight' },
   home: { type: 'lineStart' },
   end: { type: 'lineEnd' },
+  ctrlE: { type: 'lineEnd' },
   backspace: { type: 'backspace' },
   delete: { type: 'delete' },
   deleteWordBefore: { type: 'deleteWordBefore' },
@@ -43,10 +45,14 @@ const KEY_EDITS: Partial<Record<KeyName, EditAction>> = {
   newline: { type: 'insert', text: '\n' },
 };
 
+const SHOW_CURSOR = '\u001b[?25h';
+const BRACKETED_PASTE_ON = '\u001b[?2004h';
+
 export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   const view = useSyncExternalStore(chat.subscribe, chat.getState);
   const theme = useTheme();
   const { stdout } = useStdout();
+  const { setRawMode, isRawModeSupported } = useStdin();
   useReplyWidth(chat);
   useRedrawOnResize(chat);
   // Refs hold the truth and state mirrors it for rendering: several keys can arrive in
@@ -57,6 +63,8 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   const [candidates, setCandidates] = useState<string[]>([]);
   const [ctrlCPending, setCtrlCPendingState] = useState(false);
   const ctrlCPendingRef = useRef(false);
+  /** Ctrl+X was pressed: a Ctrl+E right after it opens the editor. */
+  const ctrlXRef = useRef(false);
   const setCtrlCPending = (pending: boolean): void => {
     ctrlCPendingRef.current = pending;
     setCtrlCPendingState(pending);
@@ -103,6 +111,29 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
     chat.submit(text);
   };
 
+  /** Ctrl+X Ctrl+E, /editor: the input box's text composed in $EDITOR, which gets the terminal meanwhile. */
+  const composeInEditor = (): void => {
+    const result = editInEditor(editorRef.current.text, process.env, () => {
+      if (isRawModeSupported) setRawMode(false);
+      if (stdout.isTTY) stdout.write(SHOW_CURSOR);
+      return () => {
+        if (isRawModeSupported) setRawMode(true);
+        // Editors such as vim turn bracketed paste off as they leave.
+        if (stdout.isTTY) stdout.write(BRACKETED_PASTE_ON);
+      };
+    });
+    // The editor drew over the screen: it is drawn anew.
+    chat.redraw();
+    if (result.kind === 'edited') edit(editorWith(result.text));
+    else chat.report(result.message);
+  };
+
+  const editorRequest = view.editorRequest;
+  useEffect(() => {
+    if (editorRequest) composeInEditor();
+    // Only a new request opens the editor; composeInEditor itself changes every render.
+  }, [editorRequest]);
+
   const complete = (): void => {
     const completion = completeInput(editorRef.current.text, commands, view.completionSources);
     if (!completion) return;
@@ -125,6 +156,12 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
 
   const onKey = (key: KeyName): void => {
     const editor = editorRef.current;
+    const afterCtrlX = ctrlXRef.current;
+    ctrlXRef.current = key === 'ctrlX';
+    if (afterCtrlX && key === 'ctrlE') {
+      composeInEditor();
+      return;
+    }
     const generating = view.live !== null;
     switch (key) {
       // Esc and Ctrl+C first take back a queued message (the newest), then stop the reply.

@@ -23,7 +23,10 @@ export type KeyName =
   | 'deleteToLineStart'
   | 'ctrlC'
   | 'ctrlD'
-  | 'ctrlL';
+  | 'ctrlL'
+  /** Ctrl+E: the end of the line, and after Ctrl+X the external editor. */
+  | 'ctrlE'
+  | 'ctrlX';
 
 export type InputEvent = { kind: 'text'; text: string } | { kind: 'paste'; text: string } | { kind: 'key'; key: KeyName };
 
@@ -38,7 +41,7 @@ const CONTROL_KEYS: Record<string, KeyName> = {
   '\u007f': 'backspace',
   '\b': 'backspace',
   '\u0001': 'home',
-  '\u0005': 'end',
+  '\u0005': 'ctrlE',
   '\u0002': 'left',
   '\u0006': 'right',
   '\u0017': 'deleteWordBefore',
@@ -46,6 +49,7 @@ const CONTROL_KEYS: Record<string, KeyName> = {
   '\u0003': 'ctrlC',
   '\u0004': 'ctrlD',
   '\u000c': 'ctrlL',
+  '\u0018': 'ctrlX',
 };
 
 const ESCAPE_KEYS: Record<string, KeyName> = {

@@ -7,6 +7,9 @@ import { openSettings, type SettingsStore } from '../settings/settingsFile.js';
 import { effectiveSettings } from '../settings/settingsPrecedence.js';
 import type { Settings } from '../settings/settingsSchema.js';
 import type { SessionStore } from '../session/sessionStore.js';
+import { resolveSessionsDir, type SessionsDirSource } from '../session/sessionsDir.js';
+import type { ClipboardRoute } from '../chat/chatContext.js';
+import { clipboardSequence } from '../text/osc52.js';
 import { App } from './App.js';
 import { ChatController } from '../chat/chatController.js';
 import { chooseSession } from '../chat/chooseSession.js';
@@ -29,6 +32,8 @@ export interface ChatAppOptions {
   /** Settings from the settings file. */
   stored: Partial<Settings>;
   store: SessionStore;
+  /** Where the sessions folder came from; by default worked out from `env` and the setting. */
+  sessionsDirSource?: SessionsDirSource;
   /** Model cache of the worker engine. */
   cacheDir: string;
   /** Tests pass a fake; by default the worker engine is started (and disposed at the end). */
@@ -46,7 +51,11 @@ export interface PreparedChat {
 
 /** The screen and its controller, not yet rendered: runChatApp renders it, tests too. */
 export async function prepareChatApp(
-  options: ChatAppOptions & { engine: EngineClient; clearTerminal?: () => void },
+  options: ChatAppOptions & {
+    engine: EngineClient;
+    clearTerminal?: () => void;
+    copyToClipboard?: (text: string) => ClipboardRoute | null;
+  },
 ): Promise<PreparedChat> {
   const env = options.env ?? process.env;
   const historyFile = historyPath(env);
@@ -76,6 +85,8 @@ export async function prepareChatApp(
     stored: options.stored,
     settings,
     store: options.store,
+    sessionsDirSource: options.sessionsDirSource ?? sessionsDirSourceOf(options.store.dir, env, options.stored.sessionsDir ?? null),
+    ...(options.copyToClipboard ? { copyToClipboard: options.copyToClipboard } : {}),
     offline: options.args.offline,
     historyFile,
     greeting: [...historyNotices, ...greeting],
@@ -87,6 +98,12 @@ export async function prepareChatApp(
     </ThemeContext.Provider>
   );
   return { element, controller };
+}
+
+/** Where `dir` came from: what the environment and the setting give, or else the --sessions-dir flag. */
+function sessionsDirSourceOf(dir: string, env: NodeJS.ProcessEnv, setting: string | null): SessionsDirSource {
+  const resolved = resolveSessionsDir({ env, setting });
+  return resolved.dir === dir ? resolved.source : 'flag';
 }
 
 /**
@@ -110,7 +127,13 @@ export async function runChatApp(options: ChatAppOptions): Promise<number> {
     const clearTerminal = (): void => {
       if (stdout.isTTY) stdout.write(CLEAR_TERMINAL);
     };
-    const { element, controller } = await prepareChatApp({ ...options, engine, clearTerminal });
+    const inTmux = Boolean((options.env ?? process.env)['TMUX']);
+    const copyToClipboard = (text: string): ClipboardRoute | null => {
+      if (!stdout.isTTY) return null;
+      stdout.write(clipboardSequence(text, inTmux));
+      return inTmux ? 'tmux' : 'terminal';
+    };
+    const { element, controller } = await prepareChatApp({ ...options, engine, clearTerminal, copyToClipboard });
     const stdin = options.stdin ?? process.stdin;
     const instance = render(element, { ...INK_OPTIONS, stdin, stdout });
     // A signal (or a terminal that is gone) saves and leaves like Ctrl+D, without asking.

@@ -45,6 +45,7 @@ function emptyView(): ViewState {
     confirm: null,
     choice: null,
     inputRequest: null,
+    editorRequest: null,
     completionSources: { model: [], session: [], persona: [], command: [] },
     exitRequested: false,
   };

@@ -103,6 +103,8 @@ export async function startChat(options: ChatOptions = {}) {
   const dirs = options.dirs ?? (await makeDirs());
   const engine = new UiFakeEngine({ delayMs: 1, ...options.engine }, options.plans);
   const store = new SessionStore(dirs.sessions);
+  /** What /copy put on the clipboard (through the terminal, in a real run). */
+  const clipboard: string[] = [];
   const { element, controller } = await prepareChatApp({
     args: { offline: false, resume: false, ...options.args },
     flags: { model: 'gpt2', ...options.flags },
@@ -111,6 +113,10 @@ export async function startChat(options: ChatOptions = {}) {
     cacheDir: dirs.root,
     engine: options.engineClient ?? engine,
     env: dirs.env,
+    copyToClipboard: (text) => {
+      clipboard.push(text);
+      return 'terminal';
+    },
   });
   const ui = render(element);
   controller.start();
@@ -128,6 +134,7 @@ export async function startChat(options: ChatOptions = {}) {
     store,
     controller,
     dirs,
+    clipboard,
     frame,
     type,
     /** Types a line and Enter. */

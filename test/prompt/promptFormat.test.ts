@@ -60,7 +60,7 @@ test('persona presets by name; other text is the persona itself', () => {
   );
   assert.equal(findPersonaPreset('QA')?.name, 'qa');
   assert.equal(findPersonaPreset('summarize')?.name, 'summarise');
-  assert.equal(resolvePersona('translate'), findPersonaPreset('translate')?.text);
+  assert.equal(resolvePersona('translate'), findPersonaPreset('translate')?.text(null));
   assert.equal(resolvePersona('You are a pirate.'), 'You are a pirate.');
   assert.equal(resolvePersona(''), null);
   assert.equal(resolvePersona(null), null);

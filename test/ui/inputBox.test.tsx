@@ -39,6 +39,7 @@ class StubChat implements ChatModel {
     confirm: null,
     choice: null,
     inputRequest: null,
+    editorRequest: null,
     completionSources: { model: ['gpt2', 'distilgpt2'], session: [], persona: [], command: [] },
     exitRequested: false,
   };
@@ -60,6 +61,7 @@ class StubChat implements ChatModel {
   }
   unqueue(): void {}
   redraw(): void {}
+  report(): void {}
   choose(): void {}
   answer(yes: boolean): void {
     this.answers.push(yes);

@@ -13,11 +13,12 @@ test('plain typing is text, control characters are keys', () => {
   assert.deepEqual(decode('\r'), [key('enter')]);
   assert.deepEqual(decode('\u007f'), [key('backspace')]);
   assert.deepEqual(decode('\u001b[3~'), [key('delete')]);
-  assert.deepEqual(decode('\u0017', '\u0015', '\u0001', '\u0005'), [
+  assert.deepEqual(decode('\u0017', '\u0015', '\u0001', '\u0005', '\u0018'), [
     key('deleteWordBefore'),
     key('deleteToLineStart'),
     key('home'),
-    key('end'),
+    key('ctrlE'),
+    key('ctrlX'),
   ]);
   assert.deepEqual(decode('\u0003', '\u0004', '\u001b', '\t'), [key('ctrlC'), key('ctrlD'), key('escape'), key('tab')]);
   assert.deepEqual(decode('ab\u007fc'), [{ kind: 'text', text: 'ab' }, key('backspace'), { kind: 'text', text: 'c' }]);

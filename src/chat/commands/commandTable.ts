@@ -2,8 +2,10 @@
 // generated from this table.
 import { clearCommand } from './clear.js';
 import { contextCommand } from './context.js';
+import { copyCommand } from './copy.js';
 import { deleteCommand } from './delete.js';
 import { editCommand } from './edit.js';
+import { editorCommand } from './editor.js';
 import { exitCommand } from './exit.js';
 import { exportCommand } from './export.js';
 import { helpCommand } from './help.js';
@@ -35,6 +37,8 @@ export const COMMANDS: readonly SlashCommand[] = [
   retryCommand,
   undoCommand,
   editCommand,
+  editorCommand,
+  copyCommand,
   contextCommand,
   statsCommand,
   settingsCommand,

@@ -146,6 +146,7 @@ const HELP_KEYS: DefinitionSection['rows'] = [
   ['Esc, Ctrl+C', 'take back the newest queued message; else stop the reply'],
   ['Ctrl+C twice, Ctrl+D', 'exit'],
   ['Ctrl+W, Ctrl+U', 'delete the word, the line before the cursor'],
+  ['Ctrl+X Ctrl+E', 'write the message in $EDITOR (then $VISUAL, then vi)'],
   ['Ctrl+L', 'clear the screen'],
 ];
 

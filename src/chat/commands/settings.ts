@@ -1,5 +1,6 @@
 // /settings: every setting in effect and where it comes from, and the files Parley uses.
 import { modelCacheDir } from '../../paths.js';
+import { personaLabel, resolvePersona } from '../../prompt/personas.js';
 import { noArgs } from './commandArgs.js';
 import { withHubEndpoint } from './hubEndpointReport.js';
 import { formatSettings } from './reports.js';
@@ -13,9 +14,18 @@ export const settingsCommand: SlashCommand = {
   run: (chat, raw) => {
     if (!noArgs(chat, 'settings', raw)) return;
     const { values, sources } = chat.effective();
+    // The persona in effect is the session's (a preset chosen with /persona, text set with
+    // /system); the sessions folder is the one in use, wherever it came from.
+    const persona = chat.keeper.session.conversation.persona;
+    const inEffect = { ...values, persona: persona === null ? null : personaLabel(persona), sessionsDir: chat.store.dir };
+    const from: Record<string, string> = {
+      ...sources,
+      persona: persona === null || persona === resolvePersona(values.persona) ? sources.persona : 'session',
+      sessionsDir: chat.sessionsDirSource,
+    };
     chat.view.notice(
       formatSettings({
-        ...withHubEndpoint({ ...values }, sources, process.env),
+        ...withHubEndpoint(inEffect, from, process.env),
         files: [
           ['Settings file', chat.settingsFile?.path ?? 'unavailable'],
           ['Model cache', modelCacheDir()],

@@ -33,6 +33,8 @@ export interface ViewState {
   choice: { question: string; answers: string } | null;
   /** Text a command (/edit) puts into the input box; `seq` tells repeated requests apart. */
   inputRequest: { text: string; seq: number } | null;
+  /** /editor asked the screen to compose the message in $EDITOR; `seq` tells requests apart. */
+  editorRequest: { seq: number } | null;
   /** Argument candidates for Tab completion. */
   completionSources: CompletionSources;
   /** /exit was given: the app should close (autosaving on the way). */
