@@ -60,6 +60,11 @@ export class TmuxPane {
     );
   }
 
+  /** Types `text` without Enter. */
+  typeText(text: string): void {
+    this.tmux('send-keys', '-t', this.pane, '-l', text);
+  }
+
   typeLine(line: string): void {
     this.tmux('send-keys', '-t', this.pane, '-l', line);
     this.tmux('send-keys', '-t', this.pane, 'Enter');
@@ -67,6 +72,21 @@ export class TmuxPane {
 
   key(name: string): void {
     this.tmux('send-keys', '-t', this.pane, name);
+  }
+
+  /** Resizes the window, as a person dragging its corner would. */
+  resize(columns: number, rows: number): void {
+    this.tmux('resize-window', '-t', this.pane, '-x', String(columns), '-y', String(rows));
+  }
+
+  /** Sets a tmux server option (set-clipboard, allow-passthrough). */
+  setOption(name: string, value: string): void {
+    this.tmux('set-option', '-s', name, value);
+  }
+
+  /** tmux's newest paste buffer (what OSC 52 put there with set-clipboard on). */
+  pasteBuffer(): string {
+    return this.tmux('show-buffer');
   }
 
   /** Closes the terminal, as a person closing the window would: its processes get SIGHUP. */
