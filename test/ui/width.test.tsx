@@ -151,7 +151,7 @@ test('help layout: two columns with hanging indents, a term too wide on its own 
     '         stands alone',
     '',
     'Keys:',
-    'Enter    send',
+    'Enter  send',
   ]);
   assert.deepEqual(layoutDefinitions(sections, 30).slice(0, 6), [
     '/a',

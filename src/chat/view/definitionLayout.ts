@@ -1,5 +1,5 @@
 // Lays out a definition list (a term, then what it means: /help) for a screen width. Wide
-// enough, in two columns: the terms padded to one width, each description wrapped in the
+// enough, in two columns: each section's terms padded to one width, each description wrapped in the
 // column beside them, its later lines under its start (a hanging indent). Too narrow for
 // that, in one column: the term alone, the description on the lines under it, indented.
 // Every line fits the width, so the terminal never wraps one back to column 0.
@@ -19,15 +19,16 @@ const stringWidth = (text: string): number => [...text].length;
 
 export function layoutDefinitions(sections: readonly DefinitionSection[], columns: number): string[] {
   const width = Math.max(10, columns);
-  const terms = sections.flatMap((s) => s.rows.map(([term]) => stringWidth(term)));
   const termCap = Math.floor(width * MAX_TERM_SHARE);
-  // The term column is as wide as the widest term that fits the cap; wider ones stand alone.
-  const termWidth = Math.max(0, ...terms.filter((w) => w <= termCap));
-  const twoColumns = width - termWidth - GAP >= MIN_DESCRIPTION;
+  // Each section's term column is as wide as its widest term that fits the cap; wider ones stand alone.
+  const termWidths = sections.map((s) => Math.max(0, ...s.rows.map(([term]) => stringWidth(term)).filter((w) => w <= termCap)));
+  // One layout for the whole list: two columns only if every section gets a wide enough description column.
+  const twoColumns = termWidths.every((w) => width - w - GAP >= MIN_DESCRIPTION);
   const lines: string[] = [];
   sections.forEach((section, i) => {
     if (i > 0) lines.push('');
     if (section.title !== null) lines.push(...wrapped(section.title, width, 0));
+    const termWidth = termWidths[i]!;
     for (const [term, description] of section.rows) {
       if (!twoColumns) {
         lines.push(...wrappedTerm(term, width), ...wrapped(description, width - NARROW_INDENT, NARROW_INDENT));
