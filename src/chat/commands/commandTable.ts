@@ -16,6 +16,7 @@ import { samplingCommands } from './sampling.js';
 import { saveCommand } from './save.js';
 import { sessionsCommand } from './sessions.js';
 import { settingsCommand } from './settings.js';
+import { showCommand } from './show.js';
 import type { SlashCommand } from './slashCommand.js';
 import { statsCommand } from './stats.js';
 import { systemCommand } from './system.js';
@@ -24,6 +25,7 @@ import { undoCommand } from './undo.js';
 export const COMMANDS: readonly SlashCommand[] = [
   ...samplingCommands,
   modelCommand,
+  showCommand,
   systemCommand,
   personaCommand,
   newCommand,
