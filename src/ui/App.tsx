@@ -18,6 +18,7 @@ import { Transcript } from './Transcript.js';
 import { useQuit } from './useQuit.js';
 import { useReplyWidth } from './useReplyWidth.js';
 import { useTerminalInput } from './useTerminalInput.js';
+import { listDirSync } from './pathCompletion.js';
 import type { ChatModel } from '../chat/chatModel.js';
 
 export interface AppProps {
@@ -101,7 +102,7 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   };
 
   const complete = (): void => {
-    const completion = completeInput(editorRef.current.text, commands, view.completionSources);
+    const completion = completeInput(editorRef.current.text, commands, view.completionSources, listDirSync);
     if (!completion) return;
     edit(editorWith(completion.text));
     setCandidates(completion.candidates);

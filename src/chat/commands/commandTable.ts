@@ -6,6 +6,7 @@ import { deleteCommand } from './delete.js';
 import { editCommand } from './edit.js';
 import { exitCommand } from './exit.js';
 import { exportCommand } from './export.js';
+import { fileCommand } from './file.js';
 import { helpCommand } from './help.js';
 import { loadCommand } from './load.js';
 import { modelCommand } from './model.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly SlashCommand[] = [
   ...samplingCommands,
   modelCommand,
   showCommand,
+  fileCommand,
   systemCommand,
   personaCommand,
   newCommand,
