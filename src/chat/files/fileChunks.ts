@@ -37,7 +37,11 @@ export async function firstPartThatFits(
   return '';
 }
 
-/** `text` in consecutive chunks, each at most `budget` tokens as `wrap` makes it; throws when a chunk cannot be made. */
+/**
+ * `text` in consecutive chunks, each at most `budget` tokens as `wrap` makes it; throws when a
+ * chunk cannot be made. The rest of the text is only counted whole once it may fit: counting
+ * it at every step would tokenize a long file once per chunk.
+ */
 export async function chunksThatFit(
   text: string,
   budget: number,
@@ -47,15 +51,16 @@ export async function chunksThatFit(
 ): Promise<string[]> {
   const chunks: string[] = [];
   let rest = text;
-  let restTokens = total;
   while (rest.length > 0) {
-    const [whole = Infinity] = chunks.length === 0 ? [restTokens] : await count([wrap(rest)]);
-    if (whole <= budget) {
-      chunks.push(rest);
-      break;
+    const estimate = Math.max(1, Math.ceil((total * rest.length) / text.length));
+    if (estimate <= budget * 2) {
+      const [whole = Infinity] = await count([wrap(rest)]);
+      if (whole <= budget) {
+        chunks.push(rest);
+        break;
+      }
     }
-    restTokens = whole;
-    const part = await firstPartThatFits(rest, budget, restTokens, count, wrap);
+    const part = await firstPartThatFits(rest, budget, estimate, count, wrap);
     if (part === '') throw new Error(`a part of ${budget} tokens cannot be made of the text`);
     chunks.push(part);
     rest = rest.slice(part.length);
