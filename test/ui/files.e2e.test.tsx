@@ -53,13 +53,18 @@ after(async () => {
 const flags = { model: HF_QWEN2_TINY, maxNewTokens: 12, temperature: 0, repetitionPenalty: 1 };
 type Chat = Awaited<ReturnType<typeof startChat>>;
 const turns = (chat: Chat) => chat.controller.session.conversation.turns;
-const replies = (chat: Chat, n: number) =>
-  waitUntil(
-    () => turns(chat).length,
-    (len) => len === n,
-    60_000,
-    `${n} turns`,
-  );
+const replies = async (chat: Chat, n: number): Promise<void> => {
+  try {
+    await waitUntil(
+      () => turns(chat).length,
+      (len) => len === n,
+      60_000,
+      `${n} turns`,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nscreen:\n${chat.frame()}`);
+  }
+};
 
 test('@path and /file: the file goes in under its name; escapes stripped; binary, missing and outside files refused in one line', async () => {
   const chat = await startChat({ engineClient: engine, dirs, flags, args: { offline: true, session: 'files' } });
@@ -125,7 +130,7 @@ test('a file too long for the window: its first part that fits, or the model sum
   await chat.waitFor('Summarised long.txt with the model; the summary goes into your message.');
 
   await chat.send('/file huge.txt Sum up');
-  await chat.waitFor(/huge\.txt is \d+ tokens/);
+  await chat.waitFor(/huge\.txt is \d+ tokens/, 60_000);
   await chat.send('s');
   await chat.waitFor(/Summarising huge\.txt: part 2\/\d+, step 2\/\d+/, 60_000);
   await chat.type(KEYS.escape);

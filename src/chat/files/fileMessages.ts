@@ -130,10 +130,22 @@ async function sendWithFiles(chat: ChatContext, files: InsertedFile[], text: str
           text,
         );
       if (choice === 'f' || choice === 'first') {
-        const part = await firstPartThatFits(file.text, room, fileTokens, counter);
-        if (part === '') return notSent(chat, original, `not even the start of ${name} fits`);
         const lines = (text: string): number => text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
-        return sendMessage(chat, withFile({ name: `${name} (its first ${lines(part)} of ${lines(file.text)} lines)`, text: part }));
+        const partFile = (part: string): InsertedFile => ({
+          name: `${name} (its first ${lines(part)} of ${lines(file.text)} lines)`,
+          text: part,
+        });
+        // The part is counted alone; in the message its edges may tokenize a little differently: checked, and shortened by what is over.
+        let budget = room;
+        for (let round = 0; round < 4 && budget > 0; round++) {
+          const part = await firstPartThatFits(file.text, budget, fileTokens, counter);
+          if (part === '') break;
+          const message = withFile(partFile(part));
+          const over = await messageCut(chat, message);
+          if (over === null) return sendMessage(chat, message);
+          budget -= over.messageTokens - over.keptTokens + 2;
+        }
+        return notSent(chat, original, `not even the start of ${name} fits`);
       }
       if (choice === 's' || choice === 'summarise' || choice === 'summarize') {
         const summary = await summarise(chat, file, fileTokens);
