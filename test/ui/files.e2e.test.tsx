@@ -62,7 +62,7 @@ const replies = async (chat: Chat, n: number): Promise<void> => {
       `${n} turns`,
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}\nscreen:\n${chat.frame()}`);
+    throw new Error(`${(error as Error).message}\nscreen:\n${chat.frame()}`, { cause: error });
   }
 };
 

@@ -38,7 +38,9 @@ test("Qwen2: its generation_config.json's sampling values are the defaults, belo
   const squeezed = (text: string): string => text.replace(/\s+/g, '');
   await chat.waitFor(/Its own defaults/);
   assert.ok(
-    squeezed(chat.frame()).includes(squeezed('Its own defaults (your settings win over them): temperature 0.7, top-k 20, top-p 0.8, repeat penalty 1.05.')),
+    squeezed(chat.frame()).includes(
+      squeezed('Its own defaults (your settings win over them): temperature 0.7, top-k 20, top-p 0.8, repeat penalty 1.05.'),
+    ),
     chat.frame(),
   );
 
