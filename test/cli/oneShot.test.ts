@@ -68,6 +68,8 @@ test('one-shot says when the persona is too long for the context and was left ou
   });
   assert.equal(code, 0);
   assert.match(stderr.text, /^parley: the persona is too long for the model's context \(\d+ tokens\) and was left out$/m);
+});
+
 /** A fake model whose generation_config.json asks for sampling values of its own. */
 class ModelWithDefaults extends FakeEngine {
   override async load(...args: Parameters<FakeEngine['load']>): Promise<ModelInfo> {
