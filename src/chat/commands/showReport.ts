@@ -2,6 +2,7 @@
 // engine reported about it. Template text and paths come from the model's folder: untrusted,
 // so every line is sanitised here, whatever the view does after.
 import type { GenerationDefaults, ModelInfo } from '../../engine/protocol.js';
+import { counted } from '../../text/format.js';
 import { sanitizeForTerminal } from '../../text/terminalText.js';
 
 /** How many lines of a chat template /show prints. */
@@ -74,7 +75,7 @@ export function formatShow({ label, model }: ShowInput): string {
   rows.push([
     'Template',
     template
-      ? `${templateFamily(template)} chat template, ${template.split('\n').length} lines`
+      ? `${templateFamily(template)} chat template, ${counted(template.split('\n').length, 'line')}`
       : 'none: the plain transcript format (User: / Assistant:)',
   ]);
   const width = Math.max(...rows.map(([name]) => name.length));
