@@ -6,7 +6,7 @@ import type { ChatModel } from './chatModel.js';
 import { COMMANDS } from './commands/commandTable.js';
 import { parseSlashCommand } from './commands/parseSlashCommand.js';
 import { runReported } from './reported.js';
-import { sendMessage } from './sendMessage.js';
+import { cancelFileWork, submitMessage } from './files/fileMessages.js';
 import type { ViewState } from './view/viewState.js';
 import { wireChat, type ChatInput } from './wireChat.js';
 
@@ -36,7 +36,7 @@ export class ChatController implements ChatModel {
     const { view } = this.chat;
     const parsed = parseSlashCommand(text, COMMANDS);
     if (parsed.kind === 'message') {
-      sendMessage(this.chat, parsed.text);
+      submitMessage(this.chat, parsed.text);
       return;
     }
     view.notice(`› ${text}`);
@@ -49,6 +49,7 @@ export class ChatController implements ChatModel {
   }
 
   stop(): void {
+    if (cancelFileWork(this.chat)) return;
     this.chat.turns.stop();
   }
 

@@ -1,7 +1,7 @@
 // The settings in effect in the chat: command-line flags, the session's own values, the
-// settings file, defaults; with the reply length fitted to the model in use.
+// settings file, the model's own defaults, Parley's; with the reply length fitted to the model in use.
 import type { ModelInfo, SamplingParams } from '../engine/protocol.js';
-import { effectiveSettings, type EffectiveSettings } from '../settings/settingsPrecedence.js';
+import { effectiveSettings, modelLayer, type EffectiveSettings } from '../settings/settingsPrecedence.js';
 import { sessionLayer } from '../session/sessionLayer.js';
 import type { Settings } from '../settings/settingsSchema.js';
 import type { Session } from '../session/types.js';
@@ -16,21 +16,26 @@ export class ChatSettings {
     this.stored = { ...stored };
   }
 
-  /** As the layers say, before any model is taken into account. */
-  layered(session: Session): EffectiveSettings {
-    return effectiveSettings({ flags: this.flags, session: sessionLayer(session), settings: this.stored });
+  /** As the layers say, with the defaults of `model` (if any) under the user's; the reply length not yet fitted. */
+  layered(session: Session, model: ModelInfo | null = null): EffectiveSettings {
+    return effectiveSettings({
+      flags: this.flags,
+      session: sessionLayer(session),
+      settings: this.stored,
+      model: modelLayer(model?.generationDefaults),
+    });
   }
 
-  /** In effect with `model`: the reply length fitted to it. */
+  /** In effect with `model`: its defaults, and the reply length fitted to it. */
   effective(session: Session, model: ModelInfo | null): EffectiveSettings {
-    const settings = this.layered(session);
+    const settings = this.layered(session, model);
     if (!model) return settings;
     const { maxNewTokens } = this.replyBudget(session, model);
     return { ...settings, values: { ...settings.values, maxNewTokens } };
   }
 
   replyBudget(session: Session, model: ModelInfo): ReplyBudget {
-    const { values, sources } = this.layered(session);
+    const { values, sources } = this.layered(session, model);
     return replyBudget(values.maxNewTokens, sources.maxNewTokens, model.contextLength);
   }
 

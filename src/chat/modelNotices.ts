@@ -24,6 +24,8 @@ export function loadedNotices(ref: string, model: ModelInfo, budget: ReplyBudget
   if (model.randomWeights) say('This model has random weights: its replies are noise.', 'warning');
   if (model.graph && !model.graph.converted) say(`Running ${model.graph.note}.`, 'warning');
   else if (model.graph?.convertedNow) say(`Runs on ${model.graph.note}.`);
+  const own = modelDefaultsLine(model);
+  if (own) say(own);
   if (budget.lowered) {
     say(
       `max tokens ${asked} does not fit ${modelLabel(ref)} (${model.contextLength} tokens of context): using ${budget.maxNewTokens} with it.`,
@@ -31,4 +33,19 @@ export function loadedNotices(ref: string, model: ModelInfo, budget: ReplyBudget
     );
   }
   return notices;
+}
+
+const DEFAULT_LABELS = [
+  ['temperature', 'temperature'],
+  ['topK', 'top-k'],
+  ['topP', 'top-p'],
+  ['repetitionPenalty', 'repeat penalty'],
+  ['maxNewTokens', 'max tokens'],
+] as const;
+
+/** The model's own sampling defaults, when its generation_config.json gives any. */
+export function modelDefaultsLine(model: ModelInfo): string | null {
+  const defaults = model.generationDefaults ?? {};
+  const parts = DEFAULT_LABELS.flatMap(([key, label]) => (defaults[key] === undefined ? [] : [`${label} ${defaults[key]}`]));
+  return parts.length === 0 ? null : `Its own defaults (your settings win over them): ${parts.join(', ')}.`;
 }

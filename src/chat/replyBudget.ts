@@ -16,6 +16,9 @@ export interface ReplyBudget {
 export function replyBudget(maxNewTokens: number, source: SettingSource, contextLength: number): ReplyBudget {
   const share = Math.max(1, Math.floor(contextLength / DEFAULT_REPLY_SHARE));
   if (source === 'default') return { maxNewTokens: Math.min(maxNewTokens, share), lowered: false };
+  // The model's own max_new_tokens is not the user's choice: one its context cannot hold is quietly made to fit.
+  if (source === 'model')
+    return { maxNewTokens: checkMaxNewTokens(maxNewTokens, contextLength) === null ? maxNewTokens : share, lowered: false };
   if (checkMaxNewTokens(maxNewTokens, contextLength) === null) return { maxNewTokens, lowered: false };
   return { maxNewTokens: share, lowered: true };
 }

@@ -223,7 +223,7 @@ export function wireChat(input: ChatInput): ChatContext {
     } else {
       const session = keeper.session;
       const budget = settings.replyBudget(session, model);
-      const asked = settings.layered(session).values.maxNewTokens;
+      const asked = settings.layered(session, model).values.maxNewTokens;
       for (const { text, tone } of loadedNotices(ref, model, budget, asked)) notice(text, tone);
     }
     refreshStatus();

@@ -7,7 +7,7 @@ import { addUser, setPersona } from '../prompt/conversation.js';
 import { chatTurn, type ChatTurnResult } from '../chat/chatTurn.js';
 import { formatFor } from '../prompt/promptFormat.js';
 import { resolvePersona } from '../prompt/personas.js';
-import { effectiveSettings, samplingParams } from '../settings/settingsPrecedence.js';
+import { effectiveSettings, modelLayer, samplingParams } from '../settings/settingsPrecedence.js';
 import { sessionLayer } from '../session/sessionLayer.js';
 import type { Settings } from '../settings/settingsSchema.js';
 import { replyBudget } from '../chat/replyBudget.js';
@@ -42,7 +42,8 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
   };
 
   let session = input.session ? await input.session.store.loadOrCreate(input.session.name) : newSession('one-shot');
-  const { values, sources } = effectiveSettings({ flags: input.flags, session: sessionLayer(session), settings: input.stored });
+  const layers = { flags: input.flags, session: sessionLayer(session), settings: input.stored };
+  const { values, sources } = effectiveSettings(layers);
   const persona =
     input.system !== undefined ? resolvePersona(input.system) : session.revision === 0 ? resolvePersona(values.persona) : undefined;
   if (persona !== undefined) session = { ...session, conversation: setPersona(session.conversation, persona) };
@@ -71,14 +72,16 @@ export async function runOneShot(input: OneShotInput): Promise<number> {
     sources.dtype === 'default' ? (values.model === DEMO_MODEL ? 'q8' : (ALIAS_DTYPES[values.model] ?? values.dtype)) : values.dtype;
   if (model.dtype !== expected) stderr.write(`parley: loaded ${model.dtype}: the model has no ${values.dtype} file\n`);
   if (model.graph && !model.graph.converted && values.convert) stderr.write(`parley: running ${model.graph.note}\n`);
+  // The model's own sampling defaults, now that it is known, under the user's values.
+  const sampling = effectiveSettings({ ...layers, model: modelLayer(model.generationDefaults) });
   // As in the chat: a default reply length fits the model, and a chosen one too long for it is lowered.
-  const budget = replyBudget(values.maxNewTokens, sources.maxNewTokens, model.contextLength);
+  const budget = replyBudget(sampling.values.maxNewTokens, sampling.sources.maxNewTokens, model.contextLength);
   if (budget.lowered) {
     stderr.write(
-      `parley: max tokens ${values.maxNewTokens} does not fit this model (${model.contextLength} tokens of context): using ${budget.maxNewTokens}\n`,
+      `parley: max tokens ${sampling.values.maxNewTokens} does not fit this model (${model.contextLength} tokens of context): using ${budget.maxNewTokens}\n`,
     );
   }
-  const params = samplingParams({ ...values, maxNewTokens: budget.maxNewTokens });
+  const params = samplingParams({ ...sampling.values, maxNewTokens: budget.maxNewTokens });
 
   session = {
     ...session,

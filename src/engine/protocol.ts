@@ -36,6 +36,27 @@ export interface ChatTemplate {
   specialTokens?: string[];
 }
 
+/** The sampling values a model's generation_config.json asks for, in Parley's names. */
+export interface GenerationDefaults {
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  maxNewTokens?: number;
+}
+
+/** What /show tells about a local model beyond the rest of ModelInfo. */
+export interface ModelFacts {
+  /** config.json's model_type (gpt2, llama, qwen2…), null when it does not say. */
+  modelType: string | null;
+  /** How many values the graph's initializers hold (its weights); null when unknown. */
+  parameters: number | null;
+  /** The ONNX file that runs, absolute. */
+  onnxFile: string;
+  /** The folder the model was loaded from (a hub model's cache folder). */
+  folder: string;
+}
+
 export interface ModelInfo {
   /** The hub id or the absolute folder the model was loaded from. */
   modelId: string;
@@ -73,6 +94,10 @@ export interface ModelInfo {
   maxTokenBytes?: number | null;
   /** Set when the model runs on an OpenAI-compatible server (--endpoint), not in this process. */
   endpoint?: EndpointInfo;
+  /** generation_config.json's sampling values: the model's defaults, below the user's settings. */
+  generationDefaults?: GenerationDefaults;
+  /** The model's architecture, size, file and folder, for /show (local models). */
+  facts?: ModelFacts;
 }
 
 export interface EndpointInfo {

@@ -57,7 +57,7 @@ export function registerCompletionRoutes(server: FastifyInstance, ctx: ServeCont
   app.post('/v1/chat/completions', { schema: { body: chatCompletionBody } }, async (request, reply) => {
     const { body } = request;
     checkModel(ctx.model, body.model);
-    const plan = planRequest(body);
+    const plan = planRequest(body, ctx.model.info.generationDefaults);
     const { format } = ctx.model;
     const prompt = chatPrompt(format, body.messages);
     return serve(ctx, request, reply, { kind: 'chat', prompt, promptParam: 'messages', plan, stops: chatStops(format, plan.stop) });
@@ -66,7 +66,7 @@ export function registerCompletionRoutes(server: FastifyInstance, ctx: ServeCont
   app.post('/v1/completions', { schema: { body: completionBody } }, async (request, reply) => {
     const { body } = request;
     checkModel(ctx.model, body.model);
-    const plan = planRequest(body);
+    const plan = planRequest(body, ctx.model.info.generationDefaults);
     const prompt = completionPrompt(body.prompt);
     return serve(ctx, request, reply, { kind: 'text', prompt, promptParam: 'prompt', plan, stops: plan.stop });
   });
@@ -111,8 +111,8 @@ async function serve(ctx: ServeContext, request: FastifyRequest, reply: FastifyR
     try {
       const generation = ctx.engine.generate(job.prompt, {
         ...job.plan.sampling,
-        // Without max_tokens, whatever the context leaves after the prompt.
-        maxNewTokens: maxTokens ?? contextLength,
+        // Without max_tokens, whatever the context leaves after the prompt (the model's own max_new_tokens at most).
+        maxNewTokens: maxTokens ?? job.plan.modelMaxTokens ?? contextLength,
         fitToContext: maxTokens === null,
         stop: job.stops,
         // A chat template that rewrites earlier text as turns are added: nothing to reuse.

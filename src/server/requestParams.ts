@@ -1,6 +1,6 @@
 // From a validated request body to what the engine needs: sampling parameters, stops, the
 // reply's length. Pure: no engine, no HTTP. Throws ApiError (400) naming the field.
-import type { SamplingParams } from '../engine/protocol.js';
+import type { GenerationDefaults, SamplingParams } from '../engine/protocol.js';
 import { badRequest } from './apiError.js';
 import type { ChatCompletionRequest, CompletionRequest } from './schemas.js';
 
@@ -8,6 +8,8 @@ export interface RequestPlan {
   sampling: Omit<SamplingParams, 'maxNewTokens'>;
   /** The reply's length the client asked for; null: whatever the context leaves. */
   maxTokens: number | null;
+  /** Without maxTokens: the model's own max_new_tokens, at most (what the context leaves still bounds it). */
+  modelMaxTokens: number | null;
   stop: string[];
   stream: boolean;
   includeUsage: boolean;
@@ -18,8 +20,11 @@ export const GREEDY_BELOW = 1e-5;
 /** A repetition penalty divides logits by itself: below this it turns them into infinities. */
 const PENALTY_RANGE = { min: 0.01, max: 10 } as const;
 
-/** OpenAI's defaults where the request says nothing: temperature 1, top_p 1, no top-k, no penalty. */
-export function planRequest(body: ChatCompletionRequest | CompletionRequest): RequestPlan {
+/**
+ * Where the request says nothing: the model's own defaults (its generation_config.json), else
+ * OpenAI's: temperature 1, top_p 1, no top-k, no penalty. A value in the request always wins.
+ */
+export function planRequest(body: ChatCompletionRequest | CompletionRequest, model: GenerationDefaults = {}): RequestPlan {
   if (body.n != null && body.n !== 1) throw badRequest(`n must be 1: one choice per request is supported (got ${body.n})`, 'n');
   for (const field of ['presence_penalty', 'frequency_penalty'] as const) {
     const v = body[field];
@@ -32,23 +37,24 @@ export function planRequest(body: ChatCompletionRequest | CompletionRequest): Re
   if (body.stream_options != null && !stream) {
     throw badRequest('stream_options is only allowed when stream is true', 'stream_options');
   }
-  const penalty = body.repetition_penalty ?? 1;
+  const penalty = body.repetition_penalty ?? model.repetitionPenalty ?? 1;
   if (penalty < PENALTY_RANGE.min || penalty > PENALTY_RANGE.max) {
     throw badRequest(`repetition_penalty must be from ${PENALTY_RANGE.min} to ${PENALTY_RANGE.max} (got ${penalty})`, 'repetition_penalty');
   }
-  const temperature = body.temperature ?? 1;
+  const temperature = body.temperature ?? model.temperature ?? 1;
   const maxTokens = ('max_completion_tokens' in body ? body.max_completion_tokens : null) ?? body.max_tokens ?? null;
   const stop = body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop;
   return {
     sampling: {
       temperature: temperature < GREEDY_BELOW ? 0 : temperature,
-      topP: body.top_p ?? 1,
+      topP: body.top_p ?? model.topP ?? 1,
       // vLLM's -1 and 0 both mean "off".
-      topK: Math.max(0, body.top_k ?? 0),
+      topK: Math.max(0, body.top_k ?? model.topK ?? 0),
       repetitionPenalty: penalty,
       seed: body.seed ?? null,
     },
     maxTokens,
+    modelMaxTokens: model.maxNewTokens ?? null,
     stop,
     stream,
     includeUsage: stream && body.stream_options?.include_usage === true,

@@ -21,6 +21,7 @@ import { useQuit } from './useQuit.js';
 import { useRedrawOnResize } from './useRedrawOnResize.js';
 import { useReplyWidth } from './useReplyWidth.js';
 import { useTerminalInput } from './useTerminalInput.js';
+import { listDirSync } from './pathCompletion.js';
 import type { ChatModel } from '../chat/chatModel.js';
 
 export interface AppProps {
@@ -135,7 +136,7 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   }, [editorRequest]);
 
   const complete = (): void => {
-    const completion = completeInput(editorRef.current.text, commands, view.completionSources);
+    const completion = completeInput(editorRef.current.text, commands, view.completionSources, listDirSync);
     if (!completion) return;
     edit(editorWith(completion.text));
     setCandidates(completion.candidates);

@@ -2,10 +2,11 @@
 // is completed in full, several are completed to their common prefix and listed.
 import { findCommand, type NamedCommand } from '../chat/commands/parseSlashCommand.js';
 import type { ArgKind, CompletionSources } from '../chat/view/viewState.js';
+import { completePath, type ListDir } from './pathCompletion.js';
 
 export interface CompletableCommand extends NamedCommand {
-  /** What the command's argument names, if it can be completed. */
-  completes?: ArgKind;
+  /** What the command's argument names, if it can be completed; 'path': files. */
+  completes?: ArgKind | 'path';
 }
 
 export interface Completion {
@@ -31,7 +32,19 @@ function completeWord(prefix: string, pool: readonly string[], before: string): 
 }
 
 /** The completed input, or null when Tab has nothing to offer. */
-export function completeInput(text: string, table: readonly CompletableCommand[], sources: CompletionSources): Completion | null {
+export function completeInput(
+  text: string,
+  table: readonly CompletableCommand[],
+  sources: CompletionSources,
+  listDir?: ListDir,
+): Completion | null {
+  // A file named with @, anywhere in a message (also on its later lines).
+  const mention = /(^|\s)@(\S*)$/.exec(text);
+  if (mention && listDir) {
+    const typed = mention[2] ?? '';
+    const done = completePath(typed, listDir);
+    return done && { text: text.slice(0, text.length - typed.length) + done.text, candidates: done.candidates };
+  }
   if (!text.startsWith('/') || text.includes('\n')) return null;
   const nameOnly = /^\/(\S*)$/.exec(text);
   if (nameOnly) {
@@ -43,5 +56,9 @@ export function completeInput(text: string, table: readonly CompletableCommand[]
   const [, name = '', argPrefix = ''] = withArg;
   const kind = findCommand(table, name)?.completes;
   if (!kind) return null;
+  if (kind === 'path') {
+    const done = listDir ? completePath(argPrefix, listDir) : null;
+    return done && { text: `/${name} ${done.text}`, candidates: done.candidates };
+  }
   return completeWord(argPrefix, sources[kind], `/${name} `);
 }

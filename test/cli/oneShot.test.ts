@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { runOneShot } from '../../src/cli/oneShot.js';
+import type { ModelInfo } from '../../src/engine/protocol.js';
 import { FakeEngine } from '../helpers/fakeEngine.js';
 
 function sink(isTTY: boolean): Writable & { isTTY: boolean; text: string } {
@@ -67,4 +68,33 @@ test('one-shot says when the persona is too long for the context and was left ou
   });
   assert.equal(code, 0);
   assert.match(stderr.text, /^parley: the persona is too long for the model's context \(\d+ tokens\) and was left out$/m);
+});
+
+/** A fake model whose generation_config.json asks for sampling values of its own. */
+class ModelWithDefaults extends FakeEngine {
+  override async load(...args: Parameters<FakeEngine['load']>): Promise<ModelInfo> {
+    const info = { ...(await super.load(...args)), generationDefaults: { temperature: 0.7, topK: 20, topP: 0.8, maxNewTokens: 40 } };
+    this.model = info;
+    return info;
+  }
+}
+
+test("one-shot: the model's own defaults where the user set nothing; a flag wins", async () => {
+  const engine = new ModelWithDefaults({ scripts: [{ tokens: ['ok'] }] });
+  const code = await runOneShot({
+    engine,
+    prompt: 'hi',
+    flags: { model: 'fake', topP: 0.5 },
+    stored: { repetitionPenalty: 1.2 },
+    offline: true,
+    stdout: sink(false),
+    stderr: sink(false),
+    signal: new AbortController().signal,
+  });
+  assert.equal(code, 0);
+  const { temperature, topK, topP, repetitionPenalty, maxNewTokens } = engine.calls[0]!.params;
+  assert.deepEqual(
+    { temperature, topK, topP, repetitionPenalty, maxNewTokens },
+    { temperature: 0.7, topK: 20, topP: 0.5, repetitionPenalty: 1.2, maxNewTokens: 40 },
+  );
 });

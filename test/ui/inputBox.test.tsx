@@ -134,7 +134,7 @@ test('Tab completes command names and lists several matches', async () => {
   await type(stdin, 'd', KEYS.tab);
   await waitForFrame(lastFrame, '› /model distilgpt2');
   await type(stdin, KEYS.ctrlU, '/s', KEYS.tab);
-  await waitForFrame(lastFrame, 'save  seed  sessions  settings  stats  system');
+  await waitForFrame(lastFrame, 'save  seed  sessions  settings  show  stats  system');
 });
 
 test('Ctrl+C at an empty prompt asks for a second press; Ctrl+C clears typed text first', async () => {

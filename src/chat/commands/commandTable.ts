@@ -8,6 +8,7 @@ import { editCommand } from './edit.js';
 import { editorCommand } from './editor.js';
 import { exitCommand } from './exit.js';
 import { exportCommand } from './export.js';
+import { fileCommand } from './file.js';
 import { helpCommand } from './help.js';
 import { loadCommand } from './load.js';
 import { modelCommand } from './model.js';
@@ -18,6 +19,7 @@ import { samplingCommands } from './sampling.js';
 import { saveCommand } from './save.js';
 import { sessionsCommand } from './sessions.js';
 import { settingsCommand } from './settings.js';
+import { showCommand } from './show.js';
 import type { SlashCommand } from './slashCommand.js';
 import { statsCommand } from './stats.js';
 import { systemCommand } from './system.js';
@@ -26,6 +28,8 @@ import { undoCommand } from './undo.js';
 export const COMMANDS: readonly SlashCommand[] = [
   ...samplingCommands,
   modelCommand,
+  showCommand,
+  fileCommand,
   systemCommand,
   personaCommand,
   newCommand,

@@ -40,6 +40,7 @@ const SOURCE_TEXT = {
   flag: 'from the command line',
   session: 'set in this session',
   settings: 'from the settings file',
+  model: "the model's own default, from its generation_config.json",
   default: "Parley's default",
 } as const;
 

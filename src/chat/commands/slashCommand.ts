@@ -9,8 +9,8 @@ export interface CommandInfo {
   /** Usage of the arguments, as shown by /help; '' for none. */
   args: string;
   description: string;
-  /** What Tab completes the argument from. */
-  completes?: ArgKind;
+  /** What Tab completes the argument from; 'path': files and folders. */
+  completes?: ArgKind | 'path';
 }
 
 export interface SlashCommand extends CommandInfo {

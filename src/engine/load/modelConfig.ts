@@ -3,6 +3,7 @@
 // reply, and whether the architecture is one Parley can drive at all.
 
 import type { KvShape } from '../decode/decoderSession.js';
+import type { GenerationDefaults } from '../protocol.js';
 
 export type ConfigJson = Record<string, unknown>;
 
@@ -110,4 +111,29 @@ export function unsupportedReason(config: ConfigJson): string | null {
     return `it is an encoder-decoder model${type}; Parley drives decoder-only text generators (past_key_values in, present out)`;
   }
   return null;
+}
+
+const GENERATION_KEYS: readonly (readonly [keyof GenerationDefaults, string, (v: number) => boolean])[] = [
+  ['temperature', 'temperature', (v) => v >= 0 && v <= 2],
+  ['topK', 'top_k', (v) => Number.isSafeInteger(v) && v >= 0],
+  ['topP', 'top_p', (v) => v >= 0 && v <= 1],
+  ['repetitionPenalty', 'repetition_penalty', (v) => v > 0 && v <= 10],
+  ['maxNewTokens', 'max_new_tokens', (v) => Number.isSafeInteger(v) && v >= 1],
+];
+
+/**
+ * generation_config.json's sampling values, each kept only when it is a number Parley's own
+ * setting would accept (a file is not trusted to be sane). `do_sample: false` said outright
+ * means greedy decoding, which is temperature 0 here; a file that does not say leaves it to
+ * the user's settings (transformers' implicit greedy default would make every such model greedy).
+ */
+export function generationDefaults(generationConfig: ConfigJson | null): GenerationDefaults {
+  if (generationConfig === null) return {};
+  const out: GenerationDefaults = {};
+  for (const [key, jsonKey, ok] of GENERATION_KEYS) {
+    const value = generationConfig[jsonKey];
+    if (typeof value === 'number' && Number.isFinite(value) && ok(value)) out[key] = value;
+  }
+  if (generationConfig['do_sample'] === false) out.temperature = 0;
+  return out;
 }

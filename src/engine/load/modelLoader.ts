@@ -10,6 +10,7 @@ import {
   configNumbersProblem,
   contextLengthOf,
   endTokenIds,
+  generationDefaults,
   kvShape,
   positionTableProblem,
   unsupportedReason,
@@ -17,6 +18,7 @@ import {
 } from './modelConfig.js';
 import { describeProblem, folderFileProblem } from './folderFiles.js';
 import { positionTableRows } from './positionTable.js';
+import { initializerValueCount } from './onnxInitializers.js';
 import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } from '../../hub/dtypeFiles.js';
 import { RemoteTokenizer } from '../tokenizer/remoteTokenizer.js';
 import type { TokenizerProgress } from '../tokenizer/tokenizerProtocol.js';
@@ -163,6 +165,13 @@ export async function loadModel(
       maxTokenBytes: tokenizerInfo.maxTokenBytes ?? null,
       ...(choice ? { graph: choice.info } : {}),
       threading: sessionOptions.threading,
+      generationDefaults: generationDefaults(generationConfig),
+      facts: {
+        modelType: typeof config['model_type'] === 'string' ? config['model_type'] : null,
+        parameters: parameterCount(graphFile),
+        onnxFile: graphFile,
+        folder: ref,
+      },
     };
     return {
       info,
@@ -302,6 +311,16 @@ function toLoadError(err: unknown, { dtype }: LoadOptions, label: string): LoadE
   }
   if (/not found/i.test(message)) return new LoadError('model-file-missing', `${label}: ${firstLine}`);
   return new LoadError('internal', `could not load ${label}: ${firstLine}`);
+}
+
+/** The graph's weights counted from its initializers; null when the file cannot be walked. */
+function parameterCount(graphFile: string): number | null {
+  try {
+    const count = initializerValueCount(graphFile);
+    return count > 0 ? count : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The description a model folder gives of itself (`parley_demo.description`), bounded. */
