@@ -65,8 +65,8 @@ async function main(): Promise<void> {
     const withC = await chatFigures(true);
     const without = await chatFigures(false);
 
-    log(`UI thread while 500 tokens stream into a 300-turn transcript (${UI_DTYPE})…`);
-    const ui = await uiMainThreadCpu(dir, UI_DTYPE, sentences);
+    log(`UI thread while 500 tokens stream into a 300-turn transcript as Markdown (${UI_DTYPE})…`);
+    const ui = await uiMainThreadCpu(dir, UI_DTYPE, sentences, true);
     log(JSON.stringify(ui));
 
     log('start-up…');
@@ -119,7 +119,10 @@ async function main(): Promise<void> {
         uiMainThreadCpuFraction: round(ui.fraction, 3),
         ui: {
           dtype: UI_DTYPE,
+          markdown: true,
           mainCpuMs: round(ui.mainCpuMs),
+          /** mainCpuMs / wallMs: the share of one core the UI thread used. */
+          mainShareOfCore: round(ui.mainCpuMs / ui.wallMs, 4),
           engineCpuMs: round(ui.engineCpuMs),
           tokens: ui.tokens,
           wallMs: round(ui.wallMs),

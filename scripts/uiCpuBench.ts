@@ -32,6 +32,9 @@ export interface UiCpuResult {
   wallMs: number;
   /** Bytes Ink wrote to the terminal meanwhile: a frame taller than the terminal rewrites the whole transcript. */
   bytesWritten: number;
+  /** Frames Ink drew meanwhile, and the time its renderer took for them. */
+  inkFrames: number;
+  inkRenderMs: number;
 }
 
 /** A terminal that is not one: 100 columns, everything written is counted and dropped. */
@@ -56,7 +59,8 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
   }
 }
 
-export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences: readonly string[]): Promise<UiCpuResult> {
+/** `markdown`: replies shown as Markdown (the setting), or as plain text. */
+export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences: readonly string[], markdown = true): Promise<UiCpuResult> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-ui-'));
   const store = new SessionStore(path.join(root, 'sessions'));
   let conversation = newSession('long').conversation;
@@ -77,7 +81,7 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
   try {
     const { element, controller } = await prepareChatApp({
       args: { offline: true, resume: false, session: 'long' },
-      flags: { model: modelDir, dtype, maxNewTokens: STREAMED_TOKENS, seed: 1 },
+      flags: { model: modelDir, dtype, maxNewTokens: STREAMED_TOKENS, seed: 1, markdown },
       stored: {},
       store,
       cacheDir: path.join(root, 'cache'),
@@ -85,7 +89,13 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
       env: { PARLEY_DATA_DIR: path.join(root, 'data'), PARLEY_CONFIG_DIR: path.join(root, 'config'), NO_COLOR: '1' },
     });
     const stdin = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.ReadStream;
-    const ui = render(element, { ...INK_OPTIONS, stdout: terminal.stream, stdin, patchConsole: false });
+    let inkFrames = 0;
+    let inkRenderMs = 0;
+    const onRender = ({ renderTime }: { renderTime: number }): void => {
+      inkFrames++;
+      inkRenderMs += renderTime;
+    };
+    const ui = render(element, { ...INK_OPTIONS, stdout: terminal.stream, stdin, patchConsole: false, onRender });
     controller.start();
     await until(() => worker.model !== null && !controller.chat.turns.busy, 120_000, 'the model to load');
     await sleep(500); // the context count and first paint settle
@@ -94,6 +104,8 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
 
     const t0 = performance.now();
     const bytes0 = terminal.bytes();
+    const frames0 = inkFrames;
+    const renderMs0 = inkRenderMs;
     const main0 = cpuNsOf(main);
     const engine0 = cpuNsOf(engineThreads);
     for (let i = 0; tokens < STREAMED_TOKENS; i++) {
@@ -108,7 +120,16 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
     await controller.exit();
     ui.unmount();
     if (bytesWritten === 0) throw new Error('the UI rendered nothing');
-    return { fraction: mainNs / engineNs, mainCpuMs: mainNs / 1e6, engineCpuMs: engineNs / 1e6, tokens, wallMs, bytesWritten };
+    return {
+      fraction: mainNs / engineNs,
+      mainCpuMs: mainNs / 1e6,
+      engineCpuMs: engineNs / 1e6,
+      tokens,
+      wallMs,
+      bytesWritten,
+      inkFrames: inkFrames - frames0,
+      inkRenderMs: inkRenderMs - renderMs0,
+    };
   } finally {
     await worker.dispose();
     await rm(root, { recursive: true, force: true });

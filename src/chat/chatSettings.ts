@@ -40,7 +40,7 @@ export class ChatSettings {
   }
 
   /** A value chosen in the chat wins over the flag from now on (it lives in the session). */
-  forgetFlag(key: keyof SamplingParams): void {
+  forgetFlag(key: keyof SamplingParams | 'markdown'): void {
     const flags = { ...this.flags };
     delete flags[key];
     this.flags = flags;

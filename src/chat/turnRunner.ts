@@ -9,7 +9,8 @@ import type { Session } from '../session/types.js';
 import type { CountTokens } from '../prompt/tokenCountCache.js';
 import { REPLY_INDENT, settleLines } from './view/replyLines.js';
 import { TokenBatcher } from './view/tokenBatcher.js';
-import { noticeItem, replyEndItem, replyLinesItem, turnItem, type TranscriptItem } from './view/transcriptItems.js';
+import { noticeItem, replyEndItem, replyLinesItem, styledLinesItem, turnItem, type TranscriptItem } from './view/transcriptItems.js';
+import { MarkdownReply } from './view/markdownReply.js';
 import type { ContextMeter } from './contextMeter.js';
 import type { SessionKeeper } from './sessionKeeper.js';
 import type { ViewStore } from './view/viewStore.js';
@@ -26,6 +27,10 @@ export interface TurnRunnerInput {
   params: () => SamplingParams;
   /** The model ref the session should remember. */
   modelRef: () => string | null;
+  /** Replies are shown as Markdown. */
+  markdown?: () => boolean;
+  /** Markdown may use colours (default true). */
+  colors?: boolean;
   /** Hands text back to the input box. */
   putInInput: (text: string) => void;
   /** Something the status bar shows changed (tokens per second). */
@@ -42,6 +47,8 @@ export class TurnRunner {
   private turn: Promise<void> | null = null;
   private abort: AbortController | null = null;
   private waitingForModel = false;
+  /** The reply streaming as Markdown, if it is. */
+  private markdownReply: MarkdownReply | null = null;
   /** Columns the reply text has on screen, until the screen says (setReplyWidth). */
   private replyWidth = 80 - REPLY_INDENT;
 
@@ -63,6 +70,7 @@ export class TurnRunner {
 
   setReplyWidth(columns: number): void {
     this.replyWidth = Math.max(1, columns);
+    this.markdownReply?.setWidth(this.replyWidth);
   }
 
   /** Generates a reply to the conversation, which ends with a user turn. */
@@ -143,7 +151,13 @@ export class TurnRunner {
     let streamed = false;
     // The live line is a row the reply wrapped onto, not the start of one of its lines.
     let continues = false;
+    const markdown = this.input.markdown?.() ? new MarkdownReply(view, this.replyWidth, this.input.colors ?? true) : null;
+    this.markdownReply = markdown;
     const batcher = new TokenBatcher((text) => {
+      if (markdown) {
+        streamed = true;
+        return markdown.push(text);
+      }
       const live = view.getState().live;
       if (!live) return;
       streamed = true;
@@ -175,13 +189,18 @@ export class TurnRunner {
     } finally {
       batcher.drain();
       this.abort = null;
+      this.markdownReply = null;
     }
-    this.finishTurn(asked, result, streamed ? (view.getState().live?.text ?? '') : null);
+    if (markdown && streamed) this.finishTurn(asked, result, { lines: markdown.end() });
+    else this.finishTurn(asked, result, streamed ? (view.getState().live?.text ?? '') : null);
     return result === null || result.error ? 'failed' : 'replied';
   }
 
-  /** `streamedRest`: the reply's last line when it was streamed, its earlier lines already shown. */
-  private finishTurn(asked: Session, result: ChatTurnResult | null, streamedRest: string | null): void {
+  /**
+   * `streamedRest`: the reply's last line when it was streamed, its earlier lines already
+   * shown; or its last lines as Markdown.
+   */
+  private finishTurn(asked: Session, result: ChatTurnResult | null, streamedRest: string | null | { lines: string[] }): void {
     const { view, keeper } = this.input;
     const items: TranscriptItem[] = [];
     if (result) {
@@ -191,7 +210,9 @@ export class TurnRunner {
       keeper.change((session) => withTurnResult(session, asked, done, this.input.modelRef()));
       if (done.reply) {
         const interrupted = done.reply.meta?.interrupted ?? false;
-        items.push(streamedRest === null ? turnItem(done.reply) : replyEndItem(streamedRest, interrupted));
+        if (streamedRest === null) items.push(turnItem(done.reply));
+        else if (typeof streamedRest === 'string') items.push(replyEndItem(streamedRest, interrupted));
+        else items.push(styledLinesItem(streamedRest.lines, { interrupted }));
         this.tokensPerSecond = done.reply.meta?.tokensPerSecond ?? this.tokensPerSecond;
       }
       if (done.error) items.push(noticeItem(`The reply failed: ${done.error}. /retry tries again.`, 'error'));

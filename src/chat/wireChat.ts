@@ -19,6 +19,7 @@ import { MessageQueue } from './messageQueue.js';
 import { modelLabel } from './modelLabel.js';
 import { loadedNotices } from './modelNotices.js';
 import { ModelSlot } from './modelSlot.js';
+import { markdownInEffect } from './markdownMode.js';
 import { PromptFormats } from './promptFormats.js';
 import { Questions } from './questions.js';
 import { runReported } from './reported.js';
@@ -57,6 +58,8 @@ export interface ChatInput {
    */
   clearTerminal?: () => void;
   now?: () => Date;
+  /** Markdown replies may use colours (false under NO_COLOR); bold and italic stay either way. */
+  colors?: boolean;
 }
 
 export function wireChat(input: ChatInput): ChatContext {
@@ -72,6 +75,7 @@ export function wireChat(input: ChatInput): ChatContext {
         turnsOutOfContext: meter.turnsOut,
         unsaved: keeper.unsaved !== null,
       }),
+      markdown: markdownOn(),
     });
   };
   const view = new ViewStore(
@@ -89,6 +93,7 @@ export function wireChat(input: ChatInput): ChatContext {
       editorRequest: null,
       completionSources: { model: [], session: [], persona: [], command: [] },
       exitRequested: false,
+      markdown: false,
     },
     input.clearTerminal,
   );
@@ -137,6 +142,8 @@ export function wireChat(input: ChatInput): ChatContext {
     counter: () => meter.counter(),
     params: () => samplingParams(chat.effective().values),
     modelRef: () => chat.storedModelRef(),
+    markdown: () => markdownOn(),
+    colors: input.colors ?? true,
     putInInput: (text) => questions.putInInput(text),
     onChange: refreshStatus,
     onSettled: (outcome) => {
@@ -215,6 +222,10 @@ export function wireChat(input: ChatInput): ChatContext {
       });
     },
   };
+
+  function markdownOn(): boolean {
+    return markdownInEffect(chat.effective().values.markdown, engine.model);
+  }
 
   function modelReady(ref: string, model: ModelInfo, how: 'loaded' | 'restarted'): void {
     keeper.change((session) => ({ ...session, model: chat.storedModelRef(), dtype: model.dtype }));

@@ -39,6 +39,8 @@ const SCHEMAS = {
   convert: Type.Boolean(),
   /** The hub to download from (a mirror, a proxy); null means huggingface.co. HF_ENDPOINT beats it. */
   hubEndpoint: nullable(Type.String()),
+  /** Replies shown as Markdown; null: on for models with a chat template, off for plain-text (GPT-2) ones. */
+  markdown: nullable(Type.Boolean()),
 };
 
 export const SettingsSchema = Type.Object(SCHEMAS);
@@ -60,6 +62,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   sessionsDir: null,
   convert: true,
   hubEndpoint: null,
+  markdown: null,
 });
 
 export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as SettingKey[];
@@ -102,6 +105,11 @@ const parseDefaultable =
   (raw: string): unknown =>
     ['none', 'null', 'default', ''].includes(raw.trim().toLowerCase()) ? null : parse(raw);
 
+function parseOnOff(raw: string): unknown {
+  const word = raw.trim().toLowerCase();
+  return ['on', 'true', 'yes', '1'].includes(word) ? true : ['off', 'false', 'no', '0'].includes(word) ? false : raw;
+}
+
 const NAME_SPEC: Spec<'userName' | 'assistantName'> = {
   rule: `a name of 1 to ${MAX_NAME_LENGTH} characters without colons or control characters`,
   parse: (raw) => raw.trim(),
@@ -129,17 +137,15 @@ const SPECS: { [K in SettingKey]: Spec<K> } = {
     parse: parseDefaultable((raw) => raw.trim()),
     refine: (v) => v === null || isAbsolutePath(v),
   },
-  convert: {
-    rule: 'on or off',
-    parse: (raw) => {
-      const word = raw.trim().toLowerCase();
-      return ['on', 'true', 'yes', '1'].includes(word) ? true : ['off', 'false', 'no', '0'].includes(word) ? false : raw;
-    },
-  },
+  convert: { rule: 'on or off', parse: parseOnOff },
   hubEndpoint: {
     rule: 'an http or https URL, or "none" for huggingface.co',
     parse: parseDefaultable(normaliseEndpoint),
     refine: (v) => v === null || hubEndpointError(v) === null,
+  },
+  markdown: {
+    rule: 'on, off or auto (on for models with a chat template)',
+    parse: (raw) => (['auto', 'default', 'none', ''].includes(raw.trim().toLowerCase()) ? null : parseOnOff(raw)),
   },
 };
 

@@ -217,10 +217,15 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
   const busy = view.live !== null;
   return (
     <Box flexDirection="column">
-      <Transcript key={view.transcriptEpoch} items={view.transcript} />
+      <Transcript key={view.transcriptEpoch} items={view.transcript} markdown={view.markdown} />
       {view.loading ? <ModelLoading state={view.loading} columns={columns} /> : null}
       {view.live ? (
-        <LiveReply text={view.live.text} waitingForModel={view.live.waitingForModel} restarting={view.live.restarting ?? false} />
+        <LiveReply
+          text={view.live.text}
+          lines={view.live.lines}
+          waitingForModel={view.live.waitingForModel}
+          restarting={view.live.restarting ?? false}
+        />
       ) : null}
       <HeldNotices items={view.held} />
       <QueuedMessages queued={view.queued} />

@@ -1,15 +1,28 @@
 import { Box, Text } from 'ink';
 import { Spinner } from './Spinner.js';
 import { REPLY_INDENT } from '../chat/view/replyLines.js';
-import { AssistantText } from './Transcript.js';
+import { AssistantText, StyledLines } from './Transcript.js';
 import { useTheme } from './theme.js';
 
-/** The reply being generated, under the transcript; `text` grows once per frame. */
-export function LiveReply({ text, waitingForModel, restarting = false }: { text: string; waitingForModel: boolean; restarting?: boolean }) {
+/**
+ * The reply being generated, under the transcript; `text` grows once per frame. `lines`:
+ * the open part of a reply shown as Markdown, drawn in place of `text`.
+ */
+export function LiveReply({
+  text,
+  lines,
+  waitingForModel,
+  restarting = false,
+}: {
+  text: string;
+  lines?: readonly string[] | undefined;
+  waitingForModel: boolean;
+  restarting?: boolean;
+}) {
   const theme = useTheme();
   return (
     <Box flexDirection="column">
-      {text ? <AssistantText text={text} interrupted={false} /> : null}
+      {lines ? lines.length > 0 ? <StyledLines lines={lines} /> : null : text ? <AssistantText text={text} interrupted={false} /> : null}
       <Box paddingLeft={REPLY_INDENT}>
         {text ? (
           <Text color={theme.muted}>Esc stops the reply</Text>

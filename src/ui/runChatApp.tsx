@@ -90,6 +90,7 @@ export async function prepareChatApp(
     offline: options.args.offline,
     historyFile,
     greeting: [...historyNotices, ...greeting],
+    colors: themeFor(env).colors,
     ...(options.clearTerminal ? { clearTerminal: options.clearTerminal } : {}),
   });
   const element = (

@@ -10,6 +10,8 @@ export interface Theme {
   warning: string | undefined;
   success: string | undefined;
   muted: string | undefined;
+  /** False under NO_COLOR: Parley's own Markdown styling then keeps bold and italic only. */
+  colors: boolean;
 }
 
 const COLOURS: Theme = {
@@ -19,6 +21,7 @@ const COLOURS: Theme = {
   warning: 'yellow',
   success: 'green',
   muted: 'gray',
+  colors: true,
 };
 
 const PLAIN: Theme = {
@@ -28,6 +31,7 @@ const PLAIN: Theme = {
   warning: undefined,
   success: undefined,
   muted: undefined,
+  colors: false,
 };
 
 /** NO_COLOR set to any non-empty value turns colour off. */

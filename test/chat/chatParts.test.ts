@@ -48,6 +48,7 @@ function emptyView(): ViewState {
     editorRequest: null,
     completionSources: { model: [], session: [], persona: [], command: [] },
     exitRequested: false,
+    markdown: false,
   };
 }
 

@@ -43,9 +43,20 @@ test('defaults are the documented ones', () => {
       sessionsDir: null,
       convert: true,
       hubEndpoint: null,
+      markdown: null,
     },
   );
   assert.deepEqual(Object.keys(SETTINGS_JSON_SCHEMA), SETTING_KEYS);
+});
+
+test('markdown: on, off, or auto (null: decided by the model)', () => {
+  assert.deepEqual(validateSetting('markdown', 'on'), { ok: true, key: 'markdown', value: true });
+  assert.deepEqual(validateSetting('markdown', 'Off'), { ok: true, key: 'markdown', value: false });
+  assert.deepEqual(validateSetting('markdown', 'auto'), { ok: true, key: 'markdown', value: null });
+  assert.deepEqual(validateSetting('markdown', 'maybe'), {
+    ok: false,
+    error: 'markdown must be on, off or auto (on for models with a chat template) (got "maybe")',
+  });
 });
 
 test('convert: on/off words, and --no-convert turns it off for the run', () => {

@@ -42,6 +42,7 @@ class StubChat implements ChatModel {
     editorRequest: null,
     completionSources: { model: ['gpt2', 'distilgpt2'], session: [], persona: [], command: [] },
     exitRequested: false,
+    markdown: false,
   };
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);

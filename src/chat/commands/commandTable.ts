@@ -11,6 +11,7 @@ import { exportCommand } from './export.js';
 import { fileCommand } from './file.js';
 import { helpCommand } from './help.js';
 import { loadCommand } from './load.js';
+import { markdownCommand } from './markdown.js';
 import { modelCommand } from './model.js';
 import { newCommand } from './new.js';
 import { personaCommand } from './persona.js';
@@ -45,6 +46,7 @@ export const COMMANDS: readonly SlashCommand[] = [
   copyCommand,
   contextCommand,
   statsCommand,
+  markdownCommand,
   settingsCommand,
   clearCommand,
   exitCommand,

@@ -5,12 +5,13 @@
 // live area, see replyLines.ts), but what it costs depends on the machine: well under a
 // millisecond on a fast one, several on a slow shared one. The model needs the cores too, so
 // frames are spaced to keep drawing under DUTY of the UI thread's time: a fast machine
-// streams at FRAME_MS, a slow one at fewer frames, each bringing more text.
+// streams at FRAME_MS (30 frames a second: text appearing faster is not read faster), a slow
+// or busy one at fewer frames, each bringing more text.
 
-export const FRAME_MS = 24;
+export const FRAME_MS = 33;
 export const MAX_FRAME_MS = 250;
 /** The share of wall time the UI thread may spend drawing a streaming reply. */
-export const DUTY = 0.04;
+export const DUTY = 0.02;
 
 /** The pause before the next frame, given what the last frame cost (ms). */
 export function frameInterval(frameCostMs: number): number {

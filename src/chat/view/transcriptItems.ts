@@ -12,7 +12,12 @@ export type TranscriptItem =
   /** The end of a streamed reply: its last line, and whether it was stopped. */
   | { id: string; kind: 'replyEnd'; text: string; interrupted: boolean }
   /** Terms and their descriptions (/help), laid out for the screen's width when printed. */
-  | { id: string; kind: 'definitions'; sections: readonly DefinitionSection[] };
+  | { id: string; kind: 'definitions'; sections: readonly DefinitionSection[] }
+  /**
+   * Lines of a reply shown as Markdown, final; `end` on the reply's last ones. Parley drew
+   * them from cleaned text: their only escape sequences are its own styles.
+   */
+  | { id: string; kind: 'styledLines'; lines: readonly string[]; end: null | { interrupted: boolean } };
 
 /** A titled group of rows: a term (a command's usage, a key) and what it does. */
 export interface DefinitionSection {
@@ -47,6 +52,11 @@ export function replyEndItem(text: string, interrupted: boolean): TranscriptItem
 export function definitionsItem(sections: readonly DefinitionSection[]): TranscriptItem {
   noticeCounter++;
   return { id: `definitions-${noticeCounter}`, kind: 'definitions', sections };
+}
+
+export function styledLinesItem(lines: readonly string[], end: null | { interrupted: boolean } = null): TranscriptItem {
+  noticeCounter++;
+  return { id: `styled-lines-${noticeCounter}`, kind: 'styledLines', lines, end };
 }
 
 /** The conversation's turns, as the transcript shows them. */

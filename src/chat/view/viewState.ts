@@ -10,6 +10,8 @@ export type CompletionSources = Readonly<Record<ArgKind, readonly string[]>>;
 
 export interface LiveReplyState {
   text: string;
+  /** The open part of a reply shown as Markdown, drawn by Parley (its own styles only); `text` is then not shown. */
+  lines?: readonly string[];
   /** The message was sent before the model was ready and waits for it. */
   waitingForModel: boolean;
   /** What it waits for is the engine, restarting after a crash. */
@@ -25,6 +27,8 @@ export interface ViewState {
   held: readonly TranscriptItem[];
   /** Messages sent while a reply streams, oldest first: each goes out when a reply ends. */
   queued: readonly string[];
+  /** Replies are shown as Markdown (the setting, or the model's kind when it is auto). */
+  markdown: boolean;
   loading: LoadingState | null;
   status: StatusInfo;
   /** A yes/no question the next Enter answers (/delete, switching model on /load). */
