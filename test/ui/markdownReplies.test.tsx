@@ -35,7 +35,8 @@ const REPLY = [
 ].join('\n');
 
 /** The reply's text in pieces of a few characters, as tokens arrive. */
-const tokens = (text: string, size = 3): string[] => Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, i * size + size));
+const tokens = (text: string, size = 3): string[] =>
+  Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, i * size + size));
 
 const unstyled = (frame: string): string => frame.replace(OWN_SEQUENCE, '');
 
@@ -43,7 +44,12 @@ test('an instruct model’s reply streams and stays as Markdown: headings, empha
   const chat = await startChat({ engine: { hasChatTemplate: true, scripts: [{ tokens: tokens(REPLY), delayMs: 2 }] } });
   await chat.waitFor('Model gpt2 ready');
   await chat.send('how?');
-  await waitUntil(() => unstyled(chat.frame()), (f) => f.includes('(https://example.com/d)'), 5000, 'the whole reply');
+  await waitUntil(
+    () => unstyled(chat.frame()),
+    (f) => f.includes('(https://example.com/d)'),
+    5000,
+    'the whole reply',
+  );
   const frame = unstyled(chat.frame());
   assert.ok(frame.includes('  Steps\n'), 'the heading without its ##');
   assert.ok(frame.includes('  Do this first, then `that`.'), 'emphasis markers gone (NO_COLOR keeps the backticks)');
@@ -54,7 +60,12 @@ test('an instruct model’s reply streams and stays as Markdown: headings, empha
   assert.ok(!frame.includes('**') && !frame.includes('```') && !frame.includes('|'), 'no raw markup');
   assert.match(chat.frame(), /\u001b\[1mthis\u001b\[22m/, 'bold is bold');
   // The session keeps the raw text.
-  await waitUntil(() => chat.controller.session.conversation.turns.length, (n) => n === 2, 3000, 'the reply stored');
+  await waitUntil(
+    () => chat.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    3000,
+    'the reply stored',
+  );
   assert.equal(chat.controller.session.conversation.turns[1]?.text, REPLY);
 });
 
@@ -76,7 +87,12 @@ test('/markdown on for a GPT-2 model is kept in the settings file; /markdown alo
   await chat.waitFor('Markdown replies are on, from the next reply on');
   assert.equal(openSettings({ env: chat.dirs.env }).stored().markdown, true);
   await chat.send('hi');
-  await waitUntil(() => unstyled(chat.frame()), (f) => f.includes('  Title\n\n  • x'), 3000, 'the Markdown reply');
+  await waitUntil(
+    () => unstyled(chat.frame()),
+    (f) => f.includes('  Title\n\n  • x'),
+    3000,
+    'the Markdown reply',
+  );
   const target = path.join(chat.dirs.root, 'out.md');
   await chat.send(`/export ${target}`);
   await chat.waitFor('Exported the conversation');
@@ -93,11 +109,17 @@ test('/markdown off for an instruct model shows its reply as it was written', as
 });
 
 test('escape sequences from the model in a Markdown reply never reach the screen', async () => {
-  const hostile = '# T\u001b]0;pwned\u0007itle\n\n```\n\u001b[2Jcode\u009b31m\n```\n\n| a | b |\n|---|---|\n| \u001b]8;;http://e.vil\u001b\\x | \u0085y |';
+  const hostile =
+    '# T\u001b]0;pwned\u0007itle\n\n```\n\u001b[2Jcode\u009b31m\n```\n\n| a | b |\n|---|---|\n| \u001b]8;;http://e.vil\u001b\\x | \u0085y |';
   const chat = await startChat({ engine: { hasChatTemplate: true, scripts: [{ tokens: tokens(hostile, 2), delayMs: 2 }] } });
   await chat.waitFor('Model gpt2 ready');
   await chat.send('hi');
-  await waitUntil(() => unstyled(chat.frame()), (f) => f.includes('x │ y'), 5000, 'the table');
+  await waitUntil(
+    () => unstyled(chat.frame()),
+    (f) => f.includes('x │ y'),
+    5000,
+    'the table',
+  );
   const controls = [...unstyled(chat.frame())].filter((c) => /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(c));
   assert.deepEqual(controls, []);
   assert.ok(unstyled(chat.frame()).includes('Title'));
@@ -107,7 +129,12 @@ test('a resumed conversation is drawn as Markdown too, at the screen’s width',
   const first = await startChat({ engine: { hasChatTemplate: true, scripts: [{ tokens: ['- alpha beta gamma delta'] }] } });
   await first.waitFor('Model gpt2 ready');
   await first.send('hi');
-  await waitUntil(() => first.controller.session.conversation.turns.length, (n) => n === 2, 3000, 'the reply stored');
+  await waitUntil(
+    () => first.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    3000,
+    'the reply stored',
+  );
   await first.controller.exit();
   cleanup();
   const second = await startChat({ dirs: first.dirs, args: { resume: true }, flags: { model: 'gpt2', markdown: true } });
