@@ -183,7 +183,12 @@ function mhaAttention(g: GraphBuilder, shape: AttentionShape, ctx: AttentionCont
       expandHeads(g, l.pastKey, shape),
       expandHeads(g, l.pastValue, shape),
     ],
-    { domain: MS_DOMAIN, attributes: { num_heads: int(shape.heads) }, outputs: [g.freshName('attention'), '', ''] },
+    {
+      domain: MS_DOMAIN,
+      attributes: { num_heads: int(shape.heads) },
+      // Without present outputs onnxruntime's MultiHeadAttention ignores the past: they are asked for and left unused.
+      outputs: [g.freshName('attention'), g.freshName('expanded_present_key'), g.freshName('expanded_present_value')],
+    },
   );
   return output!;
 }
