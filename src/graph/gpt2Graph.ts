@@ -24,57 +24,17 @@
 
 import { DataType, GraphBuilder, float, int, ints } from './onnxGraph.js';
 import { type Gpt2Dims, GPT2_LAYER_NORM_EPSILON, LN_F, WPE, WTE, innerSize, layerParamName } from './gpt2Weights.js';
-import type { LazyBytes, ProtoMessage } from './protobufWriter.js';
-import { Q4_BLOCK, type QuantizedMatrix, quantizeColumns, quantizeQ4, quantizeTransposed } from './quantize.js';
-
-/** fp32; q8: int8 DynamicQuantizeMatMul everywhere; q4: 4-bit MatMulNBits (block 32,
- * accuracy_level 4: int8 maths on the activations) for attention and MLP, the LM head and
- * the embedding int8 as in q8. */
-export type Precision = 'fp32' | 'q8' | 'q4';
+import type { ProtoMessage } from './protobufWriter.js';
+import { quantizeTransposed } from './quantize.js';
+import { MS_DOMAIN, type ParamSource, type Precision, lazyQuantized, makeProjector } from './projection.js';
 
 /** The element type of past_key_values.* and present.* at the graph boundary. */
 export type KvCacheType = 'float32' | 'float16';
 
-/** Values of a parameter by name, produced when the writer reaches it. */
-export type ParamSource = (name: string) => Float32Array;
+export type { ParamSource, Precision } from './projection.js';
 
 const OPSET = 17;
-const MS_DOMAIN = 'com.microsoft';
 const FLOAT32_LOWEST = -3.4028234663852886e38;
-
-function floatBytes(values: Float32Array): Uint8Array {
-  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-}
-
-function lazyFloats(count: number, produce: () => Float32Array): LazyBytes {
-  return {
-    byteLength: count * 4,
-    *chunks() {
-      yield floatBytes(produce());
-    },
-  };
-}
-
-/**
- * A quantized matrix is written as two initializers (values, then scales) from one
- * quantization: it is kept only until both have been written.
- */
-function lazyQuantized(rows: number, cols: number, scaleCount: number, quantize: () => QuantizedMatrix) {
-  let memo: QuantizedMatrix | undefined;
-  let written = 0;
-  const part = (byteLength: number, pick: (q: QuantizedMatrix) => Uint8Array): LazyBytes => ({
-    byteLength,
-    *chunks() {
-      memo ??= quantize();
-      yield pick(memo);
-      if (++written % 2 === 0) memo = undefined;
-    },
-  });
-  return {
-    values: part(rows * cols, (q) => new Uint8Array(q.values.buffer, q.values.byteOffset, q.values.byteLength)),
-    scales: part(scaleCount * 4, (q) => floatBytes(q.scales)),
-  };
-}
 
 /** Builds the ModelProto; parameter values are pulled from `param` only while it is written. */
 export interface GraphOptions {
@@ -92,64 +52,7 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
   const { layers, heads, embd, vocabSize } = dims;
   const headDim = embd / heads;
 
-  const floatParam = (name: string, shape: readonly number[]): string =>
-    g.initializer(
-      name,
-      DataType.FLOAT,
-      shape,
-      lazyFloats(
-        shape.reduce((a, b) => a * b, 1),
-        () => param(name),
-      ),
-    );
-
-  /**
-   * x [..., rows] · W [rows, cols], plus `bias` when given (DynamicQuantizeMatMul takes it in
-   * the same node); without one, the bias is fused into the next op.
-   */
-  const project = (x: string, weight: string, rows: number, cols: number, bias?: string): string => {
-    if (precision === 'fp32') {
-      const product = g.op('MatMul', [x, floatParam(weight, [rows, cols])]);
-      return bias === undefined ? product : g.op('Add', [product, floatParam(bias, [cols])]);
-    }
-    if (precision === 'q4') return projectQ4(x, weight, rows, cols, bias);
-    const quantized = lazyQuantized(rows, cols, cols, () => quantizeColumns(param(weight), rows, cols));
-    const values = g.initializer(`${weight}_quantized`, DataType.INT8, [rows, cols], quantized.values);
-    const scales = g.initializer(`${weight}_scale`, DataType.FLOAT, [cols], quantized.scales);
-    const inputs = [x, values, scales, ...(bias === undefined ? [] : ['', floatParam(bias, [cols])])];
-    return g.op('DynamicQuantizeMatMul', inputs, { domain: MS_DOMAIN });
-  };
-
-  const projectQ4 = (x: string, weight: string, rows: number, cols: number, bias?: string): string => {
-    const blocks = Math.ceil(rows / Q4_BLOCK);
-    let memo: ReturnType<typeof quantizeQ4> | undefined;
-    let written = 0;
-    const part = (byteLength: number, pick: (q: ReturnType<typeof quantizeQ4>) => Uint8Array): LazyBytes => ({
-      byteLength,
-      *chunks() {
-        memo ??= quantizeQ4(param(weight), rows, cols);
-        yield pick(memo);
-        if (++written % 2 === 0) memo = undefined;
-      },
-    });
-    const packed = g.initializer(
-      `${weight}_q4`,
-      DataType.UINT8,
-      [cols, blocks, Q4_BLOCK / 2],
-      part(cols * blocks * (Q4_BLOCK / 2), (q) => q.packed),
-    );
-    const scales = g.initializer(
-      `${weight}_q4_scale`,
-      DataType.FLOAT,
-      [cols * blocks],
-      part(cols * blocks * 4, (q) => floatBytes(q.scales)),
-    );
-    const inputs = [x, packed, scales, ...(bias === undefined ? [] : ['', '', floatParam(bias, [cols])])];
-    return g.op('MatMulNBits', inputs, {
-      domain: MS_DOMAIN,
-      attributes: { K: int(rows), N: int(cols), bits: int(4), block_size: int(Q4_BLOCK), accuracy_level: int(4) },
-    });
-  };
+  const { floatParam, project } = makeProjector(g, param, precision);
 
   /**
    * LayerNorm(input + skip + bias) with prefix's weight and bias; returns the normalised
@@ -292,7 +195,7 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
  * past + i) may see key j (j <= past + i and attention_mask[j] = 1), the lowest float
  * elsewhere (as Hugging Face does: a fully masked padding row stays finite).
  */
-function buildAttentionBias(g: GraphBuilder, attentionMask: string, pastLen: string, seqLen: string): string {
+export function buildAttentionBias(g: GraphBuilder, attentionMask: string, pastLen: string, seqLen: string): string {
   const totalLen = g.op('Add', [pastLen, seqLen]);
   const zero = g.int64s([0], []);
   const one = g.int64s([1], []);

@@ -70,3 +70,69 @@ export async function gpt2TokenizerFiles(modelMaxLength: number): Promise<{ toke
   };
   return { tokenizerJson: JSON.stringify(tokenizer), tokenizerConfigJson: JSON.stringify(tokenizerConfig, null, 2) };
 }
+
+/** A tokenizer for a generated model of another vocabulary size, with its own special tokens. */
+export interface ChatTokenizerSpec {
+  vocabSize: number;
+  modelMaxLength: number;
+  /** Special tokens, placed right after the GPT-2 tokens kept. */
+  specials: readonly string[];
+  /** tokenizer_config.json entries besides the tokens (bos/eos/pad names, chat_template, ...). */
+  config: Record<string, unknown>;
+}
+
+/**
+ * GPT-2's BPE fitted to `vocabSize`: the first ids kept (with the merges that only make
+ * tokens kept), then `specials`, then unreachable padding entries up to the size. Returns
+ * the files and the special tokens' ids; throws a one-line error when the size cannot hold
+ * the 256 byte tokens and the specials.
+ */
+export async function chatTokenizerFiles(
+  spec: ChatTokenizerSpec,
+): Promise<{ tokenizerJson: string; tokenizerConfigJson: string; specialIds: Map<string, number> }> {
+  const { vocab, merges } = await readGpt2Bpe();
+  const kept = Math.min(END_OF_TEXT_ID, spec.vocabSize - spec.specials.length);
+  if (kept < 256)
+    throw new Error(`a vocabulary of ${spec.vocabSize} cannot hold the 256 byte tokens and ${spec.specials.length} special tokens`);
+  const fitted: Record<string, number> = {};
+  for (const [token, id] of Object.entries(vocab)) if (id < kept) fitted[token] = id;
+  const fittedMerges = merges.filter((merge) => {
+    const [left, right] = merge.split(' ');
+    return left !== undefined && right !== undefined && left + right in fitted && left in fitted && right in fitted;
+  });
+  const specialIds = new Map(spec.specials.map((token, i) => [token, kept + i]));
+  for (const [token, id] of specialIds) fitted[token] = id;
+  for (let id = kept + spec.specials.length; id < spec.vocabSize; id++) fitted[`<|parley_unused_${id}|>`] = id;
+  const entry = (content: string) => ({ content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  const tokenizer = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [...specialIds].map(([token, id]) => ({ id, ...entry(token) })),
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: { ...byteLevel, trim_offsets: false },
+    decoder: byteLevel,
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab: fitted,
+      merges: fittedMerges,
+    },
+  };
+  const tokenizerConfig = {
+    add_prefix_space: false,
+    added_tokens_decoder: Object.fromEntries([...specialIds].map(([token, id]) => [id, entry(token)])),
+    clean_up_tokenization_spaces: false,
+    model_max_length: spec.modelMaxLength,
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    ...spec.config,
+  };
+  return { tokenizerJson: JSON.stringify(tokenizer), tokenizerConfigJson: JSON.stringify(tokenizerConfig, null, 2), specialIds };
+}

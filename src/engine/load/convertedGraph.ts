@@ -1,4 +1,4 @@
-// Chooses the graph a GPT-2-family folder runs on: Parley's own graph converted from the
+// Chooses the graph a GPT-2 or Llama-family folder runs on: Parley's own graph converted from the
 // export's fp32 file (cached in <cache>/converted/<slug>/, checked on a probe before first
 // use), or the export as it is, with the reason.
 //
@@ -15,9 +15,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CONVERTED_GRAPH_VERSION, fileSha256, readExport, writeConverted } from '../../graph/convertGpt2.js';
-import { UnrecognisedGraph } from '../../graph/gpt2Export.js';
-import type { Precision } from '../../graph/gpt2Graph.js';
+import { CONVERTED_GRAPH_VERSION, fileSha256, readExport, writeConverted } from '../../graph/convertExport.js';
+import { UnrecognisedGraph } from '../../graph/exportGraph.js';
+import { type ArchConverter, converterFor } from '../../graph/graphConverters.js';
+import type { Precision } from '../../graph/projection.js';
 import { compareLogits, judgeProbe } from './probeCompare.js';
 import { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } from './graphProbe.js';
 import type { Dtype, GraphChoiceInfo, LoadProgress } from '../protocol.js';
@@ -108,7 +109,8 @@ export function sourceFileFor(folder: string, dtype: Precision): string | null {
 export async function prepareGraph(options: PrepareOptions): Promise<GraphChoice | null> {
   const { sourceFolder, dtype } = options;
   const config = await readJson<Record<string, unknown>>(path.join(sourceFolder, 'config.json'));
-  if (!config || config['model_type'] !== 'gpt2') return null;
+  const converter = config ? converterFor(config) : null;
+  if (!config || !converter) return null;
   // Folders Parley generated already carry its graph.
   if (config['parley_generator'] !== undefined || config['parley_converted'] !== undefined) return null;
   if (options.noConvert) return asExport('the export as it is (conversion off)');
@@ -121,10 +123,8 @@ export async function prepareGraph(options: PrepareOptions): Promise<GraphChoice
     );
   }
   const sourceFile = path.join(sourceFolder, source);
-  const heads = typeof config['n_head'] === 'number' ? config['n_head'] : 0;
-  if (heads <= 0) return asExport('the export as it is: config.json has no n_head');
   try {
-    return await convertOrReuse(options, sourceFile, config, heads, dtype);
+    return await convertOrReuse(options, sourceFile, config, converter, dtype);
   } catch (err) {
     const message = errorLine(err);
     return asExport(`the export as it is: converting it failed (${message})`);
@@ -135,7 +135,7 @@ async function convertOrReuse(
   options: PrepareOptions,
   sourceFile: string,
   config: Record<string, unknown>,
-  heads: number,
+  converter: ArchConverter,
   precision: Precision,
 ): Promise<GraphChoice> {
   const out = convertedFolder(options.cacheDir, options.ref, options.isHub, precision);
@@ -173,14 +173,14 @@ async function convertOrReuse(
   let exported;
   let sha256: string;
   try {
-    ({ exported, sha256 } = await readExport(sourceFile, heads));
+    ({ exported, sha256 } = await readExport(sourceFile, converter, config));
   } catch (err) {
     if (!(err instanceof UnrecognisedGraph)) throw err;
     const fresh: ConvertStamp = {
       graphVersion: CONVERTED_GRAPH_VERSION,
       source: { ref: options.ref, file: sourceFile, sha256: await fileSha256(sourceFile), size, mtimeMs },
       dtypes: {},
-      unrecognised: `its graph is not one Parley recognises as GPT-2 (${err.message})`,
+      unrecognised: `its graph is not one Parley recognises as ${converter.family} (${err.message})`,
     };
     await mkdir(out, { recursive: true });
     await writeJsonAtomic(stampFile, fresh);
@@ -204,7 +204,7 @@ async function convertOrReuse(
     await writeConverted(exported, precision, temp, (f) => progress('building', f));
     const convertMs = performance.now() - started;
     progress('checking', 0);
-    const verdict = await probe(sourceFile, temp, exported.dims.vocabSize, heads, exported.dims.embd / heads, precision);
+    const verdict = await probe(sourceFile, temp, exported.vocabSize, exported.kvHeads, exported.headDim, precision);
     stamp.dtypes[precision] = { ok: verdict.ok, summary: verdict.summary, convertMs: Math.round(convertMs) };
     if (verdict.ok) await rename(temp, target);
     await writeJsonAtomic(stampFile, stamp);

@@ -23,6 +23,7 @@ import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } 
 import { RemoteTokenizer } from '../tokenizer/remoteTokenizer.js';
 import type { TokenizerProgress } from '../tokenizer/tokenizerProtocol.js';
 import { type GraphChoice, prepareGraph, sourceFileFor } from './convertedGraph.js';
+import { converterFor } from '../../graph/graphConverters.js';
 import { ensureHubModel } from '../../hub/ensureHubModel.js';
 import { currentHubEndpoint } from '../../hub/currentHubEndpoint.js';
 import { isRepoId } from '../../hub/modelCache.js';
@@ -195,7 +196,7 @@ function hubRepoOf(folder: string, cacheDir: string): string | null {
 }
 
 /**
- * For a GPT-2-family model: Parley's graph converted from the export (or the reason to run
+ * For a GPT-2 or Llama-family model: Parley's graph converted from the export (or the reason to run
  * the export as is). A hub model asked for in q8/q4 gets its fp32 file, which the graph is
  * built from, downloaded too.
  */
@@ -207,7 +208,7 @@ async function chooseGraph(
   const repoId = hubRepoOf(folder, options.cacheDir);
   const hasFp32 = findOnnxFile('fp32', (file) => existsSync(path.join(folder, file))) !== null;
   const wanted = !options.noConvert && (options.dtype === 'q8' || options.dtype === 'q4');
-  if (repoId && wanted && !hasFp32 && (await isGpt2(folder))) {
+  if (repoId && wanted && !hasFp32 && (await isConvertible(folder))) {
     // Offline, q8 is built from the 8-bit file at hand (prepareGraph finds it).
     const fromEightBit = options.dtype === 'q8' && sourceFileFor(folder, 'q8') !== null;
     if (options.offline && !fromEightBit) {
@@ -254,10 +255,11 @@ async function chooseGraph(
   });
 }
 
-async function isGpt2(folder: string): Promise<boolean> {
+/** Whether Parley builds its own graph for the folder's architecture. */
+async function isConvertible(folder: string): Promise<boolean> {
   try {
     const config = JSON.parse(await readFile(path.join(folder, 'config.json'), 'utf8')) as Record<string, unknown>;
-    return config['model_type'] === 'gpt2';
+    return converterFor(config) !== null;
   } catch {
     return false;
   }

@@ -1,12 +1,12 @@
-// Builds Parley's own graph (the rows path, fused ops) from a GPT-2 export's fp32 file: the
-// weights are read by following the export's graph (gpt2Export.ts) and written by the same
-// builder that makes the generated models (gpt2Graph.ts).
+// Builds Parley's own graph (the rows path, fused ops) from an export's file: the weights are
+// read by following the export's graph (the architecture's reader, graphConverters.ts) and
+// written by the same builder that makes the generated models.
 
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Precision, buildGpt2Model } from './gpt2Graph.js';
-import { type Gpt2Export, readGpt2Export } from './gpt2Export.js';
+import type { ArchConverter, ConvertibleExport } from './graphConverters.js';
+import type { Precision } from './projection.js';
 import { parseOnnx } from './onnxReader.js';
 import { writeChunks } from './writeChunks.js';
 
@@ -16,11 +16,15 @@ import { writeChunks } from './writeChunks.js';
  */
 export const CONVERTED_GRAPH_VERSION = 1;
 
-/** Reads and follows the export in `file` (fp32 ONNX); throws UnrecognisedGraph when it is not GPT-2. */
-export async function readExport(file: string, heads: number): Promise<{ exported: Gpt2Export; sha256: string }> {
+/** Reads and follows the export in `file`; throws UnrecognisedGraph when `converter` does not recognise it. */
+export async function readExport(
+  file: string,
+  converter: ArchConverter,
+  config: Record<string, unknown>,
+): Promise<{ exported: ConvertibleExport; sha256: string }> {
   const bytes = await readFile(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const exported = readGpt2Export(parseOnnx(bytes, path.dirname(file)), heads);
+  const exported = converter.read(parseOnnx(bytes, path.dirname(file)), config);
   return { exported, sha256 };
 }
 
@@ -38,12 +42,11 @@ export async function fileSha256(file: string): Promise<string> {
 
 /** Writes Parley's graph of `exported` in `precision` to `out`, calling `onProgress` with 0..1. */
 export async function writeConverted(
-  exported: Gpt2Export,
+  exported: ConvertibleExport,
   precision: Precision,
   out: string,
   onProgress: (fraction: number) => void = () => {},
 ): Promise<void> {
-  const dims = { ...exported.dims, layerNormEpsilon: exported.layerNormEpsilon };
   const total = [...exported.params.values()].reduce((sum, values) => sum + values.length, 0);
   let done = 0;
   let reported = -1;
@@ -58,6 +61,6 @@ export async function writeConverted(
     }
     return values;
   };
-  await writeChunks(out, buildGpt2Model(dims, param, precision).encode());
+  await writeChunks(out, exported.build(param, precision).encode());
   onProgress(1);
 }

@@ -1,0 +1,111 @@
+// node dist/scripts/llamaAttentionBench.js [--dir DIR] [--dtypes fp32,q8] [--variants twoPart,concat,gqa,mha] [--steps 24] [--rounds 2] [--cpu]
+// Decode step time of the Llama-family graph's attention variants on the SmolLM2-135M shape
+// (random weights), at 16 / 512 / 896 tokens of context, one session at a time. Each step feeds
+// a past of the context's length and fetches what Parley's rows path fetches (logits and
+// new_key_values.*), so it measures the graph, not the engine around it. Prints JSON lines.
+
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { ATTENTION_KINDS, type AttentionKind } from '../src/graph/llamaAttention.js';
+import { LLAMA_SHAPES, writeLlamaOnnx } from '../src/graph/makeLlamaFolder.js';
+import type { Precision } from '../src/graph/projection.js';
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string', default: path.join(os.tmpdir(), 'parley-llama-attention') },
+    dtypes: { type: 'string', default: 'fp32,q8' },
+    variants: { type: 'string', default: ATTENTION_KINDS.join(',') },
+    steps: { type: 'string', default: '24' },
+    rounds: { type: 'string', default: '2' },
+    cpu: { type: 'boolean', default: false },
+  },
+});
+const dims = LLAMA_SHAPES['smollm2-135m'];
+const CONTEXTS = [16, 512, 896];
+const steps = Number(values.steps);
+const rounds = Number(values.rounds);
+const variants = values.variants.split(',') as AttentionKind[];
+const dtypes = values.dtypes.split(',') as Precision[];
+await mkdir(values.dir, { recursive: true });
+
+const int64 = (data: readonly number[], dimsOf: readonly number[]) => new ort.Tensor('int64', BigInt64Array.from(data, BigInt), dimsOf);
+
+// --cpu: one thread without spinning, timed by the process's CPU time: on a machine others load,
+// the work a step costs, which wall time (waiting for a core) hides.
+async function openSession(file: string): Promise<ort.InferenceSession> {
+  if (values.cpu) {
+    return ort.InferenceSession.create(file, {
+      intraOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    });
+  }
+  return ort.InferenceSession.create(file, { intraOpNumThreads: 2, graphOptimizationLevel: 'all' });
+}
+
+function clock(): number {
+  if (!values.cpu) return performance.now();
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+async function stepTimes(session: ort.InferenceSession, context: number): Promise<number[]> {
+  const past: Record<string, ort.Tensor> = {};
+  const cache = new Float32Array(dims.kvHeads * context * dims.headDim).map(() => Math.random() - 0.5);
+  for (let i = 0; i < dims.layers; i++) {
+    for (const kind of ['key', 'value'])
+      past[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', cache, [1, dims.kvHeads, context, dims.headDim]);
+  }
+  const fetches = [
+    'logits',
+    ...Array.from({ length: dims.layers }, (_, i) => [`new_key_values.${i}.key`, `new_key_values.${i}.value`]).flat(),
+  ];
+  const times: number[] = [];
+  for (let s = 0; s < steps + 2; s++) {
+    const feeds = {
+      input_ids: int64([100 + s], [1, 1]),
+      attention_mask: int64(new Array<number>(context + 1).fill(1), [1, context + 1]),
+      position_ids: int64([context], [1, 1]),
+      num_logits_to_keep: int64([1], []),
+      ...past,
+    };
+    const started = clock();
+    await session.run(feeds, fetches);
+    if (s >= 2) times.push(clock() - started);
+  }
+  return times;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Variants alternate within each round, so a change in the machine's load falls on all of them.
+for (const dtype of dtypes) {
+  for (let round = 1; round <= rounds; round++) {
+    for (const attention of variants) {
+      const file = path.join(values.dir, `smollm2-${attention}-${dtype}.onnx`);
+      if (!existsSync(file)) await writeLlamaOnnx(file, { dims, seed: 1, q8: false, q4: false, attention }, dtype);
+      const session = await openSession(file);
+      for (const context of CONTEXTS) {
+        const ms = median(await stepTimes(session, context));
+        const load = os.loadavg()[0]!.toFixed(2);
+        console.log(
+          JSON.stringify({
+            shape: 'smollm2-135m',
+            dtype,
+            attention,
+            round,
+            context,
+            stepMs: Math.round(ms * 10) / 10,
+            tokPerS: Math.round(10000 / ms) / 10,
+            load,
+          }),
+        );
+      }
+      await session.release();
+    }
+  }
+}

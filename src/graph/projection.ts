@@ -1,0 +1,119 @@
+// Initializers written lazily from a parameter source, and the projection x · W in each
+// precision: shared by the GPT-2 and Llama-family builders.
+
+import { DataType, GraphBuilder, int } from './onnxGraph.js';
+import type { LazyBytes } from './protobufWriter.js';
+import { Q4_BLOCK, type QuantizedMatrix, quantizeColumns, quantizeQ4 } from './quantize.js';
+
+/** fp32; q8: int8 DynamicQuantizeMatMul everywhere; q4: 4-bit MatMulNBits (block 32,
+ * accuracy_level 4: int8 maths on the activations) for attention and MLP, the LM head and
+ * the embedding int8 as in q8. */
+export type Precision = 'fp32' | 'q8' | 'q4';
+
+/** Values of a parameter by name, produced when the writer reaches it. */
+export type ParamSource = (name: string) => Float32Array;
+
+export const MS_DOMAIN = 'com.microsoft';
+
+export function floatBytes(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
+
+export function lazyFloats(count: number, produce: () => Float32Array): LazyBytes {
+  return {
+    byteLength: count * 4,
+    *chunks() {
+      yield floatBytes(produce());
+    },
+  };
+}
+
+/**
+ * A quantized matrix is written as two initializers (values, then scales) from one
+ * quantization: it is kept only until both have been written.
+ */
+export function lazyQuantized(rows: number, cols: number, scaleCount: number, quantize: () => QuantizedMatrix) {
+  let memo: QuantizedMatrix | undefined;
+  let written = 0;
+  const part = (byteLength: number, pick: (q: QuantizedMatrix) => Uint8Array): LazyBytes => ({
+    byteLength,
+    *chunks() {
+      memo ??= quantize();
+      yield pick(memo);
+      if (++written % 2 === 0) memo = undefined;
+    },
+  });
+  return {
+    values: part(rows * cols, (q) => new Uint8Array(q.values.buffer, q.values.byteOffset, q.values.byteLength)),
+    scales: part(scaleCount * 4, (q) => floatBytes(q.scales)),
+  };
+}
+
+export interface Projector {
+  /** An fp32 initializer `name` of `shape`, its values pulled from the source when written. */
+  floatParam(name: string, shape: readonly number[]): string;
+  /**
+   * x [..., rows] · W [rows, cols], plus `bias` when given (DynamicQuantizeMatMul and
+   * MatMulNBits take it in the same node).
+   */
+  project(x: string, weight: string, rows: number, cols: number, bias?: string): string;
+}
+
+export function makeProjector(g: GraphBuilder, param: ParamSource, precision: Precision): Projector {
+  const floatParam = (name: string, shape: readonly number[]): string =>
+    g.initializer(
+      name,
+      DataType.FLOAT,
+      shape,
+      lazyFloats(
+        shape.reduce((a, b) => a * b, 1),
+        () => param(name),
+      ),
+    );
+
+  const projectQ4 = (x: string, weight: string, rows: number, cols: number, bias?: string): string => {
+    const blocks = Math.ceil(rows / Q4_BLOCK);
+    let memo: ReturnType<typeof quantizeQ4> | undefined;
+    let written = 0;
+    const part = (byteLength: number, pick: (q: ReturnType<typeof quantizeQ4>) => Uint8Array): LazyBytes => ({
+      byteLength,
+      *chunks() {
+        memo ??= quantizeQ4(param(weight), rows, cols);
+        yield pick(memo);
+        if (++written % 2 === 0) memo = undefined;
+      },
+    });
+    const packed = g.initializer(
+      `${weight}_q4`,
+      DataType.UINT8,
+      [cols, blocks, Q4_BLOCK / 2],
+      part(cols * blocks * (Q4_BLOCK / 2), (q) => q.packed),
+    );
+    const scales = g.initializer(
+      `${weight}_q4_scale`,
+      DataType.FLOAT,
+      [cols * blocks],
+      part(cols * blocks * 4, (q) => floatBytes(q.scales)),
+    );
+    const inputs = [x, packed, scales, ...(bias === undefined ? [] : ['', '', floatParam(bias, [cols])])];
+    return g.op('MatMulNBits', inputs, {
+      domain: MS_DOMAIN,
+      attributes: { K: int(rows), N: int(cols), bits: int(4), block_size: int(Q4_BLOCK), accuracy_level: int(4) },
+    });
+  };
+
+  const project = (x: string, weight: string, rows: number, cols: number, bias?: string): string => {
+    if (precision === 'fp32') {
+      const product = g.op('MatMul', [x, floatParam(weight, [rows, cols])]);
+      return bias === undefined ? product : g.op('Add', [product, floatParam(bias, [cols])]);
+    }
+    if (precision === 'q4') return projectQ4(x, weight, rows, cols, bias);
+    const quantized = lazyQuantized(rows, cols, cols, () => quantizeColumns(param(weight), rows, cols));
+    const values = g.initializer(`${weight}_quantized`, DataType.INT8, [rows, cols], quantized.values);
+    const scales = g.initializer(`${weight}_scale`, DataType.FLOAT, [cols], quantized.scales);
+    const inputs = [x, values, scales, ...(bias === undefined ? [] : ['', floatParam(bias, [cols])])];
+    return g.op('DynamicQuantizeMatMul', inputs, { domain: MS_DOMAIN });
+  };
+
+  return { floatParam, project };
+}
