@@ -225,6 +225,7 @@ export function App({ chat, commands, history, onHistoryEntry }: AppProps) {
           lines={view.live.lines}
           waitingForModel={view.live.waitingForModel}
           restarting={view.live.restarting ?? false}
+          queued={view.queued.length > 0}
         />
       ) : null}
       <HeldNotices items={view.held} />

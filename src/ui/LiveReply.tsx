@@ -6,18 +6,21 @@ import { useTheme } from './theme.js';
 
 /**
  * The reply being generated, under the transcript; `text` grows once per frame. `lines`:
- * the open part of a reply shown as Markdown, drawn in place of `text`.
+ * the open part of a reply shown as Markdown, drawn in place of `text`. While messages are
+ * queued, Esc takes them back first, so the hint about stopping gives way to the queue's.
  */
 export function LiveReply({
   text,
   lines,
   waitingForModel,
   restarting = false,
+  queued = false,
 }: {
   text: string;
   lines?: readonly string[] | undefined;
   waitingForModel: boolean;
   restarting?: boolean;
+  queued?: boolean;
 }) {
   const theme = useTheme();
   return (
@@ -25,7 +28,9 @@ export function LiveReply({
       {lines ? lines.length > 0 ? <StyledLines lines={lines} /> : null : text ? <AssistantText text={text} interrupted={false} /> : null}
       <Box paddingLeft={REPLY_INDENT}>
         {text ? (
-          <Text color={theme.muted}>Esc stops the reply</Text>
+          queued ? null : (
+            <Text color={theme.muted}>Esc stops the reply</Text>
+          )
         ) : (
           <Spinner
             label={
@@ -33,7 +38,9 @@ export function LiveReply({
                 ? 'the engine is restarting… (Esc cancels)'
                 : waitingForModel
                   ? 'waiting for the model to load… (Esc cancels)'
-                  : 'thinking… (Esc stops)'
+                  : queued
+                    ? 'thinking…'
+                    : 'thinking… (Esc stops)'
             }
           />
         )}

@@ -35,8 +35,9 @@ test('two queued messages go out one by one, each after the reply before it', as
   await chat.waitFor('queued: second');
   await chat.waitFor('queued: third');
   await chat.waitFor('Esc removes the newest');
-  // The queue lines sit under the reply, above the input box.
+  // The queue lines sit under the reply, above the input box; Esc's first use is the queue's.
   const frame = chat.frame();
+  assert.ok(!frame.includes('Esc stops the reply'), frame);
   assert.ok(frame.indexOf('queued: second') < frame.indexOf('queued: third'));
   assert.ok(frame.indexOf('queued: third') < frame.lastIndexOf('›'));
   await waitUntil(
