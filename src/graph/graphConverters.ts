@@ -5,6 +5,7 @@
 import { UnrecognisedGraph, fail } from './exportGraph.js';
 import { buildGpt2Model } from './gpt2Graph.js';
 import { readGpt2Export } from './gpt2Export.js';
+import { readLlamaContribExport } from './llamaContribExport.js';
 import { type LlamaExport, readLlamaExport } from './llamaExport.js';
 import { buildLlamaModel } from './llamaGraph.js';
 import type { OnnxModel } from './onnxReader.js';
@@ -30,7 +31,7 @@ export interface ArchConverter {
 
 /** Readers of Llama-family exports, tried in order; each throws UnrecognisedGraph when the form is not its own. */
 export type LlamaReader = (model: OnnxModel, config: Record<string, unknown>) => LlamaExport;
-const LLAMA_READERS: readonly LlamaReader[] = [readLlamaExport];
+const LLAMA_READERS: readonly LlamaReader[] = [readLlamaExport, readLlamaContribExport];
 
 const gpt2: ArchConverter = {
   family: 'GPT-2',

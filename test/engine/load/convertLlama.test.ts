@@ -104,7 +104,7 @@ for (const [label, fixture] of [
       await writeFile(path.join(folder, 'config.json'), JSON.stringify(config));
       const choice = await prepareGraph(options(folder, path.join(scratch, `cache-wrong-${path.basename(fixture)}`)));
       assert.equal(choice?.folder, null);
-      assert.match(choice?.info.note ?? '', /not one Parley recognises as Llama-family \(block 0: k_proj is 16x8, not 16x16\)/);
+      assert.match(choice?.info.note ?? '', /not one Parley recognises as Llama-family \(block 0: k_proj is 16x8, not 16x16[;)]/);
     });
 
     test('through loadModel: the converted graph runs on the rows path and replies like the export; --no-convert runs it as is', async () => {
