@@ -24,7 +24,8 @@ import { prepareGraph, sourceFileFor } from '../src/engine/load/convertedGraph.j
 import { findOnnxFile } from '../src/hub/dtypeFiles.js';
 import { MODELS_CACHE_DIR, REPO_ROOT, cachedModelDir, gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { log, median, round } from './benchStats.js';
-import { type GgufType, writeGpt2Gguf } from './ggufWriter.js';
+import type { GgufType } from './gguf/ggufFile.js';
+import { writeGpt2Gguf } from './gguf/gpt2Gguf.js';
 import { ensureLlamaCpp, llamaBench, llamaSimple, timed } from './llamaCppPeer.js';
 
 const { values } = parseArgs({

@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { quantizeQ4_0, quantizeQ8_0, writeGpt2Gguf } from '../../scripts/ggufWriter.js';
-import { floatToHalf as toHalf, halfToFloat as fromHalf } from '../../src/engine/decode/float16.js';
-import { generatedParams } from '../../src/graph/makeModelFolder.js';
-import { tinyModelDir, TINY_MODEL_SHAPE } from '../helpers/fixtures.js';
+import { quantizeQ4_0, quantizeQ8_0 } from '../../../scripts/gguf/ggufFile.js';
+import { writeGpt2Gguf } from '../../../scripts/gguf/gpt2Gguf.js';
+import { floatToHalf as toHalf, halfToFloat as fromHalf } from '../../../src/engine/decode/float16.js';
+import { generatedParams } from '../../../src/graph/makeModelFolder.js';
+import { tinyModelDir, TINY_MODEL_SHAPE } from '../../helpers/fixtures.js';
+import { readGguf } from '../../helpers/ggufReader.js';
 
 test('fp16: exact values stay exact, others round to the nearest half', () => {
   for (const v of [0, 1, -2, 0.5, 65504, 2 ** -14, -(2 ** -24)]) assert.equal(fromHalf(toHalf(v)), v);
@@ -57,6 +59,12 @@ test('a GPT-2 GGUF: v3 header, gpt2 metadata, the tensors llama.cpp expects, no 
     // Tensor names are GGUF strings (u64 length, bytes): no separate LM head, it is tied.
     assert.ok(text.includes('\x12\0\0\0\0\0\0\0output_norm.weight'));
     assert.ok(!text.includes('\x0d\0\0\0\0\0\0\0output.weight'), 'the LM head is the tied token embedding');
+    const read = readGguf(bytes);
+    assert.equal(read.meta.get('gpt2.block_count'), dims.layers);
+    assert.equal(read.meta.get('tokenizer.ggml.add_bos_token'), false);
+    assert.equal(read.meta.get('tokenizer.ggml.eos_token_id'), 50256);
+    assert.deepEqual(read.tensors.get('blk.0.attn_qkv.weight')?.ne, [dims.embd, 3 * dims.embd]);
+    assert.equal(read.tensors.get('blk.0.attn_qkv.weight')?.type, 'Q8_0');
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
