@@ -1,4 +1,5 @@
-// npm run bench:serve: parley serve on the generated GPT-2 small (random weights, fp32),
+// npm run bench:serve [-- --model DIR --dtype fp32|q8|q4]: parley serve on the generated GPT-2
+// small (random weights, fp32) or the model folder DIR,
 // measured from the client side with the official openai package: tok/s and p50/p95 TTFT
 // for 1, 4 and 16 concurrent streaming clients, and the HTTP layer's cost (one client's
 // decode rate against the in-process worker engine's on the same prompts). Prints one JSON
@@ -7,9 +8,10 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import { createEngine } from '../src/engine/worker/workerEngineClient.js';
-import type { GenerateEvent } from '../src/engine/protocol.js';
+import { DTYPES, type Dtype, type GenerateEvent } from '../src/engine/protocol.js';
 import { gpt2SmallDir } from '../test/helpers/fixtures.js';
 import { startServe } from '../test/helpers/serveProcess.js';
 import { log, median, round } from './benchStats.js';
@@ -54,7 +56,10 @@ async function httpRun(client: OpenAI, model: string, text: string): Promise<Run
   };
 }
 
-const modelDir = await gpt2SmallDir(false);
+const { values } = parseArgs({ options: { model: { type: 'string' }, dtype: { type: 'string', default: 'fp32' } } });
+const dtype = values.dtype as Dtype;
+if (!DTYPES.includes(dtype)) throw new Error(`--dtype must be one of ${DTYPES.join(', ')}, got ${values.dtype}`);
+const modelDir = values.model ? path.resolve(values.model) : await gpt2SmallDir(false);
 const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-serve-'));
 const load = (): number[] => os.loadavg().map((x) => round(x, 2));
 const loadAtStart = load();
@@ -62,7 +67,7 @@ const loadAtStart = load();
 // The server starts first: each engine decides whether its threads spin from how busy the
 // machine is while it loads, and the other must be idle then.
 log('parley serve…');
-const serve = await startServe(['--model', modelDir, '--offline', '--parallel', '4', '--max-queue', '64'], {
+const serve = await startServe(['--model', modelDir, '--dtype', dtype, '--offline', '--parallel', '4', '--max-queue', '64'], {
   PARLEY_CACHE_DIR: cacheDir,
   PARLEY_CONFIG_DIR: path.join(cacheDir, 'config'),
 });
@@ -79,7 +84,7 @@ if (serverSpins && process.env['PARLEY_SPIN'] === undefined) process.env['PARLEY
 log('in-process engine…');
 const engine = createEngine({ cacheDir, prefixCache: false });
 const inProcess: Run[] = [];
-const threading = (await engine.load(modelDir, { dtype: 'fp32', offline: true })).threading ?? null;
+const threading = (await engine.load(modelDir, { dtype, offline: true })).threading ?? null;
 const params = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: TOKENS, minNewTokens: TOKENS, seed: null };
 async function inProcessRun(r: number): Promise<Run> {
   let done: Extract<GenerateEvent, { type: 'done' }> | null = null;
@@ -157,7 +162,7 @@ const httpTokS = median(single.map((x) => x.decodeTokS));
 const one = levels[0]!;
 const four = levels[1]!;
 const result = {
-  model: 'gpt2-small-random fp32',
+  model: `${path.basename(modelDir)} ${dtype}`,
   tokensPerRequest: TOKENS,
   rounds: ROUNDS,
   parallel: 4,

@@ -1,7 +1,8 @@
 // One Parley case of `npm run bench:peers`, in a fresh process (run under /usr/bin/time for
 // its peak RSS): load DIR with DTYPE in the real worker engine, warm up, then one greedy
-// generation of 128 forced tokens after a prompt of N tokens. Prints one JSON line.
-//   node --single-threaded-gc dist/scripts/peerParleyRun.js DIR DTYPE N
+// generation of 128 forced tokens after a prompt of N tokens. Prints one JSON line, with the
+// graph the engine ran (converted or the export as it is, and why).
+//   node --single-threaded-gc dist/scripts/peerParleyRun.js DIR DTYPE N [--no-convert]
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,22 +10,23 @@ import { DTYPES, type Dtype } from '../src/engine/protocol.js';
 import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import { GREEDY_FULL_LENGTH, helloPrompt } from './benchParams.js';
 
-const [dir, dtypeArg, lengthArg] = process.argv.slice(2);
+const [dir, dtypeArg, lengthArg, flag] = process.argv.slice(2);
 const dtype = dtypeArg as Dtype;
 const n = Number(lengthArg);
-if (!dir || !DTYPES.includes(dtype) || !Number.isInteger(n) || n < 1) {
-  throw new Error('usage: peerParleyRun DIR DTYPE PROMPT_TOKENS');
+if (!dir || !DTYPES.includes(dtype) || !Number.isInteger(n) || n < 1 || (flag !== undefined && flag !== '--no-convert')) {
+  throw new Error('usage: peerParleyRun DIR DTYPE PROMPT_TOKENS [--no-convert]');
 }
 const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'parley-peer-'));
 const engine = createEngine({ cacheDir, prefixCache: false });
 try {
-  await engine.load(dir, { dtype, offline: true });
+  const info = await engine.load(dir, { dtype, offline: true, ...(flag ? { noConvert: true } : {}) });
   for await (const e of engine.generate('warm up'.repeat(8), { ...GREEDY_FULL_LENGTH, maxNewTokens: 16, minNewTokens: 16 })) void e;
   for await (const e of engine.generate(helloPrompt(n), GREEDY_FULL_LENGTH)) {
     if (e.type !== 'done') continue;
     if (e.reason !== 'length') throw new Error(`generation ended early: ${e.reason} ${e.error ?? ''}`);
     if (e.promptTokens !== n) throw new Error(`prompt was ${e.promptTokens} tokens, wanted ${n}`);
-    console.log(JSON.stringify({ ttftMs: e.ttftMs, decodeTokPerS: e.tokensPerSecond, generated: e.generatedTokens }));
+    const graph = info.graph?.note ?? null;
+    console.log(JSON.stringify({ ttftMs: e.ttftMs, decodeTokPerS: e.tokensPerSecond, generated: e.generatedTokens, graph }));
   }
 } finally {
   await engine.dispose();

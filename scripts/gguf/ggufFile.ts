@@ -13,6 +13,8 @@ import { quantizeBlock4 } from '../../src/graph/quantize.js';
 import { writeChunks } from '../../src/graph/writeChunks.js';
 
 export type GgufType = 'F32' | 'Q8_0' | 'Q4_0';
+/** Bumped whenever the files written change, so cached GGUFs get written again. */
+export const GGUF_WRITER_VERSION = 2;
 export const GGML_TYPE = { F32: 0, Q4_0: 2, Q8_0: 8 } as const;
 const BLOCK = 32;
 export const ALIGNMENT = 32;
