@@ -11,10 +11,10 @@
 //   its path and never written over, renamed onto or deleted (unless deletion is forced);
 // - nothing is written outside the directory: names are validated (sessionNames.ts);
 // - a failed save (disk full, read-only) throws a SessionError and changes nothing in memory.
-import type { Stats } from 'node:fs';
 import { link, lstat, mkdir, readdir, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { removeStaleTempFiles, writeFileAtomic } from './atomicWrite.js';
+import { type FileIdentity, identityOf, sameIdentity } from './fileIdentity.js';
 import { emptyConversation } from '../prompt/conversation.js';
 import { acquireLock } from './sessionLock.js';
 import { parseSession, serializeSessionChunks } from './sessionSchema.js';
@@ -365,25 +365,6 @@ function writeError(error: unknown, name: string, where: string, action: Action 
     return new SessionError('read-only', `session "${name}" was not ${action}: ${where} is not writable (${code})`, where);
   }
   return new SessionError('write-failed', `session "${name}" was not ${action}: ${where}: ${errorMessage(error)}`, where);
-}
-
-/** What tells one version of a file from another without reading it: an atomic write makes a new inode. */
-interface FileIdentity {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-}
-
-function identityOf(info: Stats): FileIdentity {
-  return { dev: info.dev, ino: info.ino, size: info.size, mtimeMs: info.mtimeMs };
-}
-
-async function sameIdentity(file: string, known: FileIdentity): Promise<boolean> {
-  const info = await stat(file).catch(() => null);
-  if (info === null || !info.isFile()) return false;
-  const now = identityOf(info);
-  return now.dev === known.dev && now.ino === known.ino && now.size === known.size && now.mtimeMs === known.mtimeMs;
 }
 
 function codeOf(error: unknown): string | undefined {
