@@ -22,11 +22,10 @@
 // nodes), as some hub exports ship it. On CPU the Casts cost more than the smaller copies
 // save, so float32 stays the default; the option keeps the decoder's float16 path tested.
 
-import { DataType, GraphBuilder, float, int, ints } from './onnxGraph.js';
+import { DataType, GraphBuilder, float, int } from './onnxGraph.js';
 import { type Gpt2Dims, GPT2_LAYER_NORM_EPSILON, LN_F, WPE, WTE, innerSize, layerParamName } from './gpt2Weights.js';
 import type { ProtoMessage } from './protobufWriter.js';
-import { quantizeTransposed } from './quantize.js';
-import { MS_DOMAIN, type ParamSource, type Precision, lazyQuantized, makeProjector } from './projection.js';
+import { MS_DOMAIN, type ParamSource, type Precision, makeProjector, quantizedTiedEmbedding } from './projection.js';
 
 /** The element type of past_key_values.* and present.* at the graph boundary. */
 export type KvCacheType = 'float32' | 'float16';
@@ -111,17 +110,7 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
       return g.op('Reshape', [logits, shape], { outputs: ['logits'] });
     };
   } else {
-    // One int8 copy of the tied embedding in the LM head's [embd, vocab] layout, one scale
-    // per token; the embedding lookup gathers its columns.
-    const quantized = lazyQuantized(embd, vocabSize, vocabSize, () => quantizeTransposed(param(WTE), vocabSize, embd));
-    const values = g.initializer(`${WTE}_quantized`, DataType.INT8, [embd, vocabSize], quantized.values);
-    const scales = g.initializer(`${WTE}_scale`, DataType.FLOAT, [vocabSize], quantized.scales);
-    const gathered = g.op('Gather', [values, inputIds], { attributes: { axis: int(1) } });
-    const tokenMajor = g.op('Transpose', [gathered], { attributes: { perm: ints([1, 2, 0]) } });
-    const tokenFloats = g.op('Cast', [tokenMajor], { attributes: { to: int(DataType.FLOAT) } });
-    const tokenScales = g.op('Unsqueeze', [g.op('Gather', [scales, inputIds]), g.int64s([2])]);
-    tokens = g.op('Mul', [tokenFloats, tokenScales]);
-    lmHead = (x) => g.op('DynamicQuantizeMatMul', [x, values, scales], { domain: MS_DOMAIN, outputs: ['logits'] });
+    ({ tokens, lmHead } = quantizedTiedEmbedding(g, param, WTE, { hidden: embd, vocabSize }, inputIds));
   }
   const positions = g.op('Gather', [floatParam(WPE, [dims.positions, embd]), positionIds]);
 

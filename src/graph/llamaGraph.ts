@@ -10,13 +10,12 @@
 // here (NeoX layout, llama3 scaling applied to the frequencies); gate and up are one
 // projection split in two for SwiGLU. Attention is one of llamaAttention.ts's variants.
 
-import { DataType, GraphBuilder, float, int, ints } from './onnxGraph.js';
+import { DataType, GraphBuilder, float, int } from './onnxGraph.js';
 import { buildAttentionBias } from './gpt2Graph.js';
 import { EMBED, FINAL_NORM, LM_HEAD, type LlamaDims, llamaLayerParam, rotaryInverseFrequencies } from './llamaWeights.js';
 import { type AttentionKind, attentionContext, buildAttention } from './llamaAttention.js';
 import type { ProtoMessage } from './protobufWriter.js';
-import { quantizeTransposed } from './quantize.js';
-import { MS_DOMAIN, type ParamSource, type Precision, lazyQuantized, makeProjector } from './projection.js';
+import { MS_DOMAIN, type ParamSource, type Precision, makeProjector, quantizedTiedEmbedding } from './projection.js';
 
 const OPSET = 17;
 
@@ -132,17 +131,7 @@ export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision:
   let lmHead: (x: string) => string;
   const quantizedTied = precision !== 'fp32' && dims.tied;
   if (quantizedTied) {
-    // One int8 copy of the tied embedding in the head's [hidden, vocab] layout, one scale per
-    // token; the lookup gathers its columns (as gpt2Graph.ts does).
-    const quantized = lazyQuantized(hidden, vocabSize, vocabSize, () => quantizeTransposed(param(EMBED), vocabSize, hidden));
-    const values = g.initializer(`${EMBED}_quantized`, DataType.INT8, [hidden, vocabSize], quantized.values);
-    const scales = g.initializer(`${EMBED}_scale`, DataType.FLOAT, [vocabSize], quantized.scales);
-    const gathered = g.op('Gather', [values, inputIds], { attributes: { axis: int(1) } });
-    const tokenMajor = g.op('Transpose', [gathered], { attributes: { perm: ints([1, 2, 0]) } });
-    const tokenFloats = g.op('Cast', [tokenMajor], { attributes: { to: int(DataType.FLOAT) } });
-    const tokenScales = g.op('Unsqueeze', [g.op('Gather', [scales, inputIds]), g.int64s([2])]);
-    tokens = g.op('Mul', [tokenFloats, tokenScales]);
-    lmHead = (x) => g.op('DynamicQuantizeMatMul', [x, values, scales], { domain: MS_DOMAIN, outputs: ['logits'] });
+    ({ tokens, lmHead } = quantizedTiedEmbedding(g, param, EMBED, { hidden, vocabSize }, inputIds));
   } else {
     const embed = floatParam(EMBED, [vocabSize, hidden]);
     tokens = g.op('Gather', [embed, inputIds]);

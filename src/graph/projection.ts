@@ -1,9 +1,9 @@
 // Initializers written lazily from a parameter source, and the projection x · W in each
 // precision: shared by the GPT-2 and Llama-family builders.
 
-import { DataType, GraphBuilder, int } from './onnxGraph.js';
+import { DataType, GraphBuilder, int, ints } from './onnxGraph.js';
 import type { LazyBytes } from './protobufWriter.js';
-import { Q4_BLOCK, type QuantizedMatrix, quantizeColumns, quantizeQ4 } from './quantize.js';
+import { Q4_BLOCK, type QuantizedMatrix, quantizeColumns, quantizeQ4, quantizeTransposed } from './quantize.js';
 
 /** fp32; q8: int8 DynamicQuantizeMatMul everywhere; q4: 4-bit MatMulNBits (block 32,
  * accuracy_level 4: int8 maths on the activations) for attention and MLP, the LM head and
@@ -116,4 +116,30 @@ export function makeProjector(g: GraphBuilder, param: ParamSource, precision: Pr
   };
 
   return { floatParam, project };
+}
+
+/**
+ * A tied embedding in q8/q4: one int8 copy in the LM head's [hidden, vocab] layout, one scale
+ * per token. The lookup gathers its columns; the head is one DynamicQuantizeMatMul writing
+ * `logits`. Never a per-step Transpose of the table.
+ */
+export function quantizedTiedEmbedding(
+  g: GraphBuilder,
+  param: ParamSource,
+  name: string,
+  dims: { hidden: number; vocabSize: number },
+  inputIds: string,
+): { tokens: string; lmHead: (x: string) => string } {
+  const { hidden, vocabSize } = dims;
+  const quantized = lazyQuantized(hidden, vocabSize, vocabSize, () => quantizeTransposed(param(name), vocabSize, hidden));
+  const values = g.initializer(`${name}_quantized`, DataType.INT8, [hidden, vocabSize], quantized.values);
+  const scales = g.initializer(`${name}_scale`, DataType.FLOAT, [vocabSize], quantized.scales);
+  const gathered = g.op('Gather', [values, inputIds], { attributes: { axis: int(1) } });
+  const tokenMajor = g.op('Transpose', [gathered], { attributes: { perm: ints([1, 2, 0]) } });
+  const tokenFloats = g.op('Cast', [tokenMajor], { attributes: { to: int(DataType.FLOAT) } });
+  const tokenScales = g.op('Unsqueeze', [g.op('Gather', [scales, inputIds]), g.int64s([2])]);
+  return {
+    tokens: g.op('Mul', [tokenFloats, tokenScales]),
+    lmHead: (x) => g.op('DynamicQuantizeMatMul', [x, values, scales], { domain: MS_DOMAIN, outputs: ['logits'] }),
+  };
 }
