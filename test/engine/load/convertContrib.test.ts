@@ -10,8 +10,8 @@ import path from 'node:path';
 import { prepareGraph, type PrepareOptions } from '../../../src/engine/load/convertedGraph.js';
 import { probePrompt, runProbe } from '../../../src/engine/load/graphProbe.js';
 import { compareLogits } from '../../../src/engine/load/probeCompare.js';
-import { loadModel } from '../../../src/engine/load/modelLoader.js';
 import type { Dtype } from '../../../src/engine/protocol.js';
+import { greedyThroughLoader } from '../../helpers/greedyThroughLoader.js';
 import { REPO_ROOT } from '../../helpers/fixtures.js';
 
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'hub-smollm2');
@@ -30,24 +30,8 @@ function options(cacheDir: string, dtype: Dtype = 'fp32'): PrepareOptions {
   return { sourceFolder: FIXTURE, ref: FIXTURE, isHub: false, cacheDir, dtype, noConvert: false, onProgress: () => {} };
 }
 
-async function greedy(dtype: Dtype, noConvert: boolean, cacheDir: string, steps: number) {
-  const model = await loadModel({ kind: 'folder', path: FIXTURE }, { dtype, offline: true, noConvert, cacheDir }, () => {});
-  try {
-    let cache = model.decoder.emptyCache();
-    const ids: number[] = [];
-    let next = [2049, 84, 325, 198, 40];
-    for (let i = 0; i < steps; i++) {
-      const step = await model.decoder.forward(next, cache);
-      cache = step.cache;
-      let best = 0;
-      for (let j = 1; j < step.logits.length; j++) if (step.logits[j]! > step.logits[best]!) best = j;
-      ids.push(best);
-      next = [best];
-    }
-    return { ids, kind: model.decoder.cacheKind, info: model.info };
-  } finally {
-    await model.release();
-  }
+function greedy(dtype: Dtype, noConvert: boolean, cacheDir: string, steps: number) {
+  return greedyThroughLoader(FIXTURE, { dtype, noConvert, cacheDir }, [2049, 84, 325, 198, 40], steps);
 }
 
 describe('Parley graph from a contrib-op (GroupQueryAttention) Llama export', () => {

@@ -12,6 +12,7 @@ import { probePrompt, runProbe } from '../../../src/engine/load/graphProbe.js';
 import { compareLogits } from '../../../src/engine/load/probeCompare.js';
 import { loadModel } from '../../../src/engine/load/modelLoader.js';
 import type { Dtype } from '../../../src/engine/protocol.js';
+import { greedyThroughLoader } from '../../helpers/greedyThroughLoader.js';
 import { REPO_ROOT } from '../../helpers/fixtures.js';
 import { makeVariant } from '../../helpers/fixtureVariants.js';
 import { listCachedModels } from '../../../src/hub/cachedModels.js';
@@ -51,24 +52,8 @@ async function patchedCopy(name: string, from: string, to: string, config?: (c: 
 }
 
 /** Greedy ids from a fixed prompt through loadModel's decoder, and what ran them. */
-async function greedyRun(folder: string, dtype: Dtype, noConvert: boolean, cacheDir: string, steps: number) {
-  const model = await loadModel({ kind: 'folder', path: folder }, { dtype, offline: true, noConvert, cacheDir }, () => {});
-  try {
-    let cache = model.decoder.emptyCache();
-    const ids: number[] = [];
-    let next = [464, 2068, 7586, 21831];
-    for (let i = 0; i < steps; i++) {
-      const step = await model.decoder.forward(next, cache);
-      cache = step.cache;
-      let best = 0;
-      for (let j = 1; j < step.logits.length; j++) if (step.logits[j]! > step.logits[best]!) best = j;
-      ids.push(best);
-      next = [best];
-    }
-    return { ids, kind: model.decoder.cacheKind, info: model.info };
-  } finally {
-    await model.release();
-  }
+function greedyRun(folder: string, dtype: Dtype, noConvert: boolean, cacheDir: string, steps: number) {
+  return greedyThroughLoader(folder, { dtype, noConvert, cacheDir }, [464, 2068, 7586, 21831], steps);
 }
 
 describe('Parley graph from a GPT-2 export', () => {

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { prepareGraph, type PrepareOptions } from '../../../src/engine/load/convertedGraph.js';
 import { probePrompt, runProbe } from '../../../src/engine/load/graphProbe.js';
 import { compareLogits } from '../../../src/engine/load/probeCompare.js';
-import { loadModel } from '../../../src/engine/load/modelLoader.js';
 import type { Dtype } from '../../../src/engine/protocol.js';
+import { greedyThroughLoader } from '../../helpers/greedyThroughLoader.js';
 import { HF_LLAMA_TINY, HF_QWEN2_TINY } from '../../helpers/fixtures.js';
 
 let scratch: string;
@@ -29,24 +29,8 @@ function options(sourceFolder: string, cacheDir: string, dtype: Dtype = 'fp32', 
 /** Both fixtures: 2 layers, 4 heads, 2 KV heads of width 4. */
 const KV = { heads: 2, headDim: 4 };
 
-async function greedy(folder: string, dtype: Dtype, noConvert: boolean, cacheDir: string, steps: number) {
-  const model = await loadModel({ kind: 'folder', path: folder }, { dtype, offline: true, noConvert, cacheDir }, () => {});
-  try {
-    let cache = model.decoder.emptyCache();
-    const ids: number[] = [];
-    let next = [464, 2068, 7586, 21831, 18045];
-    for (let i = 0; i < steps; i++) {
-      const step = await model.decoder.forward(next, cache);
-      cache = step.cache;
-      let best = 0;
-      for (let j = 1; j < step.logits.length; j++) if (step.logits[j]! > step.logits[best]!) best = j;
-      ids.push(best);
-      next = [best];
-    }
-    return { ids, kind: model.decoder.cacheKind, info: model.info };
-  } finally {
-    await model.release();
-  }
+function greedy(folder: string, dtype: Dtype, noConvert: boolean, cacheDir: string, steps: number) {
+  return greedyThroughLoader(folder, { dtype, noConvert, cacheDir }, [464, 2068, 7586, 21831, 18045], steps);
 }
 
 for (const [label, fixture] of [
