@@ -6,21 +6,9 @@
 // tensors read as float32. Anything unexpected throws UnrecognisedGraph.
 
 import { halfToFloat } from '../engine/decode/float16.js';
+import { type Constant, type ConstantSource, fail } from './graphReading.js';
 import { type NBitsWeight, readMatMulNBits } from './matMulNBits.js';
 import type { OnnxModel, OnnxNode, OnnxTensor } from './onnxReader.js';
-
-export class UnrecognisedGraph extends Error {}
-
-export function fail(message: string): never {
-  throw new UnrecognisedGraph(message);
-}
-
-export interface Constant {
-  dims: number[];
-  data: Float32Array;
-  /** For values dequantized from integers: the quantization step (0 for float values). */
-  step: number;
-}
 
 export interface Linear {
   node: OnnxNode;
@@ -124,7 +112,7 @@ export function transpose2d(c: Constant): Constant {
   };
 }
 
-export class GraphIndex {
+export class GraphIndex implements ConstantSource {
   readonly producer = new Map<string, OnnxNode>();
   readonly consumers = new Map<string, OnnxNode[]>();
   private readonly constants = new Map<string, Constant | null>();

@@ -7,11 +7,10 @@
 // reads Optimum's merged decoder (its with-past branch) and onnxruntime's 8-bit files
 // (MatMulInteger weights and DequantizeLinear tables, dequantized).
 
-import { type Constant, GraphIndex, type Linear, SHAPE_OPS, decoderGraph, fail, linearReading } from './exportGraph.js';
+import { GraphIndex, type Linear, SHAPE_OPS, decoderGraph, linearReading } from './exportGraph.js';
+import { type Constant, fail } from './graphReading.js';
 import { type Gpt2Dims, LN_F, WPE, WTE, layerParamName } from './gpt2Weights.js';
 import type { OnnxModel, OnnxNode } from './onnxReader.js';
-
-export { UnrecognisedGraph } from './exportGraph.js';
 
 export interface Gpt2Export {
   dims: Gpt2Dims;

@@ -2,7 +2,7 @@
 // follows an export's graph to {dims, params} and the builder that writes Parley's graph from
 // them. A new export form (e.g. the contrib-op Llama exports) is one more reader in its list.
 
-import { UnrecognisedGraph, fail } from './exportGraph.js';
+import { UnrecognisedGraph, fail } from './graphReading.js';
 import { buildGpt2Model } from './gpt2Graph.js';
 import { readGpt2Export } from './gpt2Export.js';
 import { readLlamaContribExport } from './llamaContribExport.js';

@@ -3,7 +3,8 @@
 // itself (do_rotary, cos/sin caches as inputs 7 and 8) or after com.microsoft RotaryEmbedding
 // nodes; and the check of its rotary caches against config.json's frequencies.
 
-import { type GraphIndex, type Linear, asLinear, fail } from './exportGraph.js';
+import { type GraphIndex, type Linear, asLinear } from './exportGraph.js';
+import { fail } from './graphReading.js';
 import { type LlamaDims, rotaryInverseFrequencies } from './llamaWeights.js';
 import type { OnnxNode } from './onnxReader.js';
 

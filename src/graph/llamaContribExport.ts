@@ -10,14 +10,13 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Constant, GraphIndex, type Linear, SHAPE_OPS, decoderGraph, fail, linearReading } from './exportGraph.js';
+import { GraphIndex, type Linear, SHAPE_OPS, decoderGraph, linearReading } from './exportGraph.js';
+import { type Constant, fail } from './graphReading.js';
 import { attentionOf, checkRotaryCaches, projectionsReading } from './llamaContribAttention.js';
 import { type LlamaDims, EMBED, FINAL_NORM, LM_HEAD, llamaDimsFromConfig, llamaLayerParam } from './llamaWeights.js';
 import { isParleyQ4, q4Columns } from './matMulNBits.js';
 import { type OnnxModel, type OnnxNode, parseOnnx } from './onnxReader.js';
 import type { Q4Matrix } from './quantize.js';
-
-export { UnrecognisedGraph } from './exportGraph.js';
 
 export interface LlamaContribExport {
   dims: LlamaDims;

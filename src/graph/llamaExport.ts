@@ -7,11 +7,10 @@
 // and up from the Sigmoid of SiLU. The numbers config.json gives (heads, rotary) are checked
 // against the weights' shapes; the probe against the source checks the rest.
 
-import { type Constant, GraphIndex, type Linear, SHAPE_OPS, asLinear, decoderGraph, fail } from './exportGraph.js';
+import { GraphIndex, type Linear, SHAPE_OPS, asLinear, decoderGraph } from './exportGraph.js';
+import { type Constant, fail } from './graphReading.js';
 import { EMBED, FINAL_NORM, LM_HEAD, type LlamaDims, llamaDimsFromConfig, llamaLayerParam } from './llamaWeights.js';
 import type { OnnxModel, OnnxNode } from './onnxReader.js';
-
-export { UnrecognisedGraph } from './exportGraph.js';
 
 /** What every Llama-family reader returns: the dimensions and Hugging Face-named parameters ([in, out] layouts). */
 export interface LlamaExport {

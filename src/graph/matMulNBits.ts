@@ -4,7 +4,7 @@
 // uint8 [N, ceil(blocks × bits / 8)] (absent: 2^(bits − 1)); optional g_idx and bias. Here B is read
 // dequantized, and the blocks are kept as stored so a 4-bit converter can reuse them.
 
-import { type Constant, type GraphIndex, fail } from './exportGraph.js';
+import { type Constant, type ConstantSource, fail } from './graphReading.js';
 import type { OnnxNode } from './onnxReader.js';
 import { Q4_BLOCK, type Q4Matrix } from './quantize.js';
 
@@ -51,7 +51,7 @@ function dequantizeNBits(w: NBitsWeight): Constant {
 }
 
 /** Reads a MatMulNBits node's weight; null when B or its scales are not constants. */
-export function readMatMulNBits(g: GraphIndex, node: OnnxNode): { weight: Constant; nbits: NBitsWeight } | null {
+export function readMatMulNBits(g: ConstantSource, node: OnnxNode): { weight: Constant; nbits: NBitsWeight } | null {
   const attr = (name: string): number | undefined => node.attributes.get(name)?.i;
   const k = attr('K');
   const n = attr('N');

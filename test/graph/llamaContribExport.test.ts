@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { UnrecognisedGraph } from '../../src/graph/exportGraph.js';
+import { UnrecognisedGraph } from '../../src/graph/graphReading.js';
 import { type LlamaContribExport, isContribExport, readLlamaContribExport } from '../../src/graph/llamaContribExport.js';
 import { EMBED, LM_HEAD, llamaParamSpecs } from '../../src/graph/llamaWeights.js';
 import { type OnnxModel, parseOnnx } from '../../src/graph/onnxReader.js';

@@ -3,7 +3,8 @@
 // 4-bit scheme; what the reader cannot take is refused with the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GraphIndex, UnrecognisedGraph, asLinear } from '../../src/graph/exportGraph.js';
+import { GraphIndex, asLinear } from '../../src/graph/exportGraph.js';
+import { UnrecognisedGraph } from '../../src/graph/graphReading.js';
 import { isParleyQ4, q4Columns } from '../../src/graph/matMulNBits.js';
 import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from '../../src/graph/onnxReader.js';
 

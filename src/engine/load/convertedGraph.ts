@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONVERTED_GRAPH_VERSION, fileSha256, readExport, writeConverted } from '../../graph/convertExport.js';
-import { UnrecognisedGraph } from '../../graph/exportGraph.js';
+import { UnrecognisedGraph } from '../../graph/graphReading.js';
 import { type ArchConverter, converterFor } from '../../graph/graphConverters.js';
 import type { Precision } from '../../graph/projection.js';
 import { compareLogits, judgeProbe } from './probeCompare.js';
