@@ -8,7 +8,7 @@
 // Q4_0: blocks of 32, fp16 scale + 16 bytes; element i in the low nibble of byte i, element
 // i + 16 in the high one; value = (q − 8) × scale, scale = (the value of largest |x|) / −8.
 
-import { floatToHalf } from '../../src/engine/decode/float16.js';
+import { floatToHalf } from '../../src/graph/halfFloat.js';
 import { quantizeBlock4 } from '../../src/graph/quantize.js';
 import { writeChunks } from '../../src/graph/writeChunks.js';
 

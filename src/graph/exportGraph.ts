@@ -5,7 +5,7 @@
 // MatMulInteger + the scale Muls; onnxruntime's MatMulNBits, dequantized) with their bias. Float16
 // tensors read as float32. Anything unexpected throws UnrecognisedGraph.
 
-import { halfToFloat } from '../engine/decode/float16.js';
+import { halfToFloat } from './halfFloat.js';
 import { type Constant, type ConstantSource, fail } from './graphReading.js';
 import { type NBitsWeight, readMatMulNBits } from './matMulNBits.js';
 import type { OnnxModel, OnnxNode, OnnxTensor } from './onnxReader.js';

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowKvCache, type RowStore, writeRows } from './kvCache.js';
-import { floatData, halfToFloat } from './float16.js';
+import { halfToFloat } from '../../graph/halfFloat.js';
+import { floatData } from './float16.js';
 
 /** The past_key_values shape config.json gives (load/modelConfig.ts reads it). */
 export interface KvShape {

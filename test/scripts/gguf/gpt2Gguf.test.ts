@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { quantizeQ4_0, quantizeQ8_0 } from '../../../scripts/gguf/ggufFile.js';
 import { writeGpt2Gguf } from '../../../scripts/gguf/gpt2Gguf.js';
-import { floatToHalf as toHalf, halfToFloat as fromHalf } from '../../../src/engine/decode/float16.js';
+import { floatToHalf as toHalf, halfToFloat as fromHalf } from '../../../src/graph/halfFloat.js';
 import { generatedParams } from '../../../src/graph/makeModelFolder.js';
 import { tinyModelDir, TINY_MODEL_SHAPE } from '../../helpers/fixtures.js';
 import { readGguf } from '../../helpers/ggufReader.js';
