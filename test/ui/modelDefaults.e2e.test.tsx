@@ -3,7 +3,7 @@
 // source `model`; a value the user sets wins; /show prints the model's facts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { createEngine, type WorkerEngineClient } from '../../src/engine/worker/workerEngineClient.js';
@@ -79,12 +79,17 @@ test("Qwen2: its generation_config.json's sampling values are the defaults, belo
 
   await chat.send('/show');
   frame = await chat.waitFor(/Architecture\s+qwen2/);
-  const { initializers } = readOnnx(path.join(HF_QWEN2_TINY, 'onnx', 'model.onnx'));
+  // Qwen2 runs on Parley's graph converted from the export: the file and the count are that graph's.
+  assert.match(squeezed(frame), /Graph\s*Parley's\(convertedfromonnx\/model\.onnx/);
+  const converted = path.join(dirs.root, 'cache', 'converted');
+  const [folder] = await readdir(converted);
+  const runs = path.join(converted, folder!, 'rows-fp32', 'onnx', 'model.onnx');
+  const { initializers } = readOnnx(runs);
   const count = initializers.reduce((sum, t) => sum + t.dims.reduce((p, d) => p * d, 1), 0);
   assert.ok(frame.includes(`(${count.toLocaleString('en-US')}, from the graph)`), frame);
   assert.match(frame, /Context\s+256 tokens/);
   assert.match(frame, /Dtype\s+fp32/);
-  assert.ok(squeezed(frame).includes(squeezed(path.join(HF_QWEN2_TINY, 'onnx', 'model.onnx'))), 'the ONNX file');
+  assert.ok(squeezed(frame).includes(squeezed(runs)), 'the ONNX file that runs');
   assert.match(frame, /Defaults\s+temperature 0\.7, top-k 20, top-p 0\.8, repeat penalty 1\.05/);
   assert.match(frame, /Template\s+ChatML chat template, \d+ lines?/);
   assert.ok(frame.includes('│ '), 'the template\u2019s first lines');
