@@ -22,6 +22,8 @@ test('/settings shows the persona in effect and the sessions folder from PARLEY_
   await chat.waitFor(/persona +none +\(default\)/);
   assert.ok(chat.dirs.env['PARLEY_SESSIONS_DIR']);
   assert.match(chat.frame(), new RegExp(`sessionsDir +${chat.dirs.sessions.replace(/[/\\.]/g, '\\$&')} +\\(env\\)`));
+  // Markdown left to the model: what that gives for this one (a GPT-2-format model writes prose).
+  assert.match(chat.frame(), /markdown +auto \(off for this model\) +\(default\)/);
   await chat.send('/persona translate French');
   await chat.waitFor('Persona: translate French, translate each message into French.');
   assert.match(chat.controller.session.conversation.persona ?? '', /into French, faithfully/);

@@ -1,5 +1,6 @@
 // /settings: every setting in effect and where it comes from, and the files Parley uses.
 import { modelCacheDir } from '../../paths.js';
+import { markdownInEffect } from '../markdownMode.js';
 import { personaLabel, resolvePersona } from '../../prompt/personas.js';
 import { noArgs } from './commandArgs.js';
 import { withHubEndpoint } from './hubEndpointReport.js';
@@ -15,9 +16,11 @@ export const settingsCommand: SlashCommand = {
     if (!noArgs(chat, 'settings', raw)) return;
     const { values, sources } = chat.effective();
     // The persona in effect is the session's (a preset chosen with /persona, text set with
-    // /system); the sessions folder is the one in use, wherever it came from.
+    // /system); the sessions folder is the one in use, wherever it came from; Markdown left
+    // to the model says what that gives.
     const persona = chat.keeper.session.conversation.persona;
-    const inEffect = { ...values, persona: persona === null ? null : personaLabel(persona), sessionsDir: chat.store.dir };
+    const markdown = values.markdown ?? `auto (${markdownInEffect(null, chat.engine.model) ? 'on' : 'off'} for this model)`;
+    const inEffect = { ...values, persona: persona === null ? null : personaLabel(persona), sessionsDir: chat.store.dir, markdown };
     const from: Record<string, string> = {
       ...sources,
       persona: persona === null || persona === resolvePersona(values.persona) ? sources.persona : 'session',
