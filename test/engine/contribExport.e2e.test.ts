@@ -39,12 +39,18 @@ async function greedyIds(dtype: Dtype): Promise<number[]> {
   return out;
 }
 
-test('each dtype of the contrib-op export runs as it is; fp16 gives fp32’s tokens, q4f16 q4’s', async () => {
+// Apart from the float16 files: onnxruntime-node 1.30 refuses float16 inputs on Node 24,
+// where CI runs every test but those named for the float16 KV cache.
+test('the fp32 and q4 files of the contrib-op export run as they are', async () => {
+  assert.equal((await greedyIds('fp32')).length, 6);
+  assert.equal((await greedyIds('q4')).length, 6);
+});
+
+test('the fp16 and q4f16 files (float16 KV cache) run as they are: fp16 gives fp32’s tokens, q4f16 q4’s', async () => {
   const fp32 = await greedyIds('fp32');
   const fp16 = await greedyIds('fp16');
   const q4 = await greedyIds('q4');
   const q4f16 = await greedyIds('q4f16');
-  assert.equal(fp32.length, 6);
   assert.deepEqual(fp16, fp32);
   assert.deepEqual(q4f16, q4);
 });
