@@ -153,7 +153,9 @@ test('an aborted stream cancels its generation, and the next request is served a
   } catch {
     // The client reports its own abort, or ends the stream quietly.
   }
-  assert.ok(chunks >= 3 && chunks < 10, `${chunks} chunks`);
+  // A tiny model's chunks can arrive many to a read, and the client hands out what it already
+  // holds: what shows the cancel is a count far short of 900 and the slot freed below.
+  assert.ok(chunks >= 3 && chunks < 200, `${chunks} chunks`);
   // The slot is free again once the engine has stopped: within a token, not 900.
   await waitFor(async () => (await raw('/health', { key: null })).body['running'] === 0, {
     timeoutMs: 10_000,
