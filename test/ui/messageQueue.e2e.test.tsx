@@ -23,7 +23,7 @@ before(async () => {
 after(async () => {
   cleanup();
   await engine.dispose();
-  await rm(dirs.root, { recursive: true, force: true });
+  await rm(dirs.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 test('with the real engine: messages queue behind a streaming reply, Esc takes back the newest, the rest follow in order', async () => {
