@@ -34,28 +34,7 @@ const endOfTextEntry = {
 /** The two tokenizer files' contents, as written to the model folder. */
 export async function gpt2TokenizerFiles(modelMaxLength: number): Promise<{ tokenizerJson: string; tokenizerConfigJson: string }> {
   const { vocab, merges } = await readGpt2Bpe();
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  const tokenizer = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [{ id: END_OF_TEXT_ID, ...endOfTextEntry }],
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: { ...byteLevel, trim_offsets: false },
-    decoder: byteLevel,
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges,
-    },
-  };
+  const tokenizer = byteLevelBpe([{ id: END_OF_TEXT_ID, ...endOfTextEntry }], vocab, merges);
   const tokenizerConfig = {
     add_bos_token: false,
     add_prefix_space: false,
@@ -104,12 +83,30 @@ export async function chatTokenizerFiles(
   for (const [token, id] of specialIds) fitted[token] = id;
   for (let id = kept + spec.specials.length; id < spec.vocabSize; id++) fitted[`<|parley_unused_${id}|>`] = id;
   const entry = (content: string) => ({ content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const tokenizer = byteLevelBpe(
+    [...specialIds].map(([token, id]) => ({ id, ...entry(token) })),
+    fitted,
+    fittedMerges,
+  );
+  const tokenizerConfig = {
+    add_prefix_space: false,
+    added_tokens_decoder: Object.fromEntries([...specialIds].map(([token, id]) => [id, entry(token)])),
+    clean_up_tokenization_spaces: false,
+    model_max_length: spec.modelMaxLength,
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    ...spec.config,
+  };
+  return { tokenizerJson: JSON.stringify(tokenizer), tokenizerConfigJson: JSON.stringify(tokenizerConfig, null, 2), specialIds };
+}
+
+/** tokenizer.json of a byte-level BPE (GPT-2's pre-tokenizer and decoder) with these added tokens. */
+function byteLevelBpe(addedTokens: object[], vocab: Record<string, number>, merges: string[]) {
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  const tokenizer = {
+  return {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: [...specialIds].map(([token, id]) => ({ id, ...entry(token) })),
+    added_tokens: addedTokens,
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: { ...byteLevel, trim_offsets: false },
@@ -122,17 +119,8 @@ export async function chatTokenizerFiles(
       end_of_word_suffix: '',
       fuse_unk: false,
       byte_fallback: false,
-      vocab: fitted,
-      merges: fittedMerges,
+      vocab,
+      merges,
     },
   };
-  const tokenizerConfig = {
-    add_prefix_space: false,
-    added_tokens_decoder: Object.fromEntries([...specialIds].map(([token, id]) => [id, entry(token)])),
-    clean_up_tokenization_spaces: false,
-    model_max_length: spec.modelMaxLength,
-    tokenizer_class: 'PreTrainedTokenizerFast',
-    ...spec.config,
-  };
-  return { tokenizerJson: JSON.stringify(tokenizer), tokenizerConfigJson: JSON.stringify(tokenizerConfig, null, 2), specialIds };
 }
