@@ -88,7 +88,7 @@ function rawExchange(write: (socket: Socket) => void, waitMs: number, to = port)
   });
 }
 
-test('4 MB prompts are refused at once without stalling anyone: a small chat meanwhile gets its first token within 2x its usual time', async () => {
+test('4 MB prompts are refused at once without stalling anyone: a small chat meanwhile still gets its first token promptly', async () => {
   const usual: number[] = [];
   for (let i = 0; i < 5; i++) usual.push(await firstTokenMs());
   // One 4.19 M-character word, in parts (one text may hold 1 M characters): just under the 4 MiB body limit.
@@ -117,8 +117,10 @@ test('4 MB prompts are refused at once without stalling anyone: a small chat mea
   console.log(
     `usual first token ${median(usual).toFixed(0)} ms; during 4 MB prompts ${median(during).toFixed(0)} ms; the 4 MB prompts refused within ${slowest.toFixed(0)} ms`,
   );
+  // A stall (tokenizing megabytes on the server's thread) costs seconds; the margin leaves room
+  // for a busy CI machine, where the first token's time swings by hundreds of milliseconds.
   assert.ok(
-    median(during) <= 2 * median(usual) + 50,
+    median(during) <= 2 * median(usual) + 750,
     `first token ${median(during).toFixed(0)} ms during, ${median(usual).toFixed(0)} ms usually`,
   );
   assert.ok(slowest < 3000, `refused after ${slowest.toFixed(0)} ms`);
