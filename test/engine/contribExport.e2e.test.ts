@@ -39,8 +39,6 @@ async function greedyIds(dtype: Dtype): Promise<number[]> {
   return out;
 }
 
-// Apart from the float16 files: onnxruntime-node 1.30 refuses float16 inputs on Node 24,
-// where CI runs every test but those named for the float16 KV cache.
 test('the fp32 and q4 files of the contrib-op export run as they are', async () => {
   assert.equal((await greedyIds('fp32')).length, 6);
   assert.equal((await greedyIds('q4')).length, 6);

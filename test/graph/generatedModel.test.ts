@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+// float16 feeds on Node 24 (see the module): as the engine does before its first tensor.
+import '../../src/engine/float16Feeds.js';
 import * as ort from 'onnxruntime-node';
 import { encode as gpt3Encode } from 'gpt-3-encoder';
 import { AutoModelForCausalLM, AutoTokenizer, LogLevel, Tensor, env } from '@huggingface/transformers';

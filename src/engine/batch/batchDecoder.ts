@@ -1,3 +1,4 @@
+import '../float16Feeds.js';
 import * as ort from 'onnxruntime-node';
 import type { DecoderGraph } from '../decode/decoderSession.js';
 import { SlotStore } from './slotStore.js';

@@ -1,3 +1,4 @@
+import '../float16Feeds.js';
 import * as ort from 'onnxruntime-node';
 import { fitCapacity, type KvCache, newRowStore, pastTensor, type RowKvCache, type RowStore, writeRows } from './kvCache.js';
 import { halfToFloat } from '../../graph/halfFloat.js';

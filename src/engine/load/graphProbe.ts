@@ -2,6 +2,7 @@
 // then cached steps one token at a time, carrying present.* as the next past. Any GPT-2-style
 // graph works (an export or Parley's own); optional inputs are fed only when declared.
 
+import '../float16Feeds.js';
 import * as ort from 'onnxruntime-node';
 
 export const PROBE_PROMPT_TOKENS = 32;

@@ -1,3 +1,4 @@
+import '../float16Feeds.js';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';

@@ -1,5 +1,6 @@
 // EngineWorker: the thread that owns the model. onnxruntime's run blocks its calling thread,
 // so no forward pass may ever run on the UI thread; everything model-related lives here.
+import '../float16Feeds.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import type { ErrorCode, FromWorker, LoadOptions, ToWorker, WorkerData } from '../protocol.js';
