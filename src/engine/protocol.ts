@@ -49,8 +49,10 @@ export interface GenerationDefaults {
 export interface ModelFacts {
   /** config.json's model_type (gpt2, llama, qwen2…), null when it does not say. */
   modelType: string | null;
-  /** How many values the graph's initializers hold (its weights); null when unknown. */
+  /** The model's parameter count; null when unknown. */
   parameters: number | null;
+  /** Where the count comes from: config.json for an architecture Parley knows, else the graph's initializers. */
+  parametersFrom: 'config' | 'graph';
   /** The ONNX file that runs, absolute. */
   onnxFile: string;
   /** The folder the model was loaded from (a hub model's cache folder). */

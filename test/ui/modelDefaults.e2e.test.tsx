@@ -3,12 +3,12 @@
 // source `model`; a value the user sets wins; /show prints the model's facts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanup } from 'ink-testing-library';
 import { createEngine, type WorkerEngineClient } from '../../src/engine/worker/workerEngineClient.js';
 import { HF_QWEN2_TINY } from '../helpers/fixtures.js';
-import { readOnnx } from '../helpers/onnxInitializers.js';
+import { configParameterCount } from '../../src/graph/parameterCount.js';
 import { makeDirs, startChat, type ChatDirs } from '../helpers/uiFakes.js';
 import { waitUntil } from '../helpers/waitFor.js';
 
@@ -79,14 +79,15 @@ test("Qwen2: its generation_config.json's sampling values are the defaults, belo
 
   await chat.send('/show');
   frame = await chat.waitFor(/Architecture\s+qwen2/);
-  // Qwen2 runs on Parley's graph converted from the export: the file and the count are that graph's.
+  // Qwen2 runs on Parley's graph converted from the export: the file is that graph; the count
+  // is the model's, from config.json (the graph's initializers would count fused and quantized copies).
   assert.match(squeezed(frame), /Graph\s*Parley's\(convertedfromonnx\/model\.onnx/);
   const converted = path.join(dirs.root, 'cache', 'converted');
   const [folder] = await readdir(converted);
   const runs = path.join(converted, folder!, 'rows-fp32', 'onnx', 'model.onnx');
-  const { initializers } = readOnnx(runs);
-  const count = initializers.reduce((sum, t) => sum + t.dims.reduce((p, d) => p * d, 1), 0);
-  assert.ok(frame.includes(`(${count.toLocaleString('en-US')}, from the graph)`), frame);
+  const config = JSON.parse(await readFile(path.join(HF_QWEN2_TINY, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const count = configParameterCount(config)!;
+  assert.ok(frame.includes(`(${count.toLocaleString('en-US')}, from config.json)`), frame);
   assert.match(frame, /Context\s+256 tokens/);
   assert.match(frame, /Dtype\s+fp32/);
   assert.ok(squeezed(frame).includes(squeezed(runs)), 'the ONNX file that runs');

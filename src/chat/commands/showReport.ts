@@ -60,7 +60,7 @@ export function formatShow({ label, model }: ShowInput): string {
     rows.push([
       'Parameters',
       facts?.parameters
-        ? `${formatParameterCount(facts.parameters)} (${facts.parameters.toLocaleString('en-US')}, from the graph)`
+        ? `${formatParameterCount(facts.parameters)} (${facts.parameters.toLocaleString('en-US')}, ${facts.parametersFrom === 'config' ? 'from config.json' : 'from the graph'})`
         : 'unknown',
     ]);
     rows.push(['Context', `${model.contextLength} tokens`]);

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { ErrorCode, LoadOptions, LoadProgress, ModelInfo } from '../protocol.js';
+import type { ErrorCode, LoadOptions, LoadProgress, ModelFacts, ModelInfo } from '../protocol.js';
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from '../decode/decoderSession.js';
 import {
@@ -20,6 +20,7 @@ import {
 import { describeProblem, folderFileProblem } from './folderFiles.js';
 import { positionTableRows } from './positionTable.js';
 import { initializerValueCount } from './onnxInitializers.js';
+import { configParameterCount } from '../../graph/parameterCount.js';
 import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } from '../../hub/dtypeFiles.js';
 import { RemoteTokenizer } from '../tokenizer/remoteTokenizer.js';
 import type { TokenizerProgress } from '../tokenizer/tokenizerProtocol.js';
@@ -170,7 +171,7 @@ export async function loadModel(
       generationDefaults: generationDefaults(generationConfig),
       facts: {
         modelType: typeof config['model_type'] === 'string' ? config['model_type'] : null,
-        parameters: parameterCount(graphFile),
+        ...parameterFacts(config, graphFile),
         onnxFile: graphFile,
         folder: ref,
       },
@@ -316,13 +317,15 @@ function toLoadError(err: unknown, { dtype }: LoadOptions, label: string): LoadE
   return new LoadError('internal', `could not load ${label}: ${firstLine}`);
 }
 
-/** The graph's weights counted from its initializers; null when the file cannot be walked. */
-function parameterCount(graphFile: string): number | null {
+/** The count config.json gives for a known architecture, else the graph's initializers' values (null when the file cannot be walked). */
+function parameterFacts(config: ConfigJson, graphFile: string): Pick<ModelFacts, 'parameters' | 'parametersFrom'> {
+  const fromConfig = configParameterCount(config);
+  if (fromConfig !== null) return { parameters: fromConfig, parametersFrom: 'config' };
   try {
     const count = initializerValueCount(graphFile);
-    return count > 0 ? count : null;
+    return { parameters: count > 0 ? count : null, parametersFrom: 'graph' };
   } catch {
-    return null;
+    return { parameters: null, parametersFrom: 'graph' };
   }
 }
 

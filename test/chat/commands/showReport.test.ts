@@ -21,13 +21,19 @@ test('a local model: architecture, parameters, context, dtype, file, graph, defa
     model: {
       ...base,
       generationDefaults: { temperature: 0.7, topK: 20 },
-      facts: { modelType: 'qwen2', parameters: 1_234_567, onnxFile: '/models/tiny/onnx/model.onnx', folder: '/models/tiny' },
+      facts: {
+        modelType: 'qwen2',
+        parameters: 1_234_567,
+        parametersFrom: 'config',
+        onnxFile: '/models/tiny/onnx/model.onnx',
+        folder: '/models/tiny',
+      },
     },
   });
   assert.deepEqual(text.split('\n'), [
     'Model         tiny',
     'Architecture  qwen2',
-    'Parameters    1.2M (1,234,567, from the graph)',
+    'Parameters    1.2M (1,234,567, from config.json)',
     'Context       256 tokens',
     'Vocabulary    1000 tokens',
     'Dtype         fp32',
@@ -49,7 +55,7 @@ test("no defaults of the model's own: Parley's apply; a hostile folder name and 
         bosToken: '',
         eosToken: '',
       },
-      facts: { modelType: null, parameters: null, onnxFile: '/m/x\n.onnx', folder: '/m\u001b[31m' },
+      facts: { modelType: null, parameters: null, parametersFrom: 'graph', onnxFile: '/m/x\n.onnx', folder: '/m\u001b[31m' },
     },
   });
   assert.ok(!text.includes('\u001b') && !text.includes('\u0007'), JSON.stringify(text));
