@@ -153,7 +153,10 @@ async function convertOrReuse(
   const known = stamp?.dtypes[precision];
   if (known && (!known.ok || existsSync(path.join(out, 'onnx', FILE_OF[precision])))) {
     return known.ok
-      ? { folder: out, info: { converted: true, note: `Parley's (converted from ${from}${keptNote(known.keptQ4)}; probe: ${known.summary})` } }
+      ? {
+          folder: out,
+          info: { converted: true, note: `Parley's (converted from ${from}${keptNote(known.keptQ4)}; probe: ${known.summary})` },
+        }
       : rejected(precision, from, known.summary);
   }
 

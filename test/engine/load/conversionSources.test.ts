@@ -28,14 +28,16 @@ describe('conversion sources', () => {
   });
 
   test('no dtype chosen: the default file in its nearest precision; only fp32 is an exact source', () => {
-    assert.deepEqual(
-      (['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16'] as const).map(precisionFor),
-      ['fp32', 'fp32', 'q8', 'q8', 'q8', 'q4', 'q4'],
-    );
-    assert.deepEqual(
-      (['fp32', 'fp16', 'q4'] as const).map(isExactSource),
-      [true, false, false],
-    );
+    assert.deepEqual((['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16'] as const).map(precisionFor), [
+      'fp32',
+      'fp32',
+      'q8',
+      'q8',
+      'q8',
+      'q4',
+      'q4',
+    ]);
+    assert.deepEqual((['fp32', 'fp16', 'q4'] as const).map(isExactSource), [true, false, false]);
     assert.equal(describeSources('fp32'), 'model.onnx, model_fp16.onnx');
   });
 });

@@ -88,7 +88,11 @@ describe('Parley graph from each source file of a contrib-op export', () => {
     assert.equal(asIs.kind, 'present');
     assert.deepEqual(converted.ids, asIs.ids);
 
-    const model = await loadModel({ kind: 'folder', path: folder }, { dtype: 'fp32', dtypeIsDefault: true, offline: true, cacheDir }, () => {});
+    const model = await loadModel(
+      { kind: 'folder', path: folder },
+      { dtype: 'fp32', dtypeIsDefault: true, offline: true, cacheDir },
+      () => {},
+    );
     try {
       assert.equal(model.info.dtype, 'q4');
       assert.equal(model.info.graph?.converted, true, model.info.graph?.note);
@@ -129,7 +133,11 @@ describe('Parley graph from the float16 files (float16 KV cache)', () => {
     assert.equal(converted.kind, 'rows');
     assert.deepEqual(converted.ids, asIs.ids);
     // No dtype chosen: the fp16 file's weights in Parley's fp32 graph (float32 KV cache).
-    const model = await loadModel({ kind: 'folder', path: folder }, { dtype: 'fp32', dtypeIsDefault: true, offline: true, cacheDir }, () => {});
+    const model = await loadModel(
+      { kind: 'folder', path: folder },
+      { dtype: 'fp32', dtypeIsDefault: true, offline: true, cacheDir },
+      () => {},
+    );
     try {
       assert.equal(model.info.dtype, 'fp32');
       assert.match(model.info.graph!.note, /converted from onnx\/model_fp16\.onnx/);

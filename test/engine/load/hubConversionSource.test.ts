@@ -37,7 +37,15 @@ test('q8 of a repository without an 8-bit file: its fp32 file is fetched, and Pa
   assert.ok(existsSync(path.join(folder, 'onnx', 'model.onnx')));
   assert.ok(existsSync(path.join(folder, 'tokenizer.json')));
   assert.equal(existsSync(path.join(folder, 'onnx', 'model_quantized.onnx')), false);
-  const choice = await prepareGraph({ sourceFolder: folder, ref: REPO, isHub: true, cacheDir, dtype: 'q8', noConvert: false, onProgress: () => {} });
+  const choice = await prepareGraph({
+    sourceFolder: folder,
+    ref: REPO,
+    isHub: true,
+    cacheDir,
+    dtype: 'q8',
+    noConvert: false,
+    onProgress: () => {},
+  });
   assert.equal(choice?.info.converted, true, choice?.info.note);
   assert.match(choice!.info.note, /converted from onnx\/model\.onnx/);
 });
@@ -49,7 +57,16 @@ test('offline: a source already in the cache serves; with none, or with --no-con
   assert.equal(existsSync(path.join(cacheDir, REPO, 'onnx', 'model.onnx')), false);
   const folder = await ensure(cacheDir, 'q8', { offline: true });
   assert.ok(existsSync(path.join(folder, 'onnx', 'model_q4.onnx')));
-  await assert.rejects(ensure(cacheDir, 'q8', { offline: true, noConvert: true }), (err) => err instanceof HubError && err.code === 'not-cached');
-  await assert.rejects(ensure(path.join(root, 'empty'), 'q8', { offline: true }), (err) => err instanceof HubError && err.code === 'not-cached');
-  await assert.rejects(ensure(path.join(root, 'no-convert'), 'q8', { noConvert: true }), (err) => err instanceof HubError && err.code === 'not-found');
+  await assert.rejects(
+    ensure(cacheDir, 'q8', { offline: true, noConvert: true }),
+    (err) => err instanceof HubError && err.code === 'not-cached',
+  );
+  await assert.rejects(
+    ensure(path.join(root, 'empty'), 'q8', { offline: true }),
+    (err) => err instanceof HubError && err.code === 'not-cached',
+  );
+  await assert.rejects(
+    ensure(path.join(root, 'no-convert'), 'q8', { noConvert: true }),
+    (err) => err instanceof HubError && err.code === 'not-found',
+  );
 });
