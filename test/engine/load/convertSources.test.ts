@@ -121,6 +121,36 @@ describe('Parley graph from each source file of a contrib-op export', () => {
   });
 });
 
+for (const arch of ['qwen2', 'llama'] as const) {
+  describe(`Parley graph from the plain ${arch} export's q4 file (MatMulNBits, hf-${arch}-tiny-q4)`, () => {
+    const folder = path.join(REPO_ROOT, 'test', 'fixtures', `hf-${arch}-tiny-q4`);
+    const source = path.join(folder, 'onnx', 'model_q4.onnx');
+    const prompt = [464, 2068, 7586, 21831, 18045];
+
+    test('q8 and q4 are built from it, q4 keeping its 14 projections’ blocks, close to it and replying as it does', async () => {
+      const cacheDir = path.join(scratch, `plain-${arch}-q4`);
+      for (const dtype of ['q8', 'q4'] as const) {
+        const choice = await prepare(folder, dtype, cacheDir);
+        assert.equal(choice?.info.converted, true, choice?.info.note);
+        assert.match(choice!.info.note, /converted from onnx\/model_q4\.onnx/);
+        if (dtype === 'q4') assert.match(choice!.info.note, /its 4-bit blocks kept for 14 projections/);
+        const file = path.join(choice!.folder!, 'onnx', dtype === 'q4' ? 'model_q4.onnx' : 'model_quantized.onnx');
+        const original = await runProbe(source, probePrompt(50000, 24), { steps: 8, heads: 2, headDim: 4 });
+        const candidate = await runProbe(file, probePrompt(50000, 24), { continuation: original.continuation, heads: 2, headDim: 4 });
+        const stats = compareLogits(original.rows, candidate.rows);
+        assert.ok(stats.meanKl < 5e-3, `${dtype} from q4: top-1 ${stats.top1}, KL ${stats.meanKl}`);
+      }
+      const converted = await greedyThroughLoader(folder, { dtype: 'q4', noConvert: false, cacheDir }, prompt, 10);
+      const asIs = await greedyThroughLoader(folder, { dtype: 'q4', noConvert: true, cacheDir }, prompt, 10);
+      assert.equal(converted.kind, 'rows');
+      assert.deepEqual(converted.ids, asIs.ids);
+      const fp32 = await prepare(folder, 'fp32', cacheDir);
+      assert.equal(fp32?.folder, null);
+      assert.match(fp32!.info.note, /builds its fp32 graph from one of model\.onnx, model_fp16\.onnx/);
+    });
+  });
+}
+
 describe('Parley graph from the float16 files (float16 KV cache)', () => {
   test('float16 KV cache: the fp16 file alone converts to fp32, q8 and q4; fp32 gives its logits within float16 rounding and its greedy replies', async () => {
     const folder = await folderWith('only-fp16', ['model_fp16.onnx']);
