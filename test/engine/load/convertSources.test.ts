@@ -2,8 +2,8 @@
 // contrib-op form: fp32, fp16 with a float16 KV cache, q4 MatMulNBits, q4f16), alone in a folder: each
 // converts for the dtypes it is a source of, its logits close to the file run as it is and its greedy
 // replies equal; a q4 graph from the q4 file keeps its blocks; the best file present is used, and a graph
-// built from a lesser one is built again when a better one appears. Tests that run a float16 file are
-// named for the float16 KV cache (onnxruntime-node 1.30 refuses float16 inputs on Node 24).
+// built from a lesser one is built again when a better one appears. The plain form's q4 files
+// (hf-qwen2-tiny-q4, hf-llama-tiny-q4) likewise.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
