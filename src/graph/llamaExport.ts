@@ -23,14 +23,19 @@ export interface LlamaExport {
 }
 
 const FLOAT = 1;
+const FLOAT16 = 10;
 
-/** `value` and the values float Casts and shape-only ops make of it (exports cast around RMSNorm). */
+/**
+ * `value` and the values float Casts and shape-only ops make of it (exports cast around RMSNorm;
+ * in a float16 file, as transformers.js converts them, those Casts are to float16).
+ */
 function aliases(g: GraphIndex, value: string): Set<string> {
   const out = new Set([value]);
   const queue = [value];
   while (queue.length > 0) {
     for (const node of g.consumers.get(queue.shift()!) ?? []) {
-      const passes = SHAPE_OPS.has(node.opType) || (node.opType === 'Cast' && node.attributes.get('to')?.i === FLOAT);
+      const to = node.opType === 'Cast' ? node.attributes.get('to')?.i : undefined;
+      const passes = SHAPE_OPS.has(node.opType) || to === FLOAT || to === FLOAT16;
       if (passes && !out.has(node.outputs[0]!)) {
         out.add(node.outputs[0]!);
         queue.push(node.outputs[0]!);

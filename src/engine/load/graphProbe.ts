@@ -48,13 +48,18 @@ export async function runProbe(
 ): Promise<{ rows: Float32Array[]; continuation: number[] }> {
   // The export's graph needs no rewriting to be run once: creating its session unoptimised and
   // without pre-packed weights saves time and memory (a third of the session's start here).
-  const session = await ort.InferenceSession.create(file, {
-    // Its log lines would reach the user's terminal; failures reach us as exceptions.
-    logSeverityLevel: 4,
-    ...(options.unoptimised
-      ? { graphOptimizationLevel: 'disabled', extra: { session: { disable_prepacking: '1' } } }
-      : { graphOptimizationLevel: 'all' }),
-  });
+  // Its log lines would reach the user's terminal; failures reach us as exceptions.
+  const optimised = (): Promise<ort.InferenceSession> =>
+    ort.InferenceSession.create(file, { logSeverityLevel: 4, graphOptimizationLevel: 'all' });
+  // A float16 graph whose nodes lack CPU float16 kernels (a plain export converted by
+  // transformers.js) needs the Casts onnxruntime inserts, which fail to type-check unoptimised.
+  const session = options.unoptimised
+    ? await ort.InferenceSession.create(file, {
+        logSeverityLevel: 4,
+        graphOptimizationLevel: 'disabled',
+        extra: { session: { disable_prepacking: '1' } },
+      }).catch(optimised)
+    : await optimised();
   try {
     const inputs = new Set(session.inputNames);
     const layers = session.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;

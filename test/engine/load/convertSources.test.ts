@@ -2,8 +2,8 @@
 // contrib-op form: fp32, fp16 with a float16 KV cache, q4 MatMulNBits, q4f16), alone in a folder: each
 // converts for the dtypes it is a source of, its logits close to the file run as it is and its greedy
 // replies equal; a q4 graph from the q4 file keeps its blocks; the best file present is used, and a graph
-// built from a lesser one is built again when a better one appears. The plain form's q4 files
-// (hf-qwen2-tiny-q4, hf-llama-tiny-q4) likewise.
+// built from a lesser one is built again when a better one appears. The plain form's q4, fp16 and
+// q4f16 files (hf-qwen2-tiny-q4, hf-llama-tiny-q4, hf-*-tiny-fp16) likewise.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -147,6 +147,54 @@ for (const arch of ['qwen2', 'llama'] as const) {
       const fp32 = await prepare(folder, 'fp32', cacheDir);
       assert.equal(fp32?.folder, null);
       assert.match(fp32!.info.note, /builds its fp32 graph from one of model\.onnx, model_fp16\.onnx/);
+    });
+  });
+}
+
+for (const arch of ['qwen2', 'llama'] as const) {
+  describe(`Parley graph from the plain ${arch} export's float16 files (hf-${arch}-tiny-fp16)`, () => {
+    const fixture = path.join(REPO_ROOT, 'test', 'fixtures', `hf-${arch}-tiny-fp16`);
+    const prompt = [464, 2068, 7586, 21831, 18045];
+    const plainKv = { heads: 2, headDim: 4 };
+
+    test('float16 KV cache: fp32, q8 and q4 are built from model_fp16, fp32 within float16 rounding of it and replying as it does', async () => {
+      const built = new Map<string, string>();
+      for (const dtype of ['fp32', 'q8', 'q4'] as const) {
+        const choice = await prepare(fixture, dtype, path.join(scratch, `plain-${arch}-fp16`));
+        assert.equal(choice?.info.converted, true, choice?.info.note);
+        assert.match(choice!.info.note, /converted from onnx\/model_fp16\.onnx/);
+        built.set(dtype, choice!.folder!);
+      }
+      const source = path.join(fixture, 'onnx', 'model_fp16.onnx');
+      const original = await runProbe(source, probePrompt(50000, 24), { steps: 8, ...plainKv });
+      const candidate = await runProbe(path.join(built.get('fp32')!, 'onnx', 'model.onnx'), probePrompt(50000, 24), {
+        continuation: original.continuation,
+        ...plainKv,
+      });
+      const stats = compareLogits(original.rows, candidate.rows);
+      assert.ok(stats.maxAbsDiff < 2e-2 && stats.top1 === 1, `fp32 from fp16: max |Δlogit| ${stats.maxAbsDiff}, top-1 ${stats.top1}`);
+      const cacheDir = path.join(scratch, `plain-${arch}-fp16-load`);
+      const converted = await greedyThroughLoader(fixture, { dtype: 'fp32', noConvert: false, cacheDir }, prompt, 10);
+      const asIs = await greedyThroughLoader(fixture, { dtype: 'fp16', noConvert: true, cacheDir }, prompt, 10);
+      assert.equal(converted.kind, 'rows');
+      assert.deepEqual(converted.ids, asIs.ids);
+    });
+
+    test('float16 KV cache: model_q4f16 alone gives q4 (blocks kept) and q8, close to it', async () => {
+      const folder = path.join(scratch, `plain-${arch}-only-q4f16`);
+      await cp(fixture, folder, { recursive: true, filter: (f) => !f.endsWith('model_fp16.onnx') });
+      const source = path.join(folder, 'onnx', 'model_q4f16.onnx');
+      for (const dtype of ['q8', 'q4'] as const) {
+        const choice = await prepare(folder, dtype);
+        assert.equal(choice?.info.converted, true, choice?.info.note);
+        assert.match(choice!.info.note, /converted from onnx\/model_q4f16\.onnx/);
+        if (dtype === 'q4') assert.match(choice!.info.note, /its 4-bit blocks kept for 14 projections/);
+        const file = path.join(choice!.folder!, 'onnx', dtype === 'q4' ? 'model_q4.onnx' : 'model_quantized.onnx');
+        const original = await runProbe(source, probePrompt(50000, 24), { steps: 8, ...plainKv });
+        const candidate = await runProbe(file, probePrompt(50000, 24), { continuation: original.continuation, ...plainKv });
+        const stats = compareLogits(original.rows, candidate.rows);
+        assert.ok(stats.meanKl < 5e-3, `${dtype} from q4f16: top-1 ${stats.top1}, KL ${stats.meanKl}`);
+      }
     });
   });
 }
