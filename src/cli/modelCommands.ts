@@ -9,7 +9,7 @@ import { DTYPES, type Dtype } from '../engine/protocol.js';
 import { cachedModelDir, listCachedModels, removalPlan, removeCachedModel } from '../hub/cachedModels.js';
 import { currentHubEndpoint } from '../hub/currentHubEndpoint.js';
 import type { FileProgress } from '../hub/downloadFile.js';
-import { ensureHubModel } from '../hub/ensureHubModel.js';
+import { ensureHubModelOrSource } from '../engine/load/hubConversionSource.js';
 import { HubError } from '../hub/hubError.js';
 import { formatModelTable } from './modelTable.js';
 import { downloadLine, formatBytes } from '../text/format.js';
@@ -113,7 +113,9 @@ async function pull(id: string, ref: string, dtype: Dtype, cacheDir: string, io:
       if (dtype !== 'q8' && dtype !== 'fp32') return fail(io, 'the demo model ships in q8 only');
       dtype = 'q8';
     } else {
-      await ensureHubModel({
+      // A dtype the repository lacks but Parley builds (q8 for SmolLM2): its source file, then the check below builds it.
+      await ensureHubModelOrSource({
+        noConvert: false,
         cacheDir,
         endpoint: currentHubEndpoint().url,
         repoId: id,

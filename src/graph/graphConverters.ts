@@ -8,6 +8,7 @@ import { readGpt2Export } from './gpt2Export.js';
 import { readLlamaContribExport } from './llamaContribExport.js';
 import { type LlamaExport, readLlamaExport } from './llamaExport.js';
 import { buildLlamaModel } from './llamaGraph.js';
+import { llamaKeptQ4 } from './keptQ4.js';
 import type { OnnxModel } from './onnxReader.js';
 import type { ParamSource, Precision } from './projection.js';
 import type { ProtoMessage } from './protobufWriter.js';
@@ -19,6 +20,8 @@ export interface ConvertibleExport {
   kvHeads: number;
   headDim: number;
   params: Map<string, Float32Array>;
+  /** Projections whose 4-bit blocks a q4 build writes as the export has them (0: all are quantized here). */
+  keptQ4: number;
   build(param: ParamSource, precision: Precision): ProtoMessage;
 }
 
@@ -45,6 +48,7 @@ const gpt2: ArchConverter = {
       kvHeads: heads,
       headDim: dims.embd / heads,
       params: exported.params,
+      keptQ4: 0,
       build: (param, precision) => buildGpt2Model(dims, param, precision),
     };
   },
@@ -56,13 +60,16 @@ const llama: ArchConverter = {
     const reasons: string[] = [];
     for (const reader of LLAMA_READERS) {
       try {
-        const { dims, params } = reader(model, config);
+        const { dims, params, q4 } = reader(model, config);
+        const kept = q4 ?? new Map();
         return {
           vocabSize: dims.vocabSize,
           kvHeads: dims.kvHeads,
           headDim: dims.headDim,
           params,
-          build: (param, precision) => buildLlamaModel(dims, param, precision),
+          keptQ4: [...kept.keys()].filter((name) => params.has(name)).length,
+          build: (param, precision) =>
+            buildLlamaModel(dims, param, precision, precision === 'q4' && kept.size > 0 ? { keptQ4: llamaKeptQ4(kept) } : {}),
         };
       } catch (err) {
         if (!(err instanceof UnrecognisedGraph)) throw err;

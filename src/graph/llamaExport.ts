@@ -11,22 +11,31 @@ import { GraphIndex, type Linear, SHAPE_OPS, asLinear, decoderGraph } from './ex
 import { type Constant, fail } from './graphReading.js';
 import { EMBED, FINAL_NORM, LM_HEAD, type LlamaDims, llamaDimsFromConfig, llamaLayerParam } from './llamaWeights.js';
 import type { OnnxModel, OnnxNode } from './onnxReader.js';
+import { isParleyQ4, q4Columns } from './matMulNBits.js';
+import type { Q4Matrix } from './quantize.js';
 
 /** What every Llama-family reader returns: the dimensions and Hugging Face-named parameters ([in, out] layouts). */
 export interface LlamaExport {
   dims: LlamaDims;
   params: Map<string, Float32Array>;
+  /** Projections read from MatMulNBits blocks in Parley's own 4-bit scheme, by the same names (a q4 build keeps them). */
+  q4?: Map<string, Q4Matrix>;
 }
 
 const FLOAT = 1;
+const FLOAT16 = 10;
 
-/** `value` and the values float Casts and shape-only ops make of it (exports cast around RMSNorm). */
+/**
+ * `value` and the values float Casts and shape-only ops make of it (exports cast around RMSNorm;
+ * in a float16 file, as transformers.js converts them, those Casts are to float16).
+ */
 function aliases(g: GraphIndex, value: string): Set<string> {
   const out = new Set([value]);
   const queue = [value];
   while (queue.length > 0) {
     for (const node of g.consumers.get(queue.shift()!) ?? []) {
-      const passes = SHAPE_OPS.has(node.opType) || (node.opType === 'Cast' && node.attributes.get('to')?.i === FLOAT);
+      const to = node.opType === 'Cast' ? node.attributes.get('to')?.i : undefined;
+      const passes = SHAPE_OPS.has(node.opType) || to === FLOAT || to === FLOAT16;
       if (passes && !out.has(node.outputs[0]!)) {
         out.add(node.outputs[0]!);
         queue.push(node.outputs[0]!);
@@ -174,6 +183,11 @@ export function readLlamaExport(model: OnnxModel, config: Record<string, unknown
     fail(`the embedding is ${vocabSize}x${hidden}, config.json says ${fromConfig.vocabSize}x${fromConfig.hidden}`);
   }
   const params = new Map<string, Float32Array>([[EMBED, embed.data]]);
+  const q4 = new Map<string, Q4Matrix>();
+  const setProjection = (name: string, linear: Linear): void => {
+    params.set(name, linear.weight.data);
+    if (linear.nbits && isParleyQ4(linear.nbits)) q4.set(name, q4Columns(linear.nbits, 0, linear.nbits.n));
+  };
   let epsilon: number | null = null;
   let stream = gather.outputs[0]!;
   for (let layer = 0; ; layer++) {
@@ -188,9 +202,9 @@ export function readLlamaExport(model: OnnxModel, config: Record<string, unknown
       if (head.bias) fail('the LM head has a bias');
       params.set(FINAL_NORM, norm1.weight);
       const tied = isTied(head.weight, embed);
-      if (!tied) params.set(LM_HEAD, head.weight.data);
+      if (!tied) setProjection(LM_HEAD, head);
       if (layer !== fromConfig.layers) fail(`${layer} blocks, config.json says ${fromConfig.layers}`);
-      return { dims: { ...fromConfig, rmsNormEps: epsilon, tied }, params };
+      return { dims: { ...fromConfig, rmsNormEps: epsilon, tied }, params, q4 };
     }
     if (readers.length !== 3) fail(`block ${layer}: ${readers.length} projections read the first RMSNorm, not q, k and v`);
     const roles = new Map(readers.map((r) => [attentionRole(g, r.output), r]));
@@ -229,19 +243,19 @@ export function readLlamaExport(model: OnnxModel, config: Record<string, unknown
       fail(`block ${layer}: MLP width ${inner}, config.json says ${fromConfig.inner}`);
     if (gate.bias || up.bias || mlp.linear.bias) fail(`block ${layer}: the MLP has biases`);
     params.set(name('input_layernorm.weight'), norm1.weight);
-    params.set(name('self_attn.q_proj.weight'), q.weight.data);
-    params.set(name('self_attn.k_proj.weight'), k.weight.data);
-    params.set(name('self_attn.v_proj.weight'), v.weight.data);
+    setProjection(name('self_attn.q_proj.weight'), q);
+    setProjection(name('self_attn.k_proj.weight'), k);
+    setProjection(name('self_attn.v_proj.weight'), v);
     if (biases === 3) {
       params.set(name('self_attn.q_proj.bias'), q.bias!);
       params.set(name('self_attn.k_proj.bias'), k.bias!);
       params.set(name('self_attn.v_proj.bias'), v.bias!);
     }
-    params.set(name('self_attn.o_proj.weight'), attn.linear.weight.data);
+    setProjection(name('self_attn.o_proj.weight'), attn.linear);
     params.set(name('post_attention_layernorm.weight'), norm2.weight);
-    params.set(name('mlp.gate_proj.weight'), gate.weight.data);
-    params.set(name('mlp.up_proj.weight'), up.weight.data);
-    params.set(name('mlp.down_proj.weight'), mlp.linear.weight.data);
+    setProjection(name('mlp.gate_proj.weight'), gate);
+    setProjection(name('mlp.up_proj.weight'), up);
+    setProjection(name('mlp.down_proj.weight'), mlp.linear);
     stream = mlp.sum;
   }
 }

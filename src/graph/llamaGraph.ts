@@ -15,7 +15,7 @@ import { buildAttentionBias } from './gpt2Graph.js';
 import { EMBED, FINAL_NORM, LM_HEAD, type LlamaDims, llamaLayerParam, rotaryInverseFrequencies } from './llamaWeights.js';
 import { type AttentionKind, attentionContext, buildAttention } from './llamaAttention.js';
 import type { ProtoMessage } from './protobufWriter.js';
-import { MS_DOMAIN, type ParamSource, type Precision, makeProjector, quantizedTiedEmbedding } from './projection.js';
+import { MS_DOMAIN, type ParamSource, type Precision, type Q4Source, makeProjector, quantizedTiedEmbedding } from './projection.js';
 
 const OPSET = 17;
 
@@ -29,6 +29,8 @@ export interface LlamaGraphOptions {
   attention?: AttentionKind;
   /** Whether to add the new_key_values.* outputs; true by default. */
   newKeyValues?: boolean;
+  /** For q4: blocks to write as they are (by the names the builder asks for, fused ones included). */
+  keptQ4?: Q4Source;
 }
 
 /** Columns of row-major [rows, cols_i] matrices side by side: [rows, Σ cols_i]. */
@@ -89,7 +91,7 @@ export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision:
   const param = withFusedParams(dims, source);
   const g = new GraphBuilder();
   const { layers, heads, kvHeads, headDim, hidden, inner, vocabSize } = dims;
-  const { floatParam, project } = makeProjector(g, param, precision);
+  const { floatParam, project } = makeProjector(g, param, precision, options.keptQ4);
   const qWidth = heads * headDim;
   const kvWidth = kvHeads * headDim;
 

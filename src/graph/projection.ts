@@ -3,7 +3,7 @@
 
 import { DataType, GraphBuilder, int, ints } from './onnxGraph.js';
 import type { LazyBytes } from './protobufWriter.js';
-import { Q4_BLOCK, type QuantizedMatrix, quantizeColumns, quantizeQ4, quantizeTransposed } from './quantize.js';
+import { Q4_BLOCK, type Q4Matrix, type QuantizedMatrix, quantizeColumns, quantizeQ4, quantizeTransposed } from './quantize.js';
 
 /** fp32; q8: int8 DynamicQuantizeMatMul everywhere; q4: 4-bit MatMulNBits (block 32,
  * accuracy_level 4: int8 maths on the activations) for attention and MLP, the LM head and
@@ -12,6 +12,12 @@ export type Precision = 'fp32' | 'q8' | 'q4';
 
 /** Values of a parameter by name, produced when the writer reaches it. */
 export type ParamSource = (name: string) => Float32Array;
+
+/**
+ * 4-bit blocks already in Parley's q4 scheme for a projection, by name (a converted export's
+ * MatMulNBits blocks), or null: the q4 projection then quantizes the values itself.
+ */
+export type Q4Source = (name: string) => Q4Matrix | null;
 
 export const MS_DOMAIN = 'com.microsoft';
 
@@ -59,7 +65,7 @@ export interface Projector {
   project(x: string, weight: string, rows: number, cols: number, bias?: string): string;
 }
 
-export function makeProjector(g: GraphBuilder, param: ParamSource, precision: Precision): Projector {
+export function makeProjector(g: GraphBuilder, param: ParamSource, precision: Precision, keptQ4?: Q4Source): Projector {
   const floatParam = (name: string, shape: readonly number[]): string =>
     g.initializer(
       name,
@@ -78,7 +84,7 @@ export function makeProjector(g: GraphBuilder, param: ParamSource, precision: Pr
     const part = (byteLength: number, pick: (q: ReturnType<typeof quantizeQ4>) => Uint8Array): LazyBytes => ({
       byteLength,
       *chunks() {
-        memo ??= quantizeQ4(param(weight), rows, cols);
+        memo ??= keptQ4?.(weight) ?? quantizeQ4(param(weight), rows, cols);
         yield pick(memo);
         if (++written % 2 === 0) memo = undefined;
       },

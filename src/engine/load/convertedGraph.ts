@@ -1,5 +1,5 @@
 // Chooses the graph a GPT-2 or Llama-family folder runs on: Parley's own graph converted from the
-// export's fp32 file (cached in <cache>/converted/<slug>/, checked on a probe before first
+// export's best file for the dtype (conversionSources.ts: fp32, fp16, then quantized files; cached in <cache>/converted/<slug>/, checked on a probe before first
 // use), or the export as it is, with the reason.
 //
 // Where converted graphs live, one loadable model folder per source model and dtype
@@ -17,12 +17,12 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/
 import path from 'node:path';
 import { CONVERTED_GRAPH_VERSION, fileSha256, readExport, writeConverted } from '../../graph/convertExport.js';
 import { UnrecognisedGraph } from '../../graph/graphReading.js';
-import { type ArchConverter, converterFor } from '../../graph/graphConverters.js';
+import { type ArchConverter, type ConvertibleExport, converterFor } from '../../graph/graphConverters.js';
+import { describeSources, isExactSource, pickSource } from './conversionSources.js';
 import type { Precision } from '../../graph/projection.js';
 import { compareLogits, judgeProbe } from './probeCompare.js';
 import { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } from './graphProbe.js';
 import type { Dtype, GraphChoiceInfo, LoadProgress } from '../protocol.js';
-import { EIGHT_BIT, findOnnxFile } from '../../hub/dtypeFiles.js';
 import { convertedGraphDir } from '../../hub/modelCache.js';
 import { errorLine } from '../../errors.js';
 
@@ -36,7 +36,7 @@ export interface ConvertStamp {
   graphVersion: number;
   source: { ref: string; file: string; sha256: string; size: number; mtimeMs: number };
   /** Per dtype: whether it passed the probe, the probe's summary, conversion time. */
-  dtypes: Partial<Record<Precision, { ok: boolean; summary: string; convertMs: number }>>;
+  dtypes: Partial<Record<Precision, { ok: boolean; summary: string; convertMs: number; keptQ4?: number }>>;
   /** Set when the export's graph was not recognised. */
   unrecognised?: string;
 }
@@ -86,20 +86,11 @@ async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
 const asExport = (reason: string, converted = false): GraphChoice => ({ folder: null, info: { converted, note: reason } });
 
 /**
- * The file Parley's graph in `dtype` is built from (a path in the folder): the fp32 export
- * under either naming; for q8, when there is none, an 8-bit file (onnxruntime's dynamic
- * quantization), whose weights are dequantized and quantized again in Parley's scheme.
+ * The file Parley's graph in `dtype` is built from (a path in the folder), best first as
+ * conversionSources.ts orders them; null when the folder has none of them.
  */
 export function sourceFileFor(folder: string, dtype: Precision): string | null {
-  const has = (file: string): boolean => existsSync(path.join(folder, file));
-  const fp32 = findOnnxFile('fp32', has);
-  if (fp32) return fp32.file;
-  if (dtype !== 'q8') return null;
-  for (const eight of EIGHT_BIT) {
-    const found = findOnnxFile(eight, has);
-    if (found) return found.file;
-  }
-  return null;
+  return pickSource(dtype, (file) => existsSync(path.join(folder, file)))?.file ?? null;
 }
 
 /**
@@ -115,16 +106,15 @@ export async function prepareGraph(options: PrepareOptions): Promise<GraphChoice
   if (config['parley_generator'] !== undefined || config['parley_converted'] !== undefined) return null;
   if (options.noConvert) return asExport('the export as it is (conversion off)');
   if (!isPrecision(dtype)) return asExport(`the export as it is (Parley builds its graph for fp32, q8 and q4, not ${dtype})`);
-  const source = sourceFileFor(sourceFolder, dtype);
+  const source = pickSource(dtype, (file) => existsSync(path.join(sourceFolder, file)));
   if (!source) {
-    const from = dtype === 'q8' ? 'its fp32 file or an 8-bit one' : 'its fp32 file';
     return asExport(
-      `the export as it is: Parley builds its ${dtype} graph from ${from} (onnx/model.onnx or onnx/decoder_model_merged.onnx), which this model does not have`,
+      `the export as it is: Parley builds its ${dtype} graph from one of ${describeSources(dtype)} (under onnx/, or the decoder_model_merged names), which this model does not have`,
     );
   }
-  const sourceFile = path.join(sourceFolder, source);
+  const sourceFile = path.join(sourceFolder, source.file);
   try {
-    return await convertOrReuse(options, sourceFile, config, converter, dtype);
+    return await convertOrReuse(options, sourceFile, isExactSource(source.dtype), config, converter, dtype);
   } catch (err) {
     const message = errorLine(err);
     return asExport(`the export as it is: converting it failed (${message})`);
@@ -134,6 +124,7 @@ export async function prepareGraph(options: PrepareOptions): Promise<GraphChoice
 async function convertOrReuse(
   options: PrepareOptions,
   sourceFile: string,
+  exactSource: boolean,
   config: Record<string, unknown>,
   converter: ArchConverter,
   precision: Precision,
@@ -162,7 +153,10 @@ async function convertOrReuse(
   const known = stamp?.dtypes[precision];
   if (known && (!known.ok || existsSync(path.join(out, 'onnx', FILE_OF[precision])))) {
     return known.ok
-      ? { folder: out, info: { converted: true, note: `Parley's (converted from ${from}; probe: ${known.summary})` } }
+      ? {
+          folder: out,
+          info: { converted: true, note: `Parley's (converted from ${from}${keptNote(known.keptQ4)}; probe: ${known.summary})` },
+        }
       : rejected(precision, from, known.summary);
   }
 
@@ -204,8 +198,9 @@ async function convertOrReuse(
     await writeConverted(exported, precision, temp, (f) => progress('building', f));
     const convertMs = performance.now() - started;
     progress('checking', 0);
-    const verdict = await probe(sourceFile, temp, exported.vocabSize, exported.kvHeads, exported.headDim, precision);
-    stamp.dtypes[precision] = { ok: verdict.ok, summary: verdict.summary, convertMs: Math.round(convertMs) };
+    const verdict = await probe(sourceFile, temp, exported, precision, exactSource);
+    const keptQ4 = precision === 'q4' ? exported.keptQ4 : 0;
+    stamp.dtypes[precision] = { ok: verdict.ok, summary: verdict.summary, convertMs: Math.round(convertMs), ...(keptQ4 ? { keptQ4 } : {}) };
     if (verdict.ok) await rename(temp, target);
     await writeJsonAtomic(stampFile, stamp);
     if (!verdict.ok) {
@@ -215,11 +210,20 @@ async function convertOrReuse(
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     return {
       folder: out,
-      info: { converted: true, note: `Parley's (converted from ${from} in ${seconds} s; probe: ${verdict.summary})`, convertedNow: true },
+      info: {
+        converted: true,
+        note: `Parley's (converted from ${from}${keptNote(keptQ4)} in ${seconds} s; probe: ${verdict.summary})`,
+        convertedNow: true,
+      },
     };
   } finally {
     await rm(temp, { force: true });
   }
+}
+
+/** Says that a q4 graph wrote the export's own 4-bit blocks (they were Parley's scheme). */
+function keptNote(keptQ4: number | undefined): string {
+  return keptQ4 ? `, its 4-bit blocks kept for ${keptQ4} projections` : '';
 }
 
 /**
@@ -237,10 +241,12 @@ async function keepOnlyStamp(out: string): Promise<void> {
   await Promise.all(COPIED.map((file) => rm(path.join(out, file), { force: true })));
 }
 
-async function probe(original: string, converted: string, vocab: number, heads: number, headDim: number, precision: Precision) {
-  const prompt = probePrompt(vocab);
+/** `exactSource` false: the source computes in float16 or from quantized weights, so even an fp32 graph differs from it by more than rounding. */
+async function probe(original: string, converted: string, exported: ConvertibleExport, precision: Precision, exactSource: boolean) {
+  const { vocabSize, kvHeads: heads, headDim } = exported;
+  const prompt = probePrompt(vocabSize);
   const reference = await runProbe(original, prompt, { steps: PROBE_STEPS, heads, headDim, unoptimised: true });
   const candidate = await runProbe(converted, prompt, { continuation: reference.continuation, heads, headDim });
   const stats = compareLogits(reference.rows, candidate.rows);
-  return judgeProbe(precision, stats, PROBE_PROMPT_TOKENS + PROBE_STEPS);
+  return judgeProbe(precision, stats, PROBE_PROMPT_TOKENS + PROBE_STEPS, exactSource);
 }

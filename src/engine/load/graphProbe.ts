@@ -4,6 +4,8 @@
 
 import '../float16Feeds.js';
 import * as ort from 'onnxruntime-node';
+import { halfToFloat } from '../../graph/halfFloat.js';
+import { floatData } from '../decode/float16.js';
 
 export const PROBE_PROMPT_TOKENS = 32;
 export const PROBE_STEPS = 8;
@@ -20,8 +22,10 @@ export function probePrompt(vocab: number, length = PROBE_PROMPT_TOKENS): number
 }
 
 function rowsOf(logits: ort.Tensor): Float32Array[] {
-  const data = logits.data;
-  if (!(data instanceof Float32Array)) throw new Error(`probe: logits of type ${logits.type}`);
+  const raw = floatData(logits.data);
+  if (!raw || (logits.type !== 'float32' && logits.type !== 'float16')) throw new Error(`probe: logits of type ${logits.type}`);
+  // A float16 export (fp16, q4f16) returns float16 logits: compared as float32.
+  const data = raw instanceof Float32Array ? raw : Float32Array.from(raw, halfToFloat);
   const vocab = logits.dims[logits.dims.length - 1]!;
   const rows = data.length / vocab;
   return Array.from({ length: rows }, (_, i) => data.slice(i * vocab, (i + 1) * vocab));
@@ -44,29 +48,39 @@ export async function runProbe(
 ): Promise<{ rows: Float32Array[]; continuation: number[] }> {
   // The export's graph needs no rewriting to be run once: creating its session unoptimised and
   // without pre-packed weights saves time and memory (a third of the session's start here).
-  const session = await ort.InferenceSession.create(file, {
-    // Its log lines would reach the user's terminal; failures reach us as exceptions.
-    logSeverityLevel: 4,
-    ...(options.unoptimised
-      ? { graphOptimizationLevel: 'disabled', extra: { session: { disable_prepacking: '1' } } }
-      : { graphOptimizationLevel: 'all' }),
-  });
+  // Its log lines would reach the user's terminal; failures reach us as exceptions.
+  const optimised = (): Promise<ort.InferenceSession> =>
+    ort.InferenceSession.create(file, { logSeverityLevel: 4, graphOptimizationLevel: 'all' });
+  // A float16 graph whose nodes lack CPU float16 kernels (a plain export converted by
+  // transformers.js) needs the Casts onnxruntime inserts, which fail to type-check unoptimised.
+  const session = options.unoptimised
+    ? await ort.InferenceSession.create(file, {
+        logSeverityLevel: 4,
+        graphOptimizationLevel: 'disabled',
+        extra: { session: { disable_prepacking: '1' } },
+      }).catch(optimised)
+    : await optimised();
   try {
     const inputs = new Set(session.inputNames);
     const layers = session.inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
     const steps = options.continuation?.length ?? options.steps ?? PROBE_STEPS;
     // The graph's own declared past shape wins over config.json's (which may be wrong).
     let { heads, headDim } = options;
+    // fp16 and q4f16 exports take their cache in float16 (an empty one either way).
+    let half = false;
     const meta = session.inputMetadata.find((m) => m.name === 'past_key_values.0.key');
     if (meta?.isTensor) {
       const [, h, , d] = meta.shape;
       if (typeof h === 'number' && h > 0) heads = h;
       if (typeof d === 'number' && d > 0) headDim = d;
+      half = meta.type === 'float16';
     }
     let past: Record<string, ort.Tensor> = {};
     for (let i = 0; i < layers; i++) {
       for (const kind of ['key', 'value']) {
-        past[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]);
+        past[`past_key_values.${i}.${kind}`] = half
+          ? new ort.Tensor('float16', new Uint16Array(0), [1, heads, 0, headDim])
+          : new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]);
       }
     }
     const rows: Float32Array[] = [];

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import type { ErrorCode, LoadOptions, LoadProgress, ModelFacts, ModelInfo } from '../protocol.js';
+import type { Dtype, ErrorCode, LoadOptions, LoadProgress, ModelFacts, ModelInfo } from '../protocol.js';
 import type { ModelSource } from './modelRefs.js';
 import { DecoderSession, inspectDecoderGraph, UnsupportedGraphError } from '../decode/decoderSession.js';
 import {
@@ -25,6 +25,7 @@ import { type PickedFile, dtypesPresent, findOnnxFile, onnxFileFor, pickDtype } 
 import { RemoteTokenizer } from '../tokenizer/remoteTokenizer.js';
 import type { TokenizerProgress } from '../tokenizer/tokenizerProtocol.js';
 import { type GraphChoice, prepareGraph, sourceFileFor } from './convertedGraph.js';
+import { precisionFor } from './conversionSources.js';
 import { converterFor } from '../../graph/graphConverters.js';
 import { ensureHubModel } from '../../hub/ensureHubModel.js';
 import { currentHubEndpoint } from '../../hub/currentHubEndpoint.js';
@@ -106,10 +107,11 @@ export async function loadModel(
   // A GPT-2 export runs on Parley's graph converted from it when it can (the dtype asked for
   // is then built from the fp32 file); otherwise the folder's own file for the dtype.
   const cpu = startCpuProbe();
-  const choice = await chooseGraph(source.path, options, onProgress);
-  if (choice?.rejected) refuseRejected(source.path, options, choice.rejected, label);
+  const built = { ...options, dtype: conversionDtype(source.path, options) };
+  const choice = await chooseGraph(source.path, built, onProgress);
+  if (choice?.rejected) refuseRejected(source.path, built, choice.rejected, label);
   const picked: PickedFile = choice?.folder
-    ? { dtype: options.dtype, file: onnxFileFor(options.dtype), stem: 'model' }
+    ? { dtype: built.dtype, file: onnxFileFor(built.dtype), stem: 'model' }
     : checkFolder(source.path, options);
   const dtype = picked.dtype;
 
@@ -208,12 +210,14 @@ async function chooseGraph(
   onProgress: (p: LoadProgress) => void,
 ): Promise<GraphChoice | null> {
   const repoId = hubRepoOf(folder, options.cacheDir);
-  const hasFp32 = findOnnxFile('fp32', (file) => existsSync(path.join(folder, file))) !== null;
-  const wanted = !options.noConvert && (options.dtype === 'q8' || options.dtype === 'q4');
-  if (repoId && wanted && !hasFp32 && (await isConvertible(folder))) {
-    // Offline, q8 is built from the 8-bit file at hand (prepareGraph finds it).
-    const fromEightBit = options.dtype === 'q8' && sourceFileFor(folder, 'q8') !== null;
-    if (options.offline && !fromEightBit) {
+  const has = (file: string): boolean => existsSync(path.join(folder, file));
+  const hasFloat = findOnnxFile('fp32', has) !== null || findOnnxFile('fp16', has) !== null;
+  const wanted = options.dtype === 'q8' || options.dtype === 'q4' ? options.dtype : null;
+  if (repoId && wanted && !options.noConvert && !hasFloat && (await isConvertible(folder))) {
+    // Online, the fp32 file is fetched (the best source); offline, or when that fails, the
+    // graph is built from the quantized file at hand (prepareGraph finds it).
+    const fromLocalFile = sourceFileFor(folder, wanted) !== null;
+    if (options.offline && !fromLocalFile) {
       return {
         folder: null,
         info: {
@@ -234,7 +238,7 @@ async function chooseGraph(
         });
       } catch (err) {
         const why = errorLine(err);
-        if (!fromEightBit) {
+        if (!fromLocalFile) {
           return {
             folder: null,
             info: {
@@ -255,6 +259,17 @@ async function chooseGraph(
     noConvert: options.noConvert ?? false,
     onProgress,
   });
+}
+
+/**
+ * The dtype Parley builds its graph in. A dtype the user chose is built as it is; with none chosen,
+ * a folder without the default file builds the precision of the file it would load instead (only
+ * fp16: fp32; only a 4-bit file: q4), so a user with any one file gets Parley's graph.
+ */
+function conversionDtype(folder: string, options: LoadOptions): Dtype {
+  if (options.dtypeIsDefault !== true || options.noConvert) return options.dtype;
+  const picked = pickDtype(options.dtype, false, (file) => existsSync(path.join(folder, file)));
+  return picked ? precisionFor(picked.dtype) : options.dtype;
 }
 
 /** Whether Parley builds its own graph for the folder's architecture. */

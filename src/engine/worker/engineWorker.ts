@@ -11,7 +11,7 @@ import { PrefixCache } from '../decode/prefixCache.js';
 import { BatchDecoder } from '../batch/batchDecoder.js';
 import { BatchScheduler } from '../batch/batchScheduler.js';
 import { generateSingle } from '../generate/singleSequence.js';
-import { ensureHubModel } from '../../hub/ensureHubModel.js';
+import { ensureHubModelOrSource } from '../load/hubConversionSource.js';
 import { currentHubEndpoint } from '../../hub/currentHubEndpoint.js';
 import { HubError, type HubErrorCode } from '../../hub/hubError.js';
 import { errorMessage } from '../../errors.js';
@@ -89,7 +89,9 @@ async function load(id: number, modelRef: string, options: LoadOptions): Promise
       // An alias names the file to take when the user chose no dtype.
       const dtype = source.dtype !== undefined && options.dtypeIsDefault === true ? source.dtype : options.dtype;
       options = { ...options, dtype, dtypeIsDefault: false };
-      const folder = await ensureHubModel({
+      // A dtype the repository lacks but Parley builds (q8 for SmolLM2) fetches its source file instead.
+      const folder = await ensureHubModelOrSource({
+        noConvert: options.noConvert ?? false,
         cacheDir: data.cacheDir,
         endpoint: currentHubEndpoint().url,
         repoId: source.id,

@@ -133,18 +133,20 @@ describe('Parley graph from a GPT-2 export', () => {
     assert.equal(fp16?.folder, null);
   });
 
-  test('a folder with only an 8-bit file: q8 is built from it, q4 runs it as is and says why', async () => {
+  test('a folder with only an 8-bit file: q8 and q4 are built from it, fp32 runs it as is and says why', async () => {
     const folder = path.join(scratch, 'only-quantized');
     await cp(GPT2, folder, { recursive: true });
     await rename(path.join(folder, 'onnx', 'model.onnx'), path.join(folder, 'onnx', 'model_quantized.onnx'));
-    const q8 = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'q8'));
-    assert.equal(q8?.info.converted, true, q8?.info.note);
-    assert.match(q8!.info.note, /converted from onnx\/model_quantized\.onnx/);
-    const q4 = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'q4'));
-    assert.equal(q4?.folder, null);
+    for (const dtype of ['q8', 'q4'] as const) {
+      const choice = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), dtype));
+      assert.equal(choice?.info.converted, true, choice?.info.note);
+      assert.match(choice!.info.note, /converted from onnx\/model_quantized\.onnx/);
+    }
+    const fp32 = await prepareGraph(options(folder, path.join(scratch, 'cache-only-quantized'), 'fp32'));
+    assert.equal(fp32?.folder, null);
     assert.match(
-      q4!.info.note,
-      /builds its q4 graph from its fp32 file \(onnx\/model\.onnx or onnx\/decoder_model_merged\.onnx\), which this model does not have/,
+      fp32!.info.note,
+      /builds its fp32 graph from one of model\.onnx, model_fp16\.onnx \(under onnx\/, or the decoder_model_merged names\), which this model does not have/,
     );
   });
 
