@@ -59,19 +59,21 @@ test('model labels', () => {
   assert.equal(modelLabel('/abs/path/model'), 'model');
 });
 
-test('tokens arriving within a frame are handed on together', async () => {
+test('the first token is drawn at once, the ones arriving within the next frame together', async () => {
   const flushed: string[] = [];
   const batcher = new TokenBatcher((text) => flushed.push(text), 20);
   batcher.push('a');
+  assert.deepEqual(flushed, ['a'], 'nothing was drawn lately: at once');
   batcher.push('b');
-  batcher.push('');
-  assert.deepEqual(flushed, []);
-  await waitFor(() => flushed.length > 0, { what: 'the first frame' });
-  assert.deepEqual(flushed, ['ab']);
   batcher.push('c');
+  batcher.push('');
+  assert.deepEqual(flushed, ['a']);
+  await waitFor(() => flushed.length > 1, { what: 'the next frame' });
+  assert.deepEqual(flushed, ['a', 'bc']);
+  batcher.push('d');
   batcher.drain();
   batcher.drain();
-  assert.deepEqual(flushed, ['ab', 'c']);
+  assert.deepEqual(flushed, ['a', 'bc', 'd']);
 });
 
 test('a steady stream of tokens is drawn ten times a second, not once per token', async () => {
@@ -89,6 +91,7 @@ test('a steady stream of tokens is drawn ten times a second, not once per token'
   assert.ok(flushed.length <= Math.ceil(elapsed / FRAME_MS) + 1, `${flushed.length} frames in ${Math.round(elapsed)} ms`);
   assert.ok(flushed.length >= 3, `the reply moved while it streamed: ${flushed.length} frames`);
   for (let i = 1; i < flushed.length - 1; i++) assert.ok(flushed[i]! - flushed[i - 1]! >= FRAME_MS - 5, 'frames at least FRAME_MS apart');
+  assert.ok(flushed[0]! - started < FRAME_MS / 2, 'the first token was drawn without waiting for a frame');
 });
 
 test('a streaming reply settles every screen line but the one being written', () => {

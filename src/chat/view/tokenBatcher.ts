@@ -5,23 +5,29 @@
 // changed: Ink lays out and redraws the whole live area (reply, input box, status bar),
 // and the model needs the cores too. Ten frames a second is what reading needs (text
 // appearing faster is not read faster), and on a slow machine a streaming reply still moves
-// ten times a second.
+// ten times a second. The first token after a pause is drawn at once.
 
 export const FRAME_MS = 100;
 
 export class TokenBatcher {
   private pending = '';
   private timer: NodeJS.Timeout | null = null;
+  /** When the last frame was handed on; the first token after a pause is drawn at once. */
+  private lastFlush = -Infinity;
 
   constructor(
     private readonly flush: (text: string) => void,
     private readonly frameMs = FRAME_MS,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   push(delta: string): void {
     if (!delta) return;
     this.pending += delta;
-    this.timer ??= setTimeout(() => this.drain(), this.frameMs);
+    if (this.timer) return;
+    const wait = this.lastFlush + this.frameMs - this.now();
+    if (wait <= 0) this.drain();
+    else this.timer = setTimeout(() => this.drain(), wait);
   }
 
   /** Hands on whatever is pending now; call when the stream ends. */
@@ -31,6 +37,7 @@ export class TokenBatcher {
     if (!this.pending) return;
     const text = this.pending;
     this.pending = '';
+    this.lastFlush = this.now();
     this.flush(text);
   }
 }
