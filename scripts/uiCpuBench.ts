@@ -7,7 +7,8 @@
 // appeared when the engine started: its worker thread and onnxruntime's intra-op threads.
 // Threads that existed before (V8's platform helpers, libuv's pool) serve both sides and
 // count for neither.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
@@ -59,6 +60,26 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
   }
 }
 
+/**
+ * PARLEY_BENCH_CPU_PROFILE=file: a V8 CPU profile of the main thread over the measured
+ * window only (node --cpu-prof would also take in module loading and the first paint).
+ */
+async function startProfile(): Promise<{ stop: () => Promise<void> } | null> {
+  const file = process.env['PARLEY_BENCH_CPU_PROFILE'];
+  if (!file) return null;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 /** `markdown`: replies shown as Markdown (the setting), or as plain text. */
 export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences: readonly string[], markdown = true): Promise<UiCpuResult> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'parley-bench-ui-'));
@@ -106,6 +127,7 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
     const bytes0 = terminal.bytes();
     const frames0 = inkFrames;
     const renderMs0 = inkRenderMs;
+    const profiler = await startProfile();
     const main0 = cpuNsOf(main);
     const engine0 = cpuNsOf(engineThreads);
     for (let i = 0; tokens < STREAMED_TOKENS; i++) {
@@ -117,6 +139,7 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
     const engineNs = cpuNsOf(engineThreads) - engine0;
     const wallMs = performance.now() - t0;
     const bytesWritten = terminal.bytes() - bytes0;
+    await profiler?.stop();
     await controller.exit();
     ui.unmount();
     if (bytesWritten === 0) throw new Error('the UI rendered nothing');

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { EditorState } from './inputEditing.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
@@ -30,7 +31,16 @@ export function lineViews(editor: EditorState): LineView[] {
   return views;
 }
 
-export function InputBox({ editor, placeholder, dimmed }: { editor: EditorState; placeholder: string; dimmed: boolean }) {
+/** Memoised: while a reply streams the box does not change, and the frames redraw only the reply. */
+export const InputBox = memo(function InputBox({
+  editor,
+  placeholder,
+  dimmed,
+}: {
+  editor: EditorState;
+  placeholder: string;
+  dimmed: boolean;
+}) {
   const theme = useTheme();
   const lines = lineViews(editor);
   return (
@@ -50,4 +60,4 @@ export function InputBox({ editor, placeholder, dimmed }: { editor: EditorState;
       ))}
     </Box>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import { Spinner } from './Spinner.js';
 import { REPLY_INDENT } from '../chat/view/replyLines.js';
@@ -8,8 +9,9 @@ import { useTheme } from './theme.js';
  * The reply being generated, under the transcript; `text` grows once per frame. `lines`:
  * the open part of a reply shown as Markdown, drawn in place of `text`. While messages are
  * queued, Esc takes them back first, so the hint about stopping gives way to the queue's.
+ * Memoised, as the rest of the screen: a frame re-renders only what changed.
  */
-export function LiveReply({
+export const LiveReply = memo(function LiveReply({
   text,
   lines,
   waitingForModel,
@@ -47,4 +49,4 @@ export function LiveReply({
       </Box>
     </Box>
   );
-}
+});

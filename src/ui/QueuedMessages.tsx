@@ -1,12 +1,13 @@
 // What waits under a streaming reply: the notices that came meanwhile (printed after the
 // reply once it ends, so none lands inside it) and the messages queued to go out next.
+import { memo } from 'react';
 import { Box, Text } from 'ink';
 import type { TranscriptItem } from '../chat/view/transcriptItems.js';
 import { sanitizeForTerminal } from '../text/terminalText.js';
 import { useTheme } from './theme.js';
 import { ItemView } from './Transcript.js';
 
-export function HeldNotices({ items }: { items: readonly TranscriptItem[] }) {
+export const HeldNotices = memo(function HeldNotices({ items }: { items: readonly TranscriptItem[] }) {
   if (items.length === 0) return null;
   return (
     <Box flexDirection="column">
@@ -15,10 +16,10 @@ export function HeldNotices({ items }: { items: readonly TranscriptItem[] }) {
       ))}
     </Box>
   );
-}
+});
 
 /** One line per queued message: its first line, cut to the width. */
-export function QueuedMessages({ queued }: { queued: readonly string[] }) {
+export const QueuedMessages = memo(function QueuedMessages({ queued }: { queued: readonly string[] }) {
   const theme = useTheme();
   if (queued.length === 0) return null;
   return (
@@ -33,7 +34,7 @@ export function QueuedMessages({ queued }: { queued: readonly string[] }) {
       </Text>
     </Box>
   );
-}
+});
 
 /** A queued message on one line: its lines joined, control sequences stripped. */
 export function queuedPreview(text: string): string {

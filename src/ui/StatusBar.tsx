@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { Box, Text, useStdout } from 'ink';
 import type { StatusInfo } from '../chat/view/statusInfo.js';
 import { formatNumber } from '../text/format.js';
@@ -48,8 +49,11 @@ export function statusSegments(info: StatusInfo): StatusSegment[] {
   return segments;
 }
 
-/** One line below 80 columns, two at most above: what does not fit goes, least needed first. */
-export function StatusBar({ info }: { info: StatusInfo }) {
+/**
+ * One line below 80 columns, two at most above: what does not fit goes, least needed first.
+ * Memoised: `info` is the same object until a figure in it changes (not on a reply's frames).
+ */
+export const StatusBar = memo(function StatusBar({ info }: { info: StatusInfo }) {
   const theme = useTheme();
   const { stdout } = useStdout();
   const lines = fitStatus(statusSegments(info), stdout.columns || 80);
@@ -67,4 +71,4 @@ export function StatusBar({ info }: { info: StatusInfo }) {
       ))}
     </Box>
   );
-}
+});

@@ -11,7 +11,7 @@ import { chooseSession } from '../../src/chat/chooseSession.js';
 import { loadFailureLines } from '../../src/chat/loadFailure.js';
 import { startLoading, withProgress } from '../../src/chat/view/loadingProgress.js';
 import { modelLabel } from '../../src/chat/modelLabel.js';
-import { FRAME_MS, frameInterval, MAX_FRAME_MS, TokenBatcher } from '../../src/chat/view/tokenBatcher.js';
+import { FRAME_MS, TokenBatcher } from '../../src/chat/view/tokenBatcher.js';
 import { settleLines, wrapReply } from '../../src/chat/view/replyLines.js';
 import { errorLine } from '../../src/errors.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -59,53 +59,39 @@ test('model labels', () => {
   assert.equal(modelLabel('/abs/path/model'), 'model');
 });
 
-test('tokens arriving within a frame are handed on together', async () => {
+test('the first token is drawn at once, the ones arriving within the next frame together', async () => {
   const flushed: string[] = [];
-  const batcher = new TokenBatcher(
-    (text) => flushed.push(text),
-    () => 20,
-  );
+  const batcher = new TokenBatcher((text) => flushed.push(text), 20);
   batcher.push('a');
+  assert.deepEqual(flushed, ['a'], 'nothing was drawn lately: at once');
   batcher.push('b');
-  batcher.push('');
-  assert.deepEqual(flushed, []);
-  await waitFor(() => flushed.length > 0, { what: 'the first frame' });
-  assert.deepEqual(flushed, ['ab']);
   batcher.push('c');
+  batcher.push('');
+  assert.deepEqual(flushed, ['a']);
+  await waitFor(() => flushed.length > 1, { what: 'the next frame' });
+  assert.deepEqual(flushed, ['a', 'bc']);
+  batcher.push('d');
   batcher.drain();
   batcher.drain();
-  assert.deepEqual(flushed, ['ab', 'c']);
+  assert.deepEqual(flushed, ['a', 'bc', 'd']);
 });
 
-test('frames are spaced by what drawing one costs, within bounds', () => {
-  assert.equal(frameInterval(0), FRAME_MS, 'a cheap frame: full frame rate');
-  assert.ok(frameInterval(4) > frameInterval(2), 'a dearer frame: fewer of them');
-  assert.equal(frameInterval(1000), MAX_FRAME_MS, 'never slower than a few frames a second');
-});
-
-test('the batcher spaces the next frame by the cost of the last one', async () => {
-  const asked: number[] = [];
-  let frames = 0;
-  const batcher = new TokenBatcher(
-    () => {
-      frames++;
-      const until = performance.now() + 15;
-      while (performance.now() < until); // a frame that takes 15 ms to draw
-    },
-    (cost) => {
-      asked.push(cost);
-      return 1;
-    },
-  );
-  batcher.push('abc');
-  await waitFor(() => frames === 1, { what: 'the first frame' });
-  // The batcher takes a frame's cost once the event loop comes back from drawing it.
-  await new Promise((resolve) => setImmediate(resolve));
-  batcher.push('de');
+test('a steady stream of tokens is drawn ten times a second, not once per token', async () => {
+  assert.equal(FRAME_MS, 100);
+  const flushed: number[] = [];
+  const batcher = new TokenBatcher(() => flushed.push(performance.now()));
+  const started = performance.now();
+  // A token every 5 ms for 450 ms: 90 tokens.
+  for (let i = 0; i < 90; i++) {
+    batcher.push('x');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   batcher.drain();
-  assert.equal(asked.length, 2);
-  assert.equal(asked[0], 0, 'nothing drawn yet');
-  assert.ok(asked[1]! >= 15, `the first frame's cost was seen: ${asked[1]}`);
+  const elapsed = performance.now() - started;
+  assert.ok(flushed.length <= Math.ceil(elapsed / FRAME_MS) + 1, `${flushed.length} frames in ${Math.round(elapsed)} ms`);
+  assert.ok(flushed.length >= 3, `the reply moved while it streamed: ${flushed.length} frames`);
+  for (let i = 1; i < flushed.length - 1; i++) assert.ok(flushed[i]! - flushed[i - 1]! >= FRAME_MS - 5, 'frames at least FRAME_MS apart');
+  assert.ok(flushed[0]! - started < FRAME_MS / 2, 'the first token was drawn without waiting for a frame');
 });
 
 test('a streaming reply settles every screen line but the one being written', () => {

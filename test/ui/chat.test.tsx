@@ -4,15 +4,15 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { cleanup } from 'ink-testing-library';
 import { EngineError } from '../../src/engine/engineClient.js';
-import { MAX_FRAME_MS } from '../../src/chat/view/tokenBatcher.js';
+import { FRAME_MS } from '../../src/chat/view/tokenBatcher.js';
 import { KEYS, startChat } from '../helpers/uiFakes.js';
 import { waitUntil } from '../helpers/waitFor.js';
 
 afterEach(() => cleanup());
 
 test('a sent message streams its reply into the live area, then into the transcript', async () => {
-  // Tokens further apart than the longest frame interval, so each gets a frame of its own.
-  const chat = await startChat({ engine: { scripts: [{ tokens: [' Hello', ' there,', ' friend.'], delayMs: MAX_FRAME_MS + 100 }] } });
+  // Tokens further apart than a frame, so each gets a frame of its own.
+  const chat = await startChat({ engine: { scripts: [{ tokens: [' Hello', ' there,', ' friend.'], delayMs: FRAME_MS + 100 }] } });
   await chat.waitFor('Model gpt2 ready');
   await chat.send('hi');
   await chat.waitFor('› hi');

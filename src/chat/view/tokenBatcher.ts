@@ -1,38 +1,33 @@
 // Tokens can arrive much faster than a terminal should redraw. Deltas are collected and
 // handed on at most once per frame, so React and Ink render once per frame, not per token.
 //
-// A frame costs about the same however long the reply grows (its finished lines leave the
-// live area, see replyLines.ts), but what it costs depends on the machine: well under a
-// millisecond on a fast one, several on a slow shared one. The model needs the cores too, so
-// frames are spaced to keep drawing under DUTY of the UI thread's time: a fast machine
-// streams at FRAME_MS (30 frames a second: text appearing faster is not read faster), a slow
-// or busy one at fewer frames, each bringing more text.
+// Each frame costs the UI thread a few milliseconds on a busy machine, however little
+// changed: Ink lays out and redraws the whole live area (reply, input box, status bar),
+// and the model needs the cores too. Ten frames a second is what reading needs (text
+// appearing faster is not read faster), and on a slow machine a streaming reply still moves
+// ten times a second. The first token after a pause is drawn at once.
 
-export const FRAME_MS = 33;
-export const MAX_FRAME_MS = 250;
-/** The share of wall time the UI thread may spend drawing a streaming reply. */
-export const DUTY = 0.02;
-
-/** The pause before the next frame, given what the last frame cost (ms). */
-export function frameInterval(frameCostMs: number): number {
-  return Math.min(MAX_FRAME_MS, Math.max(FRAME_MS, frameCostMs / DUTY));
-}
+export const FRAME_MS = 100;
 
 export class TokenBatcher {
   private pending = '';
   private timer: NodeJS.Timeout | null = null;
-  /** What the last frame cost, from the flush until the event loop came back (React and Ink render in between). */
-  private lastCostMs = 0;
+  /** When the last frame was handed on; the first token after a pause is drawn at once. */
+  private lastFlush = -Infinity;
 
   constructor(
     private readonly flush: (text: string) => void,
-    private readonly interval: (frameCostMs: number) => number = frameInterval,
+    private readonly frameMs = FRAME_MS,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   push(delta: string): void {
     if (!delta) return;
     this.pending += delta;
-    this.timer ??= setTimeout(() => this.drain(), this.interval(this.lastCostMs));
+    if (this.timer) return;
+    const wait = this.lastFlush + this.frameMs - this.now();
+    if (wait <= 0) this.drain();
+    else this.timer = setTimeout(() => this.drain(), wait);
   }
 
   /** Hands on whatever is pending now; call when the stream ends. */
@@ -42,10 +37,7 @@ export class TokenBatcher {
     if (!this.pending) return;
     const text = this.pending;
     this.pending = '';
-    const started = performance.now();
+    this.lastFlush = this.now();
     this.flush(text);
-    setImmediate(() => {
-      this.lastCostMs = performance.now() - started;
-    });
   }
 }
