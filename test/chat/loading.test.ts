@@ -11,7 +11,7 @@ import { chooseSession } from '../../src/chat/chooseSession.js';
 import { loadFailureLines } from '../../src/chat/loadFailure.js';
 import { startLoading, withProgress } from '../../src/chat/view/loadingProgress.js';
 import { modelLabel } from '../../src/chat/modelLabel.js';
-import { FRAME_MS, TokenBatcher } from '../../src/chat/view/tokenBatcher.js';
+import { DUTY, FRAME_MS, MAX_FRAME_MS, TokenBatcher, frameInterval } from '../../src/chat/view/tokenBatcher.js';
 import { settleLines, wrapReply } from '../../src/chat/view/replyLines.js';
 import { errorLine } from '../../src/errors.js';
 import { waitFor } from '../helpers/waitFor.js';
@@ -61,7 +61,10 @@ test('model labels', () => {
 
 test('the first token is drawn at once, the ones arriving within the next frame together', async () => {
   const flushed: string[] = [];
-  const batcher = new TokenBatcher((text) => flushed.push(text), 20);
+  const batcher = new TokenBatcher(
+    (text) => flushed.push(text),
+    () => 20,
+  );
   batcher.push('a');
   assert.deepEqual(flushed, ['a'], 'nothing was drawn lately: at once');
   batcher.push('b');
@@ -76,8 +79,15 @@ test('the first token is drawn at once, the ones arriving within the next frame 
   assert.deepEqual(flushed, ['a', 'bc', 'd']);
 });
 
-test('a steady stream of tokens is drawn ten times a second, not once per token', async () => {
+test('frames are spaced by what the last one cost: at most ten a second, at least four', () => {
+  assert.equal(frameInterval(0), FRAME_MS);
   assert.equal(FRAME_MS, 100);
+  assert.equal(frameInterval(3), 3 / DUTY);
+  assert.equal(frameInterval(50), MAX_FRAME_MS);
+  assert.equal(MAX_FRAME_MS, 250);
+});
+
+test('a steady stream of cheap frames is drawn ten times a second, not once per token', async () => {
   const flushed: number[] = [];
   const batcher = new TokenBatcher(() => flushed.push(performance.now()));
   const started = performance.now();
