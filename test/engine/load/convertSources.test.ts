@@ -37,7 +37,8 @@ async function folderWith(name: string, files: readonly string[]): Promise<strin
   return folder;
 }
 
-function prepare(folder: string, dtype: Dtype, cacheDir = path.join(folder, '..', `${path.basename(folder)}-cache`)) {
+// The cache beside the scratch copies, never beside a fixture (the repository stays as it is).
+function prepare(folder: string, dtype: Dtype, cacheDir = path.join(scratch, `${path.basename(folder)}-cache`)) {
   return prepareGraph({ sourceFolder: folder, ref: folder, isHub: false, cacheDir, dtype, noConvert: false, onProgress: () => {} });
 }
 
