@@ -29,6 +29,7 @@ const { values } = parseArgs({
     file: { type: 'string', multiple: true, default: [] },
     rounds: { type: 'string', default: '1' },
     interleave: { type: 'boolean', default: false },
+    config: { type: 'string', multiple: true, default: [] },
   },
 });
 const shape = values.shape as LlamaShapeName;
@@ -46,12 +47,28 @@ const cpuMs = (): number => {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round2 = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-async function openSession(file: string, profilePrefix?: string): Promise<ort.InferenceSession> {
+/** --config LABEL:key=value: a session config entry (e.g. session.dynamic_block_base=4) for that label's session. */
+function configFor(label: string): Record<string, string> {
+  const entries: Record<string, string> = {};
+  for (const item of values.config) {
+    const [who, rest] = [item.slice(0, item.indexOf(':')), item.slice(item.indexOf(':') + 1)];
+    if (who === label) entries[rest.slice(0, rest.indexOf('='))] = rest.slice(rest.indexOf('=') + 1);
+  }
+  return entries;
+}
+
+async function openSession(file: string, profilePrefix?: string, label = ''): Promise<ort.InferenceSession> {
+  const config = configFor(label);
+  const threads = Number(config['threads'] ?? values.threads);
+  delete config['threads'];
   return ort.InferenceSession.create(file, {
-    intraOpNumThreads: Number(values.threads),
+    intraOpNumThreads: threads,
     graphOptimizationLevel: 'all',
     ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
-    extra: { session: { intra_op: { allow_spinning: values.spin } } },
+    extra: {
+      ...nested(config),
+      session: { ...nested(config)['session'], intra_op: { allow_spinning: config['session.intra_op.allow_spinning'] ?? values.spin } },
+    },
   } as ort.InferenceSession.SessionOptions);
 }
 
@@ -144,11 +161,23 @@ if (values.file.length > 0) {
   }
 }
 
+/** 'a.b.c=v' entries as the nested object onnxruntime-node's `extra` takes. */
+function nested(entries: Record<string, string>): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [key, value] of Object.entries(entries)) {
+    const parts = key.split('.');
+    let at: Record<string, unknown> = out;
+    for (const part of parts.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[parts.at(-1)!] = value;
+  }
+  return out;
+}
+
 const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)]!;
 
 if (values.interleave) {
   // Every session open at once and one step of each in turn: a load change falls on all alike.
-  const sessions = await Promise.all(runs.map(async (r) => ({ ...r, session: await openSession(r.file) })));
+  const sessions = await Promise.all(runs.map(async (r) => ({ ...r, session: await openSession(r.file, undefined, r.label) })));
   for (const context of contexts) {
     const made = feedsFor(context);
     const cpu = sessions.map(() => [] as number[]);
