@@ -14,7 +14,7 @@ const USAGE = [
   'Usage: npm run make-model -- --out DIR [--seed 1] [--q8] [--q4] [--peaked]',
   '  GPT-2 (default): [--layers 12] [--heads 12] [--embd 768] [--positions 1024] [--present-only]',
   '  --arch llama|qwen2 [--shape smollm2-135m|qwen2.5-0.5b] [--layers N] [--heads H] [--kv-heads K] [--head-dim D]',
-  '      [--hidden E] [--inner I] [--vocab V] [--positions P] [--rope-theta T] [--tied|--untied] [--attention twoPart|concat|gqa|mha]',
+  '      [--hidden E] [--inner I] [--vocab V] [--positions P] [--rope-theta T] [--tied|--untied] [--attention groupedMha|twoPart|concat|gqa|mha]',
 ].join('\n');
 
 /** Token embedding and MLP output scales of `--peaked` (as bench:peers' GPT-2 uses). */

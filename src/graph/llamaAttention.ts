@@ -11,14 +11,17 @@ import { MS_DOMAIN } from './projection.js';
 
 /**
  * - twoPart: scores against the past and against the new rows as two FusedMatMuls (transB,
- *   no transposed copy, no Concat of the cache), one softmax over both; present.* are made
- *   only when fetched (onnxruntime runs just the nodes a run's outputs need).
+ *   no transposed copy, no Concat of the cache for the scores), one softmax over both. present.*
+ *   still cost their Concat every step: onnxruntime runs every node, fetched or not.
  * - concat: the same grouped maths over Concat(past, new), which present.* reuse.
  * - gqa: onnxruntime's GroupQueryAttention (do_rotary 0), the mask as attention_bias.
  * - mha: MultiHeadAttention with past and new K/V expanded to every query head.
+ * - groupedMha: MultiHeadAttention with one head per KV head, each KV head's query heads as
+ *   its query rows (group·s of them, the grouped mask as attention_bias): the cache is never
+ *   expanded and the append is inside the one node.
  */
-export type AttentionKind = 'twoPart' | 'concat' | 'gqa' | 'mha';
-export const ATTENTION_KINDS: readonly AttentionKind[] = ['twoPart', 'concat', 'gqa', 'mha'];
+export type AttentionKind = 'twoPart' | 'concat' | 'gqa' | 'mha' | 'groupedMha';
+export const ATTENTION_KINDS: readonly AttentionKind[] = ['twoPart', 'concat', 'gqa', 'mha', 'groupedMha'];
 
 export interface AttentionShape {
   heads: number;
@@ -83,6 +86,8 @@ export function buildAttention(
       return gqaAttention(g, shape, ctx, l);
     case 'mha':
       return mhaAttention(g, shape, ctx, l);
+    case 'groupedMha':
+      return groupedMhaAttention(g, shape, ctx, l);
     default:
       return groupedAttention(g, kind === 'twoPart', shape, ctx, l);
   }
@@ -191,4 +196,24 @@ function mhaAttention(g: GraphBuilder, shape: AttentionShape, ctx: AttentionCont
     },
   );
   return output!;
+}
+
+function groupedMhaAttention(g: GraphBuilder, shape: AttentionShape, ctx: AttentionContext, l: LayerAttention): string {
+  const { heads, kvHeads, headDim } = shape;
+  const group = heads / kvHeads;
+  // q [b, s, kvH, group, hd] → [b, group, s, kvH, hd] → [b, group·s, kvH·hd]: row g·s + i.
+  const q5 = g.op('Reshape', [l.q, g.int64s([0, 0, kvHeads, group, headDim])]);
+  const query = g.op('Reshape', [
+    g.op('Transpose', [q5], { attributes: { perm: ints([0, 3, 1, 2, 4]) } }),
+    g.int64s([0, -1, kvHeads * headDim]),
+  ]);
+  const [output] = g.node('MultiHeadAttention', [query, l.k, l.v, '', '', ctx.groupedBias(), l.pastKey, l.pastValue], {
+    domain: MS_DOMAIN,
+    attributes: { num_heads: int(kvHeads) },
+    outputs: [g.freshName('attention'), l.presentKey, l.presentValue],
+  });
+  // [b, group·s, kvH·hd] → [b, group, s, kvH, hd] → [b, s, kvH, group, hd] → [b, s, H·hd].
+  const split = g.op('Reshape', [output!, g.int64s([0, group, -1, kvHeads, headDim])]);
+  const rows = g.op('Transpose', [split], { attributes: { perm: ints([0, 2, 3, 1, 4]) } });
+  return g.op('Reshape', [rows, g.int64s([0, 0, heads * headDim])]);
 }

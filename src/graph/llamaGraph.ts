@@ -25,7 +25,7 @@ export const QKV_BIAS = 'self_attn.qkv_proj.bias';
 export const GATE_UP_WEIGHT = 'mlp.gate_up_proj.weight';
 
 export interface LlamaGraphOptions {
-  /** The attention variant; 'twoPart' by default (the fastest measured, see docs/performance.md). */
+  /** The attention variant; 'groupedMha' by default (the fastest measured, see docs/performance.md). */
   attention?: AttentionKind;
   /** Whether to add the new_key_values.* outputs; true by default. */
   newKeyValues?: boolean;
@@ -87,7 +87,7 @@ export function rotaryTables(dims: LlamaDims): { cos: Float32Array; sin: Float32
 
 export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision: Precision, options: LlamaGraphOptions = {}): ProtoMessage {
   const withRows = options.newKeyValues ?? true;
-  const kind = options.attention ?? 'twoPart';
+  const kind = options.attention ?? 'groupedMha';
   const param = withFusedParams(dims, source);
   const g = new GraphBuilder();
   const { layers, heads, kvHeads, headDim, hidden, inner, vocabSize } = dims;

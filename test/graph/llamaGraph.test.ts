@@ -122,7 +122,7 @@ test('fp32 logits equal a plain forward pass (RMSNorm, rotary, grouped-query att
 test('every attention variant gives the same logits with a KV cache as over the whole prompt; new rows are the post-rotary keys of present', async () => {
   const whole = (await run(await session('fp32'), [PROMPT], [PROMPT.map(() => 1)], [PROMPT.map((_, i) => i)], emptyPast(1))).logits;
   const V = DIMS.vocabSize;
-  for (const attention of ['twoPart', 'concat', 'gqa', 'mha'] as const) {
+  for (const attention of ['twoPart', 'concat', 'gqa', 'mha', 'groupedMha'] as const) {
     const s = await session('fp32', attention);
     const first = await run(s, [PROMPT.slice(0, 4)], [[1, 1, 1, 1]], [[0, 1, 2, 3]], emptyPast(1));
     const rest = await run(s, [PROMPT.slice(4)], [PROMPT.map(() => 1)], [[4, 5, 6]], first.present);
@@ -140,7 +140,7 @@ test('every attention variant gives the same logits with a KV cache as over the 
 });
 
 test("a right-padded batch (the batcher's layout: padded past, padded new rows) gives each row's logits alone", async () => {
-  for (const attention of ['twoPart', 'concat', 'mha'] as const) {
+  for (const attention of ['twoPart', 'concat', 'mha', 'groupedMha'] as const) {
     const s = await session('fp32', attention);
     const a = await run(s, [[3, 4, 5, 6, 7]], [[1, 1, 1, 1, 1]], [[0, 1, 2, 3, 4]], emptyPast(1));
     const b = await run(s, [[9, 10, 11]], [[1, 1, 1]], [[0, 1, 2]], emptyPast(1));
