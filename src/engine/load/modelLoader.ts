@@ -84,21 +84,16 @@ export async function decodeSessionOptions(
 export { onnxFileFor } from '../../hub/dtypeFiles.js';
 
 /**
- * Loads tokenizer and model with transformers.js (lazily imported: only the worker ever pulls
- * in transformers.js and onnxruntime). Local folders are checked first so the common mistakes
- * get a sentence that names the folder and the missing file.
+ * Loads tokenizer and model. The model's onnxruntime session is made here directly, without
+ * transformers.js: only the tokenizer thread imports it, so the process holds one copy of its
+ * modules, not two (about 22 MB less resident, and the worker starts sooner). Local folders are
+ * checked first so the common mistakes get a sentence that names the folder and the missing file.
  */
 export async function loadModel(
   source: Extract<ModelSource, { kind: 'folder' }>,
   options: LoadOptions & { cacheDir: string; label?: string },
   onProgress: (p: LoadProgress) => void,
 ): Promise<LoadedModel> {
-  const { AutoConfig, AutoModelForCausalLM, env, LogLevel } = await import('@huggingface/transformers');
-  env.cacheDir = options.cacheDir;
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.logLevel = LogLevel.ERROR;
-
   const ref = source.path;
   const label = options.label ?? ref;
   // Before anything reads a file of the folder: a FIFO or a device would hang or flood the load.
@@ -115,46 +110,44 @@ export async function loadModel(
     : checkFolder(source.path, options);
   const dtype = picked.dtype;
 
-  // Takes the model's ProgressInfo and the tokenizer thread's copies of it alike.
+  // Takes the tokenizer thread's copies of transformers.js's ProgressInfo.
   const progress_callback = (p: TokenizerProgress): void => {
     if (p.status === 'initiate') {
       onProgress({ kind: 'loading', ...(p.file === undefined ? {} : { file: p.file }) });
     }
   };
-  const hubOptions = { progress_callback, local_files_only: true };
   onProgress({ kind: 'loading' });
   let tokenizer: RemoteTokenizer | null = null;
+  let session: ort.InferenceSession | null = null;
   try {
+    const modelFolder = choice?.folder ?? ref;
     // The config first: a model Parley cannot drive is refused before any weights load.
-    const config = (await AutoConfig.from_pretrained(ref, hubOptions)) as unknown as ConfigJson;
+    const config = await readConfig(path.join(ref, 'config.json'), label);
     const refusal = unsupportedReason(config);
     if (refusal !== null) throw new LoadError('unsupported', `${label}: Parley cannot run this model: ${refusal}`);
     const numbersProblem = configNumbersProblem(config);
     if (numbersProblem !== null) throw new LoadError('model-corrupt', `${label}: ${numbersProblem}`);
     const contextLength = contextLengthOf(config);
-    const graphFile = path.join(choice?.folder ?? ref, picked.file);
+    const graphFile = path.join(modelFolder, picked.file);
     const tableProblem = positionTableProblem(contextLength, positionTableRows(graphFile));
     if (tableProblem !== null) throw new LoadError('model-corrupt', `${label}: ${tableProblem}`);
     tokenizer = await RemoteTokenizer.load({ ref, offline: true, cacheDir: options.cacheDir }, progress_callback);
     const loadedTokenizer = tokenizer;
     const sessionOptions = await decodeSessionOptions(process.env, () => cpu.finish());
-    const model = await AutoModelForCausalLM.from_pretrained(choice?.folder ?? ref, {
-      ...hubOptions,
-      dtype,
-      // transformers.js reads onnx/<model_file_name><dtype suffix>.onnx.
-      model_file_name: picked.stem,
-      device: 'cpu',
-      // onnxruntime's own log lines would land on the user's terminal; its errors reach us as exceptions.
-      session_options: { ...sessionOptions.options, logSeverityLevel: ORT_LOG_FATAL_ONLY },
+    onProgress({ kind: 'loading', file: picked.file });
+    const { InferenceSession } = await import('onnxruntime-node');
+    // onnxruntime's own log lines would land on the user's terminal; its errors reach us as exceptions.
+    // From a path, onnxruntime reads the file (and any external data beside it) itself.
+    session = await InferenceSession.create(graphFile, {
+      ...sessionOptions.options,
+      executionProviders: ['cpu'],
+      logSeverityLevel: ORT_LOG_FATAL_ONLY,
     });
-    const sessions = (model as unknown as { sessions: Record<string, ort.InferenceSession> }).sessions;
-    const session = sessions['model'] ?? sessions['decoder_model_merged'];
-    if (!session) throw new LoadError('unsupported', `${label}: Parley cannot run this model: it has no decoder-only ONNX graph`);
     const shape = kvShape(config);
     if (shape === null)
       throw new LoadError('unsupported', `${label}: config.json does not give the layer count, attention heads and hidden size`);
     const graph = inspectDecoderGraph(session, shape);
-    const generationConfig = (model as unknown as { generation_config?: ConfigJson | null }).generation_config ?? null;
+    const generationConfig = await readGenerationConfig(path.join(modelFolder, 'generation_config.json'));
     const tokenizerInfo = loadedTokenizer.info;
     const info: ModelInfo = {
       modelId: ref,
@@ -178,18 +171,45 @@ export async function loadModel(
         folder: ref,
       },
     };
+    const loadedSession = session;
     return {
       info,
       tokenizer: loadedTokenizer,
-      decoder: new DecoderSession(session, graph, info.contextLength),
+      decoder: new DecoderSession(loadedSession, graph, info.contextLength),
       release: async () => {
-        await model.dispose();
+        await loadedSession.release();
         await loadedTokenizer.release();
       },
     };
   } catch (err) {
+    await session?.release().catch(() => undefined);
     await tokenizer?.release();
     throw toLoadError(err, { ...options, dtype }, label);
+  }
+}
+
+/** config.json, which checkFolder or the conversion found: one line when it is not a JSON object. */
+async function readConfig(file: string, label: string): Promise<ConfigJson> {
+  let config: unknown;
+  try {
+    config = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new LoadError('model-file-missing', `${label}: it has no config.json`);
+    throw new LoadError('model-corrupt', `${label}: config.json is not valid JSON (${errorLine(err)})`);
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new LoadError('model-corrupt', `${label}: config.json is not a JSON object`);
+  }
+  return config as ConfigJson;
+}
+
+/** generation_config.json, which a model may leave out; one that does not parse is ignored, as transformers.js did. */
+async function readGenerationConfig(file: string): Promise<ConfigJson | null> {
+  try {
+    const value: unknown = JSON.parse(await readFile(file, 'utf8'));
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as ConfigJson) : null;
+  } catch {
+    return null;
   }
 }
 
@@ -320,13 +340,6 @@ function toLoadError(err: unknown, { dtype }: LoadOptions, label: string): LoadE
   const firstLine = message.split('\n')[0]!.slice(0, 300);
   if (/protobuf|parsing|Load model .* failed|invalid model|ONNX format/i.test(message)) {
     return new LoadError('model-corrupt', `${label}: ${onnxFileFor(dtype)} is not a valid ONNX model (${firstLine})`);
-  }
-  const unknownType = /Unsupported model type:? "?([\w-]+)"?/.exec(message);
-  if (unknownType) {
-    return new LoadError(
-      'unsupported',
-      `${label}: Parley cannot run this model: transformers.js has no text-generation model of type ${unknownType[1]}`,
-    );
   }
   if (/not found/i.test(message)) return new LoadError('model-file-missing', `${label}: ${firstLine}`);
   return new LoadError('internal', `could not load ${label}: ${firstLine}`);

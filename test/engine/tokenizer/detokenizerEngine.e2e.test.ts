@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { RemoteTokenizer } from '../../../src/engine/tokenizer/remoteTokenizer.js';
+import { RemoteTokenizer, TOKENIZER_YOUNG_GENERATION_MB } from '../../../src/engine/tokenizer/remoteTokenizer.js';
 import { createEngine } from '../../../src/engine/worker/workerEngineClient.js';
 import type { GenerateParams } from '../../../src/engine/protocol.js';
 import { HF_GPT2_TINY, HF_LLAMA_TINY, HF_QWEN2_TINY } from '../../helpers/fixtures.js';
@@ -47,6 +47,18 @@ test('byte-level tokenizers decode in the engine thread; a SentencePiece one thr
     let text = '';
     for (const id of ids) text += await d.push(id);
     assert.equal(text + (await d.finish()), local.decode(ids));
+  } finally {
+    await remote.release();
+  }
+});
+
+test('the tokenizer thread runs with a small young generation, and encodes a long text in it', async () => {
+  const remote = await load(HF_QWEN2_TINY);
+  try {
+    assert.equal(remote.heapLimits?.maxYoungGenerationSizeMb, TOKENIZER_YOUNG_GENERATION_MB);
+    const text = 'The quick brown fox jumps over the lazy dog; 12345 times. '.repeat(2000);
+    const [ids] = await remote.encode([text]);
+    assert.deepEqual(ids, (await loadTokenizer(HF_QWEN2_TINY)).tokenizer.encode(text, { add_special_tokens: false }));
   } finally {
     await remote.release();
   }
