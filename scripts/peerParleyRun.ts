@@ -26,7 +26,9 @@ try {
     if (e.reason !== 'length') throw new Error(`generation ended early: ${e.reason} ${e.error ?? ''}`);
     if (e.promptTokens !== n) throw new Error(`prompt was ${e.promptTokens} tokens, wanted ${n}`);
     const graph = info.graph?.note ?? null;
-    console.log(JSON.stringify({ ttftMs: e.ttftMs, decodeTokPerS: e.tokensPerSecond, generated: e.generatedTokens, graph }));
+    // PARLEY_Q4_PREFILL=q8 in the environment: a q4 model's prompts through its q8 file.
+    const prefill = info.prefillFile ?? null;
+    console.log(JSON.stringify({ ttftMs: e.ttftMs, decodeTokPerS: e.tokensPerSecond, generated: e.generatedTokens, graph, prefill }));
   }
 } finally {
   await engine.dispose();

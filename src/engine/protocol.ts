@@ -79,6 +79,8 @@ export interface ModelInfo {
   graph?: GraphChoiceInfo;
   /** Whether onnxruntime's threads spin between parallel work, and why (local models). */
   threading?: { spinning: boolean; threads: number; why: string };
+  /** Set when prompts run through another graph of the model (a q4 model's q8 file): that file. */
+  prefillFile?: string;
   /**
    * The BOS as text when the tokenizer adds one to plain text (Llama's do): prompt formats
    * start every prompt with it, once. Absent or null when it adds none (GPT-2, Qwen2).

@@ -140,6 +140,26 @@ function findRowOutputs(
   return rows;
 }
 
+/**
+ * Whether `prefill`'s graph can run the prompt for `main`'s: the same past inputs, cache type
+ * and width, and both on the rows path, so that the cache one writes the other reads. (A q8 and
+ * a q4 graph Parley built for the same model are.)
+ */
+export function canPrefillFor(main: DecoderGraph, prefill: DecoderGraph): boolean {
+  const names = (g: DecoderGraph): string => JSON.stringify([g.pastInputs, g.rowOutputs]);
+  return (
+    main.rowOutputs !== null &&
+    prefill.rowOutputs !== null &&
+    names(main) === names(prefill) &&
+    main.pastType === prefill.pastType &&
+    main.heads === prefill.heads &&
+    main.headDim === prefill.headDim &&
+    main.hasPositionIds === prefill.hasPositionIds &&
+    main.hasLogitsToKeep === prefill.hasLogitsToKeep &&
+    main.hasUseCacheBranch === prefill.hasUseCacheBranch
+  );
+}
+
 /** Positions per forward pass while prefilling. */
 export const PREFILL_CHUNK = 128;
 
@@ -148,15 +168,22 @@ export class DecoderSession {
   /** Past input names, key then value per layer, and the row outputs in the same order. */
   private readonly pastNames: readonly string[];
   private readonly rowNames: readonly string[];
+  /**
+   * Runs passes of more than one token, when set (see canPrefillFor): a q4 model's prompt goes
+   * through its q8 graph, whose integer matrix products are several times faster on a long
+   * prompt than 4-bit blocks, at the cost of holding both graphs' weights.
+   */
+  readonly prefillSession: ort.InferenceSession | null;
 
   constructor(
     /** The onnxruntime session; the batched decoder (batchDecoder.ts) runs the same one. */
     readonly session: ort.InferenceSession,
     readonly graph: DecoderGraph,
     maxPositions: number,
-    options: { rows?: boolean } = {},
+    options: { rows?: boolean; prefillSession?: ort.InferenceSession } = {},
   ) {
     const g = graph;
+    this.prefillSession = options.prefillSession ?? null;
     this.pastNames = g.pastInputs.flatMap((p) => [p.key, p.value]);
     this.rowNames = g.rowOutputs?.flatMap((r) => [r.key, r.value]) ?? [];
     this.store = g.rowOutputs && options.rows !== false ? newRowStore(this.pastNames, g.pastType, g.heads, g.headDim, maxPositions) : null;
@@ -258,7 +285,8 @@ export class DecoderSession {
     mask.fill(1n, padded);
     feeds['attention_mask'] = new ort.Tensor('int64', mask, [1, padded + n]);
     for (const name of this.pastNames) feeds[name] = padded === 0 ? this.emptyPast() : pastTensor(store, name);
-    const out = await this.session.run(feeds, ['logits', ...this.rowNames]);
+    const session = n > 1 && this.prefillSession ? this.prefillSession : this.session;
+    const out = await session.run(feeds, ['logits', ...this.rowNames]);
     this.pastNames.forEach((name, i) => {
       const rows = floatData(out[this.rowNames[i]!]!.data);
       if (!rows) throw new Error(`unsupported KV cache type ${store.type}`);
