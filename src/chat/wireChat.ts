@@ -228,6 +228,7 @@ export function wireChat(input: ChatInput): ChatContext {
   }
 
   function modelReady(ref: string, model: ModelInfo, how: 'loaded' | 'restarted'): void {
+    const printedAsMarkdown = view.getState().markdown;
     keeper.change((session) => ({ ...session, model: chat.storedModelRef(), dtype: model.dtype }));
     if (how === 'restarted') {
       notice(`The engine is back: model ${modelLabel(ref)} ready.`);
@@ -238,6 +239,12 @@ export function wireChat(input: ChatInput): ChatContext {
       for (const { text, tone } of loadedNotices(ref, model, budget, asked)) notice(text, tone);
     }
     refreshStatus();
+    // A resumed conversation is printed before its model is known (Markdown off while the
+    // setting is auto); once the model decides, its replies are printed the way new ones look.
+    const { transcript } = view.getState();
+    if (markdownOn() !== printedAsMarkdown && transcript.some((item) => item.kind === 'turn' && item.turn.role === 'assistant')) {
+      view.reprint([...transcript]);
+    }
     if (!turns.modelReady()) void meter.refresh();
   }
 

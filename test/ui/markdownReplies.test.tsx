@@ -141,3 +141,30 @@ test('a resumed conversation is drawn as Markdown too, at the screen’s width',
   await second.waitFor('resumed');
   await second.waitFor('• alpha beta gamma delta');
 });
+
+test('a resumed conversation with Markdown left to the model is printed again as Markdown once an instruct model loads', async () => {
+  const first = await startChat({ engine: { hasChatTemplate: true, scripts: [{ tokens: ['- alpha beta gamma delta'] }] } });
+  await first.waitFor('Model gpt2 ready');
+  await first.send('hi');
+  await waitUntil(
+    () => first.controller.session.conversation.turns.length,
+    (n) => n === 2,
+    3000,
+    'the reply stored',
+  );
+  await first.controller.exit();
+  cleanup();
+  const second = await startChat({
+    dirs: first.dirs,
+    args: { resume: true },
+    engine: { hasChatTemplate: true },
+    plans: { gpt2: { delayMs: 150 } },
+  });
+  await second.waitFor('resumed');
+  // Before the model is known the reply is plain text; once it loads the transcript is printed
+  // again (after a clear of the terminal, which the test screen does not show), as Markdown.
+  await second.waitFor('Model gpt2 ready');
+  const frame = await second.waitFor('• alpha beta gamma delta');
+  assert.ok(frame.lastIndexOf('• alpha beta gamma delta') > frame.lastIndexOf('- alpha beta gamma delta'), frame);
+  assert.ok(frame.indexOf('Model gpt2 ready') > frame.lastIndexOf('• alpha beta gamma delta'), 'the notices follow the reprinted turns');
+});
