@@ -125,7 +125,8 @@ test('escape sequences from the model in a Markdown reply never reach the screen
   assert.ok(unstyled(chat.frame()).includes('Title'));
 });
 
-test('a resumed conversation is drawn as Markdown too, at the screen’s width', async () => {
+/** The directories of a finished chat whose one reply is a Markdown list item. */
+async function chatWithListReply() {
   const first = await startChat({ engine: { hasChatTemplate: true, scripts: [{ tokens: ['- alpha beta gamma delta'] }] } });
   await first.waitFor('Model gpt2 ready');
   await first.send('hi');
@@ -137,25 +138,20 @@ test('a resumed conversation is drawn as Markdown too, at the screen’s width',
   );
   await first.controller.exit();
   cleanup();
-  const second = await startChat({ dirs: first.dirs, args: { resume: true }, flags: { model: 'gpt2', markdown: true } });
+  return first.dirs;
+}
+
+test('a resumed conversation is drawn as Markdown too, at the screen’s width', async () => {
+  const dirs = await chatWithListReply();
+  const second = await startChat({ dirs, args: { resume: true }, flags: { model: 'gpt2', markdown: true } });
   await second.waitFor('resumed');
   await second.waitFor('• alpha beta gamma delta');
 });
 
 test('a resumed conversation with Markdown left to the model is printed again as Markdown once an instruct model loads', async () => {
-  const first = await startChat({ engine: { hasChatTemplate: true, scripts: [{ tokens: ['- alpha beta gamma delta'] }] } });
-  await first.waitFor('Model gpt2 ready');
-  await first.send('hi');
-  await waitUntil(
-    () => first.controller.session.conversation.turns.length,
-    (n) => n === 2,
-    3000,
-    'the reply stored',
-  );
-  await first.controller.exit();
-  cleanup();
+  const dirs = await chatWithListReply();
   const second = await startChat({
-    dirs: first.dirs,
+    dirs,
     args: { resume: true },
     engine: { hasChatTemplate: true },
     plans: { gpt2: { delayMs: 150 } },
