@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { ATTENTION_KINDS, type AttentionKind } from '../src/graph/llamaAttention.js';
 import { LLAMA_SHAPES, writeLlamaOnnx } from '../src/graph/makeLlamaFolder.js';
 import type { Precision } from '../src/graph/projection.js';
+import { decodeStepFeeds } from './llamaStepFeeds.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,8 +32,6 @@ const rounds = Number(values.rounds);
 const variants = values.variants.split(',') as AttentionKind[];
 const dtypes = values.dtypes.split(',') as Precision[];
 await mkdir(values.dir, { recursive: true });
-
-const int64 = (data: readonly number[], dimsOf: readonly number[]) => new ort.Tensor('int64', BigInt64Array.from(data, BigInt), dimsOf);
 
 // --cpu: one thread without spinning, timed by the process's CPU time: on a machine others load,
 // the work a step costs, which wall time (waiting for a core) hides.
@@ -54,25 +53,10 @@ function clock(): number {
 }
 
 async function stepTimes(session: ort.InferenceSession, context: number): Promise<number[]> {
-  const past: Record<string, ort.Tensor> = {};
-  const cache = new Float32Array(dims.kvHeads * context * dims.headDim).map(() => Math.random() - 0.5);
-  for (let i = 0; i < dims.layers; i++) {
-    for (const kind of ['key', 'value'])
-      past[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', cache, [1, dims.kvHeads, context, dims.headDim]);
-  }
-  const fetches = [
-    'logits',
-    ...Array.from({ length: dims.layers }, (_, i) => [`new_key_values.${i}.key`, `new_key_values.${i}.value`]).flat(),
-  ];
+  const { feeds: stepFeeds, fetches } = decodeStepFeeds(dims, context);
   const times: number[] = [];
   for (let s = 0; s < steps + 2; s++) {
-    const feeds = {
-      input_ids: int64([100 + s], [1, 1]),
-      attention_mask: int64(new Array<number>(context + 1).fill(1), [1, context + 1]),
-      position_ids: int64([context], [1, 1]),
-      num_logits_to_keep: int64([1], []),
-      ...past,
-    };
+    const feeds = stepFeeds(s);
     const started = clock();
     await session.run(feeds, fetches);
     if (s >= 2) times.push(clock() - started);

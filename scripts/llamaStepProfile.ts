@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { LLAMA_SHAPES, type LlamaShapeName, writeLlamaOnnx } from '../src/graph/makeLlamaFolder.js';
 import type { Precision } from '../src/graph/projection.js';
+import { decodeStepFeeds } from './llamaStepFeeds.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +40,6 @@ const contexts = values.contexts.split(',').map(Number);
 const steps = Number(values.steps);
 await mkdir(values.dir, { recursive: true });
 
-const int64 = (data: readonly number[], dimsOf: readonly number[]) => new ort.Tensor('int64', BigInt64Array.from(data, BigInt), dimsOf);
 const cpuMs = (): number => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
@@ -72,29 +72,8 @@ async function openSession(file: string, profilePrefix?: string, label = ''): Pr
   } as ort.InferenceSession.SessionOptions);
 }
 
-function feedsFor(context: number): { feeds: (step: number) => Record<string, ort.Tensor>; fetches: string[] } {
-  const past: Record<string, ort.Tensor> = {};
-  const cache = new Float32Array(dims.kvHeads * context * dims.headDim).map(() => Math.random() - 0.5);
-  for (let i = 0; i < dims.layers; i++) {
-    for (const kind of ['key', 'value'])
-      past[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', cache, [1, dims.kvHeads, context, dims.headDim]);
-  }
-  const fetches = [
-    'logits',
-    ...Array.from({ length: dims.layers }, (_, i) => [`new_key_values.${i}.key`, `new_key_values.${i}.value`]).flat(),
-  ];
-  const feeds = (step: number): Record<string, ort.Tensor> => ({
-    input_ids: int64([100 + step], [1, 1]),
-    attention_mask: int64(new Array<number>(context + 1).fill(1), [1, context + 1]),
-    position_ids: int64([context], [1, 1]),
-    num_logits_to_keep: int64([1], []),
-    ...past,
-  });
-  return { feeds, fetches };
-}
-
 async function stepTimes(session: ort.InferenceSession, context: number): Promise<{ cpu: number[]; wall: number[] }> {
-  const { feeds, fetches } = feedsFor(context);
+  const { feeds, fetches } = decodeStepFeeds(dims, context);
   const cpu: number[] = [];
   const wall: number[] = [];
   for (let s = 0; s < steps + 2; s++) {
@@ -179,7 +158,7 @@ if (values.interleave) {
   // Every session open at once and one step of each in turn: a load change falls on all alike.
   const sessions = await Promise.all(runs.map(async (r) => ({ ...r, session: await openSession(r.file, undefined, r.label) })));
   for (const context of contexts) {
-    const made = feedsFor(context);
+    const made = decodeStepFeeds(dims, context);
     const cpu = sessions.map(() => [] as number[]);
     const wall = sessions.map(() => [] as number[]);
     for (let s = 0; s < steps + 2; s++) {
