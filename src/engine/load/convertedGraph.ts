@@ -20,8 +20,8 @@ import { UnrecognisedGraph } from '../../graph/graphReading.js';
 import { type ArchConverter, type ConvertibleExport, converterFor } from '../../graph/graphConverters.js';
 import { describeSources, isExactSource, pickSource } from './conversionSources.js';
 import type { Precision } from '../../graph/projection.js';
-import { compareLogits, judgeProbe } from './probeCompare.js';
-import { PROBE_PROMPT_TOKENS, PROBE_STEPS, probePrompt, runProbe } from './graphProbe.js';
+import { judgeProbe } from './probeCompare.js';
+import { PROBE_PROMPT_TOKENS, PROBE_STEPS, compareGraphs, probePrompt } from './graphProbe.js';
 import type { Dtype, GraphChoiceInfo, LoadProgress } from '../protocol.js';
 import { convertedGraphDir } from '../../hub/modelCache.js';
 import { errorLine } from '../../errors.js';
@@ -244,9 +244,11 @@ async function keepOnlyStamp(out: string): Promise<void> {
 /** `exactSource` false: the source computes in float16 or from quantized weights, so even an fp32 graph differs from it by more than rounding. */
 async function probe(original: string, converted: string, exported: ConvertibleExport, precision: Precision, exactSource: boolean) {
   const { vocabSize, kvHeads: heads, headDim } = exported;
-  const prompt = probePrompt(vocabSize);
-  const reference = await runProbe(original, prompt, { steps: PROBE_STEPS, heads, headDim, unoptimised: true });
-  const candidate = await runProbe(converted, prompt, { continuation: reference.continuation, heads, headDim });
-  const stats = compareLogits(reference.rows, candidate.rows);
+  const stats = await compareGraphs(original, converted, probePrompt(vocabSize), {
+    steps: PROBE_STEPS,
+    heads,
+    headDim,
+    unoptimisedReference: true,
+  });
   return judgeProbe(precision, stats, PROBE_PROMPT_TOKENS + PROBE_STEPS, exactSource);
 }

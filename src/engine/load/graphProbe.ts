@@ -6,6 +6,7 @@ import '../float16Feeds.js';
 import * as ort from 'onnxruntime-node';
 import { halfToFloat } from '../../graph/halfFloat.js';
 import { floatData } from '../decode/float16.js';
+import { compareLogits, type LogitStats } from './probeCompare.js';
 
 export const PROBE_PROMPT_TOKENS = 32;
 export const PROBE_STEPS = 8;
@@ -121,4 +122,20 @@ export async function runProbe(
   } finally {
     await session.release();
   }
+}
+
+/**
+ * `candidate`'s logits against `reference`'s over `prompt` and `steps` cached steps, both fed
+ * the tokens the reference picked: how close a converted graph is to the graph it came from.
+ */
+export async function compareGraphs(
+  reference: string,
+  candidate: string,
+  prompt: readonly number[],
+  options: { steps: number; heads: number; headDim: number; unoptimisedReference?: boolean },
+): Promise<LogitStats> {
+  const { steps, heads, headDim, unoptimisedReference } = options;
+  const original = await runProbe(reference, prompt, { steps, heads, headDim, ...(unoptimisedReference ? { unoptimised: true } : {}) });
+  const converted = await runProbe(candidate, prompt, { continuation: original.continuation, heads, headDim });
+  return compareLogits(original.rows, converted.rows);
 }

@@ -8,8 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareGraph, type PrepareOptions } from '../../../src/engine/load/convertedGraph.js';
-import { probePrompt, runProbe } from '../../../src/engine/load/graphProbe.js';
-import { compareLogits } from '../../../src/engine/load/probeCompare.js';
+import { compareGraphs, probePrompt } from '../../../src/engine/load/graphProbe.js';
 import type { Dtype } from '../../../src/engine/protocol.js';
 import { greedyThroughLoader } from '../../helpers/greedyThroughLoader.js';
 import { REPO_ROOT } from '../../helpers/fixtures.js';
@@ -39,13 +38,15 @@ describe('Parley graph from a contrib-op (GroupQueryAttention) Llama export', ()
     const choice = await prepareGraph(options(path.join(scratch, 'cache-fp32')));
     assert.ok(choice?.folder, choice?.info.note);
     assert.equal(choice.info.converted, true);
-    const prompt = probePrompt(2051, 24);
-    const original = await runProbe(path.join(FIXTURE, 'onnx', 'model.onnx'), prompt, { steps: 8, ...KV });
-    const converted = await runProbe(path.join(choice.folder, 'onnx', 'model.onnx'), prompt, {
-      continuation: original.continuation,
-      ...KV,
-    });
-    const stats = compareLogits(original.rows, converted.rows);
+    const stats = await compareGraphs(
+      path.join(FIXTURE, 'onnx', 'model.onnx'),
+      path.join(choice.folder, 'onnx', 'model.onnx'),
+      probePrompt(2051, 24),
+      {
+        steps: 8,
+        ...KV,
+      },
+    );
     assert.ok(stats.maxAbsDiff < 1e-4, `max |Δlogit| ${stats.maxAbsDiff}`);
     assert.equal(stats.top1, 1);
   });

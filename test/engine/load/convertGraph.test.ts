@@ -8,8 +8,7 @@ import { cp, mkdtemp, readFile, readdir, rename, rm, utimes, writeFile } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { prepareGraph, type PrepareOptions } from '../../../src/engine/load/convertedGraph.js';
-import { probePrompt, runProbe } from '../../../src/engine/load/graphProbe.js';
-import { compareLogits } from '../../../src/engine/load/probeCompare.js';
+import { compareGraphs, probePrompt } from '../../../src/engine/load/graphProbe.js';
 import { loadModel } from '../../../src/engine/load/modelLoader.js';
 import type { Dtype } from '../../../src/engine/protocol.js';
 import { greedyThroughLoader } from '../../helpers/greedyThroughLoader.js';
@@ -69,14 +68,16 @@ describe('Parley graph from a GPT-2 export', () => {
     assert.deepEqual([...new Set(progress)], ['reading', 'building', 'checking']);
     assert.match(choice.folder, /[/\\]converted[/\\]folder--hf-gpt2-tiny--[0-9a-f]{12}[/\\]rows-fp32$/);
 
-    const prompt = probePrompt(50257, 20);
-    const original = await runProbe(path.join(GPT2, 'onnx', 'model.onnx'), prompt, { steps: 6, heads: 2, headDim: 8 });
-    const converted = await runProbe(path.join(choice.folder, 'onnx', 'model.onnx'), prompt, {
-      continuation: original.continuation,
-      heads: 2,
-      headDim: 8,
-    });
-    const stats = compareLogits(original.rows, converted.rows);
+    const stats = await compareGraphs(
+      path.join(GPT2, 'onnx', 'model.onnx'),
+      path.join(choice.folder, 'onnx', 'model.onnx'),
+      probePrompt(50257, 20),
+      {
+        steps: 6,
+        heads: 2,
+        headDim: 8,
+      },
+    );
     assert.ok(stats.maxAbsDiff < 1e-5, `max |Δlogit| ${stats.maxAbsDiff}`);
     assert.equal(stats.top1, 1);
 

@@ -8,8 +8,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareGraph, type PrepareOptions } from '../../../src/engine/load/convertedGraph.js';
-import { probePrompt, runProbe } from '../../../src/engine/load/graphProbe.js';
-import { compareLogits } from '../../../src/engine/load/probeCompare.js';
+import { compareGraphs, probePrompt } from '../../../src/engine/load/graphProbe.js';
 import type { Dtype } from '../../../src/engine/protocol.js';
 import { greedyThroughLoader } from '../../helpers/greedyThroughLoader.js';
 import { HF_LLAMA_TINY, HF_QWEN2_TINY } from '../../helpers/fixtures.js';
@@ -47,13 +46,15 @@ for (const [label, fixture] of [
       assert.ok(choice?.folder, choice?.info.note);
       assert.equal(choice.info.converted, true);
       assert.deepEqual([...new Set(progress)], ['reading', 'building', 'checking']);
-      const prompt = probePrompt(50259, 24);
-      const original = await runProbe(path.join(fixture, 'onnx', 'model.onnx'), prompt, { steps: 8, ...KV });
-      const converted = await runProbe(path.join(choice.folder, 'onnx', 'model.onnx'), prompt, {
-        continuation: original.continuation,
-        ...KV,
-      });
-      const stats = compareLogits(original.rows, converted.rows);
+      const stats = await compareGraphs(
+        path.join(fixture, 'onnx', 'model.onnx'),
+        path.join(choice.folder, 'onnx', 'model.onnx'),
+        probePrompt(50259, 24),
+        {
+          steps: 8,
+          ...KV,
+        },
+      );
       assert.ok(stats.maxAbsDiff < 1e-4, `max |Δlogit| ${stats.maxAbsDiff}`);
       assert.equal(stats.top1, 1);
       const again = await prepareGraph(options(fixture, cache));

@@ -10,8 +10,7 @@ import { copyFile, cp, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type ConvertStamp, prepareGraph } from '../../../src/engine/load/convertedGraph.js';
-import { probePrompt, runProbe } from '../../../src/engine/load/graphProbe.js';
-import { compareLogits } from '../../../src/engine/load/probeCompare.js';
+import { compareGraphs, probePrompt } from '../../../src/engine/load/graphProbe.js';
 import { loadModel } from '../../../src/engine/load/modelLoader.js';
 import type { Dtype } from '../../../src/engine/protocol.js';
 import { greedyThroughLoader } from '../../helpers/greedyThroughLoader.js';
@@ -44,10 +43,7 @@ function prepare(folder: string, dtype: Dtype, cacheDir = path.join(scratch, `${
 
 /** The converted graph's logits against the source file's own, over a prompt and cached steps. */
 async function againstSource(source: string, converted: string) {
-  const prompt = probePrompt(2051, 24);
-  const original = await runProbe(source, prompt, { steps: 8, ...KV });
-  const candidate = await runProbe(converted, prompt, { continuation: original.continuation, ...KV });
-  return compareLogits(original.rows, candidate.rows);
+  return compareGraphs(source, converted, probePrompt(2051, 24), { steps: 8, ...KV });
 }
 
 async function convertsAll(folder: string, dtypes: readonly ('fp32' | 'q8' | 'q4')[], from: string): Promise<Map<string, string>> {
@@ -136,9 +132,7 @@ for (const arch of ['qwen2', 'llama'] as const) {
         assert.match(choice!.info.note, /converted from onnx\/model_q4\.onnx/);
         if (dtype === 'q4') assert.match(choice!.info.note, /its 4-bit blocks kept for 14 projections/);
         const file = path.join(choice!.folder!, 'onnx', dtype === 'q4' ? 'model_q4.onnx' : 'model_quantized.onnx');
-        const original = await runProbe(source, probePrompt(50000, 24), { steps: 8, heads: 2, headDim: 4 });
-        const candidate = await runProbe(file, probePrompt(50000, 24), { continuation: original.continuation, heads: 2, headDim: 4 });
-        const stats = compareLogits(original.rows, candidate.rows);
+        const stats = await compareGraphs(source, file, probePrompt(50000, 24), { steps: 8, heads: 2, headDim: 4 });
         assert.ok(stats.meanKl < 5e-3, `${dtype} from q4: top-1 ${stats.top1}, KL ${stats.meanKl}`);
       }
       const converted = await greedyThroughLoader(folder, { dtype: 'q4', noConvert: false, cacheDir }, prompt, 10);
@@ -167,12 +161,10 @@ for (const arch of ['qwen2', 'llama'] as const) {
         built.set(dtype, choice!.folder!);
       }
       const source = path.join(fixture, 'onnx', 'model_fp16.onnx');
-      const original = await runProbe(source, probePrompt(50000, 24), { steps: 8, ...plainKv });
-      const candidate = await runProbe(path.join(built.get('fp32')!, 'onnx', 'model.onnx'), probePrompt(50000, 24), {
-        continuation: original.continuation,
+      const stats = await compareGraphs(source, path.join(built.get('fp32')!, 'onnx', 'model.onnx'), probePrompt(50000, 24), {
+        steps: 8,
         ...plainKv,
       });
-      const stats = compareLogits(original.rows, candidate.rows);
       assert.ok(stats.maxAbsDiff < 2e-2 && stats.top1 === 1, `fp32 from fp16: max |Δlogit| ${stats.maxAbsDiff}, top-1 ${stats.top1}`);
       const cacheDir = path.join(scratch, `plain-${arch}-fp16-load`);
       const converted = await greedyThroughLoader(fixture, { dtype: 'fp32', noConvert: false, cacheDir }, prompt, 10);
@@ -191,9 +183,7 @@ for (const arch of ['qwen2', 'llama'] as const) {
         assert.match(choice!.info.note, /converted from onnx\/model_q4f16\.onnx/);
         if (dtype === 'q4') assert.match(choice!.info.note, /its 4-bit blocks kept for 14 projections/);
         const file = path.join(choice!.folder!, 'onnx', dtype === 'q4' ? 'model_q4.onnx' : 'model_quantized.onnx');
-        const original = await runProbe(source, probePrompt(50000, 24), { steps: 8, ...plainKv });
-        const candidate = await runProbe(file, probePrompt(50000, 24), { continuation: original.continuation, ...plainKv });
-        const stats = compareLogits(original.rows, candidate.rows);
+        const stats = await compareGraphs(source, file, probePrompt(50000, 24), { steps: 8, ...plainKv });
         assert.ok(stats.meanKl < 5e-3, `${dtype} from q4f16: top-1 ${stats.top1}, KL ${stats.meanKl}`);
       }
     });
