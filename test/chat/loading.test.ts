@@ -11,10 +11,8 @@ import { chooseSession } from '../../src/chat/chooseSession.js';
 import { loadFailureLines } from '../../src/chat/loadFailure.js';
 import { startLoading, withProgress } from '../../src/chat/view/loadingProgress.js';
 import { modelLabel } from '../../src/chat/modelLabel.js';
-import { DUTY, FRAME_MS, MAX_FRAME_MS, TokenBatcher, frameInterval } from '../../src/chat/view/tokenBatcher.js';
 import { settleLines, wrapReply } from '../../src/chat/view/replyLines.js';
 import { errorLine } from '../../src/errors.js';
-import { waitFor } from '../helpers/waitFor.js';
 
 test('download progress is tracked per file, then the file being loaded', () => {
   let state = startLoading('gpt2');
@@ -57,51 +55,6 @@ test('model labels', () => {
   assert.equal(modelLabel('Xenova/gpt2'), 'Xenova/gpt2');
   assert.equal(modelLabel('./models/tiny/'), 'tiny');
   assert.equal(modelLabel('/abs/path/model'), 'model');
-});
-
-test('the first token is drawn at once, the ones arriving within the next frame together', async () => {
-  const flushed: string[] = [];
-  const batcher = new TokenBatcher(
-    (text) => flushed.push(text),
-    () => 20,
-  );
-  batcher.push('a');
-  assert.deepEqual(flushed, ['a'], 'nothing was drawn lately: at once');
-  batcher.push('b');
-  batcher.push('c');
-  batcher.push('');
-  assert.deepEqual(flushed, ['a']);
-  await waitFor(() => flushed.length > 1, { what: 'the next frame' });
-  assert.deepEqual(flushed, ['a', 'bc']);
-  batcher.push('d');
-  batcher.drain();
-  batcher.drain();
-  assert.deepEqual(flushed, ['a', 'bc', 'd']);
-});
-
-test('frames are spaced by what the last one cost: at most ten a second, at least four', () => {
-  assert.equal(frameInterval(0), FRAME_MS);
-  assert.equal(FRAME_MS, 100);
-  assert.equal(frameInterval(3), 3 / DUTY);
-  assert.equal(frameInterval(50), MAX_FRAME_MS);
-  assert.equal(MAX_FRAME_MS, 250);
-});
-
-test('a steady stream of cheap frames is drawn ten times a second, not once per token', async () => {
-  const flushed: number[] = [];
-  const batcher = new TokenBatcher(() => flushed.push(performance.now()));
-  const started = performance.now();
-  // A token every 5 ms for 450 ms: 90 tokens.
-  for (let i = 0; i < 90; i++) {
-    batcher.push('x');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  batcher.drain();
-  const elapsed = performance.now() - started;
-  assert.ok(flushed.length <= Math.ceil(elapsed / FRAME_MS) + 1, `${flushed.length} frames in ${Math.round(elapsed)} ms`);
-  assert.ok(flushed.length >= 3, `the reply moved while it streamed: ${flushed.length} frames`);
-  for (let i = 1; i < flushed.length - 1; i++) assert.ok(flushed[i]! - flushed[i - 1]! >= FRAME_MS - 5, 'frames at least FRAME_MS apart');
-  assert.ok(flushed[0]! - started < FRAME_MS / 2, 'the first token was drawn without waiting for a frame');
 });
 
 test('a streaming reply settles every screen line but the one being written', () => {
