@@ -7,13 +7,23 @@
 import { readFileSync } from 'node:fs';
 import { HELP, parseCliArgs, type CliArgs } from './cli/args.js';
 import { errorMessage } from './errors.js';
+import { engineEnvError } from './engine/engineEnv.js';
+import { cleanText, outputModeFor } from './text/terminalText.js';
 
 // A file size limit (ulimit -f) kills the process with SIGXFSZ on the write that crosses it.
 // Handled, the write fails with EFBIG instead, so a download or a save can say so and clean up.
 process.on('SIGXFSZ', () => undefined);
 
+/** Says what is wrong with the engine's environment variables, if anything. */
+function badEnvironment(): boolean {
+  const error = engineEnvError(process.env);
+  if (error) process.stderr.write(`parley: ${cleanText(error, outputModeFor(process.stderr, false))}\n`);
+  return error !== null;
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'serve') {
+    if (badEnvironment()) return 2;
     const { runServe } = await import('./cli/serveCommand.js');
     return runServe(argv.slice(1));
   }
@@ -37,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`parley ${pkg.version}\n`);
     return 0;
   }
+  if (badEnvironment()) return 2;
   const { runCommand } = await import('./cli/runCommand.js');
   return runCommand(args);
 }

@@ -104,6 +104,18 @@ test('bad flags and missing models give one clear line on stderr and a non-zero 
   assert.ok(!/\n\s+at /.test(offline.stderr), 'no stack trace');
 });
 
+test('a mistyped engine variable is one line naming it, before any model loads; --version still answers', async () => {
+  const spin = await parley(['--model', 'demo', '-p', 'hi'], undefined, { PARLEY_SPIN: '0' });
+  assert.equal(spin.code, 2);
+  assert.equal(spin.stderr, 'parley: PARLEY_SPIN must be on, off or auto, not "0"\n');
+  const prefill = await parley(['serve', '--model', 'demo'], undefined, { PARLEY_Q4_PREFILL: 'yes\u001b[2J' });
+  assert.equal(prefill.code, 2);
+  // A pipe gets the text without its control characters: the escape is gone, its printable rest stays.
+  assert.equal(prefill.stderr, 'parley: PARLEY_Q4_PREFILL must be q8 or unset, not "yes[2J"\n');
+  const version = await parley(['--version'], undefined, { PARLEY_SPIN: '0' });
+  assert.equal(version.code, 0);
+});
+
 test('--session twice leaves a file with two exchanges; list and export see it', async () => {
   for (const text of ['hi', 'and again']) {
     const r = await parley(['--model', model, '-p', text, '--session', 'demo', '--max-tokens', '6']);
