@@ -215,6 +215,8 @@ export type FromWorker =
   | { type: 'tokens'; id: number; ids: number[][] }
   | { type: 'counts'; id: number; counts: number[] }
   | { type: 'token'; id: number; text: string; tokenId: number }
+  /** Token messages that came close together, sent as one (possibly of several generations), in order. */
+  | { type: 'token-burst'; tokens: { type: 'token'; id: number; text: string; tokenId: number }[] }
   | ({ type: 'done'; id: number; text: string } & GenerationStats)
   | { type: 'error'; id: number; code: ErrorCode; message: string }
   | { type: 'disposed'; id: number };

@@ -15,6 +15,7 @@ import { ensureHubModelOrSource } from '../load/hubConversionSource.js';
 import { currentHubEndpoint } from '../../hub/currentHubEndpoint.js';
 import { HubError, type HubErrorCode } from '../../hub/hubError.js';
 import { errorMessage } from '../../errors.js';
+import { TokenCoalescer } from './tokenCoalescer.js';
 
 const port = parentPort;
 if (!port) throw new Error('engineWorker must run in a worker thread');
@@ -29,7 +30,8 @@ let queue: Promise<void> = Promise.resolve();
 // Continuous batching (parley serve): set while the model's graph can decode in batches.
 let scheduler: BatchScheduler | null = null;
 
-const send = (msg: FromWorker): void => port.postMessage(msg);
+const coalescer = new TokenCoalescer((msg) => port.postMessage(msg));
+const send = (msg: FromWorker): void => coalescer.send(msg);
 
 port.on('message', (msg: ToWorker) => {
   // Heard at once, not after what is queued: a batched generation stops within a step.

@@ -166,6 +166,9 @@ export class WorkerEngineClient implements EngineClient {
       case 'token':
         this.streams.get(msg.id)?.push({ type: 'token', text: msg.text, tokenId: msg.tokenId });
         return;
+      case 'token-burst':
+        for (const token of msg.tokens) this.streams.get(token.id)?.push({ type: 'token', text: token.text, tokenId: token.tokenId });
+        return;
       case 'done': {
         const { id: _id, type: _type, ...stats } = msg;
         this.streams.get(msg.id)?.push({ type: 'done', ...stats });
