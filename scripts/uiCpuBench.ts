@@ -52,6 +52,18 @@ function sinkTerminal(): { stream: NodeJS.WriteStream; bytes: () => number } {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function within(promise: Promise<void>, timeoutMs: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -93,10 +105,10 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
   const before = new Set(threadIds());
   const worker = createEngine({ cacheDir: path.join(root, 'cache') });
   let tokens = 0;
-  let replies = 0;
+  let replied: (() => void) | null = null;
   const engine = tapDone(worker, (done) => {
     tokens += done.generatedTokens;
-    replies++;
+    replied?.();
   });
   const terminal = sinkTerminal();
   try {
@@ -131,9 +143,11 @@ export async function uiMainThreadCpu(modelDir: string, dtype: Dtype, sentences:
     const main0 = cpuNsOf(main);
     const engine0 = cpuNsOf(engineThreads);
     for (let i = 0; tokens < STREAMED_TOKENS; i++) {
-      const sent = replies;
+      // Waited for without polling: a timer every few milliseconds would be measured as the UI's.
+      const reply = new Promise<void>((resolve) => (replied = resolve));
       controller.submit(sentences[(i * 3) % sentences.length]!);
-      await until(() => replies > sent && !controller.chat.turns.busy, 300_000, 'a reply');
+      await within(reply, 300_000, 'a reply');
+      await controller.chat.turns.settled();
     }
     const mainNs = cpuNsOf(main) - main0;
     const engineNs = cpuNsOf(engineThreads) - engine0;
