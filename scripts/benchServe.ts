@@ -82,7 +82,7 @@ await sleep(SETTLE_MS);
 const serverSpins = /onnxruntime's threads (spin|do not spin)/.exec(serve.stderr())?.[1];
 if (serverSpins && process.env['PARLEY_SPIN'] === undefined) process.env['PARLEY_SPIN'] = serverSpins === 'spin' ? 'on' : 'off';
 log('in-process engine…');
-const engine = createEngine({ cacheDir, prefixCache: false });
+const engine = createEngine({ cacheDir, prefixCache: false, tokenBurstMs: 0 });
 const inProcess: Run[] = [];
 const threading = (await engine.load(modelDir, { dtype, offline: true })).threading ?? null;
 const params = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, maxNewTokens: TOKENS, minNewTokens: TOKENS, seed: null };

@@ -48,7 +48,7 @@ export async function runServe(argv: string[]): Promise<number> {
     settings: stored,
   });
 
-  const engine = createEngine({ cacheDir: modelCacheDir(), batch: args.parallel });
+  const engine = createEngine({ cacheDir: modelCacheDir(), batch: args.parallel, tokenBurstMs: 0 });
   const showProgress = stderr.isTTY === true;
   let info;
   try {

@@ -231,4 +231,6 @@ export interface WorkerData {
   prefixCache: boolean;
   /** Decode up to this many generations together (continuous batching) when the graph allows; absent or 1: one at a time. */
   batch?: number;
+  /** Hold a reply's tokens up to this long and send them as one message; 0: each token as it is made. */
+  tokenBurstMs: number;
 }

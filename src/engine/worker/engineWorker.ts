@@ -30,7 +30,7 @@ let queue: Promise<void> = Promise.resolve();
 // Continuous batching (parley serve): set while the model's graph can decode in batches.
 let scheduler: BatchScheduler | null = null;
 
-const coalescer = new TokenCoalescer((msg) => port.postMessage(msg));
+const coalescer = new TokenCoalescer((msg) => port.postMessage(msg), data.tokenBurstMs);
 const send = (msg: FromWorker): void => coalescer.send(msg);
 
 port.on('message', (msg: ToWorker) => {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { EngineError, type EngineClient, type GenerationStream } from '../engineClient.js';
+import { BURST_MS } from './tokenCoalescer.js';
 import type { FromWorker, GenerateEvent, GenerateParams, LoadOptions, LoadProgress, ModelInfo, ToWorker, WorkerData } from '../protocol.js';
 
 export interface WorkerEngineOptions {
@@ -9,6 +10,12 @@ export interface WorkerEngineOptions {
   prefixCache?: boolean;
   /** Decode up to this many generations together when the model allows (parley serve). */
   batch?: number;
+  /**
+   * Hold a reply's tokens up to this long and send them together (default BURST_MS): the
+   * chat draws a few frames a second, and a message per token costs its thread more than
+   * the drawing. A server passes 0, so each token reaches its HTTP clients as it is made.
+   */
+  tokenBurstMs?: number;
   /** The worker's script; tests pass one that misbehaves on purpose. */
   workerUrl?: URL;
 }
@@ -144,6 +151,7 @@ export class WorkerEngineClient implements EngineClient {
       cancelFlag: this.cancelBuffer,
       cacheDir: this.options.cacheDir,
       prefixCache: this.options.prefixCache ?? true,
+      tokenBurstMs: this.options.tokenBurstMs ?? BURST_MS,
       ...(this.options.batch !== undefined ? { batch: this.options.batch } : {}),
     };
     // stdout/stderr are captured: a library printing from the worker must not tear the UI.

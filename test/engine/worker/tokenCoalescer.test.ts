@@ -6,13 +6,13 @@ import fc from 'fast-check';
 import type { FromWorker } from '../../../src/engine/protocol.js';
 import { BURST_MS, TokenCoalescer } from '../../../src/engine/worker/tokenCoalescer.js';
 
-function coalescer(t: TestContext) {
+function coalescer(t: TestContext, intervalMs = BURST_MS) {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   let now = 0;
   const posted: { at: number; msg: FromWorker }[] = [];
   const c = new TokenCoalescer(
     (msg) => posted.push({ at: now, msg }),
-    BURST_MS,
+    intervalMs,
     () => now,
   );
   // A millisecond at a time, so a timer that fires sees the clock at its own time.
@@ -45,6 +45,15 @@ test('the first token goes at once, the next ones within the interval go togethe
   advance(BURST_MS * 3);
   c.send(token(1, 5));
   assert.deepEqual(posted[2], { at: BURST_MS * 4, msg: token(1, 5) }, 'after a quiet spell: at once, as a single token');
+});
+
+test('with an interval of 0 (parley serve) every token is its own message, sent at once', (t) => {
+  const { c, posted } = coalescer(t, 0);
+  for (let n = 0; n < 5; n++) c.send(token(n % 2, n));
+  assert.deepEqual(
+    posted.map(({ msg }) => msg),
+    [0, 1, 2, 3, 4].map((n) => token(n % 2, n)),
+  );
 });
 
 test("a reply's end, an error or any other message sends the held tokens first", (t) => {
