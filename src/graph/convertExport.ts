@@ -14,7 +14,7 @@ import { writeChunks } from './writeChunks.js';
  * Bumped whenever the converted graph changes (builder, quantization, what is read from an
  * export), so graphs converted by an older Parley are converted again.
  */
-export const CONVERTED_GRAPH_VERSION = 2;
+export const CONVERTED_GRAPH_VERSION = 3;
 
 /** Reads and follows the export in `file`; throws UnrecognisedGraph when `converter` does not recognise it. */
 export async function readExport(

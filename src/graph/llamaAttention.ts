@@ -17,24 +17,34 @@ import { MS_DOMAIN } from './projection.js';
  * - gqa: onnxruntime's GroupQueryAttention (do_rotary 0), the mask as attention_bias.
  * - mha: MultiHeadAttention with past and new K/V expanded to every query head.
  * - groupedMha: MultiHeadAttention with one head per KV head, each KV head's query heads as
- *   its query rows (group·s of them, the grouped mask as attention_bias): the cache is never
- *   expanded and the append is inside the one node.
+ *   its query rows (s·group of them, the mask repeated per row as attention_bias): the cache is
+ *   never expanded and the append is inside the one node. Its q comes in groupedQuery.ts's head
+ *   order (and o_proj takes its output in that order), so q and the output are reshaped only.
  */
 export type AttentionKind = 'twoPart' | 'concat' | 'gqa' | 'mha' | 'groupedMha';
 export const ATTENTION_KINDS: readonly AttentionKind[] = ['twoPart', 'concat', 'gqa', 'mha', 'groupedMha'];
+
+/** Whether the variant takes q (and gives its output) in groupedQuery.ts's head order rather than Hugging Face's. */
+export function groupsQueryHeads(kind: AttentionKind): boolean {
+  return kind === 'groupedMha';
+}
 
 export interface AttentionShape {
   heads: number;
   kvHeads: number;
   headDim: number;
+  /** groupedMha: give the output in Hugging Face's head order, for an o_proj whose rows could not be reordered. */
+  hfOrderOutput?: boolean;
 }
 
 /** Values computed once per run and shared by every layer. */
 export interface AttentionContext {
   /** [b, 1, s, T] additive mask (0 or the lowest float). */
   bias: string;
-  /** [b, 1, group·s, T]: the mask for the grouped query rows. */
+  /** [b, 1, group·s, T]: the mask for the grouped query rows (row j·s + i is position i's). */
   groupedBias: () => string;
+  /** [b, 1, s·group, T]: the mask repeated per row (row i·group + j is position i's). */
+  repeatedBias: () => string;
   /** int64 [1] each. */
   pastLen: string;
   seqLen: string;
@@ -55,12 +65,22 @@ export interface LayerAttention {
 export function attentionContext(g: GraphBuilder, shape: AttentionShape, bias: string, pastLen: string, seqLen: string): AttentionContext {
   const group = shape.heads / shape.kvHeads;
   let grouped: string | undefined;
+  let repeated: string | undefined;
   let lengths: { seqlensK: string; total: string } | undefined;
   return {
     bias,
     pastLen,
     seqLen,
     groupedBias: () => (grouped ??= group === 1 ? bias : g.op('Tile', [bias, g.int64s([1, 1, group, 1])])),
+    repeatedBias: () => {
+      if (group === 1) return bias;
+      if (repeated) return repeated;
+      // [b, 1, s, T] → [b, 1, s, group, T] → [b, 1, s·group, T]; once a step, shared by every layer.
+      const target = g.op('Mul', [g.op('Shape', [bias]), g.int64s([1, 1, group, 1])]);
+      const expanded = g.op('Expand', [g.op('Unsqueeze', [bias, g.int64s([3])]), g.int64s([1, 1, 1, group, 1])]);
+      repeated = g.op('Reshape', [expanded, target]);
+      return repeated;
+    },
     gqaLengths: () => {
       if (lengths) return lengths;
       const total = g.op('Add', [pastLen, seqLen]);
@@ -200,20 +220,19 @@ function mhaAttention(g: GraphBuilder, shape: AttentionShape, ctx: AttentionCont
 
 function groupedMhaAttention(g: GraphBuilder, shape: AttentionShape, ctx: AttentionContext, l: LayerAttention): string {
   const { heads, kvHeads, headDim } = shape;
-  const group = heads / kvHeads;
-  // q [b, s, kvH, group, hd] → [b, group, s, kvH, hd] → [b, group·s, kvH·hd]: row g·s + i.
-  const q5 = g.op('Reshape', [l.q, g.int64s([0, 0, kvHeads, group, headDim])]);
-  const query = g.op('Reshape', [
-    g.op('Transpose', [q5], { attributes: { perm: ints([0, 3, 1, 2, 4]) } }),
-    g.int64s([0, -1, kvHeads * headDim]),
-  ]);
-  const [output] = g.node('MultiHeadAttention', [query, l.k, l.v, '', '', ctx.groupedBias(), l.pastKey, l.pastValue], {
+  // q [b, s, group·kvH·hd] in the grouped head order is [b, s·group, kvH·hd]: row i·group + j.
+  const query = g.op('Reshape', [l.q, g.int64s([0, -1, kvHeads * headDim])]);
+  const [output] = g.node('MultiHeadAttention', [query, l.k, l.v, '', '', ctx.repeatedBias(), l.pastKey, l.pastValue], {
     domain: MS_DOMAIN,
     attributes: { num_heads: int(kvHeads) },
     outputs: [g.freshName('attention'), l.presentKey, l.presentValue],
   });
-  // [b, group·s, kvH·hd] → [b, group, s, kvH, hd] → [b, s, kvH, group, hd] → [b, s, H·hd].
-  const split = g.op('Reshape', [output!, g.int64s([0, group, -1, kvHeads, headDim])]);
-  const rows = g.op('Transpose', [split], { attributes: { perm: ints([0, 2, 3, 1, 4]) } });
-  return g.op('Reshape', [rows, g.int64s([0, 0, heads * headDim])]);
+  if (shape.hfOrderOutput) {
+    // [b, s·group, kvH·hd] → [b, s, group, kvH, hd] → [b, s, kvH, group, hd] → [b, s, H·hd].
+    const split = g.op('Reshape', [output!, g.int64s([0, -1, heads / kvHeads, kvHeads, headDim])]);
+    const rows = g.op('Transpose', [split], { attributes: { perm: ints([0, 1, 3, 2, 4]) } });
+    return g.op('Reshape', [rows, g.int64s([0, 0, heads * headDim])]);
+  }
+  // [b, s·group, kvH·hd] → [b, s, H·hd], still in the grouped head order (o_proj's rows are too).
+  return g.op('Reshape', [output!, g.int64s([0, -1, heads * headDim])]);
 }

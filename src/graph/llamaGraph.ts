@@ -13,8 +13,10 @@
 import { DataType, GraphBuilder, float, int } from './onnxGraph.js';
 import { buildAttentionBias } from './gpt2Graph.js';
 import { EMBED, FINAL_NORM, LM_HEAD, type LlamaDims, llamaLayerParam, rotaryInverseFrequencies } from './llamaWeights.js';
-import { type AttentionKind, attentionContext, buildAttention } from './llamaAttention.js';
+import { type AttentionKind, attentionContext, buildAttention, groupsQueryHeads } from './llamaAttention.js';
+import { groupQ4Columns, groupQ4Rows, groupQueryColumns, groupQueryRows, reordersHeads } from './groupedQuery.js';
 import type { ProtoMessage } from './protobufWriter.js';
+import { Q4_BLOCK } from './quantize.js';
 import { MS_DOMAIN, type ParamSource, type Precision, type Q4Source, makeProjector, quantizedTiedEmbedding } from './projection.js';
 
 const OPSET = 17;
@@ -23,6 +25,7 @@ const OPSET = 17;
 export const QKV_WEIGHT = 'self_attn.qkv_proj.weight';
 export const QKV_BIAS = 'self_attn.qkv_proj.bias';
 export const GATE_UP_WEIGHT = 'mlp.gate_up_proj.weight';
+const O_PROJ_WEIGHT = 'self_attn.o_proj.weight';
 
 export interface LlamaGraphOptions {
   /** The attention variant; 'groupedMha' by default (the fastest measured, see docs/performance.md). */
@@ -68,6 +71,40 @@ export function withFusedParams(dims: LlamaDims, param: ParamSource): ParamSourc
   };
 }
 
+const layerPart = (name: string): string | undefined => /^model\.layers\.\d+\.(.+)$/.exec(name)?.[1];
+
+/** `param` (fused q/k/v inside) with q's columns, and o_proj's rows if `rows`, in groupedQuery.ts's order. */
+export function withGroupedQuery(dims: LlamaDims, param: ParamSource, rows: boolean): ParamSource {
+  return (name) => {
+    switch (layerPart(name)) {
+      case QKV_WEIGHT:
+        return groupQueryColumns(param(name), dims.hidden, dims);
+      case QKV_BIAS:
+        return groupQueryColumns(param(name), 1, dims);
+      case O_PROJ_WEIGHT:
+        return rows ? groupQueryRows(param(name), dims) : param(name);
+      default:
+        return param(name);
+    }
+  };
+}
+
+/** Kept 4-bit blocks in the same order (o_proj's only if `rows`; null, quantized from the values, if its heads are not whole blocks). */
+export function groupedKeptQ4(dims: LlamaDims, kept: Q4Source, rows: boolean): Q4Source {
+  return (name) => {
+    const matrix = kept(name);
+    if (!matrix) return null;
+    switch (layerPart(name)) {
+      case QKV_WEIGHT:
+        return groupQ4Columns(matrix, dims);
+      case O_PROJ_WEIGHT:
+        return rows ? groupQ4Rows(matrix, dims) : matrix;
+      default:
+        return matrix;
+    }
+  };
+}
+
 /** cos and sin of position × frequency, [positions, headDim / 2] each, RotaryEmbedding's caches. */
 export function rotaryTables(dims: LlamaDims): { cos: Float32Array; sin: Float32Array } {
   const freqs = rotaryInverseFrequencies(dims);
@@ -88,10 +125,16 @@ export function rotaryTables(dims: LlamaDims): { cos: Float32Array; sin: Float32
 export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision: Precision, options: LlamaGraphOptions = {}): ProtoMessage {
   const withRows = options.newKeyValues ?? true;
   const kind = options.attention ?? 'groupedMha';
-  const param = withFusedParams(dims, source);
+  const grouped = groupsQueryHeads(kind) && reordersHeads(dims);
+  // Kept 4-bit o_proj blocks follow the grouped order only when a head is whole blocks; else o_proj keeps
+  // Hugging Face's rows (and its blocks) and the attention puts its output back in that order.
+  const groupedRows = grouped && !(precision === 'q4' && options.keptQ4 && dims.headDim % Q4_BLOCK !== 0);
+  const fused = withFusedParams(dims, source);
+  const param = grouped ? withGroupedQuery(dims, fused, groupedRows) : fused;
+  const kept = grouped && options.keptQ4 ? groupedKeptQ4(dims, options.keptQ4, groupedRows) : options.keptQ4;
   const g = new GraphBuilder();
   const { layers, heads, kvHeads, headDim, hidden, inner, vocabSize } = dims;
-  const { floatParam, project } = makeProjector(g, param, precision, options.keptQ4);
+  const { floatParam, project } = makeProjector(g, param, precision, kept);
   const qWidth = heads * headDim;
   const kvWidth = kvHeads * headDim;
 
@@ -174,7 +217,7 @@ export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision:
       attributes: { axis: int(2) },
       outputs: [g.freshName('q'), g.freshName('k'), valueRow],
     });
-    const attention = buildAttention(g, kind, { heads, kvHeads, headDim }, ctx, {
+    const attention = buildAttention(g, kind, { heads, kvHeads, headDim, hfOrderOutput: grouped && !groupedRows }, ctx, {
       q: rotate(q!, heads),
       k: rotate(k!, kvHeads, withRows ? `new_key_values.${i}.key` : undefined),
       v: v!,
@@ -184,7 +227,7 @@ export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision:
       presentValue: `present.${i}.value`,
     });
     ({ normed, sum: residual } = addAndNorm(
-      project(attention, name('self_attn.o_proj.weight'), qWidth, hidden),
+      project(attention, name(O_PROJ_WEIGHT), qWidth, hidden),
       residual,
       name('post_attention_layernorm.weight'),
     ));

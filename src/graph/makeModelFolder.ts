@@ -37,7 +37,7 @@ export interface PeakedScales {
 }
 
 /** Bumped whenever the files written change, so cached fixtures get regenerated. */
-export const MODEL_GENERATOR_VERSION = 4;
+export const MODEL_GENERATOR_VERSION = 5;
 
 /** What config.json records about how the folder was generated. */
 export interface GeneratorStamp {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { converterFor } from '../../src/graph/graphConverters.js';
+import { groupQ4Columns } from '../../src/graph/groupedQuery.js';
 import { concatQ4Columns, llamaKeptQ4 } from '../../src/graph/keptQ4.js';
 import { readLlamaContribExport } from '../../src/graph/llamaContribExport.js';
 import { GATE_UP_WEIGHT, QKV_WEIGHT } from '../../src/graph/llamaGraph.js';
@@ -37,9 +38,14 @@ describe('q4 blocks kept from the export', () => {
         [],
       );
       const { q4 } = readLlamaContribExport(model, CONFIG);
-      const expected = llamaKeptQ4(q4)(llamaLayerParam(1, QKV_WEIGHT))!;
+      // q's columns in the grouped head order (the fixture: 4 heads, 2 KV heads of 16); its o_proj's heads are
+      // half a block, so o_proj keeps Hugging Face's rows and its blocks as they are.
+      const heads = { heads: 4, kvHeads: 2, headDim: 16 };
+      const expected = groupQ4Columns(llamaKeptQ4(q4)(llamaLayerParam(1, QKV_WEIGHT))!, heads);
       const packed = built.initializers.get(`${llamaLayerParam(1, QKV_WEIGHT)}_q4`)!;
       assert.deepEqual(Buffer.from(packed.bytes()), Buffer.from(expected.packed));
+      const oProj = llamaLayerParam(1, 'self_attn.o_proj.weight');
+      assert.deepEqual(Buffer.from(built.initializers.get(`${oProj}_q4`)!.bytes()), Buffer.from(q4.get(oProj)!.packed));
       const gateUp = llamaKeptQ4(q4)(llamaLayerParam(0, GATE_UP_WEIGHT))!;
       const gateUpBytes = built.initializers.get(`${llamaLayerParam(0, GATE_UP_WEIGHT)}_q4`)!.bytes();
       assert.deepEqual(Buffer.from(gateUpBytes), Buffer.from(gateUp.packed));
