@@ -97,9 +97,9 @@ interface ProfileEvent {
   args?: { op_name?: string };
 }
 
-async function profiledOps(file: string, context: number): Promise<{ op: string; ms: number; count: number }[]> {
+async function profiledOps(file: string, context: number, label: string): Promise<{ op: string; ms: number; count: number }[]> {
   const prefix = path.join(os.tmpdir(), `parley-llama-profile-${process.pid}-${context}`);
-  const session = await openSession(file, prefix);
+  const session = await openSession(file, prefix, label);
   await stepTimes(session, context);
   session.endProfiling();
   await session.release();
@@ -195,7 +195,7 @@ if (values.interleave) {
 
 for (let round = 1; round <= Number(values.rounds); round++) {
   for (const { label, file } of runs) {
-    const session = await openSession(file);
+    const session = await openSession(file, undefined, label);
     for (const context of contexts) {
       const { cpu, wall } = await stepTimes(session, context);
       const line: Record<string, unknown> = {
@@ -210,7 +210,7 @@ for (let round = 1; round <= Number(values.rounds); round++) {
         tokPerS: round2(1000 / median(wall), 1),
         load: os.loadavg()[0]!.toFixed(2),
       };
-      if (values.profile) line['ops'] = await profiledOps(file, context);
+      if (values.profile) line['ops'] = await profiledOps(file, context, label);
       console.log(JSON.stringify(line));
     }
     await session.release();
