@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { DataType, GraphBuilder, int, ints } from '../../src/graph/onnxGraph.js';
 import { parseOnnx } from '../../src/graph/onnxReader.js';
+import { buildGpt2Model } from '../../src/graph/gpt2Graph.js';
 import { buildLlamaModel } from '../../src/graph/llamaGraph.js';
+import { generatedParams } from '../../src/graph/makeModelFolder.js';
 import type { LlamaDims } from '../../src/graph/llamaWeights.js';
 import { generatedLlamaParams } from '../../src/graph/makeLlamaFolder.js';
 import { MS_DOMAIN, type Precision, lazyQuantized, quantizedTiedEmbedding, transposeInt8 } from '../../src/graph/projection.js';
@@ -84,21 +86,36 @@ const DIMS: LlamaDims = {
   tied: true,
 };
 
-for (const precision of ['fp32', 'q8', 'q4'] as Precision[]) {
-  test(`${precision} tied Llama graph: what Gemm, DynamicQuantizeMatMul or MatMulNBits prepacks, no other node reads`, () => {
-    const bytes = Buffer.concat([...buildLlamaModel(DIMS, generatedLlamaParams({ dims: DIMS, seed: 3 }), precision).encode()]);
-    const model = parseOnnx(bytes, '/nonexistent');
-    const PREPACKING = new Set(['Gemm', 'DynamicQuantizeMatMul', 'MatMulNBits']);
-    const packedB = new Set(model.nodes.filter((n) => PREPACKING.has(n.opType)).map((n) => n.inputs[1]!));
-    assert.ok(packedB.size > 0);
-    for (const node of model.nodes) {
-      for (const [i, input] of node.inputs.entries()) {
-        if (!packedB.has(input) || (PREPACKING.has(node.opType) && i === 1)) continue;
-        assert.fail(`${node.opType} reads ${input}, which is prepacked elsewhere`);
-      }
+/** No initializer that Gemm, DynamicQuantizeMatMul or MatMulNBits prepacks (input B) is read by another node. */
+function assertPackedAlone(bytes: Uint8Array, vocab: number, hidden: number): void {
+  const model = parseOnnx(bytes, '/nonexistent');
+  const PREPACKING = new Set(['Gemm', 'DynamicQuantizeMatMul', 'MatMulNBits']);
+  const packedB = new Set(model.nodes.filter((n) => PREPACKING.has(n.opType)).map((n) => n.inputs[1]!));
+  assert.ok(packedB.size > 0);
+  for (const node of model.nodes) {
+    for (const [i, input] of node.inputs.entries()) {
+      if (!packedB.has(input) || (PREPACKING.has(node.opType) && i === 1)) continue;
+      assert.fail(`${node.opType} reads ${input}, which is prepacked elsewhere`);
     }
-    // The lookup still has its table: a Gather reads an initializer of vocab × hidden.
-    const gathers = model.nodes.filter((n) => n.opType === 'Gather' && model.initializers.get(n.inputs[0]!)?.dims.join() === '100,32');
-    assert.equal(gathers.length, 1);
+  }
+  // The lookup still has its table: a Gather reads an initializer of vocab × hidden.
+  const gathers = model.nodes.filter(
+    (n) => n.opType === 'Gather' && model.initializers.get(n.inputs[0]!)?.dims.join() === `${vocab},${hidden}`,
+  );
+  assert.equal(gathers.length, 1);
+}
+
+for (const precision of ['fp32', 'q8', 'q4'] as Precision[]) {
+  test(`${precision} tied Llama graph: what a kernel prepacks, no other node reads`, () => {
+    const bytes = Buffer.concat([...buildLlamaModel(DIMS, generatedLlamaParams({ dims: DIMS, seed: 3 }), precision).encode()]);
+    assertPackedAlone(bytes, DIMS.vocabSize, DIMS.hidden);
+  });
+}
+
+for (const precision of ['fp32', 'q8'] as Precision[]) {
+  test(`${precision} GPT-2 graph: what a kernel prepacks, no other node reads`, () => {
+    const options = { layers: 1, heads: 2, embd: 16, positions: 32, seed: 3 };
+    const { dims, param: source } = generatedParams(options);
+    assertPackedAlone(Buffer.concat([...buildGpt2Model(dims, source, precision).encode()]), dims.vocabSize, dims.embd);
   });
 }
