@@ -45,7 +45,9 @@ export async function peakRss(modelDir: string, dtype: Dtype): Promise<PeakRss> 
   const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), modelDir, dtype]);
   const bytes = Number(stdout.trim().split('\n').pop());
   if (!Number.isFinite(bytes) || bytes <= 0) throw new Error(`the peak-RSS child printed ${JSON.stringify(stdout)}`);
-  const weights = (await stat(path.join(modelDir, onnxFileFor(dtype)))).size;
+  // The graph and, for Parley's own files, its external data beside it.
+  const graph = path.join(modelDir, onnxFileFor(dtype));
+  const weights = (await stat(graph)).size + ((await stat(`${graph}_data`).catch(() => null))?.size ?? 0);
   return { dtype, peakRssMB: Math.round(bytes / MB), weightMB: Math.round(weights / MB) };
 }
 

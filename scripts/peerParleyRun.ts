@@ -21,14 +21,35 @@ const engine = createEngine({ cacheDir, prefixCache: false });
 try {
   const info = await engine.load(dir, { dtype, offline: true, ...(flag ? { noConvert: true } : {}) });
   for await (const e of engine.generate('warm up'.repeat(8), { ...GREEDY_FULL_LENGTH, maxNewTokens: 16, minNewTokens: 16 })) void e;
+  // Process CPU (every thread) from the request to the first token, and per token after it:
+  // wall-clock TTFT moves with whatever else the machine runs.
+  const cpuMs = (): number => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const started = cpuMs();
+  let firstTokenCpu: number | undefined;
   for await (const e of engine.generate(helloPrompt(n), GREEDY_FULL_LENGTH)) {
+    firstTokenCpu ??= cpuMs();
     if (e.type !== 'done') continue;
     if (e.reason !== 'length') throw new Error(`generation ended early: ${e.reason} ${e.error ?? ''}`);
     if (e.promptTokens !== n) throw new Error(`prompt was ${e.promptTokens} tokens, wanted ${n}`);
     const graph = info.graph?.note ?? null;
     // PARLEY_Q4_PREFILL=q8 in the environment: a q4 model's prompts through its q8 file.
     const prefill = info.prefillFile ?? null;
-    console.log(JSON.stringify({ ttftMs: e.ttftMs, decodeTokPerS: e.tokensPerSecond, generated: e.generatedTokens, graph, prefill }));
+    const ttftCpuMs = Math.round(firstTokenCpu - started);
+    const decodeCpuMsPerToken = Math.round(((cpuMs() - firstTokenCpu) / Math.max(1, e.generatedTokens - 1)) * 100) / 100;
+    console.log(
+      JSON.stringify({
+        ttftMs: e.ttftMs,
+        decodeTokPerS: e.tokensPerSecond,
+        ttftCpuMs,
+        decodeCpuMsPerToken,
+        generated: e.generatedTokens,
+        graph,
+        prefill,
+      }),
+    );
   }
 } finally {
   await engine.dispose();

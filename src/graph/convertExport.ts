@@ -8,13 +8,13 @@ import path from 'node:path';
 import type { ArchConverter, ConvertibleExport } from './graphConverters.js';
 import type { Precision } from './projection.js';
 import { parseOnnx } from './onnxReader.js';
-import { writeChunks } from './writeChunks.js';
+import { writeModelFiles } from './externalData.js';
 
 /**
  * Bumped whenever the converted graph changes (builder, quantization, what is read from an
  * export), so graphs converted by an older Parley are converted again.
  */
-export const CONVERTED_GRAPH_VERSION = 3;
+export const CONVERTED_GRAPH_VERSION = 4;
 
 /** Reads and follows the export in `file`; throws UnrecognisedGraph when `converter` does not recognise it. */
 export async function readExport(
@@ -40,12 +40,17 @@ export async function fileSha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Writes Parley's graph of `exported` in `precision` to `out`, calling `onProgress` with 0..1. */
+/**
+ * Writes Parley's graph of `exported` in `precision` to `out`, its large tensors to `dataName`
+ * beside it (externalData.ts; name it for the file `out` becomes when `out` is a temporary
+ * name), calling `onProgress` with 0..1.
+ */
 export async function writeConverted(
   exported: ConvertibleExport,
   precision: Precision,
   out: string,
   onProgress: (fraction: number) => void = () => {},
+  dataName = `${path.basename(out)}_data`,
 ): Promise<void> {
   const total = [...exported.params.values()].reduce((sum, values) => sum + values.length, 0);
   let done = 0;
@@ -61,6 +66,6 @@ export async function writeConverted(
     }
     return values;
   };
-  await writeChunks(out, exported.build(param, precision).encode());
+  await writeModelFiles(out, exported.build(param, precision), dataName);
   onProgress(1);
 }

@@ -17,7 +17,15 @@ import { type AttentionKind, attentionContext, buildAttention, groupsQueryHeads 
 import { groupQ4Columns, groupQ4Rows, groupQueryColumns, groupQueryRows, reordersHeads } from './groupedQuery.js';
 import type { ProtoMessage } from './protobufWriter.js';
 import { Q4_BLOCK } from './quantize.js';
-import { MS_DOMAIN, type ParamSource, type Precision, type Q4Source, makeProjector, quantizedTiedEmbedding } from './projection.js';
+import {
+  MS_DOMAIN,
+  type ParamSource,
+  type Precision,
+  type Q4Source,
+  lazyFloats,
+  makeProjector,
+  quantizedTiedEmbedding,
+} from './projection.js';
 
 const OPSET = 17;
 
@@ -181,9 +189,17 @@ export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision:
     const embed = floatParam(EMBED, [vocabSize, hidden]);
     tokens = g.op('Gather', [embed, inputIds]);
     if (dims.tied) {
+      // The head reads its own copy of the table: Gemm prepacks B, and onnxruntime keeps an
+      // initializer another node reads beside the packed copy (see quantizedTiedEmbedding).
+      const headTable = g.initializer(
+        `${EMBED}_head`,
+        DataType.FLOAT,
+        [vocabSize, hidden],
+        lazyFloats(vocabSize * hidden, () => param(EMBED)),
+      );
       lmHead = (x) => {
         const flat = g.op('Reshape', [x, g.int64s([-1, hidden])]);
-        const logits = g.op('Gemm', [flat, embed], { attributes: { transB: int(1) } });
+        const logits = g.op('Gemm', [flat, headTable], { attributes: { transB: int(1) } });
         const batch = g.op('Shape', [inputIds], { attributes: { end: int(1) } });
         const shape = g.op('Concat', [batch, g.int64s([-1, vocabSize])], { attributes: { axis: int(0) } });
         return g.op('Reshape', [logits, shape], { outputs: ['logits'] });

@@ -13,7 +13,7 @@ import { EMBED, type LlamaArch, type LlamaDims, generateLlamaParam, llamaParamSp
 import { MODEL_GENERATOR_VERSION, type GeneratorStamp, type PeakedScales } from './makeModelFolder.js';
 import type { ParamSource, Precision } from './projection.js';
 import { chatTokenizerFiles } from './tokenizerFiles.js';
-import { writeChunks } from './writeChunks.js';
+import { writeModelFiles } from './externalData.js';
 
 export type LlamaShapeName = 'smollm2-135m' | 'qwen2.5-0.5b';
 
@@ -157,7 +157,7 @@ export async function writeLlamaOnnx(file: string, options: Omit<LlamaFolderOpti
     precision,
     options.attention ? { attention: options.attention } : {},
   );
-  await writeChunks(file, model.encode());
+  await writeModelFiles(file, model);
 }
 
 /** Writes the folder `out` (created if needed). Same options, same bytes. */

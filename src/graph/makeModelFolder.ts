@@ -8,7 +8,7 @@ import path from 'node:path';
 import { type GraphOptions, type KvCacheType, type Precision, buildGpt2Model } from './gpt2Graph.js';
 import { GPT2_LAYER_NORM_EPSILON, GPT2_VOCAB_SIZE, type Gpt2Dims, WTE, generateParam, gpt2ParamSpecs } from './gpt2Weights.js';
 import { END_OF_TEXT_ID, gpt2TokenizerFiles } from './tokenizerFiles.js';
-import { writeChunks } from './writeChunks.js';
+import { writeModelFiles } from './externalData.js';
 
 export interface ModelFolderOptions {
   out: string;
@@ -37,7 +37,7 @@ export interface PeakedScales {
 }
 
 /** Bumped whenever the files written change, so cached fixtures get regenerated. */
-export const MODEL_GENERATOR_VERSION = 5;
+export const MODEL_GENERATOR_VERSION = 6;
 
 /** What config.json records about how the folder was generated. */
 export interface GeneratorStamp {
@@ -138,7 +138,7 @@ export function generatedParams(options: Omit<ModelFolderOptions, 'out' | 'q8'>)
 
 async function writeOnnx(file: string, options: ModelFolderOptions, precision: Precision, graph: GraphOptions): Promise<void> {
   const { dims, param } = generatedParams(options);
-  await writeChunks(file, buildGpt2Model(dims, param, precision, graph).encode());
+  await writeModelFiles(file, buildGpt2Model(dims, param, precision, graph));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Initializers written lazily from a parameter source, and the projection x · W in each
 // precision: shared by the GPT-2 and Llama-family builders.
 
-import { DataType, GraphBuilder, int, ints } from './onnxGraph.js';
+import { DataType, GraphBuilder, int } from './onnxGraph.js';
 import type { LazyBytes } from './protobufWriter.js';
 import { Q4_BLOCK, type Q4Matrix, type QuantizedMatrix, quantizeColumns, quantizeQ4, quantizeTransposed } from './quantize.js';
 
@@ -35,24 +35,41 @@ export function lazyFloats(count: number, produce: () => Float32Array): LazyByte
 }
 
 /**
- * A quantized matrix is written as two initializers (values, then scales) from one
- * quantization: it is kept only until both have been written.
+ * One quantization written as several initializers (values, scales, another layout of the
+ * values): kept only until every part has been written, then produced again if asked.
  */
-export function lazyQuantized(rows: number, cols: number, scaleCount: number, quantize: () => QuantizedMatrix) {
-  let memo: QuantizedMatrix | undefined;
+export function lazyParts<Q>(quantize: () => Q, parts: readonly { byteLength: number; pick: (q: Q) => Uint8Array }[]): LazyBytes[] {
+  let memo: Q | undefined;
   let written = 0;
-  const part = (byteLength: number, pick: (q: QuantizedMatrix) => Uint8Array): LazyBytes => ({
+  return parts.map(({ byteLength, pick }) => ({
     byteLength,
     *chunks() {
       memo ??= quantize();
       yield pick(memo);
-      if (++written % 2 === 0) memo = undefined;
+      if (++written % parts.length === 0) memo = undefined;
     },
-  });
-  return {
-    values: part(rows * cols, (q) => new Uint8Array(q.values.buffer, q.values.byteOffset, q.values.byteLength)),
-    scales: part(scaleCount * 4, (q) => floatBytes(q.scales)),
-  };
+  }));
+}
+
+const int8Bytes = (values: Int8Array): Uint8Array => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+
+/** A quantized matrix written as two initializers (values, then scales) from one quantization. */
+export function lazyQuantized(rows: number, cols: number, scaleCount: number, quantize: () => QuantizedMatrix) {
+  const [values, scales] = lazyParts(quantize, [
+    { byteLength: rows * cols, pick: (q) => int8Bytes(q.values) },
+    { byteLength: scaleCount * 4, pick: (q) => floatBytes(q.scales) },
+  ]);
+  return { values: values!, scales: scales! };
+}
+
+/** A row-major [rows, cols] int8 matrix as [cols, rows]. */
+export function transposeInt8(values: Int8Array, rows: number, cols: number): Int8Array {
+  const out = new Int8Array(values.length);
+  for (let r = 0; r < rows; r++) {
+    const row = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = values[row + c]!;
+  }
+  return out;
 }
 
 export interface Projector {
@@ -125,9 +142,14 @@ export function makeProjector(g: GraphBuilder, param: ParamSource, precision: Pr
 }
 
 /**
- * A tied embedding in q8/q4: one int8 copy in the LM head's [hidden, vocab] layout, one scale
- * per token. The lookup gathers its columns; the head is one DynamicQuantizeMatMul writing
- * `logits`. Never a per-step Transpose of the table.
+ * A tied embedding in q8/q4: one int8 quantization, one scale per token, written twice: in
+ * the LM head's [hidden, vocab] layout for its DynamicQuantizeMatMul, and token-major
+ * [vocab, hidden] for the lookup, which gathers rows. Two tables, not one shared: the head
+ * prepacks its B, and onnxruntime frees an initializer only when every node reading it has
+ * prepacked it, so a shared table stayed resident beside the packed copy. Apart, the head's
+ * table is dropped after packing, and the lookup's, written as external data (externalData.ts),
+ * is a file mapping of which only the looked-up tokens' pages become resident. The same
+ * values and scales as the shared table: the logits do not change.
  */
 export function quantizedTiedEmbedding(
   g: GraphBuilder,
@@ -137,12 +159,18 @@ export function quantizedTiedEmbedding(
   inputIds: string,
 ): { tokens: string; lmHead: (x: string) => string } {
   const { hidden, vocabSize } = dims;
-  const quantized = lazyQuantized(hidden, vocabSize, vocabSize, () => quantizeTransposed(param(name), vocabSize, hidden));
-  const values = g.initializer(`${name}_quantized`, DataType.INT8, [hidden, vocabSize], quantized.values);
-  const scales = g.initializer(`${name}_scale`, DataType.FLOAT, [vocabSize], quantized.scales);
-  const gathered = g.op('Gather', [values, inputIds], { attributes: { axis: int(1) } });
-  const tokenMajor = g.op('Transpose', [gathered], { attributes: { perm: ints([1, 2, 0]) } });
-  const tokenFloats = g.op('Cast', [tokenMajor], { attributes: { to: int(DataType.FLOAT) } });
+  const [headValues, tokenValues, scaleBytes] = lazyParts(
+    () => quantizeTransposed(param(name), vocabSize, hidden),
+    [
+      { byteLength: hidden * vocabSize, pick: (q) => int8Bytes(q.values) },
+      { byteLength: vocabSize * hidden, pick: (q) => int8Bytes(transposeInt8(q.values, hidden, vocabSize)) },
+      { byteLength: vocabSize * 4, pick: (q) => floatBytes(q.scales) },
+    ],
+  );
+  const values = g.initializer(`${name}_quantized`, DataType.INT8, [hidden, vocabSize], headValues!);
+  const rows = g.initializer(`${name}_quantized_rows`, DataType.INT8, [vocabSize, hidden], tokenValues!);
+  const scales = g.initializer(`${name}_scale`, DataType.FLOAT, [vocabSize], scaleBytes!);
+  const tokenFloats = g.op('Cast', [g.op('Gather', [rows, inputIds])], { attributes: { to: int(DataType.FLOAT) } });
   const tokenScales = g.op('Unsqueeze', [g.op('Gather', [scales, inputIds]), g.int64s([2])]);
   return {
     tokens: g.op('Mul', [tokenFloats, tokenScales]),

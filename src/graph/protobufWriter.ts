@@ -97,6 +97,20 @@ export class ProtoMessage {
     for (const field of this.fields) yield* encodeField(field);
   }
 
+  /** The messages held in field `no`, in order: for rewriting a built message before it is written. */
+  messages(no: number): ProtoMessage[] {
+    return this.fields.flatMap((f) => (f.kind === 'message' && f.no === no ? [f.message] : []));
+  }
+
+  /** Removes the bytes held in field `no` (plain or lazy) and returns them; undefined when there are none. */
+  takeBytes(no: number): Uint8Array | LazyBytes | undefined {
+    const index = this.fields.findIndex((f) => f.no === no && (f.kind === 'bytes' || f.kind === 'lazy'));
+    if (index < 0) return undefined;
+    const [field] = this.fields.splice(index, 1);
+    this.cachedLength = undefined;
+    return field!.kind === 'bytes' || field!.kind === 'lazy' ? field!.data : undefined;
+  }
+
   private add(field: Field): this {
     this.fields.push(field);
     this.cachedLength = undefined;

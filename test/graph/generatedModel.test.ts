@@ -412,7 +412,9 @@ describe('makeModelFolder', () => {
       'config.json',
       'generation_config.json',
       'onnx/model.onnx',
+      'onnx/model.onnx_data',
       'onnx/model_quantized.onnx',
+      'onnx/model_quantized.onnx_data',
       'tokenizer.json',
       'tokenizer_config.json',
     ]);

@@ -8,7 +8,8 @@
 //                   place for derived graphs: `parley models` lists them, `parley rm` removes them)
 //   local folder:   <cacheDir>/converted/folder--<basename>--<12 hex of sha256(absolute path)>/rows-<dtype>/
 // each holding config.json (the source's, plus parley_converted), the tokenizer files,
-// onnx/model.onnx | model_quantized.onnx | model_q4.onnx (the dtype's file) and
+// onnx/model.onnx | model_quantized.onnx | model_q4.onnx (the dtype's file, its large tensors in
+// <file>_data beside it) and
 // parley-converted.json, the stamp (see ConvertStamp).
 
 import { createHash } from 'node:crypto';
@@ -195,7 +196,7 @@ async function convertOrReuse(
   const target = path.join(out, 'onnx', FILE_OF[precision]);
   const temp = `${target}.tmp-${process.pid}`;
   try {
-    await writeConverted(exported, precision, temp, (f) => progress('building', f));
+    await writeConverted(exported, precision, temp, (f) => progress('building', f), `${FILE_OF[precision]}_data`);
     const convertMs = performance.now() - started;
     progress('checking', 0);
     const verdict = await probe(sourceFile, temp, exported, precision, exactSource);
