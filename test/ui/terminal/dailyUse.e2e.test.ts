@@ -3,7 +3,7 @@
 // tmux's paste buffer through OSC 52.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { sanitizeForTerminal } from '../../../src/text/terminalText.js';
 import { tinyModelDir } from '../../helpers/fixtures.js';
@@ -74,10 +74,20 @@ test('in tmux: resize, the editor, /copy', { skip: hasTmux ? false : 'tmux is no
     5000,
     'the paste buffer',
   );
-  // The reply as the session keeps it (autosaved when it ended), made harmless.
-  const saved = JSON.parse(readFileSync(path.join(home.env.PARLEY_SESSIONS_DIR, 'daily.json'), 'utf8')) as {
-    turns: { role: string; text: string }[];
-  };
-  assert.equal(reply, sanitizeForTerminal(saved.turns.findLast((t) => t.role === 'assistant')?.text ?? ''));
+  // The reply as the session keeps it, made harmless. The autosave runs when the reply ends,
+  // in the background: on a busy machine /copy can answer before it has written the file.
+  const file = path.join(home.env.PARLEY_SESSIONS_DIR, 'daily.json');
+  const savedReply = await waitUntil(
+    () => {
+      if (!existsSync(file)) return null;
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { turns: { role: string; text: string }[] };
+      return saved.turns.findLast((t) => t.role === 'assistant')?.text ?? null;
+    },
+    (text) => text !== null,
+    10_000,
+    'the autosaved reply',
+    50,
+  );
+  assert.equal(reply, sanitizeForTerminal(savedReply ?? ''));
   pane.typeLine('/exit');
 });
