@@ -25,7 +25,7 @@
 import { DataType, GraphBuilder, float, int } from './onnxGraph.js';
 import { type Gpt2Dims, GPT2_LAYER_NORM_EPSILON, LN_F, WPE, WTE, innerSize, layerParamName } from './gpt2Weights.js';
 import type { ProtoMessage } from './protobufWriter.js';
-import { MS_DOMAIN, type ParamSource, type Precision, lazyFloats, makeProjector, quantizedTiedEmbedding } from './projection.js';
+import { MS_DOMAIN, type ParamSource, type Precision, float32TiedEmbedding, makeProjector, quantizedTiedEmbedding } from './projection.js';
 
 /** The element type of past_key_values.* and present.* at the graph boundary. */
 export type KvCacheType = 'float32' | 'float16';
@@ -96,30 +96,11 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
   const attentionBias = buildAttentionBias(g, attentionMask, pastLen, seqLen);
 
   // Token embeddings [batch, seq, embd].
-  let tokens: string;
-  let lmHead: (x: string) => string;
-  if (precision === 'fp32') {
-    const wte = floatParam(WTE, [vocabSize, embd]);
-    tokens = g.op('Gather', [wte, inputIds]);
-    // The head reads its own copy: Gemm prepacks B, and a table the lookup also read would stay
-    // resident beside the packed copy (see quantizedTiedEmbedding).
-    const headTable = g.initializer(
-      `${WTE}_head`,
-      DataType.FLOAT,
-      [vocabSize, embd],
-      lazyFloats(vocabSize * embd, () => param(WTE)),
-    );
-    // Gemm takes 2-D inputs only: flatten [batch, kept, embd] and restore the batch after.
-    lmHead = (x) => {
-      const flat = g.op('Reshape', [x, g.int64s([-1, embd])]);
-      const logits = g.op('Gemm', [flat, headTable], { attributes: { transB: int(1) } });
-      const batch = g.op('Shape', [inputIds], { attributes: { end: int(1) } });
-      const shape = g.op('Concat', [batch, g.int64s([-1, vocabSize])], { attributes: { axis: int(0) } });
-      return g.op('Reshape', [logits, shape], { outputs: ['logits'] });
-    };
-  } else {
-    ({ tokens, lmHead } = quantizedTiedEmbedding(g, param, WTE, { hidden: embd, vocabSize }, inputIds));
-  }
+  const embedding = { hidden: embd, vocabSize };
+  const { tokens, lmHead } =
+    precision === 'fp32'
+      ? float32TiedEmbedding(g, floatParam, param, WTE, embedding, inputIds)
+      : quantizedTiedEmbedding(g, param, WTE, embedding, inputIds);
   const positions = g.op('Gather', [floatParam(WPE, [dims.positions, embd]), positionIds]);
 
   let { normed, sum: residual } = addAndNorm(tokens, positions, layerParamName(0, 'ln_1'));

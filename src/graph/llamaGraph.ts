@@ -22,7 +22,7 @@ import {
   type ParamSource,
   type Precision,
   type Q4Source,
-  lazyFloats,
+  float32TiedEmbedding,
   makeProjector,
   quantizedTiedEmbedding,
 } from './projection.js';
@@ -182,33 +182,17 @@ export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision:
   // The embedding and the LM head.
   let tokens: string;
   let lmHead: (x: string) => string;
-  const quantizedTied = precision !== 'fp32' && dims.tied;
-  if (quantizedTied) {
-    ({ tokens, lmHead } = quantizedTiedEmbedding(g, param, EMBED, { hidden, vocabSize }, inputIds));
+  const embedding = { hidden, vocabSize };
+  if (dims.tied) {
+    ({ tokens, lmHead } =
+      precision === 'fp32'
+        ? float32TiedEmbedding(g, floatParam, param, EMBED, embedding, inputIds)
+        : quantizedTiedEmbedding(g, param, EMBED, embedding, inputIds));
   } else {
-    const embed = floatParam(EMBED, [vocabSize, hidden]);
-    tokens = g.op('Gather', [embed, inputIds]);
-    if (dims.tied) {
-      // The head reads its own copy of the table: Gemm prepacks B, and onnxruntime keeps an
-      // initializer another node reads beside the packed copy (see quantizedTiedEmbedding).
-      const headTable = g.initializer(
-        `${EMBED}_head`,
-        DataType.FLOAT,
-        [vocabSize, hidden],
-        lazyFloats(vocabSize * hidden, () => param(EMBED)),
-      );
-      lmHead = (x) => {
-        const flat = g.op('Reshape', [x, g.int64s([-1, hidden])]);
-        const logits = g.op('Gemm', [flat, headTable], { attributes: { transB: int(1) } });
-        const batch = g.op('Shape', [inputIds], { attributes: { end: int(1) } });
-        const shape = g.op('Concat', [batch, g.int64s([-1, vocabSize])], { attributes: { axis: int(0) } });
-        return g.op('Reshape', [logits, shape], { outputs: ['logits'] });
-      };
-    } else {
-      // An untied head in q4 stays int8, as the tied one does.
-      const head = precision === 'q4' ? makeProjector(g, param, 'q8') : { project };
-      lmHead = (x) => g.op('Identity', [head.project(x, LM_HEAD, hidden, vocabSize)], { outputs: ['logits'] });
-    }
+    tokens = g.op('Gather', [floatParam(EMBED, [vocabSize, hidden]), inputIds]);
+    // An untied head in q4 stays int8, as the tied one does.
+    const head = precision === 'q4' ? makeProjector(g, param, 'q8') : { project };
+    lmHead = (x) => g.op('Identity', [head.project(x, LM_HEAD, hidden, vocabSize)], { outputs: ['logits'] });
   }
 
   const epsilon = { attributes: { epsilon: float(dims.rmsNormEps), axis: int(-1) } };

@@ -142,6 +142,39 @@ export function makeProjector(g: GraphBuilder, param: ParamSource, precision: Pr
 }
 
 /**
+ * A tied embedding in fp32: the lookup gathers rows of the table, and the head, one Gemm,
+ * reads its own copy of it. Gemm prepacks its B, and onnxruntime frees an initializer only
+ * when every node reading it has prepacked it, so one shared table stayed resident beside
+ * the packed copy (see quantizedTiedEmbedding).
+ */
+export function float32TiedEmbedding(
+  g: GraphBuilder,
+  floatParam: Projector['floatParam'],
+  param: ParamSource,
+  name: string,
+  dims: { hidden: number; vocabSize: number },
+  inputIds: string,
+): { tokens: string; lmHead: (x: string) => string } {
+  const { hidden, vocabSize } = dims;
+  const tokens = g.op('Gather', [floatParam(name, [vocabSize, hidden]), inputIds]);
+  const headTable = g.initializer(
+    `${name}_head`,
+    DataType.FLOAT,
+    [vocabSize, hidden],
+    lazyFloats(vocabSize * hidden, () => param(name)),
+  );
+  // Gemm takes 2-D inputs only: flatten [batch, kept, hidden] and restore the batch after.
+  const lmHead = (x: string): string => {
+    const flat = g.op('Reshape', [x, g.int64s([-1, hidden])]);
+    const logits = g.op('Gemm', [flat, headTable], { attributes: { transB: int(1) } });
+    const batch = g.op('Shape', [inputIds], { attributes: { end: int(1) } });
+    const shape = g.op('Concat', [batch, g.int64s([-1, vocabSize])], { attributes: { axis: int(0) } });
+    return g.op('Reshape', [logits, shape], { outputs: ['logits'] });
+  };
+  return { tokens, lmHead };
+}
+
+/**
  * A tied embedding in q8/q4: one int8 quantization, one scale per token, written twice: in
  * the LM head's [hidden, vocab] layout for its DynamicQuantizeMatMul, and token-major
  * [vocab, hidden] for the lookup, which gathers rows. Two tables, not one shared: the head
