@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { onnxFileFor } from '../src/engine/load/modelLoader.js';
+import { externalDataFile } from '../src/graph/externalData.js';
 import { DTYPES, type Dtype } from '../src/engine/protocol.js';
 import { createEngine } from '../src/engine/worker/workerEngineClient.js';
 import { GREEDY_FULL_LENGTH, helloPrompt, PROMPT_LENGTHS } from './benchParams.js';
@@ -47,7 +48,7 @@ export async function peakRss(modelDir: string, dtype: Dtype): Promise<PeakRss> 
   if (!Number.isFinite(bytes) || bytes <= 0) throw new Error(`the peak-RSS child printed ${JSON.stringify(stdout)}`);
   // The graph and, for Parley's own files, its external data beside it.
   const graph = path.join(modelDir, onnxFileFor(dtype));
-  const weights = (await stat(graph)).size + ((await stat(`${graph}_data`).catch(() => null))?.size ?? 0);
+  const weights = (await stat(graph)).size + ((await stat(externalDataFile(graph)).catch(() => null))?.size ?? 0);
   return { dtype, peakRssMB: Math.round(bytes / MB), weightMB: Math.round(weights / MB) };
 }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ArchConverter, ConvertibleExport } from './graphConverters.js';
 import type { Precision } from './projection.js';
 import { parseOnnx } from './onnxReader.js';
-import { writeModelFiles } from './externalData.js';
+import { externalDataFile, writeModelFiles } from './externalData.js';
 
 /**
  * Bumped whenever the converted graph changes (builder, quantization, what is read from an
@@ -50,7 +50,7 @@ export async function writeConverted(
   precision: Precision,
   out: string,
   onProgress: (fraction: number) => void = () => {},
-  dataName = `${path.basename(out)}_data`,
+  dataName = externalDataFile(path.basename(out)),
 ): Promise<void> {
   const total = [...exported.params.values()].reduce((sum, values) => sum + values.length, 0);
   let done = 0;

@@ -28,6 +28,9 @@ const DATA_LOCATION_EXTERNAL = 1;
 const ENTRY_KEY = 1;
 const ENTRY_VALUE = 2;
 
+/** The data file beside a graph file (a name or a path): `<graph file>_data`, as Optimum and transformers.js name it. */
+export const externalDataFile = (graphFile: string): string => `${graphFile}_data`;
+
 export interface ExternalData {
   /** The data file's name, relative to the graph file's folder, as the graph records it. */
   location: string;
@@ -112,7 +115,7 @@ export function moveToExternalData(model: ProtoMessage, location: string, minByt
  * a temporary name and renamed: a running Parley that maps the previous one keeps it. A model
  * with no large tensor is one file (and a stale data file of that name is removed).
  */
-export async function writeModelFiles(file: string, model: ProtoMessage, dataName = `${path.basename(file)}_data`): Promise<void> {
+export async function writeModelFiles(file: string, model: ProtoMessage, dataName = externalDataFile(path.basename(file))): Promise<void> {
   const dataFile = path.join(path.dirname(file), dataName);
   const data = moveToExternalData(model, dataName);
   if (data) {

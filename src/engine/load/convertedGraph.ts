@@ -18,6 +18,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/
 import path from 'node:path';
 import { CONVERTED_GRAPH_VERSION, fileSha256, readExport, writeConverted } from '../../graph/convertExport.js';
 import { UnrecognisedGraph } from '../../graph/graphReading.js';
+import { externalDataFile } from '../../graph/externalData.js';
 import { type ArchConverter, type ConvertibleExport, converterFor } from '../../graph/graphConverters.js';
 import { describeSources, isExactSource, pickSource } from './conversionSources.js';
 import type { Precision } from '../../graph/projection.js';
@@ -196,7 +197,7 @@ async function convertOrReuse(
   const target = path.join(out, 'onnx', FILE_OF[precision]);
   const temp = `${target}.tmp-${process.pid}`;
   try {
-    await writeConverted(exported, precision, temp, (f) => progress('building', f), `${FILE_OF[precision]}_data`);
+    await writeConverted(exported, precision, temp, (f) => progress('building', f), externalDataFile(FILE_OF[precision]));
     const convertMs = performance.now() - started;
     progress('checking', 0);
     const verdict = await probe(sourceFile, temp, exported, precision, exactSource);
