@@ -11,22 +11,22 @@
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type LazyBytes, ProtoMessage } from './protobufWriter.js';
+import {
+  DATA_LOCATION_EXTERNAL,
+  ENTRY_KEY,
+  ENTRY_VALUE,
+  GRAPH_INITIALIZER,
+  MODEL_GRAPH,
+  TENSOR_DATA_LOCATION,
+  TENSOR_EXTERNAL_DATA,
+  TENSOR_RAW_DATA,
+} from './onnxFields.js';
 import { writeChunks } from './writeChunks.js';
 
 /** Smaller tensors (norm weights, scales, shape constants) stay inside the graph. */
 export const EXTERNAL_MIN_BYTES = 64 * 1024;
 /** Each tensor starts on a page, so onnxruntime maps it without a copy. */
 export const EXTERNAL_ALIGN = 4096;
-
-// onnx.proto field numbers.
-const MODEL_GRAPH = 7;
-const GRAPH_INITIALIZER = 5;
-const TENSOR_RAW_DATA = 9;
-const TENSOR_EXTERNAL_DATA = 13;
-const TENSOR_DATA_LOCATION = 14;
-const DATA_LOCATION_EXTERNAL = 1;
-const ENTRY_KEY = 1;
-const ENTRY_VALUE = 2;
 
 /** The data file beside a graph file (a name or a path): `<graph file>_data`, as Optimum and transformers.js name it. */
 export const externalDataFile = (graphFile: string): string => `${graphFile}_data`;

@@ -1,13 +1,9 @@
 // The heads (name and dims) of an ONNX graph's initializers, read from the file without
 // loading it: the protobuf is walked field by field with small positioned reads, and tensor
-// data is skipped. Field numbers from onnx/onnx.proto: ModelProto.graph 7,
-// GraphProto.initializer 5, TensorProto.dims 1 and name 8.
+// data is skipped.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { GRAPH_INITIALIZER, MODEL_GRAPH, TENSOR_DIMS, TENSOR_NAME } from '../../graph/onnxFields.js';
 
-const MODEL_GRAPH = 7;
-const GRAPH_INITIALIZER = 5;
-const TENSOR_DIMS = 1;
-const TENSOR_NAME = 8;
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
