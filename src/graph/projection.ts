@@ -3,7 +3,7 @@
 
 import { DataType, GraphBuilder, int } from './onnxGraph.js';
 import type { LazyBytes } from './protobufWriter.js';
-import { Q4_BLOCK, type Q4Matrix, type QuantizedMatrix, quantizeColumns, quantizeQ4, quantizeTransposed } from './quantize.js';
+import { Q4_BLOCK, type Q4Matrix, type QuantizedMatrix, quantizeColumns, quantizeQ4, quantizeRows } from './quantize.js';
 
 /** fp32; q8: int8 DynamicQuantizeMatMul everywhere; q4: 4-bit MatMulNBits (block 32,
  * accuracy_level 4: int8 maths on the activations) for attention and MLP, the LM head and
@@ -193,10 +193,10 @@ export function quantizedTiedEmbedding(
 ): { tokens: string; lmHead: (x: string) => string } {
   const { hidden, vocabSize } = dims;
   const [headValues, tokenValues, scaleBytes] = lazyParts(
-    () => quantizeTransposed(param(name), vocabSize, hidden),
+    () => quantizeRows(param(name), vocabSize, hidden),
     [
-      { byteLength: hidden * vocabSize, pick: (q) => int8Bytes(q.values) },
-      { byteLength: vocabSize * hidden, pick: (q) => int8Bytes(transposeInt8(q.values, hidden, vocabSize)) },
+      { byteLength: hidden * vocabSize, pick: (q) => int8Bytes(transposeInt8(q.values, vocabSize, hidden)) },
+      { byteLength: vocabSize * hidden, pick: (q) => int8Bytes(q.values) },
       { byteLength: vocabSize * 4, pick: (q) => floatBytes(q.scales) },
     ],
   );

@@ -36,10 +36,11 @@ export function quantizeColumns(matrix: Float32Array, rows: number, cols: number
 }
 
 /**
- * Quantizes the transpose of a row-major [rows, cols] matrix: for a tied LM head the
- * embedding [vocab, embd] is used as B = embeddingᵀ [embd, vocab], one scale per token.
+ * Quantizes each row of a row-major [rows, cols] matrix with a scale of its own: a tied
+ * embedding [vocab, embd], one scale per token. The values stay [rows, cols], the lookup's
+ * layout; the LM head takes their transpose, B = embeddingᵀ [embd, vocab].
  */
-export function quantizeTransposed(matrix: Float32Array, rows: number, cols: number): QuantizedMatrix {
+export function quantizeRows(matrix: Float32Array, rows: number, cols: number): QuantizedMatrix {
   const scales = new Float32Array(rows);
   const values = new Int8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
@@ -48,7 +49,7 @@ export function quantizeTransposed(matrix: Float32Array, rows: number, cols: num
     for (let c = 0; c < cols; c++) maxAbs = Math.max(maxAbs, Math.abs(matrix[row + c]));
     const scale = Math.fround(scaleFor(maxAbs));
     scales[r] = scale;
-    for (let c = 0; c < cols; c++) values[c * rows + r] = quantizeValue(matrix[row + c], scale);
+    for (let c = 0; c < cols; c++) values[row + c] = quantizeValue(matrix[row + c], scale);
   }
   return { values, scales };
 }

@@ -13,7 +13,7 @@ import { generatedParams } from '../../src/graph/makeModelFolder.js';
 import type { LlamaDims } from '../../src/graph/llamaWeights.js';
 import { generatedLlamaParams } from '../../src/graph/makeLlamaFolder.js';
 import { MS_DOMAIN, type Precision, lazyQuantized, quantizedTiedEmbedding, transposeInt8 } from '../../src/graph/projection.js';
-import { quantizeTransposed } from '../../src/graph/quantize.js';
+import { quantizeRows } from '../../src/graph/quantize.js';
 
 const HIDDEN = 24;
 const VOCAB = 90;
@@ -35,7 +35,10 @@ function graph(form: 'rows' | 'previous'): Uint8Array {
     ({ tokens, lmHead } = quantizedTiedEmbedding(g, param, 'embed', { hidden: HIDDEN, vocabSize: VOCAB }, ids));
   } else {
     // The form before: one table, [hidden, vocab], gathered along its columns.
-    const q = lazyQuantized(HIDDEN, VOCAB, VOCAB, () => quantizeTransposed(table, VOCAB, HIDDEN));
+    const q = lazyQuantized(HIDDEN, VOCAB, VOCAB, () => {
+      const rows = quantizeRows(table, VOCAB, HIDDEN);
+      return { values: transposeInt8(rows.values, VOCAB, HIDDEN), scales: rows.scales };
+    });
     const values = g.initializer('embed_quantized', DataType.INT8, [HIDDEN, VOCAB], q.values);
     const scales = g.initializer('embed_scale', DataType.FLOAT, [VOCAB], q.scales);
     const gathered = g.op('Gather', [values, ids], { attributes: { axis: int(1) } });
@@ -62,10 +65,10 @@ test('the token-major lookup gives the previous form’s token vectors and logit
   assert.deepEqual(a['tokens']!.data, b['tokens']!.data);
   assert.deepEqual(a['logits']!.data, b['logits']!.data);
   // And the vectors are the int8 rows times their token's scale.
-  const q = quantizeTransposed(table, VOCAB, HIDDEN);
+  const q = quantizeRows(table, VOCAB, HIDDEN);
   const tokens = a['tokens']!.data as Float32Array;
   idList.forEach((id, t) => {
-    for (let h = 0; h < HIDDEN; h++) assert.equal(tokens[t * HIDDEN + h], Math.fround(q.values[h * VOCAB + id]! * q.scales[id]!));
+    for (let h = 0; h < HIDDEN; h++) assert.equal(tokens[t * HIDDEN + h], Math.fround(q.values[id * HIDDEN + h]! * q.scales[id]!));
   });
   await Promise.all([rows.release(), previous.release()]);
 });
