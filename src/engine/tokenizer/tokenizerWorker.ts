@@ -10,6 +10,7 @@ import { byteLevelTable, decodeSpecOf, tableBuffers, type ByteTable } from './by
 import { decodeIds } from './byteLevelDetokenizer.js';
 import { inputBytesPerToken } from './inputBytesPerToken.js';
 import { errorMessage } from '../../errors.js';
+import { loadTokenizingTransformers } from './tokenizingTransformers.js';
 
 const port = parentPort;
 if (!port) throw new Error('tokenizerWorker must run in a worker thread');
@@ -17,7 +18,7 @@ const data = workerData as TokenizerWorkerData;
 const send = (msg: FromTokenizer, transfer: ArrayBuffer[] = []): void => port.postMessage(msg, transfer);
 const DECODE_OPTIONS = { skip_special_tokens: true, clean_up_tokenization_spaces: false };
 
-const { AutoTokenizer, env, LogLevel } = await import('@huggingface/transformers');
+const { AutoTokenizer, env, LogLevel } = loadTokenizingTransformers();
 env.cacheDir = data.cacheDir;
 env.allowRemoteModels = !data.offline;
 env.allowLocalModels = true;
