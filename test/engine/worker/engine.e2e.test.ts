@@ -4,7 +4,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { createEngine, type WorkerEngineClient } from '../../../src/engine/worker/workerEngineClient.js';
+import { createEngine, ENGINE_YOUNG_GENERATION_MB, type WorkerEngineClient } from '../../../src/engine/worker/workerEngineClient.js';
 import { EngineError } from '../../../src/engine/engineClient.js';
 import type { GenerateEvent, GenerateParams } from '../../../src/engine/protocol.js';
 import { makeModelFolder } from '../../../src/graph/makeModelFolder.js';
@@ -62,6 +62,10 @@ test('streams tokens whose deltas concatenate to the final text', async () => {
   assert.ok(done.text.length > 0);
   assert.ok(done.promptTokens > 0);
   assert.ok(done.tokensPerSecond > 0);
+});
+
+test('the engine thread runs with a small young generation', () => {
+  assert.equal(engine.heapLimits?.maxYoungGenerationSizeMb, ENGINE_YOUNG_GENERATION_MB);
 });
 
 test('temperature 0 is deterministic, and a seed reproduces a sampled reply', async () => {
