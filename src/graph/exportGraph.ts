@@ -9,6 +9,7 @@ import { halfToFloat } from './halfFloat.js';
 import { type Constant, type ConstantSource, fail } from './graphReading.js';
 import { type NBitsWeight, readMatMulNBits } from './matMulNBits.js';
 import type { OnnxModel, OnnxNode, OnnxTensor } from './onnxReader.js';
+import { transposeMatrix } from './transpose.js';
 
 export interface Linear {
   node: OnnxNode;
@@ -97,16 +98,7 @@ export function transpose2d(c: Constant): Constant {
     step: c.step,
     get data(): Float32Array {
       if (data) return data;
-      const source = c.data;
-      data = new Float32Array(rows * cols);
-      const TILE = 64;
-      for (let r0 = 0; r0 < rows; r0 += TILE) {
-        for (let k0 = 0; k0 < cols; k0 += TILE) {
-          for (let r = r0; r < Math.min(rows, r0 + TILE); r++) {
-            for (let k = k0; k < Math.min(cols, k0 + TILE); k++) data[k * rows + r] = source[r * cols + k]!;
-          }
-        }
-      }
+      data = transposeMatrix(c.data, rows, cols);
       return data;
     },
   };

@@ -11,6 +11,7 @@ import { GraphIndex, type Linear, SHAPE_OPS, decoderGraph, linearReading } from 
 import { type Constant, fail } from './graphReading.js';
 import { type Gpt2Dims, LN_F, WPE, WTE, layerParamName } from './gpt2Weights.js';
 import type { OnnxModel, OnnxNode } from './onnxReader.js';
+import { transposeMatrix } from './transpose.js';
 
 export interface Gpt2Export {
   dims: Gpt2Dims;
@@ -137,13 +138,7 @@ function tiedTable(g: GraphIndex, head: Linear, wte: Constant): Constant | null 
     for (let v = 0; v < cols; v++) if (!(Math.abs(values[e * cols + v]! - wte.data[v * rows + e]!) <= tolerance)) return null;
   }
   if (head.weight.step >= wte.step) return wte;
-  return { dims: [cols, rows], data: transposeOf(values, rows, cols), step: head.weight.step };
-}
-
-function transposeOf(values: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
-  return out;
+  return { dims: [cols, rows], data: transposeMatrix(values, rows, cols), step: head.weight.step };
 }
 
 /** Follows the export's graph and returns GPT-2's parameters; `heads` comes from config.json. */

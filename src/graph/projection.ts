@@ -3,6 +3,7 @@
 
 import { DataType, GraphBuilder, int } from './onnxGraph.js';
 import type { LazyBytes } from './protobufWriter.js';
+import { transposeMatrix } from './transpose.js';
 import { Q4_BLOCK, type Q4Matrix, type QuantizedMatrix, quantizeColumns, quantizeQ4, quantizeRows } from './quantize.js';
 
 /** fp32; q8: int8 DynamicQuantizeMatMul everywhere; q4: 4-bit MatMulNBits (block 32,
@@ -60,16 +61,6 @@ export function lazyQuantized(rows: number, cols: number, scaleCount: number, qu
     { byteLength: scaleCount * 4, pick: (q) => floatBytes(q.scales) },
   ]);
   return { values: values!, scales: scales! };
-}
-
-/** A row-major [rows, cols] int8 matrix as [cols, rows]. */
-export function transposeInt8(values: Int8Array, rows: number, cols: number): Int8Array {
-  const out = new Int8Array(values.length);
-  for (let r = 0; r < rows; r++) {
-    const row = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = values[row + c]!;
-  }
-  return out;
 }
 
 export interface Projector {
@@ -195,7 +186,7 @@ export function quantizedTiedEmbedding(
   const [headValues, tokenValues, scaleBytes] = lazyParts(
     () => quantizeRows(param(name), vocabSize, hidden),
     [
-      { byteLength: hidden * vocabSize, pick: (q) => int8Bytes(transposeInt8(q.values, vocabSize, hidden)) },
+      { byteLength: hidden * vocabSize, pick: (q) => int8Bytes(transposeMatrix(q.values, vocabSize, hidden)) },
       { byteLength: vocabSize * hidden, pick: (q) => int8Bytes(q.values) },
       { byteLength: vocabSize * 4, pick: (q) => floatBytes(q.scales) },
     ],

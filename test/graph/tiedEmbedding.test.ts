@@ -12,7 +12,8 @@ import { buildLlamaModel } from '../../src/graph/llamaGraph.js';
 import { generatedParams } from '../../src/graph/makeModelFolder.js';
 import type { LlamaDims } from '../../src/graph/llamaWeights.js';
 import { generatedLlamaParams } from '../../src/graph/makeLlamaFolder.js';
-import { MS_DOMAIN, type Precision, lazyQuantized, quantizedTiedEmbedding, transposeInt8 } from '../../src/graph/projection.js';
+import { MS_DOMAIN, type Precision, lazyQuantized, quantizedTiedEmbedding } from '../../src/graph/projection.js';
+import { transposeMatrix } from '../../src/graph/transpose.js';
 import { quantizeRows } from '../../src/graph/quantize.js';
 
 const HIDDEN = 24;
@@ -37,7 +38,7 @@ function graph(form: 'rows' | 'previous'): Uint8Array {
     // The form before: one table, [hidden, vocab], gathered along its columns.
     const q = lazyQuantized(HIDDEN, VOCAB, VOCAB, () => {
       const rows = quantizeRows(table, VOCAB, HIDDEN);
-      return { values: transposeInt8(rows.values, VOCAB, HIDDEN), scales: rows.scales };
+      return { values: transposeMatrix(rows.values, VOCAB, HIDDEN), scales: rows.scales };
     });
     const values = g.initializer('embed_quantized', DataType.INT8, [HIDDEN, VOCAB], q.values);
     const scales = g.initializer('embed_scale', DataType.FLOAT, [VOCAB], q.scales);
@@ -52,10 +53,6 @@ function graph(form: 'rows' | 'previous'): Uint8Array {
   lmHead(tokens);
   return Buffer.concat([...g.toModel('tied', 17).encode()]);
 }
-
-test('transposeInt8 turns [rows, cols] into [cols, rows]', () => {
-  assert.deepEqual([...transposeInt8(Int8Array.from([1, 2, 3, 4, 5, 6]), 2, 3)], [1, 4, 2, 5, 3, 6]);
-});
 
 test('the token-major lookup gives the previous form’s token vectors and logits, bit for bit', async () => {
   const [rows, previous] = await Promise.all([ort.InferenceSession.create(graph('rows')), ort.InferenceSession.create(graph('previous'))]);
@@ -89,10 +86,10 @@ const DIMS: LlamaDims = {
   tied: true,
 };
 
-/** No initializer that Gemm, DynamicQuantizeMatMul or MatMulNBits prepacks (input B) is read by another node. */
+/** No initializer that MatMul, Gemm, DynamicQuantizeMatMul or MatMulNBits prepacks (input B) is read by another node. */
 function assertPackedAlone(bytes: Uint8Array, vocab: number, hidden: number): void {
   const model = parseOnnx(bytes, '/nonexistent');
-  const PREPACKING = new Set(['Gemm', 'DynamicQuantizeMatMul', 'MatMulNBits']);
+  const PREPACKING = new Set(['MatMul', 'Gemm', 'DynamicQuantizeMatMul', 'MatMulNBits']);
   const packedB = new Set(model.nodes.filter((n) => PREPACKING.has(n.opType)).map((n) => n.inputs[1]!));
   assert.ok(packedB.size > 0);
   for (const node of model.nodes) {
