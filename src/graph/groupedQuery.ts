@@ -59,9 +59,14 @@ export function groupQ4Columns(matrix: Q4Matrix, shape: HeadShape): Q4Matrix {
   return { packed, scales, blocks: matrix.blocks };
 }
 
+/** Whether each head spans whole 4-bit blocks along K, so o_proj's kept blocks can move by head. */
+export function headsAreWholeQ4Blocks(shape: Pick<HeadShape, 'headDim'>): boolean {
+  return shape.headDim % Q4_BLOCK === 0;
+}
+
 /** MatMulNBits blocks over K = heads·hd: each column's blocks in the grouped head order; null unless a head is whole blocks. */
 export function groupQ4Rows(matrix: Q4Matrix, shape: HeadShape): Q4Matrix | null {
-  if (shape.headDim % Q4_BLOCK !== 0 || matrix.blocks * Q4_BLOCK !== shape.heads * shape.headDim) return null;
+  if (!headsAreWholeQ4Blocks(shape) || matrix.blocks * Q4_BLOCK !== shape.heads * shape.headDim) return null;
   const perHead = shape.headDim / Q4_BLOCK;
   const blockBytes = Q4_BLOCK / 2;
   const columns = matrix.scales.length / matrix.blocks;

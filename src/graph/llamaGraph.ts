@@ -14,9 +14,8 @@ import { DataType, GraphBuilder, float, int } from './onnxGraph.js';
 import { buildAttentionBias } from './gpt2Graph.js';
 import { EMBED, FINAL_NORM, LM_HEAD, type LlamaDims, llamaLayerParam, rotaryInverseFrequencies } from './llamaWeights.js';
 import { type AttentionKind, attentionContext, buildAttention, groupsQueryHeads } from './llamaAttention.js';
-import { groupQ4Columns, groupQ4Rows, groupQueryColumns, groupQueryRows, reordersHeads } from './groupedQuery.js';
+import { groupQ4Columns, groupQ4Rows, groupQueryColumns, groupQueryRows, headsAreWholeQ4Blocks, reordersHeads } from './groupedQuery.js';
 import type { ProtoMessage } from './protobufWriter.js';
-import { Q4_BLOCK } from './quantize.js';
 import {
   MS_DOMAIN,
   type ParamSource,
@@ -136,7 +135,7 @@ export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision:
   const grouped = groupsQueryHeads(kind) && reordersHeads(dims);
   // Kept 4-bit o_proj blocks follow the grouped order only when a head is whole blocks; else o_proj keeps
   // Hugging Face's rows (and its blocks) and the attention puts its output back in that order.
-  const groupedRows = grouped && !(precision === 'q4' && options.keptQ4 && dims.headDim % Q4_BLOCK !== 0);
+  const groupedRows = grouped && !(precision === 'q4' && options.keptQ4 && !headsAreWholeQ4Blocks(dims));
   const fused = withFusedParams(dims, source);
   const param = grouped ? withGroupedQuery(dims, fused, groupedRows) : fused;
   const kept = grouped && options.keptQ4 ? groupedKeptQ4(dims, options.keptQ4, groupedRows) : options.keptQ4;
