@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ArchConverter, ConvertibleExport } from './graphConverters.js';
 import type { Precision } from './projection.js';
 import { parseOnnx } from './onnxReader.js';
-import { externalDataFile, writeModelFiles } from './externalData.js';
+import { writeModelFiles } from './externalData.js';
 
 /**
  * Bumped whenever the converted graph changes (builder, quantization, what is read from an
@@ -42,15 +42,15 @@ export async function fileSha256(file: string): Promise<string> {
 
 /**
  * Writes Parley's graph of `exported` in `precision` to `out`, its large tensors to `dataName`
- * beside it (externalData.ts; name it for the file `out` becomes when `out` is a temporary
- * name), calling `onProgress` with 0..1.
+ * beside it (by default writeModelFiles's `<out>_data`; name it for the file `out` becomes when
+ * `out` is a temporary name), calling `onProgress` with 0..1.
  */
 export async function writeConverted(
   exported: ConvertibleExport,
   precision: Precision,
   out: string,
   onProgress: (fraction: number) => void = () => {},
-  dataName = externalDataFile(path.basename(out)),
+  dataName?: string,
 ): Promise<void> {
   const total = [...exported.params.values()].reduce((sum, values) => sum + values.length, 0);
   let done = 0;
