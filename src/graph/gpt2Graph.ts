@@ -25,7 +25,7 @@
 import { DataType, GraphBuilder, float, int } from './onnxGraph.js';
 import { type Gpt2Dims, GPT2_LAYER_NORM_EPSILON, LN_F, WPE, WTE, innerSize, layerParamName } from './gpt2Weights.js';
 import type { ProtoMessage } from './protobufWriter.js';
-import { MS_DOMAIN, type ParamSource, type Precision, float32TiedEmbedding, makeProjector, quantizedTiedEmbedding } from './projection.js';
+import { MS_DOMAIN, type ParamSource, type Precision, makeProjector, tiedEmbedding } from './projection.js';
 
 /** The element type of past_key_values.* and present.* at the graph boundary. */
 export type KvCacheType = 'float32' | 'float16';
@@ -96,11 +96,7 @@ export function buildGpt2Model(dims: Gpt2Dims, param: ParamSource, precision: Pr
   const attentionBias = buildAttentionBias(g, attentionMask, pastLen, seqLen);
 
   // Token embeddings [batch, seq, embd].
-  const embedding = { hidden: embd, vocabSize };
-  const { tokens, lmHead } =
-    precision === 'fp32'
-      ? float32TiedEmbedding(g, floatParam, param, WTE, embedding, inputIds)
-      : quantizedTiedEmbedding(g, param, WTE, embedding, inputIds);
+  const { tokens, lmHead } = tiedEmbedding(g, floatParam, param, precision, WTE, { hidden: embd, vocabSize }, inputIds);
   const positions = g.op('Gather', [floatParam(WPE, [dims.positions, embd]), positionIds]);
 
   let { normed, sum: residual } = addAndNorm(tokens, positions, layerParamName(0, 'ln_1'));

@@ -16,15 +16,7 @@ import { EMBED, FINAL_NORM, LM_HEAD, type LlamaDims, llamaLayerParam, rotaryInve
 import { type AttentionKind, attentionContext, buildAttention, groupsQueryHeads } from './llamaAttention.js';
 import { groupQ4Columns, groupQ4Rows, groupQueryColumns, groupQueryRows, headsAreWholeQ4Blocks, reordersHeads } from './groupedQuery.js';
 import type { ProtoMessage } from './protobufWriter.js';
-import {
-  MS_DOMAIN,
-  type ParamSource,
-  type Precision,
-  type Q4Source,
-  float32TiedEmbedding,
-  makeProjector,
-  quantizedTiedEmbedding,
-} from './projection.js';
+import { MS_DOMAIN, type ParamSource, type Precision, type Q4Source, makeProjector, tiedEmbedding } from './projection.js';
 
 const OPSET = 17;
 
@@ -181,12 +173,8 @@ export function buildLlamaModel(dims: LlamaDims, source: ParamSource, precision:
   // The embedding and the LM head.
   let tokens: string;
   let lmHead: (x: string) => string;
-  const embedding = { hidden, vocabSize };
   if (dims.tied) {
-    ({ tokens, lmHead } =
-      precision === 'fp32'
-        ? float32TiedEmbedding(g, floatParam, param, EMBED, embedding, inputIds)
-        : quantizedTiedEmbedding(g, param, EMBED, embedding, inputIds));
+    ({ tokens, lmHead } = tiedEmbedding(g, floatParam, param, precision, EMBED, { hidden, vocabSize }, inputIds));
   } else {
     tokens = g.op('Gather', [floatParam(EMBED, [vocabSize, hidden]), inputIds]);
     // An untied head in q4 stays int8, as the tied one does.

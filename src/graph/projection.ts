@@ -132,13 +132,28 @@ export function makeProjector(g: GraphBuilder, param: ParamSource, precision: Pr
   return { floatParam, project };
 }
 
+/** The token lookup and the LM head of a tied embedding `name` [vocab, hidden], in `precision`. */
+export function tiedEmbedding(
+  g: GraphBuilder,
+  floatParam: Projector['floatParam'],
+  param: ParamSource,
+  precision: Precision,
+  name: string,
+  dims: { hidden: number; vocabSize: number },
+  inputIds: string,
+): { tokens: string; lmHead: (x: string) => string } {
+  return precision === 'fp32'
+    ? float32TiedEmbedding(g, floatParam, param, name, dims, inputIds)
+    : quantizedTiedEmbedding(g, param, name, dims, inputIds);
+}
+
 /**
  * A tied embedding in fp32: the lookup gathers rows of the table, and the head, one Gemm,
  * reads its own copy of it. Gemm prepacks its B, and onnxruntime frees an initializer only
  * when every node reading it has prepacked it, so one shared table stayed resident beside
  * the packed copy (see quantizedTiedEmbedding).
  */
-export function float32TiedEmbedding(
+function float32TiedEmbedding(
   g: GraphBuilder,
   floatParam: Projector['floatParam'],
   param: ParamSource,
